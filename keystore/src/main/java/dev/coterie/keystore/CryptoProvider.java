@@ -1,0 +1,43 @@
+package dev.coterie.keystore;
+
+/**
+ * The crypto boundary of Coterie. Everything that touches key bytes goes through one of these
+ * narrow operations; callers hold {@link SecretBytes}, {@link PrivateKey} and {@link AeadKey}
+ * handles only.
+ */
+public interface CryptoProvider {
+    /** A short name: "default" or "bc". */
+    String name();
+
+    /** Binds {@code key} to {@code alg}; the key must have the algorithm's length. */
+    AeadKey aeadKey(AeadAlgorithm alg, SecretBytes key);
+
+    /** HKDF-Extract then -Expand (RFC 5869). An empty or null salt means the all-zero salt. */
+    SecretBytes hkdf(HkdfAlgorithm alg, byte[] salt, SecretBytes ikm, byte[] info, int length);
+
+    /** HKDF for values that are not secret once derived (the OSCORE Common IV). */
+    default byte[] hkdfPublic(HkdfAlgorithm alg, byte[] salt, SecretBytes ikm, byte[] info, int length) {
+        return hkdf(alg, salt, ikm, info, length).bytes().clone();
+    }
+
+    byte[] sha256(byte[] data);
+
+    byte[] sign(SignatureAlgorithm alg, PrivateKey key, byte[] message);
+
+    boolean verify(SignatureAlgorithm alg, byte[] publicKey, byte[] message, byte[] signature);
+
+    /** Shared secret of static-static ECDH (32 bytes for both curves). */
+    SecretBytes agree(KeyAgreementAlgorithm alg, PrivateKey own, byte[] peerPublicKey);
+
+    /** Creates a private key of {@code type} from its secret, computing the public key. */
+    PrivateKey privateKey(PrivateKey.Type type, SecretBytes secret);
+
+    /** Generates a fresh key pair. */
+    PrivateKey generate(PrivateKey.Type type);
+
+    /** Maps an Ed25519 public key to the X25519 public key of the same secret (RFC 7748 birational map). */
+    byte[] ed25519PublicToX25519(byte[] edPublic);
+
+    /** Maps an Ed25519 private key to the X25519 private key that pairs with {@link #ed25519PublicToX25519}. */
+    PrivateKey ed25519PrivateToX25519(PrivateKey edPrivate);
+}

@@ -1,0 +1,245 @@
+package dev.coterie.keystore;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/**
+ * A directory of security-state files, one per context, each written atomically (temporary
+ * file, fsync, rename, fsync of the directory). The directory also keeps a register of every
+ * context it has ever held: if a registered context's file is missing or corrupt the context
+ * refuses to send instead of starting again at sequence number 0.
+ *
+ * <p>File format (text, one item a line): {@code coterie-state 1}, {@code sender-reserved N},
+ * {@code clean 0|1}, {@code window RECIPIENT_ID_HEX HIGHEST BITMAP_HEX} (any number), and a last
+ * line {@code crc32 HEX} over everything before it.
+ */
+public final class SecurityStateStore {
+    private static final String REGISTER = "contexts.register";
+    private final Path dir;
+    private final long blockSize;
+
+    private SecurityStateStore(Path dir, long blockSize) {
+        this.dir = dir;
+        this.blockSize = blockSize;
+    }
+
+    /** A store in {@code dir} (created owner-only if absent) reserving {@code blockSize} numbers at a time. */
+    public static SecurityStateStore open(Path dir, long blockSize) throws StateUnavailableException {
+        if (blockSize < 1) {
+            throw new IllegalArgumentException("block size must be positive");
+        }
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                try {
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                } catch (UnsupportedOperationException ignored) {
+                    // non-POSIX file system: rely on its own access control
+                }
+            }
+        } catch (IOException e) {
+            throw new StateUnavailableException("cannot create state directory " + dir, e);
+        }
+        return new SecurityStateStore(dir, blockSize);
+    }
+
+    private long inMemoryStart;
+
+    /** A store that keeps nothing on disk: for benchmarks and unit tests only. */
+    public static SecurityStateStore inMemory() {
+        return new SecurityStateStore(null, Long.MAX_VALUE / 4);
+    }
+
+    /**
+     * A store that keeps nothing on disk and whose contexts start at sequence number
+     * {@code start}: for reproducing published test vectors only.
+     */
+    public static SecurityStateStore inMemoryStartingAt(long start) {
+        SecurityStateStore s = inMemory();
+        s.inMemoryStart = start;
+        return s;
+    }
+
+    public boolean isPersistent() {
+        return dir != null;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    /**
+     * Loads the state of context {@code id} (a non-secret name, such as a hash of the context's
+     * identifiers), or creates it if the directory has never held this context.
+     */
+    public synchronized ContextState load(String id) throws StateUnavailableException {
+        if (!id.matches("[A-Za-z0-9._-]{1,128}")) {
+            throw new IllegalArgumentException("state id must be a plain file name: " + id);
+        }
+        if (dir == null) {
+            return new ContextState(this, id, inMemoryStart, blockSize, Map.of(), true);
+        }
+        Path file = dir.resolve(id + ".state");
+        boolean registered = register().contains(id);
+        if (!Files.exists(file)) {
+            if (registered) {
+                throw new StateUnavailableException("state file " + file + " of a known context is missing;"
+                        + " refusing to send (sequence numbers could repeat). Restore the file or provision a new context.");
+            }
+            ContextState fresh = new ContextState(this, id, 0, blockSize, Map.of(), true);
+            write(fresh, 0, false);
+            addToRegister(id);
+            return fresh;
+        }
+        Parsed p = parse(file);
+        ContextState s = new ContextState(this, id, p.reserved, blockSize, p.windows, p.clean);
+        // from now on the windows in memory are ahead of the file: mark it unclean
+        write(s, p.reserved, false, p.windows);
+        if (!registered) {
+            addToRegister(id);
+        }
+        return s;
+    }
+
+    void write(ContextState state, long reserved, boolean clean) throws StateUnavailableException {
+        Map<String, long[]> w = new HashMap<>();
+        if (clean) {
+            for (Map.Entry<String, ReplayWindow> e : state.windows().entrySet()) {
+                if (e.getValue().isValid()) {
+                    w.put(e.getKey(), new long[] {e.getValue().highest(), e.getValue().bitmap()});
+                }
+            }
+        }
+        write(state, reserved, clean, w);
+    }
+
+    private void write(ContextState state, long reserved, boolean clean, Map<String, long[]> windows)
+            throws StateUnavailableException {
+        if (dir == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("coterie-state 1\n");
+        sb.append("sender-reserved ").append(reserved).append('\n');
+        sb.append("clean ").append(clean ? 1 : 0).append('\n');
+        for (Map.Entry<String, long[]> e : windows.entrySet()) {
+            sb.append("window ").append(e.getKey().isEmpty() ? "-" : e.getKey()).append(' ')
+                    .append(e.getValue()[0]).append(' ').append(Long.toHexString(e.getValue()[1])).append('\n');
+        }
+        CRC32 crc = new CRC32();
+        byte[] body = sb.toString().getBytes(StandardCharsets.US_ASCII);
+        crc.update(body);
+        sb.append("crc32 ").append(Long.toHexString(crc.getValue())).append('\n');
+        writeAtomically(dir.resolve(state.id() + ".state"), sb.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private void writeAtomically(Path target, byte[] content) throws StateUnavailableException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buf = ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new StateUnavailableException("file system cannot rename atomically: " + dir, e);
+            }
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException ignored) {
+                // some file systems cannot fsync a directory; the rename itself is atomic
+            }
+        } catch (IOException e) {
+            throw new StateUnavailableException("cannot persist security state to " + target, e);
+        }
+    }
+
+    private static final class Parsed {
+        long reserved = -1;
+        boolean clean;
+        Map<String, long[]> windows = new HashMap<>();
+    }
+
+    private Parsed parse(Path file) throws StateUnavailableException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new StateUnavailableException("cannot read state file " + file, e);
+        }
+        try {
+            if (lines.size() < 4 || !lines.get(0).equals("coterie-state 1")) {
+                throw new IllegalArgumentException("bad header");
+            }
+            String last = lines.get(lines.size() - 1);
+            if (!last.startsWith("crc32 ")) {
+                throw new IllegalArgumentException("no checksum");
+            }
+            CRC32 crc = new CRC32();
+            for (int i = 0; i < lines.size() - 1; i++) {
+                crc.update((lines.get(i) + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            if (crc.getValue() != Long.parseLong(last.substring(6), 16)) {
+                throw new IllegalArgumentException("checksum mismatch");
+            }
+            Parsed p = new Parsed();
+            for (int i = 1; i < lines.size() - 1; i++) {
+                String[] f = lines.get(i).split(" ");
+                switch (f[0]) {
+                    case "sender-reserved": p.reserved = Long.parseLong(f[1]); break;
+                    case "clean": p.clean = f[1].equals("1"); break;
+                    case "window":
+                        p.windows.put(f[1].equals("-") ? "" : f[1],
+                                new long[] {Long.parseLong(f[2]), Long.parseUnsignedLong(f[3], 16)});
+                        break;
+                    default: throw new IllegalArgumentException("unknown line");
+                }
+            }
+            if (p.reserved < 0) {
+                throw new IllegalArgumentException("no reservation");
+            }
+            return p;
+        } catch (RuntimeException e) {
+            throw new StateUnavailableException("state file " + file + " is corrupt (" + e.getMessage()
+                    + "); refusing to send. Restore it or provision a new context.");
+        }
+    }
+
+    private List<String> register() throws StateUnavailableException {
+        Path r = dir.resolve(REGISTER);
+        try {
+            return Files.readAllLines(r, StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new StateUnavailableException("cannot read " + r, e);
+        }
+    }
+
+    private void addToRegister(String id) throws StateUnavailableException {
+        StringBuilder sb = new StringBuilder();
+        for (String s : register()) {
+            sb.append(s).append('\n');
+        }
+        sb.append(id).append('\n');
+        writeAtomically(dir.resolve(REGISTER), sb.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+}

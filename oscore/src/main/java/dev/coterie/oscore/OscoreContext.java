@@ -1,0 +1,215 @@
+package dev.coterie.oscore;
+
+import dev.coterie.keystore.AeadAlgorithm;
+import dev.coterie.keystore.AeadKey;
+import dev.coterie.keystore.ContextState;
+import dev.coterie.keystore.CryptoProvider;
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.keystore.Hex;
+import dev.coterie.keystore.HkdfAlgorithm;
+import dev.coterie.keystore.ReplayWindow;
+import dev.coterie.keystore.SecretBytes;
+import dev.coterie.keystore.SecurityStateStore;
+import dev.coterie.keystore.SenderSequence;
+import dev.coterie.keystore.StateUnavailableException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * An RFC 8613 security context (Section 3): the common part, one Sender Context and one
+ * Recipient Context, derived once at construction (Section 3.2). Key bytes stay in the
+ * keystore's handles; this object holds an {@link AeadKey} per direction.
+ */
+public final class OscoreContext {
+    private final CryptoProvider provider;
+    private final AeadAlgorithm aead;
+    private final HkdfAlgorithm hkdf;
+    private final byte[] idContext;
+    private final byte[] senderId;
+    private final byte[] recipientId;
+    private final byte[] commonIv;
+    private final AeadKey senderKey;
+    private final AeadKey recipientKey;
+    private final byte[] algorithmsCbor;
+    private final ContextState state;
+    private final SenderSequence sequence;
+    private final ReplayWindow replayWindow;
+    private final String name;
+    private final EchoState echo = new EchoState();
+
+    private OscoreContext(Builder b) throws StateUnavailableException {
+        this.provider = b.provider;
+        this.aead = b.aead;
+        this.hkdf = b.hkdf;
+        this.idContext = b.idContext == null ? null : b.idContext.clone();
+        this.senderId = b.senderId.clone();
+        this.recipientId = b.recipientId.clone();
+        int maxIdLength = aead.nonceLength() - 6;
+        if (senderId.length > maxIdLength) {
+            throw new IllegalArgumentException("Sender ID longer than " + maxIdLength + " bytes, the most "
+                    + aead.coseName() + " allows (RFC 8613 Section 3.3)");
+        }
+        if (recipientId.length > maxIdLength) {
+            throw new IllegalArgumentException("Recipient ID longer than " + maxIdLength + " bytes, the most "
+                    + aead.coseName() + " allows (RFC 8613 Section 3.3)");
+        }
+        if (Arrays.equals(senderId, recipientId)) {
+            throw new IllegalArgumentException("Sender ID and Recipient ID must differ");
+        }
+        byte[] salt = b.masterSalt == null ? new byte[0] : b.masterSalt;
+        SecretBytes sk = provider.hkdf(hkdf, salt, b.masterSecret, info(senderId, "Key", aead.keyLength()), aead.keyLength());
+        SecretBytes rk = provider.hkdf(hkdf, salt, b.masterSecret, info(recipientId, "Key", aead.keyLength()), aead.keyLength());
+        this.senderKey = provider.aeadKey(aead, sk);
+        this.recipientKey = provider.aeadKey(aead, rk);
+        this.commonIv = provider.hkdfPublic(hkdf, salt, b.masterSecret, info(new byte[0], "IV", aead.nonceLength()),
+                aead.nonceLength());
+        this.algorithmsCbor = new CborWriter(4).array(1).integer(aead.coseId()).toByteArray();
+        // the state file name: a one-way function of the context, so two contexts never share one
+        byte[] idInfo = new CborWriter(64).array(3).text("coterie state id").bytes(senderId)
+                .bytes(idContext == null ? new byte[0] : idContext).toByteArray();
+        String stateId = Hex.encode(provider.hkdfPublic(hkdf, salt, b.masterSecret, idInfo, 8));
+        this.name = b.name != null ? b.name : stateId;
+        this.state = b.store.load(stateId);
+        this.sequence = state.senderSequence();
+        this.replayWindow = state.replayWindow(recipientId, b.replayWindowSize);
+        this.derivedKeysForVectors = b.keepDerivedForVectors ? new SecretBytes[] {sk, rk} : null;
+    }
+
+    private final SecretBytes[] derivedKeysForVectors;
+
+    /** The info structure of RFC 8613 Section 3.2.1. */
+    byte[] info(byte[] id, String type, int length) {
+        CborWriter w = new CborWriter(32).array(5).bytes(id);
+        if (idContext == null) {
+            w.nil();
+        } else {
+            w.bytes(idContext);
+        }
+        return w.integer(aead.coseId()).text(type).integer(length).toByteArray();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public CryptoProvider provider() { return provider; }
+    public AeadAlgorithm aead() { return aead; }
+    public HkdfAlgorithm hkdf() { return hkdf; }
+    public byte[] idContext() { return idContext == null ? null : idContext.clone(); }
+    public byte[] senderId() { return senderId.clone(); }
+    public byte[] recipientId() { return recipientId.clone(); }
+    public byte[] commonIv() { return commonIv.clone(); }
+    public String name() { return name; }
+    public ReplayWindow replayWindow() { return replayWindow; }
+    public SenderSequence senderSequence() { return sequence; }
+    public ContextState state() { return state; }
+
+    AeadKey senderKey() { return senderKey; }
+    AeadKey recipientKey() { return recipientKey; }
+    byte[] idContextRaw() { return idContext; }
+    byte[] senderIdRaw() { return senderId; }
+    byte[] recipientIdRaw() { return recipientId; }
+    byte[] commonIvRaw() { return commonIv; }
+    byte[] algorithmsCbor() { return algorithmsCbor; }
+    EchoState echo() { return echo; }
+
+    /**
+     * Derived Sender and Recipient Keys, only for a context built with
+     * {@link Builder#keepDerivedKeysForVectors()}; the vector runner compares them in constant
+     * time and never prints them.
+     */
+    public SecretBytes[] derivedKeysForVectors() {
+        if (derivedKeysForVectors == null) {
+            throw new IllegalStateException("derived keys are only kept for test-vector contexts");
+        }
+        return derivedKeysForVectors.clone();
+    }
+
+    /** The AEAD nonce of RFC 8613 Section 5.2 for a Partial IV generated by the holder of {@code idPiv}. */
+    byte[] nonce(byte[] idPiv, byte[] partialIv) {
+        int n = commonIv.length;
+        byte[] nonce = new byte[n];
+        nonce[0] = (byte) idPiv.length;
+        System.arraycopy(idPiv, 0, nonce, n - 5 - idPiv.length, idPiv.length);
+        System.arraycopy(partialIv, 0, nonce, n - partialIv.length, partialIv.length);
+        for (int i = 0; i < n; i++) {
+            nonce[i] ^= commonIv[i];
+        }
+        return nonce;
+    }
+
+    /** Persists the replay window and marks the state clean (call at orderly shutdown). */
+    public void close() throws StateUnavailableException {
+        state.close();
+    }
+
+    @Override
+    public String toString() {
+        return "OscoreContext[" + name + ", sender " + Hex.encode(senderId) + ", recipient " + Hex.encode(recipientId)
+                + (idContext != null ? ", id context " + Hex.encode(idContext) : "") + ", " + aead.coseName() + "]";
+    }
+
+    /** The server's Echo values for Appendix B.1.2 replay-window recovery (event-based freshness). */
+    static final class EchoState {
+        private byte[] pending;
+
+        synchronized byte[] issue(java.security.SecureRandom random) {
+            if (pending == null) {
+                pending = new byte[8];
+                random.nextBytes(pending);
+            }
+            return pending.clone();
+        }
+
+        synchronized boolean consume(byte[] echo) {
+            if (pending != null && echo != null && java.security.MessageDigest.isEqual(pending, echo)) {
+                pending = null;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    public static final class Builder {
+        private CryptoProvider provider = CryptoProviders.defaultProvider();
+        private AeadAlgorithm aead = AeadAlgorithm.AES_CCM_16_64_128;
+        private HkdfAlgorithm hkdf = HkdfAlgorithm.HKDF_SHA_256;
+        private SecretBytes masterSecret;
+        private byte[] masterSalt;
+        private byte[] idContext;
+        private byte[] senderId;
+        private byte[] recipientId;
+        private int replayWindowSize = 32;
+        private SecurityStateStore store;
+        private String name;
+        private boolean keepDerivedForVectors;
+
+        public Builder provider(CryptoProvider p) { provider = Objects.requireNonNull(p); return this; }
+        public Builder aead(AeadAlgorithm a) { aead = Objects.requireNonNull(a); return this; }
+        public Builder hkdf(HkdfAlgorithm h) { hkdf = Objects.requireNonNull(h); return this; }
+        public Builder masterSecret(SecretBytes s) { masterSecret = s; return this; }
+        /** Null or empty: no Master Salt (HKDF then uses its all-zero default). */
+        public Builder masterSalt(byte[] s) { masterSalt = s; return this; }
+        /** Null: no ID Context. */
+        public Builder idContext(byte[] c) { idContext = c; return this; }
+        public Builder senderId(byte[] id) { senderId = id; return this; }
+        public Builder recipientId(byte[] id) { recipientId = id; return this; }
+        public Builder replayWindowSize(int n) { replayWindowSize = n; return this; }
+        public Builder stateStore(SecurityStateStore s) { store = s; return this; }
+        public Builder name(String n) { name = n; return this; }
+        public Builder keepDerivedKeysForVectors() { keepDerivedForVectors = true; return this; }
+
+        public OscoreContext build() throws StateUnavailableException {
+            Objects.requireNonNull(masterSecret, "master secret");
+            Objects.requireNonNull(senderId, "sender id");
+            Objects.requireNonNull(recipientId, "recipient id");
+            Objects.requireNonNull(store, "state store (use SecurityStateStore.inMemory() for tests)");
+            return new OscoreContext(this);
+        }
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,451 @@
+package dev.coterie.oscore;
+
+import dev.coterie.keystore.AeadFailure;
+import dev.coterie.keystore.ReplayWindow;
+import dev.coterie.keystore.StateUnavailableException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.CoAP.Code;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.OptionNumberRegistry;
+import org.eclipse.californium.core.coap.OptionSet;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.option.OptionRegistry;
+import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
+
+/**
+ * RFC 8613 message protection and verification (Sections 4, 5, 8): a pure function of
+ * (security context, message), with no I/O. The Californium stack layer and the proxy call it.
+ *
+ * <p>Option classes (Section 4.1): Uri-Host, Uri-Port, Proxy-Scheme, Hop-Limit and registry
+ * options of class U stay outer; Proxy-Uri is split so that only scheme and authority stay
+ * outer; Observe is both (inner value empty in notifications); the OSCORE option itself is
+ * never inside unless nesting is enabled; everything else, known or unknown, is inner.
+ */
+public final class OscoreProtection {
+    /** The longest Sender ID any supported AEAD allows (13-byte nonce minus 6). */
+    public static final int MAX_KID_LENGTH = 7;
+    private static final byte[] EMPTY = new byte[0];
+    private static final byte[] ENC0_PREFIX = {(byte) 0x83, 0x68, 'E', 'n', 'c', 'r', 'y', 'p', 't', '0', 0x40};
+
+    private final ExtensionOptionRegistry extensions;
+    private final OptionRegistry optionRegistry;
+    private final boolean groupFlagAllowed;
+    private final SecureRandom random = new SecureRandom();
+
+    public OscoreProtection(ExtensionOptionRegistry extensions) {
+        this(extensions, false);
+    }
+
+    public OscoreProtection(ExtensionOptionRegistry extensions, boolean groupFlagAllowed) {
+        this.extensions = extensions;
+        this.optionRegistry = extensions.californiumRegistry();
+        this.groupFlagAllowed = groupFlagAllowed;
+    }
+
+    public ExtensionOptionRegistry extensions() {
+        return extensions;
+    }
+
+    /* ------------------------------------------------------------------ client: request */
+
+    /** Protects a request with the next Sender Sequence Number of {@code ctx} (Section 8.1). */
+    public ProtectedRequest protectRequest(Request plain, OscoreContext ctx) throws OscoreException {
+        if (plain.getOptions().hasOscore()) {
+            throw new OscoreException.ProtectionRefused("the request already carries an OSCORE option and nesting is off");
+        }
+        Split split = split(plain.getOptions(), true);
+        long seq;
+        try {
+            seq = ctx.senderSequence().next();
+        } catch (StateUnavailableException e) {
+            throw new OscoreException.ProtectionRefused(e.getMessage());
+        }
+        byte[] piv = partialIv(seq);
+        byte[] kid = ctx.senderIdRaw();
+        byte[] nonce = ctx.nonce(kid, piv);
+        byte[] aad = aad(ctx, kid, piv, split.classI);
+        byte[] pt = Plaintext.encode(plain.getRawCode(), split.inner, payloadOf(plain));
+        byte[] ct = ctx.senderKey().seal(nonce, aad, pt);
+
+        boolean observe = plain.getOptions().hasObserve();
+        RequestBinding binding = new RequestBinding(ctx, kid, piv, nonce, observe);
+        ProtectedRequest out = new ProtectedRequest(observe ? Code.FETCH : Code.POST, binding, plain);
+        copyHeader(plain, out);
+        out.setDestinationContext(plain.getDestinationContext());
+        OptionSet o = out.getOptions();
+        for (Option opt : split.outer) {
+            o.addOption(opt);
+        }
+        o.setOscore(new OscoreOptionValue(piv, ctx.idContextRaw(), kid, false).encode());
+        out.setPayload(ct);
+        return out;
+    }
+
+    /* ------------------------------------------------------------------ server: request */
+
+    /**
+     * Verifies a protected request (Section 8.2). On success the replay window has recorded
+     * the Partial IV; on failure nothing in any context changed.
+     */
+    public VerifiedRequest verifyRequest(Request received, ContextDb contexts) throws OscoreException, EchoRequired {
+        byte[] optionValue = received.getOptions().getOscore();
+        if (optionValue == null) {
+            throw new OscoreException.DecodeFailure("request carries no OSCORE option");
+        }
+        OscoreOptionValue v = OscoreOptionValue.decode(optionValue, groupFlagAllowed);
+        byte[] payload = received.getPayload();
+        if (payload == null || payload.length == 0) {
+            throw new OscoreException.DecodeFailure("OSCORE request without payload");
+        }
+        if (v.kid() == null || v.partialIv() == null) {
+            throw new OscoreException.DecodeFailure("OSCORE request without kid or Partial IV");
+        }
+        if (v.kid().length > MAX_KID_LENGTH) {
+            throw new OscoreException.DecodeFailure("kid longer than any nonce allows");
+        }
+        OscoreContext ctx = contexts.find(v.kidContext(), v.kid());
+        if (ctx == null) {
+            throw new OscoreException.ContextNotFound("no context for this kid / kid context");
+        }
+        byte[] piv = v.partialIv();
+        long seq = toLong(piv);
+        ReplayWindow window = ctx.replayWindow();
+        ReplayWindow.Verdict pre = window.check(seq);
+        if (pre == ReplayWindow.Verdict.REPLAYED || pre == ReplayWindow.Verdict.TOO_OLD) {
+            throw new OscoreException.Replay("Partial IV " + seq + " " + pre);
+        }
+        List<Option> classI = classIOptions(received.getOptions());
+        byte[] nonce = ctx.nonce(v.kid(), piv);
+        byte[] aad = aad(ctx, v.kid(), piv, Plaintext.encodeOptions(classI));
+        byte[] pt;
+        try {
+            pt = ctx.recipientKey().open(nonce, aad, payload);
+        } catch (AeadFailure e) {
+            throw new OscoreException.DecryptionFailed("request did not authenticate");
+        }
+        Plaintext p = Plaintext.decode(pt, optionRegistry);
+        if (!CoAP.isRequest(p.code)) {
+            throw new OscoreException.DecodeFailure("inner code is not a request code");
+        }
+        Option innerEcho = null;
+        boolean innerObserve = false;
+        for (Option opt : p.options) {
+            if (opt.getNumber() == OptionNumberRegistry.OSCORE) {
+                throw new OscoreException.DecodeFailure("OSCORE option inside the plaintext (nesting is off)");
+            }
+            if (opt.getNumber() == StandardOptionRegistry.ECHO.getNumber()) {
+                innerEcho = opt;
+            }
+            if (opt.getNumber() == OptionNumberRegistry.OBSERVE) {
+                innerObserve = true;
+            }
+        }
+        RequestBinding binding = new RequestBinding(ctx, v.kid(), piv, nonce, innerObserve);
+        if (pre == ReplayWindow.Verdict.WINDOW_INVALID) {
+            if (innerEcho != null && ctx.echo().consume(innerEcho.getValue())) {
+                window.reinitialise(seq);
+            } else {
+                throw new EchoRequired(binding, ctx.echo().issue(random));
+            }
+        } else {
+            ReplayWindow.Verdict post = window.accept(seq);
+            if (post != ReplayWindow.Verdict.FRESH) {
+                throw new OscoreException.Replay("Partial IV " + seq + " " + post);
+            }
+        }
+        VerifiedRequest out = new VerifiedRequest(Code.valueOf(p.code), binding);
+        copyHeader(received, out);
+        out.setSourceContext(received.getSourceContext());
+        OptionSet o = out.getOptions();
+        for (Option opt : received.getOptions().asSortedList()) {
+            if (keepOuterOnReceive(opt.getNumber())) {
+                o.addOption(opt);
+            }
+        }
+        Plaintext.addAll(o, p.options);
+        if (p.payload.length > 0) {
+            out.setPayload(p.payload);
+        }
+        return out;
+    }
+
+    /* ------------------------------------------------------------------ server: response */
+
+    /**
+     * Protects a response (Section 8.3). A notification (a response with Observe) always gets
+     * a fresh Partial IV; other responses reuse the request nonce unless {@code freshPartialIv}.
+     */
+    public Response protectResponse(Response plain, RequestBinding binding, boolean freshPartialIv) throws OscoreException {
+        OscoreContext ctx = binding.context();
+        boolean notification = plain.getOptions().hasObserve();
+        boolean fresh = freshPartialIv || notification;
+        Split split = split(plain.getOptions(), false);
+        byte[] piv = null;
+        byte[] nonce = binding.requestNonce();
+        if (fresh) {
+            try {
+                piv = partialIv(ctx.senderSequence().next());
+            } catch (StateUnavailableException e) {
+                throw new OscoreException.ProtectionRefused(e.getMessage());
+            }
+            nonce = ctx.nonce(ctx.senderIdRaw(), piv);
+        }
+        byte[] aad = aad(ctx, binding.requestKidRaw(), binding.requestPivRaw(), split.classI);
+        byte[] pt = Plaintext.encode(plain.getRawCode(), split.inner, payloadOf(plain));
+        byte[] ct = ctx.senderKey().seal(nonce, aad, pt);
+        Response out = new Response(notification ? ResponseCode.CONTENT : ResponseCode.CHANGED);
+        copyHeader(plain, out);
+        out.setDestinationContext(plain.getDestinationContext());
+        OptionSet o = out.getOptions();
+        for (Option opt : split.outer) {
+            o.addOption(opt);
+        }
+        o.setOscore(new OscoreOptionValue(piv, null, null, false).encode());
+        out.setPayload(ct);
+        return out;
+    }
+
+    /* ------------------------------------------------------------------ client: response */
+
+    /**
+     * Verifies a protected response (Section 8.4). For notifications the Partial IV must be
+     * new (OSC-17); the delivered Observe value is derived from it, so that the freshest
+     * notification is the one with the highest Partial IV.
+     */
+    public Response verifyResponse(Response received, RequestBinding binding) throws OscoreException {
+        byte[] optionValue = received.getOptions().getOscore();
+        if (optionValue == null) {
+            throw new OscoreException.DecodeFailure("response carries no OSCORE option");
+        }
+        OscoreOptionValue v = OscoreOptionValue.decode(optionValue, groupFlagAllowed);
+        byte[] payload = received.getPayload();
+        if (payload == null || payload.length == 0) {
+            throw new OscoreException.DecodeFailure("OSCORE response without payload");
+        }
+        OscoreContext ctx = binding.context();
+        byte[] piv = v.partialIv();
+        byte[] nonce = piv == null ? binding.requestNonce() : ctx.nonce(ctx.recipientIdRaw(), piv);
+        List<Option> classI = classIOptions(received.getOptions());
+        byte[] aad = aad(ctx, binding.requestKidRaw(), binding.requestPivRaw(), Plaintext.encodeOptions(classI));
+        byte[] pt;
+        try {
+            pt = ctx.recipientKey().open(nonce, aad, payload);
+        } catch (AeadFailure e) {
+            throw new OscoreException.DecryptionFailed("response did not authenticate");
+        }
+        Plaintext p = Plaintext.decode(pt, optionRegistry);
+        if (!CoAP.isResponse(p.code)) {
+            throw new OscoreException.DecodeFailure("inner code is not a response code");
+        }
+        boolean innerObserve = false;
+        for (Option opt : p.options) {
+            if (opt.getNumber() == OptionNumberRegistry.OBSERVE) {
+                innerObserve = true;
+            } else if (opt.getNumber() == OptionNumberRegistry.OSCORE) {
+                throw new OscoreException.DecodeFailure("OSCORE option inside the plaintext (nesting is off)");
+            }
+        }
+        if (innerObserve && !binding.isObserve()) {
+            throw new OscoreException.DecodeFailure("inner Observe in a response to a non-Observe request");
+        }
+        long observeValue = -1;
+        if (innerObserve) {
+            if (piv == null) {
+                if (!binding.acceptNotificationWithoutPiv()) {
+                    throw new OscoreException.Replay("second notification without Partial IV");
+                }
+                observeValue = 0;
+            } else {
+                long seq = toLong(piv);
+                ReplayWindow.Verdict verdict = binding.notifications().accept(seq);
+                if (verdict != ReplayWindow.Verdict.FRESH) {
+                    throw new OscoreException.Replay("notification Partial IV " + seq + " " + verdict);
+                }
+                observeValue = (seq + 1) & 0xffffff;
+            }
+        }
+        Response out = new Response(ResponseCode.valueOf(p.code));
+        copyHeader(received, out);
+        out.setSourceContext(received.getSourceContext());
+        OptionSet o = out.getOptions();
+        Plaintext.addAll(o, p.options);
+        if (innerObserve) {
+            o.setObserve((int) observeValue);
+        }
+        if (p.payload.length > 0) {
+            out.setPayload(p.payload);
+        }
+        return out;
+    }
+
+    /* ------------------------------------------------------------------ helpers */
+
+    /** The unprotected error response of digest table 1.6: code, diagnostic payload, outer Max-Age 0. */
+    public static Response errorResponse(OscoreException e, Request request) {
+        Response r = new Response(e.responseCode());
+        r.setType(request.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON);
+        r.setPayload(e.diagnostic());
+        r.getOptions().setMaxAge(0);
+        r.setDestinationContext(request.getSourceContext());
+        r.setToken(request.getToken());
+        return r;
+    }
+
+    private static final class Split {
+        final List<Option> inner = new ArrayList<>();
+        final List<Option> outer = new ArrayList<>();
+        byte[] classI = EMPTY;
+    }
+
+    private Split split(OptionSet options, boolean request) throws OscoreException {
+        Split s = new Split();
+        List<Option> classI = null;
+        for (Option opt : options.asSortedList()) {
+            int n = opt.getNumber();
+            switch (n) {
+                case OptionNumberRegistry.OSCORE:
+                    throw new OscoreException.ProtectionRefused("message already carries an OSCORE option");
+                case OptionNumberRegistry.URI_HOST:
+                case OptionNumberRegistry.URI_PORT:
+                case OptionNumberRegistry.PROXY_SCHEME:
+                case 16: // Hop-Limit, class U per oscore-capable-proxies Section 3
+                    s.outer.add(opt);
+                    break;
+                case OptionNumberRegistry.PROXY_URI:
+                    splitProxyUri(opt.getStringValue(), s);
+                    break;
+                case OptionNumberRegistry.OBSERVE:
+                    s.outer.add(opt);
+                    // requests keep the value inside; notifications carry an empty inner Observe (4.1.3.5)
+                    s.inner.add(request ? opt : StandardOptionRegistry.OBSERVE.create(0));
+                    break;
+                default: {
+                    ExtensionOption ext = extensions.byNumber(n);
+                    OptionClass c = ext == null ? OptionClass.E : ext.oscoreClass();
+                    if (c == OptionClass.E) {
+                        s.inner.add(opt);
+                    } else {
+                        s.outer.add(opt);
+                        if (c == OptionClass.I) {
+                            if (classI == null) {
+                                classI = new ArrayList<>();
+                            }
+                            classI.add(opt);
+                        }
+                    }
+                }
+            }
+        }
+        if (classI != null) {
+            s.classI = Plaintext.encodeOptions(classI);
+        }
+        s.inner.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
+        s.outer.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
+        return s;
+    }
+
+    /** Section 4.1.3.3: scheme and authority stay outer as a Proxy-Uri; path and query go inside. */
+    private void splitProxyUri(String proxyUri, Split s) throws OscoreException {
+        URI uri;
+        try {
+            uri = new URI(proxyUri);
+        } catch (URISyntaxException e) {
+            throw new OscoreException.ProtectionRefused("Proxy-Uri is not a URI");
+        }
+        if (uri.getScheme() == null || uri.getRawAuthority() == null) {
+            throw new OscoreException.ProtectionRefused("Proxy-Uri needs a scheme and an authority");
+        }
+        s.outer.add(StandardOptionRegistry.PROXY_URI.create(uri.getScheme() + "://" + uri.getRawAuthority()));
+        String path = uri.getPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            for (String seg : path.substring(1).split("/", -1)) {
+                s.inner.add(StandardOptionRegistry.URI_PATH.create(seg));
+            }
+        }
+        String query = uri.getQuery();
+        if (query != null) {
+            for (String q : query.split("&")) {
+                s.inner.add(StandardOptionRegistry.URI_QUERY.create(q));
+            }
+        }
+    }
+
+    private List<Option> classIOptions(OptionSet outer) {
+        List<Option> list = new ArrayList<>(0);
+        for (Option opt : outer.getOthers()) {
+            ExtensionOption ext = extensions.byNumber(opt.getNumber());
+            if (ext != null && ext.oscoreClass() == OptionClass.I) {
+                list.add(opt);
+            }
+        }
+        return list;
+    }
+
+    /** Outer options a receiver keeps: class U ones. Outer copies of class-E options are ignored (OSC-11). */
+    private boolean keepOuterOnReceive(int n) {
+        switch (n) {
+            case OptionNumberRegistry.URI_HOST:
+            case OptionNumberRegistry.URI_PORT:
+            case OptionNumberRegistry.PROXY_SCHEME:
+            case OptionNumberRegistry.PROXY_URI:
+            case 16:
+                return true;
+            default: {
+                ExtensionOption ext = extensions.byNumber(n);
+                return ext != null && ext.oscoreClass() != OptionClass.E;
+            }
+        }
+    }
+
+    /** external_aad and Enc_structure of Section 5.4. */
+    static byte[] aad(OscoreContext ctx, byte[] requestKid, byte[] requestPiv, byte[] classI) {
+        byte[] external = new CborWriter(24 + requestKid.length + requestPiv.length + classI.length)
+                .array(5).integer(1).raw(ctx.algorithmsCbor()).bytes(requestKid).bytes(requestPiv).bytes(classI)
+                .toByteArray();
+        return new CborWriter(ENC0_PREFIX.length + 3 + external.length).raw(ENC0_PREFIX).bytes(external).toByteArray();
+    }
+
+    /** Minimal big-endian encoding; 0 encodes as h'00' (Section 6.1, OSC-04). */
+    public static byte[] partialIv(long seq) {
+        int n = 1;
+        while (n < 5 && (seq >>> (8 * n)) != 0) {
+            n++;
+        }
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[n - 1 - i] = (byte) (seq >>> (8 * i));
+        }
+        return b;
+    }
+
+    static long toLong(byte[] piv) {
+        long v = 0;
+        for (byte b : piv) {
+            v = (v << 8) | (b & 0xff);
+        }
+        return v;
+    }
+
+    private static byte[] payloadOf(Message m) {
+        byte[] p = m.getPayload();
+        return p == null ? EMPTY : p;
+    }
+
+    private static void copyHeader(Message from, Message to) {
+        to.setType(from.getType());
+        if (from.hasMID()) {
+            to.setMID(from.getMID());
+        }
+        if (from.getToken() != null) {
+            to.setToken(from.getToken());
+        }
+    }
+}
