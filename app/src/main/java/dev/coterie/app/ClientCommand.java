@@ -1,0 +1,141 @@
+package dev.coterie.app;
+
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.keystore.StateUnavailableException;
+import dev.coterie.oscore.ClientContextBinding;
+import dev.coterie.oscore.OscoreContext;
+import dev.coterie.oscore.OscoreEndpointBuilder;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.californium.core.CoapClient;
+import org.eclipse.californium.core.CoapHandler;
+import org.eclipse.californium.core.CoapObserveRelation;
+import org.eclipse.californium.core.CoapResponse;
+import org.eclipse.californium.core.coap.CoAP.Code;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "client", description = "Send one OSCORE-protected request and print the response.")
+final class ClientCommand implements Callable<Integer> {
+    @picocli.CommandLine.Option(names = "--context", required = true, description = "security-context file")
+    Path context;
+
+    @picocli.CommandLine.Option(names = {"-m", "--method"}, defaultValue = "GET", description = "GET, POST, PUT, DELETE or FETCH")
+    String method;
+
+    @picocli.CommandLine.Option(names = "--observe", description = "register an observation and print notifications")
+    boolean observe;
+
+    @picocli.CommandLine.Option(names = "--notifications", defaultValue = "3", description = "with --observe: stop after N notifications (${DEFAULT-VALUE})")
+    int notifications;
+
+    @picocli.CommandLine.Option(names = "--payload", description = "request payload (text)")
+    String payload;
+
+    @picocli.CommandLine.Option(names = "--timeout", defaultValue = "10", description = "seconds to wait (${DEFAULT-VALUE})")
+    long timeout;
+
+    @picocli.CommandLine.Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc")
+    String provider;
+
+    @picocli.CommandLine.Option(names = "--trace", description = "print the exchange as a message-flow trace")
+    boolean trace;
+
+    @picocli.CommandLine.Option(names = "--non", description = "send a NON request instead of CON")
+    boolean non;
+
+    @Parameters(index = "0", description = "coap://HOST:PORT/PATH")
+    String uri;
+
+    @Override
+    public Integer call() throws Exception {
+        OscoreContext ctx;
+        try {
+            ctx = ContextFile.load(context, CryptoProviders.byName(provider));
+        } catch (StateUnavailableException e) {
+            System.err.println("coterie client: " + e.getMessage());
+            return 3;
+        }
+        OscoreEndpointBuilder eb = new OscoreEndpointBuilder()
+                .bind(new InetSocketAddress(0))
+                .configuration(Endpoints.configuration())
+                .clientBinding(new ClientContextBinding().endpointDefault(ctx));
+        if (trace) {
+            eb.trace(new FlowTrace(System.out, "C", "S"));
+        }
+        CoapEndpoint endpoint = eb.build();
+        CoapClient client = new CoapClient(uri).setEndpoint(endpoint).setTimeout(TimeUnit.SECONDS.toMillis(timeout));
+        try {
+            Request request = new Request(Code.valueOf(method.toUpperCase()));
+            request.setConfirmable(!non);
+            if (payload != null) {
+                request.setPayload(payload);
+            }
+            if (observe) {
+                return observe(client, request);
+            }
+            CoapResponse response = client.advanced(request);
+            if (response == null) {
+                System.err.println("coterie client: no response within " + timeout + " s");
+                return 2;
+            }
+            print(System.out, response);
+            return response.isSuccess() ? 0 : 1;
+        } finally {
+            client.shutdown();
+            endpoint.destroy();
+            ctx.close();
+        }
+    }
+
+    private int observe(CoapClient client, Request request) throws InterruptedException {
+        request.setObserve();
+        CountDownLatch done = new CountDownLatch(notifications);
+        int[] errors = {0};
+        CoapObserveRelation relation = client.observe(request, new CoapHandler() {
+            @Override
+            public void onLoad(CoapResponse response) {
+                print(System.out, response);
+                if (!response.isSuccess()) {
+                    errors[0]++;
+                }
+                done.countDown();
+            }
+
+            @Override
+            public void onError() {
+                errors[0]++;
+                done.countDown();
+            }
+        });
+        boolean all = done.await(timeout, TimeUnit.SECONDS);
+        relation.proactiveCancel();
+        Thread.sleep(200);
+        if (!all) {
+            System.err.println("coterie client: fewer than " + notifications + " notifications within " + timeout + " s");
+            return 2;
+        }
+        return errors[0] == 0 ? 0 : 1;
+    }
+
+    static void print(PrintStream out, CoapResponse r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(r.getCode()).append(' ').append(r.getCode().name());
+        for (Option o : r.getOptions().asSortedList()) {
+            sb.append("\n  ").append(o.getDefinition().getName()).append(": ").append(o.toValueString());
+        }
+        byte[] p = r.getPayload();
+        if (p != null && p.length > 0) {
+            sb.append("\n").append(new String(p, StandardCharsets.UTF_8));
+        }
+        out.println(sb);
+    }
+}

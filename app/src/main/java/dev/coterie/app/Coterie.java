@@ -1,0 +1,26 @@
+package dev.coterie.app;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code coterie} command. */
+@Command(name = "coterie", mixinStandardHelpOptions = true, version = "coterie 0.1.0",
+        description = "OSCORE and Group OSCORE for CoAP: vectors, client, server and demo.",
+        subcommands = {VectorsCommand.class, ServerCommand.class, ClientCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Coterie implements Runnable {
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line and returns its exit status (for tests and the launcher). */
+    public static int execute(String... args) {
+        return new CommandLine(new Coterie()).execute(args);
+    }
+}

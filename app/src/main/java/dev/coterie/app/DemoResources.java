@@ -1,0 +1,127 @@
+package dev.coterie.app;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.californium.core.CoapResource;
+import org.eclipse.californium.core.CoapServer;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.MediaTypeRegistry;
+import org.eclipse.californium.core.server.resources.CoapExchange;
+
+/** The resources of {@code coterie server}: /hello, /observe, /echo and /large. */
+public final class DemoResources {
+    /** 2 KiB of text, so that it needs block-wise transfer at the default block size. */
+    public static final byte[] LARGE = large();
+
+    private DemoResources() {
+    }
+
+    /** Adds the resources; returns the executor that drives /observe (shut it down with the server). */
+    public static ScheduledExecutorService install(CoapServer server, long observePeriodMillis) {
+        server.add(new HelloResource());
+        ObserveResource observe = new ObserveResource();
+        server.add(observe);
+        server.add(new EchoResource());
+        server.add(new LargeResource());
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "observe-ticker");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleAtFixedRate(observe::tick, observePeriodMillis, observePeriodMillis, TimeUnit.MILLISECONDS);
+        return timer;
+    }
+
+    /** GET: "Hello World!" (the payload of RFC 8613 Appendix C.7). */
+    public static final class HelloResource extends CoapResource {
+        public HelloResource() {
+            super("hello");
+        }
+
+        @Override
+        public void handleGET(CoapExchange exchange) {
+            exchange.respond(ResponseCode.CONTENT, "Hello World!", MediaTypeRegistry.TEXT_PLAIN);
+        }
+    }
+
+    /** GET with Observe: a counter that changes every period. */
+    public static final class ObserveResource extends CoapResource {
+        private final AtomicInteger counter = new AtomicInteger();
+
+        public ObserveResource() {
+            super("observe");
+            setObservable(true);
+            getAttributes().setObservable();
+        }
+
+        void tick() {
+            counter.incrementAndGet();
+            changed();
+        }
+
+        @Override
+        public void handleGET(CoapExchange exchange) {
+            exchange.respond(ResponseCode.CONTENT, String.valueOf(counter.get()), MediaTypeRegistry.TEXT_PLAIN);
+        }
+    }
+
+    /** POST/PUT echo the payload; GET reads what was last PUT; DELETE clears it. */
+    public static final class EchoResource extends CoapResource {
+        private volatile byte[] stored = new byte[0];
+
+        public EchoResource() {
+            super("echo");
+        }
+
+        @Override
+        public void handleGET(CoapExchange exchange) {
+            exchange.respond(ResponseCode.CONTENT, stored);
+        }
+
+        @Override
+        public void handlePOST(CoapExchange exchange) {
+            exchange.respond(ResponseCode.CHANGED, exchange.getRequestPayload());
+        }
+
+        @Override
+        public void handlePUT(CoapExchange exchange) {
+            stored = exchange.getRequestPayload();
+            exchange.respond(ResponseCode.CHANGED, stored);
+        }
+
+        @Override
+        public void handleDELETE(CoapExchange exchange) {
+            stored = new byte[0];
+            exchange.respond(ResponseCode.DELETED);
+        }
+
+        @Override
+        public void handleFETCH(CoapExchange exchange) {
+            exchange.respond(ResponseCode.CONTENT, exchange.getRequestPayload());
+        }
+    }
+
+    /** GET: 2 KiB, sent block-wise. */
+    public static final class LargeResource extends CoapResource {
+        public LargeResource() {
+            super("large");
+        }
+
+        @Override
+        public void handleGET(CoapExchange exchange) {
+            exchange.respond(ResponseCode.CONTENT, LARGE, MediaTypeRegistry.TEXT_PLAIN);
+        }
+    }
+
+    private static byte[] large() {
+        StringBuilder sb = new StringBuilder();
+        int line = 0;
+        while (sb.length() < 2048) {
+            sb.append(String.format("%04d coterie large resource line%n", line++));
+        }
+        return sb.substring(0, 2048).getBytes(StandardCharsets.US_ASCII);
+    }
+}

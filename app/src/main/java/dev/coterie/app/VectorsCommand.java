@@ -1,0 +1,29 @@
+package dev.coterie.app;
+
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.vectors.VectorResult;
+import dev.coterie.vectors.VectorRunner;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "vectors", description = "Check every published test vector; exit status 0 only if all pass.")
+final class VectorsCommand implements Callable<Integer> {
+    @Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc (${DEFAULT-VALUE})")
+    String provider;
+
+    @Override
+    public Integer call() {
+        List<VectorResult> results = new VectorRunner(CryptoProviders.byName(provider)).runAll();
+        int failed = 0;
+        for (VectorResult r : results) {
+            System.out.println(r.line());
+            if (!r.passed()) {
+                failed++;
+            }
+        }
+        System.out.println((results.size() - failed) + " passed, " + failed + " failed");
+        return failed == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.coterie.oscore;
+
+import org.eclipse.californium.core.network.Outbox;
+import org.eclipse.californium.core.network.stack.BaseCoapStack;
+import org.eclipse.californium.core.network.stack.BlockwiseLayer;
+import org.eclipse.californium.core.network.stack.CongestionControlLayer;
+import org.eclipse.californium.core.network.stack.ExchangeCleanupLayer;
+import org.eclipse.californium.core.network.stack.Layer;
+import org.eclipse.californium.core.network.stack.ObserveLayer;
+import org.eclipse.californium.elements.config.Configuration;
+
+/**
+ * Californium's UDP stack with the OSCORE layer between block-wise and reliability:
+ * exchange clean-up, Observe, block-wise (inner, end-to-end), OSCORE, reliability. The
+ * matcher's deduplication runs below all of them.
+ */
+public final class OscoreUdpStack extends BaseCoapStack {
+
+    public OscoreUdpStack(String tag, Configuration config, Outbox outbox, OscoreLayer oscore) {
+        super(outbox);
+        Layer[] layers = {
+            new ExchangeCleanupLayer(config),
+            new ObserveLayer(config),
+            new BlockwiseLayer(tag, false, config),
+            oscore,
+            CongestionControlLayer.newImplementation(tag, config)
+        };
+        setLayers(layers);
+    }
+}
