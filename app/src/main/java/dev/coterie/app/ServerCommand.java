@@ -30,6 +30,10 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "print each exchange as a message-flow trace")
     boolean trace;
 
+    @Option(names = "--inner-observe", defaultValue = "EMPTY", description = "inner Observe of notifications: "
+            + "EMPTY (RFC 8613 4.1.3.5.2) or MIRROR (for clients that order by it, such as cf-oscore 3.13)")
+    dev.coterie.oscore.InnerObserve innerObserve;
+
     @Option(names = "--observe-period", defaultValue = "1000", description = "ms between /observe changes (${DEFAULT-VALUE})")
     long observePeriod;
 
@@ -48,7 +52,7 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(Endpoints.parse(bind))
-                .configuration(Endpoints.configuration()).serverContexts(db);
+                .configuration(Endpoints.configuration()).serverContexts(db).innerObserve(innerObserve);
         if (trace) {
             eb.trace(new FlowTrace(System.out, "C", "S"));
         }

@@ -18,6 +18,7 @@ public final class OscoreEndpointBuilder {
     private ClientContextBinding clientBinding;
     private OscoreTrace trace;
     private boolean echoRetry = true;
+    private InnerObserve innerObserve = InnerObserve.EMPTY;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -28,11 +29,14 @@ public final class OscoreEndpointBuilder {
     /** Whether a client repeats a request once when the server answers 4.01 with an Echo (default on). */
     public OscoreEndpointBuilder echoRetry(boolean on) { echoRetry = on; return this; }
 
+    /** The inner Observe value of notifications this server sends (default: empty, RFC 8613). */
+    public OscoreEndpointBuilder innerObserve(InnerObserve mode) { innerObserve = Objects.requireNonNull(mode); return this; }
+
     public CoapEndpoint build() {
         if (serverContexts == null && clientBinding == null) {
             throw new IllegalStateException("an OSCORE endpoint needs server contexts, a client binding, or both");
         }
-        OscoreLayer layer = new OscoreLayer(new OscoreProtection(extensions), serverContexts, clientBinding, trace, echoRetry);
+        OscoreLayer layer = new OscoreLayer(new OscoreProtection(extensions, false, innerObserve), serverContexts, clientBinding, trace, echoRetry);
         return new CoapEndpoint.Builder()
                 .setInetSocketAddress(address)
                 .setConfiguration(config)

@@ -38,6 +38,7 @@ public final class OscoreProtection {
     private final ExtensionOptionRegistry extensions;
     private final OptionRegistry optionRegistry;
     private final boolean groupFlagAllowed;
+    private final InnerObserve innerObserve;
     private final SecureRandom random = new SecureRandom();
 
     public OscoreProtection(ExtensionOptionRegistry extensions) {
@@ -45,7 +46,12 @@ public final class OscoreProtection {
     }
 
     public OscoreProtection(ExtensionOptionRegistry extensions, boolean groupFlagAllowed) {
+        this(extensions, groupFlagAllowed, InnerObserve.EMPTY);
+    }
+
+    public OscoreProtection(ExtensionOptionRegistry extensions, boolean groupFlagAllowed, InnerObserve innerObserve) {
         this.extensions = extensions;
+        this.innerObserve = innerObserve;
         this.optionRegistry = extensions.californiumRegistry();
         this.groupFlagAllowed = groupFlagAllowed;
     }
@@ -325,7 +331,7 @@ public final class OscoreProtection {
                 case OptionNumberRegistry.OBSERVE:
                     s.outer.add(opt);
                     // requests keep the value inside; notifications carry an empty inner Observe (4.1.3.5)
-                    s.inner.add(request ? opt : StandardOptionRegistry.OBSERVE.create(0));
+                    s.inner.add(request || innerObserve == InnerObserve.MIRROR ? opt : StandardOptionRegistry.OBSERVE.create(0));
                     break;
                 default: {
                     ExtensionOption ext = extensions.byNumber(n);
