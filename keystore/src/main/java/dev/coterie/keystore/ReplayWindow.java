@@ -60,13 +60,14 @@ public final class ReplayWindow {
     }
 
     /**
-     * Makes an invalid window valid again, starting at {@code seq} (the Partial IV of a request
-     * that carried a verified Echo value, RFC 8613 Appendix B.1.2).
+     * Makes an invalid window valid again at {@code seq}, the Partial IV of a request that
+     * carried a verified Echo value (RFC 8613 Appendix B.1.2). Every number up to {@code seq}
+     * counts as used: the numbers below it may have been received before the restart.
      */
     public synchronized void reinitialise(long seq) {
         valid = true;
         highest = seq;
-        seen = 1L;
+        seen = size == 64 ? -1L : (1L << size) - 1;
     }
 
     public synchronized void invalidate() {

@@ -50,6 +50,8 @@ class ReplayWindowTest {
         assertEquals(ReplayWindow.Verdict.WINDOW_INVALID, w.accept(1000));
         w.reinitialise(1000);
         assertEquals(ReplayWindow.Verdict.REPLAYED, w.check(1000));
+        assertEquals(ReplayWindow.Verdict.REPLAYED, w.check(999), "may have been seen before the restart");
+        assertEquals(ReplayWindow.Verdict.REPLAYED, w.check(969));
         assertEquals(ReplayWindow.Verdict.TOO_OLD, w.check(10));
         assertEquals(ReplayWindow.Verdict.FRESH, w.accept(1001));
     }

@@ -31,10 +31,14 @@ enum Rfc8613Contexts {
     }
 
     OscoreContext build(byte[] sender, byte[] recipient, Path stateDir) throws Exception {
+        return buildWithBlock(sender, recipient, stateDir, 50);
+    }
+
+    OscoreContext buildWithBlock(byte[] sender, byte[] recipient, Path stateDir, int block) throws Exception {
         return OscoreContext.builder().name(name().toLowerCase() + "-" + (sender.length == 0 ? "client" : "server"))
                 .masterSecret(SecretBytes.copyOf(MASTER_SECRET)).masterSalt(MASTER_SALT).idContext(idContext)
                 .senderId(sender).recipientId(recipient)
-                .stateStore(stateDir == null ? SecurityStateStore.inMemory() : SecurityStateStore.open(stateDir, 50))
+                .stateStore(stateDir == null ? SecurityStateStore.inMemory() : SecurityStateStore.open(stateDir, block))
                 .build();
     }
 }
