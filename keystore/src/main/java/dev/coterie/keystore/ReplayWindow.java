@@ -90,6 +90,11 @@ public final class ReplayWindow {
         }
     }
 
+    /** A comparable summary of the whole state (validity, highest number, bitmap), for tests and traces. */
+    public synchronized String snapshot() {
+        return (valid ? "valid" : "invalid") + "/" + highest + "/" + Long.toHexString(seen);
+    }
+
     synchronized long highest() {
         return highest;
     }
