@@ -82,7 +82,13 @@ final class ClientCommand implements Callable<Integer> {
             if (observe) {
                 return observe(client, request);
             }
-            CoapResponse response = client.advanced(request);
+            CoapResponse response;
+            try {
+                response = client.advanced(request);
+            } catch (org.eclipse.californium.elements.exception.ConnectorException | java.io.IOException e) {
+                System.err.println("coterie client: request failed: " + e.getMessage());
+                return 2;
+            }
             if (response == null) {
                 System.err.println("coterie client: no response within " + timeout + " s");
                 return 2;

@@ -60,8 +60,12 @@ public final class ContextState {
         store.write(this, limit, false);
     }
 
-    /** Persists the replay windows and marks the state clean, so a restart may trust them. */
+    /**
+     * Persists the replay windows and the next unused sequence number, and marks the state
+     * clean, so a restart may trust the windows and wastes no numbers. The context must not
+     * protect anything afterwards.
+     */
     public void close() throws StateUnavailableException {
-        store.write(this, sender.reservedLimit(), true);
+        store.write(this, sender.peek(), true);
     }
 }

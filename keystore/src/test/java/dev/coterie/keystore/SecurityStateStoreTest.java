@@ -43,6 +43,16 @@ class SecurityStateStoreTest {
     }
 
     @Test
+    void aCleanCloseContinuesExactlyWhereTheSenderStopped() throws Exception {
+        ContextState s = SecurityStateStore.open(dir, 10).load("ctx");
+        for (int i = 0; i < 3; i++) {
+            s.senderSequence().next();
+        }
+        s.close();
+        assertEquals(3, SecurityStateStore.open(dir, 10).load("ctx").senderSequence().next());
+    }
+
+    @Test
     void corruptStateFileRefusesAndSaysWhy() throws Exception {
         SecurityStateStore.open(dir, 10).load("ctx").senderSequence().next();
         Path f = dir.resolve("ctx.state");

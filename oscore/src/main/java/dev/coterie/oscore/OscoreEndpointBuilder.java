@@ -12,7 +12,7 @@ import org.eclipse.californium.elements.config.Configuration;
  */
 public final class OscoreEndpointBuilder {
     private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
-    private Configuration config = Configuration.getStandard();
+    private Configuration config;
     private ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
     private ContextDb serverContexts;
     private ClientContextBinding clientBinding;
@@ -32,16 +32,24 @@ public final class OscoreEndpointBuilder {
     /** The inner Observe value of notifications this server sends (default: empty, RFC 8613). */
     public OscoreEndpointBuilder innerObserve(InnerObserve mode) { innerObserve = Objects.requireNonNull(mode); return this; }
 
+    /** Californium's defaults, without the properties file Configuration.getStandard() would write. */
+    public static Configuration defaultConfiguration() {
+        org.eclipse.californium.core.config.CoapConfig.register();
+        org.eclipse.californium.elements.config.UdpConfig.register();
+        return Configuration.createStandardWithoutFile();
+    }
+
     public CoapEndpoint build() {
         if (serverContexts == null && clientBinding == null) {
             throw new IllegalStateException("an OSCORE endpoint needs server contexts, a client binding, or both");
         }
+        Configuration cfg0 = config != null ? config : defaultConfiguration();
         OscoreLayer layer = new OscoreLayer(new OscoreProtection(extensions, false, innerObserve), serverContexts, clientBinding, trace, echoRetry);
         return new CoapEndpoint.Builder()
                 .setInetSocketAddress(address)
-                .setConfiguration(config)
+                .setConfiguration(cfg0)
                 .setOptionRegistry(extensions.californiumRegistry())
-                .setObservationStore(new OscoreObservationStore(config))
+                .setObservationStore(new OscoreObservationStore(cfg0))
                 .setCoapStackFactory((protocol, tag, cfg, outbox, arg) -> new OscoreUdpStack(tag, cfg, outbox, layer))
                 .build();
     }
