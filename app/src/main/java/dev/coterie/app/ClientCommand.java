@@ -55,6 +55,9 @@ final class ClientCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "coap://HOST:PORT/PATH")
     String uri;
 
+    @picocli.CommandLine.Mixin
+    ExtensionOptionsMixin options = new ExtensionOptionsMixin();
+
     @Override
     public Integer call() throws Exception {
         OscoreContext ctx;
@@ -66,7 +69,7 @@ final class ClientCommand implements Callable<Integer> {
         }
         OscoreEndpointBuilder eb = new OscoreEndpointBuilder()
                 .bind(new InetSocketAddress(0))
-                .configuration(Endpoints.configuration())
+                .configuration(Endpoints.configuration()).extensions(options.registry())
                 .clientBinding(new ClientContextBinding().endpointDefault(ctx));
         if (trace) {
             eb.trace(new FlowTrace(System.out, "C", "S"));
@@ -109,6 +112,9 @@ final class ClientCommand implements Callable<Integer> {
         CoapObserveRelation relation = client.observe(request, new CoapHandler() {
             @Override
             public void onLoad(CoapResponse response) {
+                if (done.getCount() == 0) {
+                    return; // the answer to our own cancellation
+                }
                 print(System.out, response);
                 if (!response.isSuccess()) {
                     errors[0]++;

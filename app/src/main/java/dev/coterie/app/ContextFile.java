@@ -45,6 +45,9 @@ public final class ContextFile {
     public static OscoreContext load(Path file, CryptoProvider provider) throws IOException, StateUnavailableException {
         ObjectMapper json = new ObjectMapper();
         json.enable(JsonParser.Feature.ALLOW_COMMENTS);
+        if (!Files.isReadable(file)) {
+            throw new IOException(file + ": no such file or not readable");
+        }
         JsonNode n;
         try {
             n = json.readTree(Files.readString(file));

@@ -21,6 +21,16 @@ public final class Coterie implements Runnable {
 
     /** Runs a command line and returns its exit status (for tests and the launcher). */
     public static int execute(String... args) {
-        return new CommandLine(new Coterie()).execute(args);
+        CommandLine cl = new CommandLine(new Coterie());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            // configuration and input mistakes get one line; COTERIE_DEBUG=1 shows the stack
+            commandLine.getErr().println("coterie " + commandLine.getCommandName() + ": "
+                    + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()));
+            if (System.getenv("COTERIE_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            return e instanceof IllegalArgumentException || e instanceof java.io.IOException ? 64 : 70;
+        });
+        return cl.execute(args);
     }
 }

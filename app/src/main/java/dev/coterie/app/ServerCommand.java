@@ -37,6 +37,9 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--observe-period", defaultValue = "1000", description = "ms between /observe changes (${DEFAULT-VALUE})")
     long observePeriod;
 
+    @picocli.CommandLine.Mixin
+    ExtensionOptionsMixin options = new ExtensionOptionsMixin();
+
     @Override
     public Integer call() throws Exception {
         InMemoryContextDb db = new InMemoryContextDb();
@@ -52,7 +55,7 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(Endpoints.parse(bind))
-                .configuration(Endpoints.configuration()).serverContexts(db).innerObserve(innerObserve);
+                .configuration(Endpoints.configuration()).extensions(options.registry()).serverContexts(db).innerObserve(innerObserve);
         if (trace) {
             eb.trace(new FlowTrace(System.out, "C", "S"));
         }

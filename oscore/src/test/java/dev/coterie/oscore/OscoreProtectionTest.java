@@ -246,6 +246,22 @@ class OscoreProtectionTest {
     }
 
     @Test
+    void OSC_23_noResponseIsInnerAndAnOuterCopyIsIgnored() throws Exception {
+        Request r = get("a");
+        r.getOptions().setNoResponse(26);
+        ProtectedRequest pr = p.protectRequest(r, TestContexts.client());
+        assertFalse(pr.getOptions().hasNoResponse(), "No-Response is class E");
+        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(TestContexts.server()));
+        assertEquals(26, v.getOptions().getNoResponse().getMask());
+
+        ProtectedRequest plainOne = p.protectRequest(get("b"), TestContexts.client());
+        Request wire = onWire(plainOne);
+        wire.getOptions().setNoResponse(26); // an outer copy added on the way
+        VerifiedRequest v2 = p.verifyRequest(wire, new InMemoryContextDb().add(TestContexts.server()));
+        assertFalse(v2.getOptions().hasNoResponse(), "the server ignores the outer No-Response");
+    }
+
+    @Test
     void echoOptionIsInner() throws Exception {
         Request r = get("a");
         r.getOptions().addOption(StandardOptionRegistry.ECHO.create(new byte[] {1, 2, 3}));
