@@ -3,20 +3,14 @@ package dev.coterie.app;
 import java.net.InetSocketAddress;
 import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.elements.config.Configuration;
-import org.eclipse.californium.elements.config.UdpConfig;
 
 /** Californium settings shared by the commands. */
 final class Endpoints {
-    static {
-        CoapConfig.register();
-        UdpConfig.register();
-    }
-
     private Endpoints() {
     }
 
     static Configuration configuration() {
-        Configuration c = Configuration.createStandardWithoutFile();
+        Configuration c = dev.coterie.oscore.OscoreEndpointBuilder.defaultConfiguration();
         c.set(CoapConfig.MID_TRACKER, CoapConfig.TrackerMode.NULL);
         c.set(CoapConfig.PREFERRED_BLOCK_SIZE, 512);
         c.set(CoapConfig.MAX_MESSAGE_SIZE, 1024);

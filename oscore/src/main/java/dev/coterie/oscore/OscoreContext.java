@@ -12,7 +12,6 @@ import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.keystore.SenderSequence;
 import dev.coterie.keystore.StateUnavailableException;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -207,9 +206,5 @@ public final class OscoreContext {
             Objects.requireNonNull(store, "state store (use SecurityStateStore.inMemory() for tests)");
             return new OscoreContext(this);
         }
-    }
-
-    static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

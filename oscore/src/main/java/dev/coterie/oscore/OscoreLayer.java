@@ -1,6 +1,5 @@
 package dev.coterie.oscore;
 
-import java.util.Arrays;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.Message;
 import org.eclipse.californium.core.coap.MessageObserverAdapter;
@@ -276,9 +275,5 @@ public final class OscoreLayer extends AbstractLayer {
         original.addMessageObserver(new MessageObserverAdapter() {
             @Override public void onCancel() { copy.cancel(); }
         });
-    }
-
-    static boolean sameBytes(byte[] a, byte[] b) {
-        return Arrays.equals(a, b);
     }
 }

@@ -63,6 +63,12 @@ class CaliforniumInteropTest {
         r = ex.send(req(Code.GET, base + "large", null));
         assertEquals(ResponseCode.CONTENT, r.getCode());
         assertArrayEquals(DemoResources.LARGE, r.getPayload(), "2 KiB reassembled from protected blocks");
+
+        // a 1500-byte body goes up in protected Block1 blocks and comes back in Block2 blocks
+        String body = "x".repeat(1400) + "-end-of-a-large-request-body-".repeat(4);
+        r = ex.send(req(Code.POST, base + "echo", body.substring(0, 1500)));
+        assertEquals(ResponseCode.CHANGED, r.getCode());
+        assertEquals(body.substring(0, 1500), r.getResponseText());
     }
 
     private static CoapResponse nonNull(CoapResponse response, Request r) {

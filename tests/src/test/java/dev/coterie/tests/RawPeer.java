@@ -17,6 +17,10 @@ final class RawPeer implements AutoCloseable {
         socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
     }
 
+    int port() {
+        return socket.getLocalPort();
+    }
+
     static byte[] bytes(Message m) {
         return new UdpDataSerializer().getByteArray(m);
     }
