@@ -175,8 +175,9 @@ final class BcCurves {
             throw new IllegalArgumentException("Ed25519 public key not canonical");
         }
         BigInteger oneMinusY = BigInteger.ONE.subtract(y).mod(P25519);
-        if (oneMinusY.signum() == 0) {
-            throw new IllegalArgumentException("Ed25519 public key maps to the point at infinity");
+        if (oneMinusY.signum() == 0 || y.equals(P25519.subtract(BigInteger.ONE))) {
+            // y = 1 and y = -1 have no usable Montgomery image (Group OSCORE Section 2.5.1)
+            throw new IllegalArgumentException("Ed25519 public key with y = 1 or y = -1 cannot be mapped to X25519");
         }
         BigInteger u = BigInteger.ONE.add(y).multiply(oneMinusY.modInverse(P25519)).mod(P25519);
         byte[] be = u.toByteArray();

@@ -1,5 +1,7 @@
 package dev.coterie.oscore;
 
+import dev.coterie.keystore.CborWriter;
+
 import dev.coterie.keystore.AeadAlgorithm;
 import dev.coterie.keystore.AeadKey;
 import dev.coterie.keystore.ContextState;

@@ -1,5 +1,7 @@
 package dev.coterie.oscore;
 
+import dev.coterie.keystore.CborWriter;
+
 import dev.coterie.keystore.AeadFailure;
 import dev.coterie.keystore.ReplayWindow;
 import dev.coterie.keystore.StateUnavailableException;

@@ -1,5 +1,7 @@
 package dev.coterie.oscore;
 
+import dev.coterie.keystore.CborWriter;
+
 /**
  * Read-only access to the intermediate values of RFC 8613 processing (info, nonce, AAD), so
  * that the vector runner can check each step and not only the final bytes. Nothing secret is

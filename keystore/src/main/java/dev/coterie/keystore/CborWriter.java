@@ -1,18 +1,18 @@
-package dev.coterie.oscore;
+package dev.coterie.keystore;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The few deterministic CBOR items OSCORE needs on the per-message path (the HKDF info, the
- * external_aad and the Enc_structure). Written by hand so that building an AAD costs one small
- * array and no parser objects.
+ * Deterministic CBOR encoding of the few items Coterie writes itself: HKDF info structures,
+ * external_aad and Enc_structure on the per-message path (one small array, no parser objects),
+ * and COSE keys and credentials at provisioning time. Parsing uses Jackson CBOR.
  */
-final class CborWriter {
+public final class CborWriter {
     private byte[] buf;
     private int len;
 
-    CborWriter(int capacity) {
+    public CborWriter(int capacity) {
         buf = new byte[capacity];
     }
 
@@ -48,15 +48,15 @@ final class CborWriter {
         return this;
     }
 
-    CborWriter array(int n) {
+    public CborWriter array(int n) {
         return head(4, n);
     }
 
-    CborWriter integer(long v) {
+    public CborWriter integer(long v) {
         return v >= 0 ? head(0, v) : head(1, -1 - v);
     }
 
-    CborWriter bytes(byte[] b) {
+    public CborWriter bytes(byte[] b) {
         head(2, b.length);
         ensure(b.length);
         System.arraycopy(b, 0, buf, len, b.length);
@@ -64,7 +64,7 @@ final class CborWriter {
         return this;
     }
 
-    CborWriter text(String s) {
+    public CborWriter text(String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         head(3, b.length);
         ensure(b.length);
@@ -73,21 +73,31 @@ final class CborWriter {
         return this;
     }
 
-    CborWriter nil() {
+    public CborWriter bool(boolean b) {
+        ensure(1);
+        buf[len++] = (byte) (b ? 0xf5 : 0xf4);
+        return this;
+    }
+
+    public CborWriter map(int n) {
+        return head(5, n);
+    }
+
+    public CborWriter nil() {
         ensure(1);
         buf[len++] = (byte) 0xf6;
         return this;
     }
 
     /** Appends already-encoded CBOR. */
-    CborWriter raw(byte[] b) {
+    public CborWriter raw(byte[] b) {
         ensure(b.length);
         System.arraycopy(b, 0, buf, len, b.length);
         len += b.length;
         return this;
     }
 
-    byte[] toByteArray() {
+    public byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
     }
 }
