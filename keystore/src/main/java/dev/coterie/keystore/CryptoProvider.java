@@ -20,6 +20,38 @@ public interface CryptoProvider {
         return hkdf(alg, salt, ikm, info, length).bytes().clone();
     }
 
+    /**
+     * HKDF with a secret salt and IKM = {@code ikmPrefix || ikmSecret}: the Group OSCORE pairwise
+     * keys (salt = Sender or Recipient Key, IKM = credentials || ECDH shared secret).
+     */
+    default SecretBytes hkdf(HkdfAlgorithm alg, SecretBytes salt, byte[] ikmPrefix, SecretBytes ikmSecret,
+                             byte[] info, int length) {
+        byte[] ikm = new byte[ikmPrefix.length + ikmSecret.length()];
+        System.arraycopy(ikmPrefix, 0, ikm, 0, ikmPrefix.length);
+        System.arraycopy(ikmSecret.bytes(), 0, ikm, ikmPrefix.length, ikmSecret.length());
+        SecretBytes wrapped = SecretBytes.wrap(ikm);
+        try {
+            return hkdf(alg, salt.bytes(), wrapped, info, length);
+        } finally {
+            wrapped.destroy();
+        }
+    }
+
+    /**
+     * {@code data XOR HKDF(salt, ikm, info, data.length)}: Group OSCORE's signature encryption
+     * (the keystream never leaves the keystore).
+     */
+    default byte[] xorWithKeystream(HkdfAlgorithm alg, byte[] salt, SecretBytes ikm, byte[] info, byte[] data) {
+        SecretBytes ks = hkdf(alg, salt, ikm, info, data.length);
+        byte[] k = ks.bytes();
+        byte[] out = new byte[data.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) (data[i] ^ k[i]);
+        }
+        ks.destroy();
+        return out;
+    }
+
     byte[] sha256(byte[] data);
 
     byte[] sign(SignatureAlgorithm alg, PrivateKey key, byte[] message);

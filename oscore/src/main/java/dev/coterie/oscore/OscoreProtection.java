@@ -5,10 +5,7 @@ import dev.coterie.keystore.CborWriter;
 import dev.coterie.keystore.AeadFailure;
 import dev.coterie.keystore.ReplayWindow;
 import dev.coterie.keystore.StateUnavailableException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.californium.core.coap.CoAP;
 import org.eclipse.californium.core.coap.CoAP.Code;
@@ -25,11 +22,7 @@ import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
 /**
  * RFC 8613 message protection and verification (Sections 4, 5, 8): a pure function of
  * (security context, message), with no I/O. The Californium stack layer and the proxy call it.
- *
- * <p>Option classes (Section 4.1): Uri-Host, Uri-Port, Proxy-Scheme, Hop-Limit and registry
- * options of class U stay outer; Proxy-Uri is split so that only scheme and authority stay
- * outer; Observe is both (inner value empty in notifications); the OSCORE option itself is
- * never inside unless nesting is enabled; everything else, known or unknown, is inner.
+ * Option classes are {@link OptionClassifier}'s.
  */
 public final class OscoreProtection {
     /** The longest Sender ID any supported AEAD allows (13-byte nonce minus 6). */
@@ -40,7 +33,7 @@ public final class OscoreProtection {
     private final ExtensionOptionRegistry extensions;
     private final OptionRegistry optionRegistry;
     private final boolean groupFlagAllowed;
-    private final InnerObserve innerObserve;
+    private final OptionClassifier classifier;
     private final SecureRandom random = new SecureRandom();
 
     public OscoreProtection(ExtensionOptionRegistry extensions) {
@@ -53,7 +46,7 @@ public final class OscoreProtection {
 
     public OscoreProtection(ExtensionOptionRegistry extensions, boolean groupFlagAllowed, InnerObserve innerObserve) {
         this.extensions = extensions;
-        this.innerObserve = innerObserve;
+        this.classifier = new OptionClassifier(extensions, innerObserve);
         this.optionRegistry = extensions.californiumRegistry();
         this.groupFlagAllowed = groupFlagAllowed;
     }
@@ -69,7 +62,7 @@ public final class OscoreProtection {
         if (plain.getOptions().hasOscore()) {
             throw new OscoreException.ProtectionRefused("the request already carries an OSCORE option and nesting is off");
         }
-        Split split = split(plain.getOptions(), true);
+        OptionClassifier.Split split = classifier.split(plain.getOptions(), true);
         long seq;
         try {
             seq = ctx.senderSequence().next();
@@ -130,7 +123,7 @@ public final class OscoreProtection {
         if (pre == ReplayWindow.Verdict.REPLAYED || pre == ReplayWindow.Verdict.TOO_OLD) {
             throw new OscoreException.Replay("Partial IV " + seq + " " + pre);
         }
-        List<Option> classI = classIOptions(received.getOptions());
+        List<Option> classI = classifier.classIOptions(received.getOptions());
         byte[] nonce = ctx.nonce(v.kid(), piv);
         byte[] aad = aad(ctx, v.kid(), piv, Plaintext.encodeOptions(classI));
         byte[] pt;
@@ -174,7 +167,7 @@ public final class OscoreProtection {
         out.setSourceContext(received.getSourceContext());
         OptionSet o = out.getOptions();
         for (Option opt : received.getOptions().asSortedList()) {
-            if (keepOuterOnReceive(opt.getNumber())) {
+            if (classifier.keepOuterOnReceive(opt.getNumber())) {
                 o.addOption(opt);
             }
         }
@@ -195,7 +188,7 @@ public final class OscoreProtection {
         OscoreContext ctx = binding.context();
         boolean notification = plain.getOptions().hasObserve();
         boolean fresh = freshPartialIv || notification;
-        Split split = split(plain.getOptions(), false);
+        OptionClassifier.Split split = classifier.split(plain.getOptions(), false);
         byte[] piv = null;
         byte[] nonce = binding.requestNonce();
         if (fresh) {
@@ -241,7 +234,7 @@ public final class OscoreProtection {
         OscoreContext ctx = binding.context();
         byte[] piv = v.partialIv();
         byte[] nonce = piv == null ? binding.requestNonce() : ctx.nonce(ctx.recipientIdRaw(), piv);
-        List<Option> classI = classIOptions(received.getOptions());
+        List<Option> classI = classifier.classIOptions(received.getOptions());
         byte[] aad = aad(ctx, binding.requestKidRaw(), binding.requestPivRaw(), Plaintext.encodeOptions(classI));
         byte[] pt;
         try {
@@ -305,112 +298,6 @@ public final class OscoreProtection {
         r.setDestinationContext(request.getSourceContext());
         r.setToken(request.getToken());
         return r;
-    }
-
-    private static final class Split {
-        final List<Option> inner = new ArrayList<>();
-        final List<Option> outer = new ArrayList<>();
-        byte[] classI = EMPTY;
-    }
-
-    private Split split(OptionSet options, boolean request) throws OscoreException {
-        Split s = new Split();
-        List<Option> classI = null;
-        for (Option opt : options.asSortedList()) {
-            int n = opt.getNumber();
-            switch (n) {
-                case OptionNumberRegistry.OSCORE:
-                    throw new OscoreException.ProtectionRefused("message already carries an OSCORE option");
-                case OptionNumberRegistry.URI_HOST:
-                case OptionNumberRegistry.URI_PORT:
-                case OptionNumberRegistry.PROXY_SCHEME:
-                case 16: // Hop-Limit, class U per oscore-capable-proxies Section 3
-                    s.outer.add(opt);
-                    break;
-                case OptionNumberRegistry.PROXY_URI:
-                    splitProxyUri(opt.getStringValue(), s);
-                    break;
-                case OptionNumberRegistry.OBSERVE:
-                    s.outer.add(opt);
-                    // requests keep the value inside; notifications carry an empty inner Observe (4.1.3.5)
-                    s.inner.add(request || innerObserve == InnerObserve.MIRROR ? opt : StandardOptionRegistry.OBSERVE.create(0));
-                    break;
-                default: {
-                    ExtensionOption ext = extensions.byNumber(n);
-                    OptionClass c = ext == null ? OptionClass.E : ext.oscoreClass();
-                    if (c == OptionClass.E) {
-                        s.inner.add(opt);
-                    } else {
-                        s.outer.add(opt);
-                        if (c == OptionClass.I) {
-                            if (classI == null) {
-                                classI = new ArrayList<>();
-                            }
-                            classI.add(opt);
-                        }
-                    }
-                }
-            }
-        }
-        if (classI != null) {
-            s.classI = Plaintext.encodeOptions(classI);
-        }
-        s.inner.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
-        s.outer.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
-        return s;
-    }
-
-    /** Section 4.1.3.3: scheme and authority stay outer as a Proxy-Uri; path and query go inside. */
-    private void splitProxyUri(String proxyUri, Split s) throws OscoreException {
-        URI uri;
-        try {
-            uri = new URI(proxyUri);
-        } catch (URISyntaxException e) {
-            throw new OscoreException.ProtectionRefused("Proxy-Uri is not a URI");
-        }
-        if (uri.getScheme() == null || uri.getRawAuthority() == null) {
-            throw new OscoreException.ProtectionRefused("Proxy-Uri needs a scheme and an authority");
-        }
-        s.outer.add(StandardOptionRegistry.PROXY_URI.create(uri.getScheme() + "://" + uri.getRawAuthority()));
-        String path = uri.getPath();
-        if (path != null && !path.isEmpty() && !path.equals("/")) {
-            for (String seg : path.substring(1).split("/", -1)) {
-                s.inner.add(StandardOptionRegistry.URI_PATH.create(seg));
-            }
-        }
-        String query = uri.getQuery();
-        if (query != null) {
-            for (String q : query.split("&")) {
-                s.inner.add(StandardOptionRegistry.URI_QUERY.create(q));
-            }
-        }
-    }
-
-    private List<Option> classIOptions(OptionSet outer) {
-        List<Option> list = new ArrayList<>(0);
-        for (Option opt : outer.getOthers()) {
-            ExtensionOption ext = extensions.byNumber(opt.getNumber());
-            if (ext != null && ext.oscoreClass() == OptionClass.I) {
-                list.add(opt);
-            }
-        }
-        return list;
-    }
-
-    /** Outer options a receiver keeps: class U ones. Outer copies of class-E options are ignored (OSC-11). */
-    private boolean keepOuterOnReceive(int n) {
-        switch (n) {
-            case OptionNumberRegistry.URI_HOST:
-            case OptionNumberRegistry.URI_PORT:
-            case OptionNumberRegistry.PROXY_SCHEME:
-            case OptionNumberRegistry.PROXY_URI:
-            case 16:
-                return true;
-            default: {
-                ExtensionOption ext = extensions.byNumber(n);
-                return ext != null && ext.oscoreClass() != OptionClass.E;
-            }
-        }
     }
 
     /** external_aad and Enc_structure of Section 5.4. */

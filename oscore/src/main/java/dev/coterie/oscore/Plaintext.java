@@ -13,10 +13,14 @@ import org.eclipse.californium.core.coap.option.OptionRegistry;
  * The OSCORE plaintext (RFC 8613 Section 5.3): Code, the class-E options encoded like CoAP
  * options with deltas counted among themselves, and 0xFF plus payload if there is one.
  */
-final class Plaintext {
+public final class Plaintext {
     final int code;
     final List<Option> options;
     final byte[] payload;
+
+    public int code() { return code; }
+    public List<Option> options() { return options; }
+    public byte[] payload() { return payload; }
 
     private Plaintext(int code, List<Option> options, byte[] payload) {
         this.code = code;
@@ -24,7 +28,7 @@ final class Plaintext {
         this.payload = payload;
     }
 
-    static byte[] encode(int code, List<Option> inner, byte[] payload) {
+    public static byte[] encode(int code, List<Option> inner, byte[] payload) {
         int size = 1 + (payload.length > 0 ? 1 + payload.length : 0);
         for (Option o : inner) {
             size += 5 + o.getLength();
@@ -42,7 +46,7 @@ final class Plaintext {
     }
 
     /** CoAP option encoding (RFC 7252 Section 3.1) of options already sorted by number. */
-    static int writeOptions(List<Option> options, byte[] out, int p) {
+    public static int writeOptions(List<Option> options, byte[] out, int p) {
         int last = 0;
         for (Option o : options) {
             int delta = o.getNumber() - last;
@@ -60,7 +64,7 @@ final class Plaintext {
         return p;
     }
 
-    static byte[] encodeOptions(List<Option> options) {
+    public static byte[] encodeOptions(List<Option> options) {
         int size = 0;
         for (Option o : options) {
             size += 5 + o.getLength();
@@ -86,7 +90,7 @@ final class Plaintext {
     }
 
     /** Parses a decrypted plaintext; any malformation is a {@link OscoreException.DecodeFailure}. */
-    static Plaintext decode(byte[] pt, OptionRegistry registry) throws OscoreException.DecodeFailure {
+    public static Plaintext decode(byte[] pt, OptionRegistry registry) throws OscoreException.DecodeFailure {
         if (pt.length < 1) {
             throw new OscoreException.DecodeFailure("empty plaintext");
         }
@@ -152,7 +156,7 @@ final class Plaintext {
         throw new OscoreException.DecodeFailure("reserved option nibble 15 in plaintext");
     }
 
-    static void addAll(OptionSet set, List<Option> options) {
+    public static void addAll(OptionSet set, List<Option> options) {
         for (Option o : options) {
             set.addOption(o);
         }
