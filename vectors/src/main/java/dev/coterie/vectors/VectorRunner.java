@@ -35,7 +35,8 @@ import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
  * only as fingerprints.
  */
 public final class VectorRunner {
-    public static final List<String> FILES = List.of("rfc8613-appendix-c.json", "rfc8613-sections-5.4-6.3-examples.json");
+    public static final List<String> FILES = List.of("rfc8613-appendix-c.json", "rfc8613-sections-5.4-6.3-examples.json",
+            "cacheable-oscore.json", "group-oscore-draft28.json");
 
     private final CryptoProvider provider;
     private final ObjectMapper json = new ObjectMapper();
@@ -85,6 +86,14 @@ public final class VectorRunner {
             checkAad(v);
         } else if (section.startsWith("Section 6.3")) {
             checkCompression(v);
+        } else if (section.equals("Appendix F.1")) {
+            GroupVectors.checkSetup(provider, v);
+        } else if (section.equals("Appendix F.2")) {
+            return VectorResult.skip(file, name, "deterministic requests are not implemented yet");
+        } else if (section.equals("Appendix F.3")) {
+            GroupVectors.checkGroupModeResponse(provider, v, bySection.get("Appendix F.1"));
+        } else if (section.startsWith("Section 4.3")) {
+            GroupVectors.checkCompression(v);
         } else {
             throw new Mismatch("kind", "a known vector kind", section);
         }
@@ -202,7 +211,7 @@ public final class VectorRunner {
         }
     }
 
-    private static void expect(String field, JsonNode node, byte[] got) throws Mismatch {
+    static void expect(String field, JsonNode node, byte[] got) throws Mismatch {
         JsonNode e = node.get(field);
         if (e == null) {
             throw new Mismatch(field, "a field in the vector", "none");
@@ -213,7 +222,7 @@ public final class VectorRunner {
         }
     }
 
-    private static void expectSecret(String field, JsonNode node, SecretBytes got) throws Mismatch {
+    static void expectSecret(String field, JsonNode node, SecretBytes got) throws Mismatch {
         byte[] expected = Hex.decode(node.get(field).asText());
         if (!got.matches(expected)) {
             throw new Mismatch(field, SecretBytes.copyOf(expected).fingerprint(), got.fingerprint()
@@ -236,7 +245,7 @@ public final class VectorRunner {
         }
     }
 
-    private static final class Mismatch extends Exception {
+    static final class Mismatch extends Exception {
         private static final long serialVersionUID = 1L;
         final String field;
         final String expected;

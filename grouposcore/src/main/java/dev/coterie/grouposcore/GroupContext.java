@@ -1,0 +1,325 @@
+package dev.coterie.grouposcore;
+
+import dev.coterie.keystore.AeadAlgorithm;
+import dev.coterie.keystore.AeadKey;
+import dev.coterie.keystore.CborWriter;
+import dev.coterie.keystore.ContextState;
+import dev.coterie.keystore.Credential;
+import dev.coterie.keystore.CryptoProvider;
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.keystore.Hex;
+import dev.coterie.keystore.KeyAgreementAlgorithm;
+import dev.coterie.keystore.PrivateKey;
+import dev.coterie.keystore.SecretBytes;
+import dev.coterie.keystore.SecurityStateStore;
+import dev.coterie.keystore.SenderSequence;
+import dev.coterie.keystore.StateUnavailableException;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One epoch of a Group OSCORE Security Context (draft-ietf-core-oscore-groupcomm-28 Section
+ * 2): the Common Context (Gid as ID Context, algorithms, Signature Encryption Key, Group
+ * Manager credential), at most one Sender Context, and Recipient Contexts created per kid from
+ * the known credentials. Group mode and pairwise mode are two ways of using this one object.
+ * A rekey produces a new instance ({@link Group#rekey}); this one never changes its keys.
+ */
+public final class GroupContext {
+    private final CryptoProvider provider;
+    private final GroupAlgorithms algs;
+    private final byte[] gid;
+    private final SecretBytes masterSecret;
+    private final byte[] masterSalt;
+    private final Credential gmCred;
+    private final byte[] commonIv;
+    private final SecretBytes seKey;
+    private final byte[] algorithmsCbor;
+    private final String name;
+    private final ContextState state;
+    private final int replayWindowSize;
+
+    // Sender Context (absent for a silent server)
+    private final byte[] senderId;
+    private final PrivateKey privateKey;
+    private final PrivateKey agreementKey;
+    private final Credential ownCred;
+    private final SecretBytes senderKey;
+    private final AeadKey senderGroupKey;
+    private final SenderSequence sequence;
+
+    // Recipient Contexts
+    private final Map<String, Credential> knownCredentials;
+    private final UnknownKidPolicy unknownKids;
+    private final int maxRecipients;
+    private final Map<String, RecipientContext> recipients = new ConcurrentHashMap<>();
+
+    /** What to do with a message from a kid that has no Recipient Context yet (GRP-16). */
+    public enum UnknownKidPolicy {
+        /** Create a Recipient Context if a credential for the kid is known (the default). */
+        CREATE_FROM_KNOWN_CREDENTIALS,
+        /** Only members listed at construction; nothing is created later. */
+        FIXED
+    }
+
+    private GroupContext(Builder b) throws StateUnavailableException {
+        this.provider = b.provider;
+        this.algs = Objects.requireNonNull(b.algorithms, "algorithms");
+        this.gid = Objects.requireNonNull(b.gid, "Gid").clone();
+        this.masterSecret = Objects.requireNonNull(b.masterSecret, "master secret");
+        this.masterSalt = b.masterSalt == null ? new byte[0] : b.masterSalt.clone();
+        this.gmCred = b.gmCred;
+        this.replayWindowSize = b.replayWindowSize;
+        this.name = b.name != null ? b.name : "group-" + Hex.encode(gid);
+        this.commonIv = provider.hkdfPublic(algs.hkdf(), masterSalt, masterSecret,
+                info(new byte[0], algs.derivationAlgorithm(), "IV", algs.commonIvLength()), algs.commonIvLength());
+        this.seKey = algs.groupMode()
+                ? provider.hkdf(algs.hkdf(), masterSalt, masterSecret,
+                        info(new byte[0], algs.groupEncryption(), "SEKey", algs.groupEncryption().keyLength()),
+                        algs.groupEncryption().keyLength())
+                : null;
+        this.algorithmsCbor = algs.algorithmsCbor();
+        this.knownCredentials = new LinkedHashMap<>(b.credentials);
+        this.unknownKids = b.unknownKids;
+        this.maxRecipients = b.maxRecipients;
+
+        if (b.senderId != null) {
+            checkId(b.senderId, "Sender ID");
+            this.senderId = b.senderId.clone();
+            this.privateKey = Objects.requireNonNull(b.privateKey, "a sender needs its private key");
+            this.ownCred = Objects.requireNonNull(b.ownCred, "a sender needs its own credential");
+            if (!Arrays.equals(ownCred.publicKey(), privateKey.publicKey())) {
+                throw new IllegalArgumentException("the own credential does not hold the public key of the private key");
+            }
+            if (algs.groupMode() && !ownCred.supports(algs.signature())) {
+                throw new IllegalArgumentException("own credential " + ownCred.keyType() + " cannot sign with " + algs.signature());
+            }
+            if (algs.pairwiseMode() && !ownCred.supports(algs.pairwiseKeyAgreement())) {
+                throw new IllegalArgumentException("own credential " + ownCred.keyType() + " cannot do " + algs.pairwiseKeyAgreement());
+            }
+            this.agreementKey = !algs.pairwiseMode() ? null
+                    : privateKey.type() == PrivateKey.Type.ED25519 ? provider.ed25519PrivateToX25519(privateKey) : privateKey;
+            AeadAlgorithm d = algs.derivationAlgorithm();
+            this.senderKey = provider.hkdf(algs.hkdf(), masterSalt, masterSecret, info(senderId, d, "Key", d.keyLength()), d.keyLength());
+            this.senderGroupKey = algs.groupMode() ? provider.aeadKey(algs.groupEncryption(), senderKey) : null;
+        } else {
+            this.senderId = null;
+            this.privateKey = null;
+            this.agreementKey = null;
+            this.ownCred = null;
+            this.senderKey = null;
+            this.senderGroupKey = null;
+        }
+        // the state file: a one-way function of the epoch and the member
+        byte[] idInfo = new CborWriter(64).array(3).text("coterie group state id").bytes(gid)
+                .bytes(senderId == null ? new byte[0] : senderId).toByteArray();
+        this.state = b.store.load("g" + Hex.encode(provider.hkdfPublic(algs.hkdf(), masterSalt, masterSecret, idInfo, 8)));
+        this.sequence = senderId == null ? null : state.senderSequence();
+        for (Map.Entry<String, Credential> e : b.credentials.entrySet()) {
+            if (unknownKids == UnknownKidPolicy.FIXED) {
+                recipient(Hex.decode(e.getKey()), true);
+            }
+        }
+    }
+
+    private void checkId(byte[] id, String what) {
+        if (id.length > algs.maxSenderIdLength()) {
+            throw new IllegalArgumentException(what + " longer than " + algs.maxSenderIdLength() + " bytes (GRP-01)");
+        }
+    }
+
+    /** [id, Gid, alg, type, L]: the info of Section 2.1 (Gid as ID Context). */
+    byte[] info(byte[] id, AeadAlgorithm alg, String type, int length) {
+        return new CborWriter(32).array(5).bytes(id).bytes(gid).integer(alg.coseId()).text(type).integer(length).toByteArray();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String name() { return name; }
+    public GroupAlgorithms algorithms() { return algs; }
+    public byte[] gid() { return gid.clone(); }
+    public byte[] senderId() { return senderId == null ? null : senderId.clone(); }
+    public boolean isSilent() { return senderId == null; }
+    public Credential ownCredential() { return ownCred; }
+    public Credential groupManagerCredential() { return gmCred; }
+    public byte[] commonIv() { return commonIv.clone(); }
+    public CryptoProvider provider() { return provider; }
+    public SenderSequence senderSequence() { return sequence; }
+    public ContextState state() { return state; }
+
+    byte[] gidRaw() { return gid; }
+    byte[] senderIdRaw() { return senderId; }
+    byte[] algorithmsCbor() { return algorithmsCbor; }
+    byte[] gmCredRaw() { return gmCred == null ? new byte[0] : gmCred.encodedUnsafe(); }
+    byte[] ownCredRaw() { return ownCred.encodedUnsafe(); }
+    AeadKey senderGroupKey() { return senderGroupKey; }
+    PrivateKey signingKey() { return privateKey; }
+    SecretBytes signatureEncryptionKey() { return seKey; }
+    SecretBytes masterSecret() { return masterSecret; }
+    byte[] masterSalt() { return masterSalt; }
+
+    /** Sender Key, Recipient Key, SEKey and Common IV, for vector checks only (compared, never printed). */
+    public SecretBytes[] derivedKeysForVectors() {
+        return new SecretBytes[] {senderKey, seKey};
+    }
+
+    /** The Recipient Key a given Sender ID would have (vector checks). */
+    public SecretBytes recipientKeyForVectors(byte[] rid) {
+        AeadAlgorithm d = algs.derivationAlgorithm();
+        return provider.hkdf(algs.hkdf(), masterSalt, masterSecret, info(rid, d, "Key", d.keyLength()), d.keyLength());
+    }
+
+    /** The AEAD nonce (Section 4.2): RFC 8613's construction XORed with the first bytes of the Common IV. */
+    byte[] nonce(byte[] idPiv, byte[] partialIv, int nonceLength) {
+        byte[] nonce = new byte[nonceLength];
+        nonce[0] = (byte) idPiv.length;
+        System.arraycopy(idPiv, 0, nonce, nonceLength - 5 - idPiv.length, idPiv.length);
+        System.arraycopy(partialIv, 0, nonce, nonceLength - partialIv.length, partialIv.length);
+        for (int i = 0; i < nonceLength; i++) {
+            nonce[i] ^= commonIv[i];
+        }
+        return nonce;
+    }
+
+    /**
+     * The Recipient Context for {@code kid}, created on demand when the policy allows and a
+     * credential is known (GRP-15, GRP-16); null otherwise.
+     */
+    public RecipientContext recipient(byte[] kid) {
+        return recipient(kid, unknownKids == UnknownKidPolicy.CREATE_FROM_KNOWN_CREDENTIALS);
+    }
+
+    private RecipientContext recipient(byte[] kid, boolean create) {
+        String key = Hex.encode(kid);
+        RecipientContext r = recipients.get(key);
+        if (r != null || !create) {
+            return r;
+        }
+        Credential cred = knownCredentials.get(key);
+        if (cred == null || kid.length > algs.maxSenderIdLength() || (senderId != null && Arrays.equals(kid, senderId))) {
+            return null;
+        }
+        synchronized (recipients) {
+            if (recipients.size() >= maxRecipients && !recipients.containsKey(key)) {
+                return null;
+            }
+            return recipients.computeIfAbsent(key, k -> new RecipientContext(this, kid.clone(), cred,
+                    state.replayWindow(kid, replayWindowSize)));
+        }
+    }
+
+    /** Member credentials by Sender ID (hex), as provisioned. */
+    public Map<String, Credential> knownCredentials() {
+        return Collections.unmodifiableMap(knownCredentials);
+    }
+
+    AeadKey derivePairwiseSenderKey(RecipientContext peer) {
+        SecretBytes shared = sharedSecret(peer);
+        byte[] ikm = concat(ownCred.encodedUnsafe(), peer.credential().encodedUnsafe());
+        SecretBytes k = provider.hkdf(algs.hkdf(), senderKey, ikm, shared,
+                info(senderId, algs.aead(), "Key", algs.aead().keyLength()), algs.aead().keyLength());
+        shared.destroy();
+        return provider.aeadKey(algs.aead(), k);
+    }
+
+    AeadKey derivePairwiseRecipientKey(RecipientContext peer) {
+        SecretBytes shared = sharedSecret(peer);
+        byte[] ikm = concat(peer.credential().encodedUnsafe(), ownCred.encodedUnsafe());
+        SecretBytes k = provider.hkdf(algs.hkdf(), peer.recipientKey(), ikm, shared,
+                info(peer.idRaw(), algs.aead(), "Key", algs.aead().keyLength()), algs.aead().keyLength());
+        shared.destroy();
+        return provider.aeadKey(algs.aead(), k);
+    }
+
+    private SecretBytes sharedSecret(RecipientContext peer) {
+        if (agreementKey == null) {
+            throw new IllegalStateException("pairwise mode needs a Sender Context with a key-agreement key");
+        }
+        KeyAgreementAlgorithm ka = algs.pairwiseKeyAgreement();
+        return provider.agree(ka, agreementKey, peer.credential().agreementPublicKey(ka, provider));
+    }
+
+    SecretBytes deriveRecipientKey(byte[] rid) {
+        return recipientKeyForVectors(rid);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** Persists replay windows and marks the state clean. */
+    public void close() throws StateUnavailableException {
+        state.close();
+    }
+
+    @Override
+    public String toString() {
+        return "GroupContext[" + name + ", Gid " + Hex.encode(gid) + (senderId != null ? ", sender " + Hex.encode(senderId) : ", silent")
+                + ", " + recipients.size() + " recipient(s)]";
+    }
+
+    public static final class Builder {
+        private CryptoProvider provider = CryptoProviders.defaultProvider();
+        private GroupAlgorithms algorithms = GroupAlgorithms.defaults();
+        private byte[] gid;
+        private SecretBytes masterSecret;
+        private byte[] masterSalt;
+        private Credential gmCred;
+        private byte[] senderId;
+        private PrivateKey privateKey;
+        private Credential ownCred;
+        private final Map<String, Credential> credentials = new LinkedHashMap<>();
+        private UnknownKidPolicy unknownKids = UnknownKidPolicy.CREATE_FROM_KNOWN_CREDENTIALS;
+        private int maxRecipients = 256;
+        private int replayWindowSize = 32;
+        private SecurityStateStore store;
+        private String name;
+
+        public Builder provider(CryptoProvider p) { provider = Objects.requireNonNull(p); return this; }
+        public Builder algorithms(GroupAlgorithms a) { algorithms = Objects.requireNonNull(a); return this; }
+        public Builder gid(byte[] g) { gid = g; return this; }
+        public Builder masterSecret(SecretBytes s) { masterSecret = s; return this; }
+        public Builder masterSalt(byte[] s) { masterSalt = s; return this; }
+        public Builder groupManagerCredential(Credential c) { gmCred = c; return this; }
+        /** The own Sender Context; omit for a silent server. */
+        public Builder sender(byte[] id, PrivateKey key, Credential cred) {
+            senderId = id;
+            privateKey = key;
+            ownCred = cred;
+            return this;
+        }
+        /** A member's credential, by its Sender ID. */
+        public Builder member(byte[] senderIdOfMember, Credential cred) {
+            credentials.put(Hex.encode(senderIdOfMember), cred);
+            return this;
+        }
+        public Builder unknownKids(UnknownKidPolicy p) { unknownKids = Objects.requireNonNull(p); return this; }
+        public Builder maxRecipients(int n) { maxRecipients = n; return this; }
+        public Builder replayWindowSize(int n) { replayWindowSize = n; return this; }
+        public Builder stateStore(SecurityStateStore s) { store = s; return this; }
+        public Builder name(String n) { name = n; return this; }
+
+        public GroupContext build() throws StateUnavailableException {
+            Objects.requireNonNull(store, "state store (SecurityStateStore.inMemory() for tests)");
+            for (Map.Entry<String, Credential> e : credentials.entrySet()) {
+                Credential c = e.getValue();
+                if (algorithms.groupMode() && !c.supports(algorithms.signature())) {
+                    throw new IllegalArgumentException("credential of member " + e.getKey() + " (" + c.keyType()
+                            + ") does not fit " + algorithms.signature());
+                }
+                if (!algorithms.groupMode() && !c.supports(algorithms.pairwiseKeyAgreement())) {
+                    throw new IllegalArgumentException("credential of member " + e.getKey() + " (" + c.keyType()
+                            + ") does not fit " + algorithms.pairwiseKeyAgreement());
+                }
+            }
+            return new GroupContext(this);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.coterie.grouposcore;
+
+import dev.coterie.keystore.AeadKey;
+import dev.coterie.keystore.Credential;
+import dev.coterie.keystore.Hex;
+import dev.coterie.keystore.ReplayWindow;
+import dev.coterie.keystore.SecretBytes;
+
+/**
+ * What a member keeps about one other member (Section 2.1): its Sender ID, credential,
+ * Recipient Key, replay window and the pairwise keys, derived once and cached for this epoch.
+ */
+public final class RecipientContext {
+    private final GroupContext group;
+    private final byte[] id;
+    private final Credential credential;
+    private final SecretBytes recipientKey;
+    private final AeadKey groupKey;
+    private final ReplayWindow replayWindow;
+    private volatile AeadKey pairwiseSender;
+    private volatile AeadKey pairwiseRecipient;
+
+    RecipientContext(GroupContext group, byte[] id, Credential credential, ReplayWindow window) {
+        this.group = group;
+        this.id = id;
+        this.credential = credential;
+        this.recipientKey = group.deriveRecipientKey(id);
+        this.groupKey = group.algorithms().groupMode()
+                ? group.provider().aeadKey(group.algorithms().groupEncryption(), recipientKey) : null;
+        this.replayWindow = window;
+    }
+
+    public byte[] id() { return id.clone(); }
+    public Credential credential() { return credential; }
+    public ReplayWindow replayWindow() { return replayWindow; }
+
+    byte[] idRaw() { return id; }
+    SecretBytes recipientKey() { return recipientKey; }
+    AeadKey groupKey() { return groupKey; }
+
+    /** Pairwise Sender Key towards this member (Section 2.5.1), derived on first use. */
+    AeadKey pairwiseSenderKey() {
+        AeadKey k = pairwiseSender;
+        if (k == null) {
+            synchronized (this) {
+                if (pairwiseSender == null) {
+                    pairwiseSender = group.derivePairwiseSenderKey(this);
+                }
+                k = pairwiseSender;
+            }
+        }
+        return k;
+    }
+
+    /** Pairwise Recipient Key for messages from this member, derived on first use. */
+    AeadKey pairwiseRecipientKey() {
+        AeadKey k = pairwiseRecipient;
+        if (k == null) {
+            synchronized (this) {
+                if (pairwiseRecipient == null) {
+                    pairwiseRecipient = group.derivePairwiseRecipientKey(this);
+                }
+                k = pairwiseRecipient;
+            }
+        }
+        return k;
+    }
+
+    boolean hasPairwiseKeys() {
+        return pairwiseSender != null || pairwiseRecipient != null;
+    }
+
+    @Override
+    public String toString() {
+        return "RecipientContext[" + Hex.encode(id) + ", " + credential.keyType() + "]";
+    }
+}
