@@ -1,0 +1,98 @@
+package dev.coterie.grouposcore;
+
+import dev.coterie.keystore.Credential;
+import dev.coterie.keystore.CryptoProvider;
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.keystore.PrivateKey;
+import dev.coterie.keystore.SecretBytes;
+import dev.coterie.keystore.SecurityStateStore;
+import dev.coterie.keystore.SignatureAlgorithm;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.californium.core.coap.CoAP.Code;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.CoAP.Type;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.network.serialization.UdpDataParser;
+import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
+
+/** One client (Sender ID c1) and three servers (a1, a2, a3) in one group, each with its own view. */
+final class TestGroup {
+    static final CryptoProvider P = CryptoProviders.defaultProvider();
+    final GroupAlgorithms algs;
+    final byte[] gid;
+    final List<PrivateKey> keys = new ArrayList<>();
+    final List<Credential> creds = new ArrayList<>();
+    final List<byte[]> ids = List.of(new byte[] {(byte) 0xc1}, new byte[] {(byte) 0xa1}, new byte[] {(byte) 0xa2},
+            new byte[] {(byte) 0xa3});
+    final Credential gm;
+    final SecretBytes secret;
+    GroupContext client;
+    final List<GroupContext> servers = new ArrayList<>();
+
+    TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret) throws Exception {
+        this.algs = algs;
+        this.gid = gid;
+        this.secret = secret;
+        PrivateKey.Type type = algs.signature() == SignatureAlgorithm.ES256
+                || (algs.signature() == null && algs.pairwiseKeyAgreement() == dev.coterie.keystore.KeyAgreementAlgorithm.P256)
+                ? PrivateKey.Type.P256 : PrivateKey.Type.ED25519;
+        for (byte[] id : ids) {
+            PrivateKey k = P.generate(type);
+            keys.add(k);
+            creds.add(Credential.ccs("member-" + dev.coterie.keystore.Hex.encode(id), k));
+        }
+        gm = Credential.ccs("group-manager", P.generate(type));
+        client = member(0, SecurityStateStore.inMemory());
+        for (int i = 1; i < 4; i++) {
+            servers.add(member(i, SecurityStateStore.inMemory()));
+        }
+    }
+
+    static TestGroup of(GroupAlgorithms algs) throws Exception {
+        return new TestGroup(algs, new byte[] {(byte) 0xb1, (byte) 0xf0, 0x5c},
+                SecretBytes.fromHex("0102030405060708090a0b0c0d0e0f10"));
+    }
+
+    GroupContext member(int i, SecurityStateStore store) throws Exception {
+        GroupContext.Builder b = GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret)
+                .masterSalt(new byte[] {(byte) 0x9e, 0x7c}).groupManagerCredential(gm)
+                .sender(ids.get(i), keys.get(i), creds.get(i)).stateStore(store);
+        for (int j = 0; j < ids.size(); j++) {
+            if (j != i) {
+                b.member(ids.get(j), creds.get(j));
+            }
+        }
+        return b.build();
+    }
+
+    GroupContextDb db(int server) {
+        return new GroupContextDb().add(servers.get(server));
+    }
+
+    static Request get(String path) {
+        Request r = new Request(Code.GET, Type.NON);
+        r.setMID(7);
+        r.setToken(new byte[] {1, 2, 3});
+        r.getOptions().setUriPath(path);
+        return r;
+    }
+
+    static Response content(String payload) {
+        Response r = new Response(ResponseCode.CONTENT);
+        r.setType(Type.NON);
+        r.setMID(8);
+        r.setToken(new byte[] {1, 2, 3});
+        r.setPayload(payload);
+        return r;
+    }
+
+    static Request wire(Request r) {
+        return (Request) new UdpDataParser().parseMessage(new UdpDataSerializer().getByteArray(r));
+    }
+
+    static Response wire(Response r) {
+        return (Response) new UdpDataParser().parseMessage(new UdpDataSerializer().getByteArray(r));
+    }
+}
