@@ -188,6 +188,7 @@ public final class GroupProtection {
         VerifiedGroupRequest out = new VerifiedGroupRequest(Code.valueOf(p.code()), binding);
         copyHeader(received, out);
         out.setSourceContext(received.getSourceContext());
+        out.setLocalAddress(received.getLocalAddress(), received.isMulticast());
         for (Option o : received.getOptions().asSortedList()) {
             if (classifier.keepOuterOnReceive(o.getNumber())) {
                 out.getOptions().addOption(o);

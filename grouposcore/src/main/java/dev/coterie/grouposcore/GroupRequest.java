@@ -1,10 +1,12 @@
 package dev.coterie.grouposcore;
 
+import dev.coterie.oscore.ProtectedRequest;
+import dev.coterie.oscore.RebindableRequest;
 import org.eclipse.californium.core.coap.CoAP.Code;
 import org.eclipse.californium.core.coap.Request;
 
 /** A Group OSCORE-protected request as it goes on the wire, with what its responses need. */
-public final class GroupRequest extends Request {
+public final class GroupRequest extends Request implements RebindableRequest {
     private final GroupRequestBinding binding;
     private final Request plain;
 
@@ -15,5 +17,12 @@ public final class GroupRequest extends Request {
     }
 
     public GroupRequestBinding binding() { return binding; }
+
+    @Override
+    public Request rebind(Request copy) {
+        GroupRequest typed = new GroupRequest(copy.getCode(), binding, plain);
+        ProtectedRequest.copyInto(copy, typed);
+        return typed;
+    }
     public Request plain() { return plain; }
 }

@@ -1,8 +1,6 @@
 package dev.coterie.oscore;
 
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
-import org.eclipse.californium.core.coap.Message;
-import org.eclipse.californium.core.coap.MessageObserverAdapter;
 import org.eclipse.californium.core.coap.Option;
 import org.eclipse.californium.core.coap.OptionSet;
 import org.eclipse.californium.core.coap.Request;
@@ -61,7 +59,7 @@ public final class OscoreLayer extends AbstractLayer {
     }
 
     private void sendProtected(Exchange exchange, Request request, ProtectedRequest p) {
-        relay(p, request);
+        TransmissionRelay.link(p, request);
         super.sendRequest(exchange, p);
         if (request.getToken() == null && p.getToken() != null) {
             request.setToken(p.getToken());
@@ -235,7 +233,7 @@ public final class OscoreLayer extends AbstractLayer {
             exchange.executeComplete();
             return;
         }
-        relay(p, response);
+        TransmissionRelay.link(p, response);
         super.sendResponse(exchange, p);
         if (trace != null) {
             trace.onMessage(OscoreTrace.Event.RESPONSE_PROTECTED, response, p, binding.context(), null);
@@ -261,19 +259,4 @@ public final class OscoreLayer extends AbstractLayer {
         return null;
     }
 
-    /** Transmission events of the protected copy are events of the message the application holds. */
-    private static void relay(Message copy, Message original) {
-        copy.addMessageObserver(new MessageObserverAdapter() {
-            @Override public void onAcknowledgement() { original.setAcknowledged(true); }
-            @Override public void onReject() { original.setRejected(true); }
-            @Override public void onTimeout() { original.setTimedOut(true); }
-            @Override public void onSendError(Throwable error) { original.setSendError(error); }
-            @Override public void onSent(boolean retransmission) { original.setSent(true); }
-            @Override public void onRetransmission() { original.retransmitting(); }
-            @Override public void onReadyToSend() { original.setReadyToSend(); }
-        });
-        original.addMessageObserver(new MessageObserverAdapter() {
-            @Override public void onCancel() { copy.cancel(); }
-        });
-    }
 }

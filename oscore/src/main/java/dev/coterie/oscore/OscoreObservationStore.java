@@ -12,15 +12,15 @@ import org.eclipse.californium.elements.config.Configuration;
 
 /**
  * Californium's observation store hands out shallow copies of the registration request, as
- * plain {@link Request}s. Notifications are verified with the registration's
- * {@link RequestBinding} (OSC-22: kept as long as the observation lives), so this store copies
- * a {@link ProtectedRequest} as a ProtectedRequest sharing the same binding.
+ * plain {@link Request}s. Notifications are verified with the registration's binding (OSC-22:
+ * kept as long as the observation lives), so this store turns each copy back into the typed
+ * request ({@link RebindableRequest}) that shares the original binding.
  */
-final class OscoreObservationStore implements ObservationStore {
+public final class OscoreObservationStore implements ObservationStore {
     private final InMemoryObservationStore delegate;
-    private final ConcurrentHashMap<Token, RequestBinding> bindings = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Token, RebindableRequest> bindings = new ConcurrentHashMap<>();
 
-    OscoreObservationStore(Configuration config) {
+    public OscoreObservationStore(Configuration config) {
         this.delegate = new InMemoryObservationStore(config);
     }
 
@@ -41,8 +41,8 @@ final class OscoreObservationStore implements ObservationStore {
     }
 
     private void remember(Token token, Observation obs) {
-        if (obs.getRequest() instanceof ProtectedRequest p) {
-            bindings.put(token, p.binding());
+        if (obs.getRequest() instanceof RebindableRequest p) {
+            bindings.put(token, p);
         } else {
             bindings.remove(token);
         }
@@ -57,21 +57,11 @@ final class OscoreObservationStore implements ObservationStore {
     @Override
     public Observation get(Token token) {
         Observation copy = delegate.get(token);
-        RequestBinding binding = token == null ? null : bindings.get(token);
-        if (copy == null || binding == null) {
+        RebindableRequest original = token == null ? null : bindings.get(token);
+        if (copy == null || original == null) {
             return copy;
         }
-        Request r = copy.getRequest();
-        ProtectedRequest typed = new ProtectedRequest(r.getCode(), binding, r);
-        typed.setDestinationContext(r.getDestinationContext());
-        typed.setType(r.getType());
-        typed.setMID(r.getMID());
-        typed.setToken(r.getToken());
-        typed.setOptions(r.getOptions());
-        typed.setPayload(r.getPayload());
-        typed.setUserContext(r.getUserContext());
-        typed.setMaxResourceBodySize(r.getMaxResourceBodySize());
-        return new Observation(typed, copy.getContext());
+        return new Observation(original.rebind(copy.getRequest()), copy.getContext());
     }
 
     @Override

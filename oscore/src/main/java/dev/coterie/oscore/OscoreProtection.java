@@ -165,6 +165,7 @@ public final class OscoreProtection {
         VerifiedRequest out = new VerifiedRequest(Code.valueOf(p.code), binding);
         copyHeader(received, out);
         out.setSourceContext(received.getSourceContext());
+        out.setLocalAddress(received.getLocalAddress(), received.isMulticast());
         OptionSet o = out.getOptions();
         for (Option opt : received.getOptions().asSortedList()) {
             if (classifier.keepOuterOnReceive(opt.getNumber())) {

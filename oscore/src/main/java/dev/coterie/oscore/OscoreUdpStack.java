@@ -16,13 +16,14 @@ import org.eclipse.californium.elements.config.Configuration;
  */
 public final class OscoreUdpStack extends BaseCoapStack {
 
-    public OscoreUdpStack(String tag, Configuration config, Outbox outbox, OscoreLayer oscore) {
+    /** @param security the OSCORE layer, or the Group OSCORE layer */
+    public OscoreUdpStack(String tag, Configuration config, Outbox outbox, Layer security) {
         super(outbox);
         Layer[] layers = {
             new ExchangeCleanupLayer(config),
             new ObserveLayer(config),
             new BlockwiseLayer(tag, false, config),
-            oscore,
+            security,
             CongestionControlLayer.newImplementation(tag, config)
         };
         setLayers(layers);

@@ -1,0 +1,99 @@
+package dev.coterie.grouposcore;
+
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.InnerObserve;
+import dev.coterie.oscore.OscoreEndpointBuilder;
+import dev.coterie.oscore.OscoreObservationStore;
+import dev.coterie.oscore.OscoreUdpStack;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.elements.UDPConnector;
+import org.eclipse.californium.elements.UdpMulticastConnector;
+import org.eclipse.californium.elements.config.Configuration;
+
+/**
+ * Builds a Californium UDP endpoint with the Group OSCORE layer. A server endpoint binds a
+ * unicast address and joins multicast groups (IPv4 or IPv6, with the interface for link-local
+ * scopes); it answers from its unicast address. A client endpoint sends NON requests to a group
+ * and collects every response (Californium matches them by Token only).
+ */
+public final class GroupEndpointBuilder {
+    private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
+    private Configuration config;
+    private ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
+    private GroupContextDb serverGroups;
+    private GroupClientBinding clientBinding;
+    private GroupContextDb clientEpochs;
+    private GroupOscoreLayer.ResponseModePolicy policy = GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST;
+    private GroupTrace trace;
+    private final List<InetAddress> groups = new ArrayList<>();
+    private NetworkInterface multicastInterface;
+    private int groupPort = 5683;
+
+    public GroupEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
+    public GroupEndpointBuilder configuration(Configuration c) { config = c; return this; }
+    public GroupEndpointBuilder extensions(ExtensionOptionRegistry r) { extensions = Objects.requireNonNull(r); return this; }
+    public GroupEndpointBuilder serverGroups(GroupContextDb db) { serverGroups = db; return this; }
+    public GroupEndpointBuilder clientBinding(GroupClientBinding b) { clientBinding = b; return this; }
+    /** Newer epochs a client may see in responses during a rekey (GRP-21). */
+    public GroupEndpointBuilder clientEpochs(GroupContextDb db) { clientEpochs = db; return this; }
+    public GroupEndpointBuilder responseMode(GroupOscoreLayer.ResponseModePolicy p) { policy = Objects.requireNonNull(p); return this; }
+    public GroupEndpointBuilder trace(GroupTrace t) { trace = t; return this; }
+    /** Joins {@code group} on the bound port (a server). */
+    public GroupEndpointBuilder join(InetAddress group) { groups.add(group); return this; }
+    /** The port group requests are sent to (default 5683); several servers on one host share it. */
+    public GroupEndpointBuilder groupPort(int port) { groupPort = port; return this; }
+    /** The interface for joining and sending (needed for IPv6 link-local groups). */
+    public GroupEndpointBuilder multicastInterface(NetworkInterface ni) { multicastInterface = ni; return this; }
+
+    /** Californium's defaults plus a multicast Message ID range, which group requests need. */
+    public static Configuration defaultConfiguration() {
+        Configuration c = OscoreEndpointBuilder.defaultConfiguration();
+        c.set(CoapConfig.MULTICAST_BASE_MID, 65000);
+        return c;
+    }
+
+    public CoapEndpoint build() {
+        if (serverGroups == null && clientBinding == null) {
+            throw new IllegalStateException("a Group OSCORE endpoint needs server groups, a client binding, or both");
+        }
+        Configuration cfg = config != null ? config : defaultConfiguration();
+        GroupOscoreLayer layer = new GroupOscoreLayer(new GroupProtection(extensions, InnerObserve.EMPTY), serverGroups,
+                clientBinding, clientEpochs, policy, trace);
+        UDPConnector connector = new UDPConnector(address, cfg);
+        if (multicastInterface != null) {
+            connector.setReuseAddress(true);
+        }
+        for (InetAddress group : groups) {
+            MulticastGuard.check(group);
+            InetAddress bindTo = group;
+            if (group instanceof java.net.Inet6Address && multicastInterface != null) {
+                try {
+                    // link-local and other scoped IPv6 groups are bound with the interface's scope
+                    bindTo = java.net.Inet6Address.getByAddress(null, group.getAddress(), multicastInterface);
+                } catch (java.net.UnknownHostException e) {
+                    throw new IllegalArgumentException(e);
+                }
+            }
+            UdpMulticastConnector.Builder mb = new UdpMulticastConnector.Builder().setConfiguration(cfg)
+                    .setLocalAddress(bindTo, groupPort).setMulticastReceiver(true);
+            if (multicastInterface != null) {
+                mb.addMulticastGroup(group, multicastInterface);
+            } else {
+                mb.addMulticastGroup(group);
+            }
+            connector.addMulticastReceiver(mb.build());
+        }
+        return new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(connector)
+                .setOptionRegistry(extensions.californiumRegistry())
+                .setObservationStore(new OscoreObservationStore(cfg))
+                .setCoapStackFactory((protocol, tag, c, outbox, arg) -> new OscoreUdpStack(tag, c, outbox, layer))
+                .build();
+    }
+}

@@ -1,0 +1,201 @@
+package dev.coterie.tests;
+
+import dev.coterie.grouposcore.GroupAlgorithms;
+import dev.coterie.grouposcore.GroupClientBinding;
+import dev.coterie.grouposcore.GroupContext;
+import dev.coterie.grouposcore.GroupContextDb;
+import dev.coterie.grouposcore.GroupEndpointBuilder;
+import dev.coterie.grouposcore.GroupOscoreLayer;
+import dev.coterie.grouposcore.GroupResponse;
+import dev.coterie.keystore.Credential;
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.keystore.Hex;
+import dev.coterie.keystore.PrivateKey;
+import dev.coterie.keystore.SecretBytes;
+import dev.coterie.keystore.SecurityStateStore;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.californium.core.CoapResource;
+import org.eclipse.californium.core.CoapServer;
+import org.eclipse.californium.core.coap.CoAP.Code;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.CoAP.Type;
+import org.eclipse.californium.core.coap.MessageObserverAdapter;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.server.resources.CoapExchange;
+import org.eclipse.californium.elements.AddressEndpointContext;
+
+/**
+ * Runs inside a private network namespace (see {@link PrivateNetwork}): three light servers join
+ * one Group OSCORE group on a multicast address; a client switches them with one group-mode
+ * multicast request and collects every response, then reads one light in pairwise mode. Light
+ * a3 answers group requests in pairwise mode, as some implementations do. Prints one line per
+ * response and "SCENARIO OK" if everything matched; exits non-zero otherwise.
+ */
+public final class GroupScenario {
+    private GroupScenario() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            run(args[0].equals("ipv6"));
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            System.out.println("SCENARIO FAILED");
+            System.exit(2);
+        }
+    }
+
+    private static void run(boolean v6) throws Exception {
+        GroupAlgorithms algs = GroupAlgorithms.defaults();
+        byte[] gid = Hex.decode("b1f05c");
+        SecretBytes secret = SecretBytes.fromHex("0102030405060708090a0b0c0d0e0f10");
+        List<byte[]> ids = List.of(Hex.decode("c1"), Hex.decode("a1"), Hex.decode("a2"), Hex.decode("a3"));
+        List<PrivateKey> keys = new ArrayList<>();
+        List<Credential> creds = new ArrayList<>();
+        for (byte[] id : ids) {
+            PrivateKey k = CryptoProviders.defaultProvider().generate(PrivateKey.Type.ED25519);
+            keys.add(k);
+            creds.add(Credential.ccs("member-" + Hex.encode(id), k));
+        }
+        Credential gm = Credential.ccs("gm", CryptoProviders.defaultProvider().generate(PrivateKey.Type.ED25519));
+        InetAddress group = InetAddress.getByName(v6 ? "ff02::fd" : "224.0.1.187");
+        NetworkInterface veth = v6 ? NetworkInterface.getByName("veth0") : null;
+        String unicast = v6 ? "fd00::1" : "127.0.0.1";
+
+        List<CoapServer> servers = new ArrayList<>();
+        Map<String, String> state = new ConcurrentHashMap<>();
+        for (int i = 1; i <= 3; i++) {
+            GroupContext ctx = member(i, ids, keys, creds, algs, gid, secret, gm);
+            String light = Hex.encode(ids.get(i));
+            state.put(light, "off");
+            org.eclipse.californium.elements.config.Configuration cfg = GroupEndpointBuilder.defaultConfiguration();
+            cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE, 300, TimeUnit.MILLISECONDS);
+            GroupEndpointBuilder eb = new GroupEndpointBuilder().configuration(cfg)
+                    .bind(new InetSocketAddress(InetAddress.getByName(unicast), 5683 + i))
+                    .serverGroups(new GroupContextDb().add(ctx)).join(group)
+                    .responseMode(i == 3 ? GroupOscoreLayer.ResponseModePolicy.PAIRWISE_WHEN_POSSIBLE
+                            : GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST);
+            if (veth != null) {
+                eb.multicastInterface(veth);
+            }
+            CoapEndpoint ep = eb.build();
+            // the multicast receiver listens on the group's port; it is the same for every light
+            CoapServer s = new CoapServer(GroupEndpointBuilder.defaultConfiguration());
+            s.addEndpoint(ep);
+            s.add(new CoapResource("light") {
+                @Override
+                public void handleGET(CoapExchange ex) {
+                    ex.respond(ResponseCode.CONTENT, light + " is " + state.get(light));
+                }
+
+                @Override
+                public void handlePUT(CoapExchange ex) {
+                    state.put(light, ex.getRequestText());
+                    ex.respond(ResponseCode.CHANGED, light + " now " + state.get(light));
+                }
+            });
+            s.start();
+            servers.add(s);
+        }
+        GroupContext client = member(0, ids, keys, creds, algs, gid, secret, gm);
+        GroupClientBinding binding = new GroupClientBinding().groupDefault(client);
+        CoapEndpoint clientEp = new GroupEndpointBuilder().bind(new InetSocketAddress(InetAddress.getByName(unicast), 0))
+                .clientBinding(binding).build();
+        clientEp.start();
+        boolean ok = true;
+        try {
+            // 1. one group-mode multicast PUT switches every light on
+            Map<String, String> answers = send(clientEp, multicastPut(group, veth), 3, 3000);
+            ok &= check(answers.size() == 3, "three lights answered the group request: " + answers.keySet());
+            for (String light : List.of("a1", "a2", "a3")) {
+                ok &= check(("CHANGED " + light + " now on").equals(answers.get(light).replaceFirst(" mode=\\w+", "")),
+                        light + ": " + answers.get(light));
+            }
+            ok &= check(answers.get("a3").contains("mode=PAIRWISE"), "a3 answered the group request in pairwise mode");
+            ok &= check(answers.get("a1").contains("mode=GROUP"), "a1 answered in group mode");
+            // 2. a pairwise unicast GET reads one light
+            Request get = new Request(Code.GET, Type.CON);
+            get.setDestinationContext(new AddressEndpointContext(new InetSocketAddress(InetAddress.getByName(unicast), 5685)));
+            get.getOptions().setUriPath("light");
+            binding.bindPairwise(get, client, ids.get(2));
+            Map<String, String> one = send(clientEp, get, 1, 3000);
+            ok &= check(one.size() == 1 && one.containsKey("a2") && one.get("a2").contains("a2 is on")
+                    && one.get("a2").contains("mode=PAIRWISE"), "pairwise GET to a2: " + one);
+        } finally {
+            clientEp.destroy();
+            for (CoapServer s : servers) {
+                s.destroy();
+            }
+        }
+        System.out.println(ok ? "SCENARIO OK" : "SCENARIO FAILED");
+        System.exit(ok ? 0 : 1);
+    }
+
+    private static Request multicastPut(InetAddress group, NetworkInterface veth) throws Exception {
+        Request put = new Request(Code.PUT, Type.NON);
+        InetAddress dest = group;
+        if (veth != null) {
+            dest = Inet6Address.getByAddress(null, group.getAddress(), veth);
+        }
+        put.setDestinationContext(new AddressEndpointContext(new InetSocketAddress(dest, 5683)));
+        put.getOptions().setUriPath("light");
+        put.setPayload("on");
+        return put;
+    }
+
+    private static Map<String, String> send(CoapEndpoint ep, Request r, int expected, long waitMs) throws InterruptedException {
+        Map<String, String> answers = new TreeMap<>();
+        CountDownLatch all = new CountDownLatch(expected);
+        r.addMessageObserver(new MessageObserverAdapter() {
+            @Override
+            public void onResponse(Response response) {
+                String line = response.getCode().name() + " " + response.getPayloadString();
+                if (response instanceof GroupResponse g) {
+                    line += " mode=" + g.mode();
+                    synchronized (answers) {
+                        answers.put(Hex.encode(g.serverKid()), line);
+                    }
+                    System.out.println("RESPONSE from " + response.getSourceContext().getPeerAddress() + " kid="
+                            + Hex.encode(g.serverKid()) + " " + line);
+                }
+                all.countDown();
+            }
+        });
+        ep.sendRequest(r);
+        all.await(waitMs, TimeUnit.MILLISECONDS);
+        Thread.sleep(r.isMulticast() ? 500 : 0); // any extra (duplicate) answers would show up here
+        synchronized (answers) {
+            return new TreeMap<>(answers);
+        }
+    }
+
+    private static boolean check(boolean condition, String what) {
+        System.out.println((condition ? "CHECK ok   " : "CHECK FAIL ") + what);
+        return condition;
+    }
+
+    private static GroupContext member(int i, List<byte[]> ids, List<PrivateKey> keys, List<Credential> creds,
+                                       GroupAlgorithms algs, byte[] gid, SecretBytes secret, Credential gm) throws Exception {
+        GroupContext.Builder b = GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret)
+                .masterSalt(Hex.decode("9e7c")).groupManagerCredential(gm).sender(ids.get(i), keys.get(i), creds.get(i))
+                .stateStore(SecurityStateStore.inMemory());
+        for (int j = 0; j < ids.size(); j++) {
+            if (j != i) {
+                b.member(ids.get(j), creds.get(j));
+            }
+        }
+        return b.build();
+    }
+}
