@@ -75,9 +75,11 @@ public final class GroupScenario {
         String unicast = v6 ? "fd00::1" : "127.0.0.1";
 
         List<CoapServer> servers = new ArrayList<>();
+        List<GroupContext> serverContexts = new ArrayList<>();
         Map<String, String> state = new ConcurrentHashMap<>();
         for (int i = 1; i <= 3; i++) {
             GroupContext ctx = member(i, ids, keys, creds, algs, gid, secret, gm);
+            serverContexts.add(ctx);
             String light = Hex.encode(ids.get(i));
             state.put(light, "off");
             org.eclipse.californium.elements.config.Configuration cfg = GroupEndpointBuilder.defaultConfiguration();
@@ -111,8 +113,14 @@ public final class GroupScenario {
         }
         GroupContext client = member(0, ids, keys, creds, algs, gid, secret, gm);
         GroupClientBinding binding = new GroupClientBinding().groupDefault(client);
+        java.util.concurrent.atomic.AtomicReference<byte[]> captured = new java.util.concurrent.atomic.AtomicReference<>();
+        dev.coterie.grouposcore.GroupTrace capture = (event, plain, wire, c, mode, note) -> {
+            if (event == dev.coterie.grouposcore.GroupTrace.Event.REQUEST_PROTECTED && captured.get() == null) {
+                captured.set(new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(wire));
+            }
+        };
         CoapEndpoint clientEp = new GroupEndpointBuilder().bind(new InetSocketAddress(InetAddress.getByName(unicast), 0))
-                .clientBinding(binding).build();
+                .clientBinding(binding).trace(capture).build();
         clientEp.start();
         boolean ok = true;
         try {
@@ -133,6 +141,26 @@ public final class GroupScenario {
             Map<String, String> one = send(clientEp, get, 1, 3000);
             ok &= check(one.size() == 1 && one.containsKey("a2") && one.get("a2").contains("a2 is on")
                     && one.get("a2").contains("mode=PAIRWISE"), "pairwise GET to a2: " + one);
+            // 3. table 2.9: group requests that fail get silence from every member, and change nothing
+            InetSocketAddress groupAddress = new InetSocketAddress(veth != null
+                    ? Inet6Address.getByAddress(null, group.getAddress(), veth) : group, 5683);
+            byte[] replay = captured.get();
+            byte[] forged = replay.clone();
+            forged[forged.length - 1] ^= 1;
+            GroupContext stale = memberWithGid(0, ids, keys, creds, algs, Hex.decode("b1f05b"), secret, gm);
+            byte[] staleGid = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(
+                    withMid(new dev.coterie.grouposcore.GroupProtection().protectRequest(multicastPut(group, veth), stale,
+                            dev.coterie.grouposcore.GroupMode.GROUP, null), 65001));
+            GroupContext stranger = strangerContext(algs, gid, secret, gm, ids, creds);
+            byte[] unknownKid = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(
+                    withMid(new dev.coterie.grouposcore.GroupProtection().protectRequest(multicastPut(group, veth), stranger,
+                            dev.coterie.grouposcore.GroupMode.GROUP, null), 65002));
+            List<String> before = windows(serverContexts, ids.get(0));
+            for (Map.Entry<String, byte[]> e : Map.of("replayed group request", replay, "forged signature", forged,
+                    "stale Gid", staleGid, "unknown kid without credential", unknownKid).entrySet()) {
+                ok &= check(silence(groupAddress, e.getValue(), unicast), e.getKey() + ": no member answers");
+            }
+            ok &= check(before.equals(windows(serverContexts, ids.get(0))), "no replay window changed: " + before);
         } finally {
             clientEp.destroy();
             for (CoapServer s : servers) {
@@ -179,6 +207,47 @@ public final class GroupScenario {
         synchronized (answers) {
             return new TreeMap<>(answers);
         }
+    }
+
+    private static Request withMid(Request r, int mid) {
+        r.setMID(mid);
+        r.setToken(new byte[] {(byte) mid, 9});
+        return r;
+    }
+
+    private static List<String> windows(List<GroupContext> servers, byte[] client) {
+        List<String> out = new ArrayList<>();
+        for (GroupContext c : servers) {
+            out.add(c.recipient(client).replayWindow().snapshot());
+        }
+        return out;
+    }
+
+    /** Sends raw bytes to the group from a fresh socket; true if nothing comes back within two leisures. */
+    private static boolean silence(InetSocketAddress group, byte[] bytes, String unicast) throws Exception {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(new InetSocketAddress(InetAddress.getByName(unicast), 0))) {
+            s.setSoTimeout(800);
+            s.send(new java.net.DatagramPacket(bytes, bytes.length, group));
+            try {
+                s.receive(new java.net.DatagramPacket(new byte[2048], 2048));
+                return false;
+            } catch (java.net.SocketTimeoutException quiet) {
+                return true;
+            }
+        }
+    }
+
+    private static GroupContext strangerContext(GroupAlgorithms algs, byte[] gid, SecretBytes secret, Credential gm,
+                                                List<byte[]> ids, List<Credential> creds) throws Exception {
+        PrivateKey k = CryptoProviders.defaultProvider().generate(PrivateKey.Type.ED25519);
+        return GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret).masterSalt(Hex.decode("9e7c"))
+                .groupManagerCredential(gm).sender(Hex.decode("77"), k, Credential.ccs("stranger", k))
+                .stateStore(SecurityStateStore.inMemory()).build();
+    }
+
+    private static GroupContext memberWithGid(int i, List<byte[]> ids, List<PrivateKey> keys, List<Credential> creds,
+                                              GroupAlgorithms algs, byte[] gid, SecretBytes secret, Credential gm) throws Exception {
+        return member(i, ids, keys, creds, algs, gid, secret, gm);
     }
 
     private static boolean check(boolean condition, String what) {
