@@ -25,8 +25,21 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "client", description = "Send one OSCORE-protected request and print the response.")
 final class ClientCommand implements Callable<Integer> {
-    @picocli.CommandLine.Option(names = "--context", required = true, description = "security-context file")
+    @picocli.CommandLine.Option(names = "--context", description = "OSCORE security-context file")
     Path context;
+
+    @picocli.CommandLine.Option(names = "--bundle", description = "Group OSCORE member bundle (instead of --context)")
+    Path bundle;
+
+    @picocli.CommandLine.Option(names = "--group", description = "with --bundle: send one group-mode request to this multicast URI "
+            + "and print every response until --timeout")
+    boolean group;
+
+    @picocli.CommandLine.Option(names = "--member", description = "with --bundle: the Sender ID (hex) of the one server a pairwise request is for")
+    String member;
+
+    @picocli.CommandLine.Option(names = "--passphrase-env", description = "environment variable holding the private key's passphrase")
+    String passphraseEnv;
 
     @picocli.CommandLine.Option(names = {"-m", "--method"}, defaultValue = "GET", description = "GET, POST, PUT, DELETE or FETCH")
     String method;
@@ -60,6 +73,12 @@ final class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((context == null) == (bundle == null)) {
+            throw new IllegalArgumentException("give either --context (OSCORE) or --bundle (Group OSCORE)");
+        }
+        if (bundle != null) {
+            return groupClient();
+        }
         OscoreContext ctx;
         try {
             ctx = ContextFile.load(context, CryptoProviders.byName(provider));
@@ -138,7 +157,92 @@ final class ClientCommand implements Callable<Integer> {
         return errors[0] == 0 ? 0 : 1;
     }
 
+    private int groupClient() throws Exception {
+        if (group == (member != null)) {
+            throw new IllegalArgumentException("with --bundle give --group (a group-mode multicast request) or --member SID (pairwise)");
+        }
+        char[] pass = passphraseEnv == null ? null : GroupCommand.requireEnv(passphraseEnv).toCharArray();
+        dev.coterie.grouposcore.GroupContext ctx;
+        try {
+            ctx = dev.coterie.app.group.MemberBundle.load(bundle, CryptoProviders.byName(provider), pass);
+        } catch (StateUnavailableException e) {
+            System.err.println("coterie client: " + e.getMessage());
+            return 3;
+        }
+        dev.coterie.grouposcore.GroupClientBinding binding = new dev.coterie.grouposcore.GroupClientBinding();
+        dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
+                .bind(new InetSocketAddress(0)).extensions(options.registry()).clientBinding(binding);
+        if (trace) {
+            eb.trace(new FlowTrace(System.out, "C", "S"));
+        }
+        CoapEndpoint endpoint = eb.build();
+        endpoint.start();
+        try {
+            Request request = new Request(Code.valueOf(method.toUpperCase()), group ? org.eclipse.californium.core.coap.CoAP.Type.NON
+                    : org.eclipse.californium.core.coap.CoAP.Type.CON);
+            request.setURI(uri);
+            if (payload != null) {
+                request.setPayload(payload);
+            }
+            if (group) {
+                binding.bindGroup(request, ctx);
+            } else {
+                binding.bindPairwise(request, ctx, dev.coterie.keystore.Hex.decode(member));
+            }
+            java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean errors = new java.util.concurrent.atomic.AtomicBoolean();
+            CountDownLatch unicastDone = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicReference<Throwable> sendError = new java.util.concurrent.atomic.AtomicReference<>();
+            request.addMessageObserver(new org.eclipse.californium.core.coap.MessageObserverAdapter() {
+                @Override
+                public void onResponse(org.eclipse.californium.core.coap.Response r) {
+                    String who = r instanceof dev.coterie.grouposcore.GroupResponse g
+                            ? "member " + dev.coterie.keystore.Hex.encode(g.serverKid()) + " (" + g.mode().name().toLowerCase() + " mode)"
+                            : "(unprotected)";
+                    synchronized (System.out) {
+                        System.out.println("from " + r.getSourceContext().getPeerAddress() + " " + who + ":");
+                        print(System.out, r);
+                    }
+                    answers.incrementAndGet();
+                    errors.compareAndSet(false, !r.isSuccess());
+                    unicastDone.countDown();
+                }
+
+                @Override
+                public void onSendError(Throwable e) {
+                    sendError.set(e);
+                    unicastDone.countDown();
+                }
+            });
+            endpoint.sendRequest(request);
+            if (group) {
+                Thread.sleep(TimeUnit.SECONDS.toMillis(timeout));
+            } else {
+                unicastDone.await(timeout, TimeUnit.SECONDS);
+            }
+            if (sendError.get() != null) {
+                System.err.println("coterie client: request not sent: " + sendError.get().getMessage());
+                return 2;
+            }
+            if (answers.get() == 0) {
+                System.err.println("coterie client: no response within " + timeout + " s");
+                return 2;
+            }
+            if (group) {
+                System.out.println(answers.get() + " response(s)");
+            }
+            return errors.get() ? 1 : 0;
+        } finally {
+            endpoint.destroy();
+            ctx.close();
+        }
+    }
+
     static void print(PrintStream out, CoapResponse r) {
+        print(out, r.advanced());
+    }
+
+    static void print(PrintStream out, org.eclipse.californium.core.coap.Response r) {
         StringBuilder sb = new StringBuilder();
         sb.append(r.getCode()).append(' ').append(r.getCode().name());
         for (Option o : r.getOptions().asSortedList()) {

@@ -26,6 +26,7 @@ public final class DemoResources {
         server.add(observe);
         server.add(new EchoResource());
         server.add(new LargeResource());
+        server.add(new LightResource());
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "observe-ticker");
             t.setDaemon(true);
@@ -101,6 +102,31 @@ public final class DemoResources {
         @Override
         public void handleFETCH(CoapExchange exchange) {
             exchange.respond(ResponseCode.CONTENT, exchange.getRequestPayload());
+        }
+    }
+
+    /** A lamp: GET reads "on" or "off", PUT sets it (the lighting group of the demo). */
+    public static final class LightResource extends CoapResource {
+        private volatile String state = "off";
+
+        public LightResource() {
+            super("light");
+        }
+
+        @Override
+        public void handleGET(CoapExchange exchange) {
+            exchange.respond(ResponseCode.CONTENT, state, MediaTypeRegistry.TEXT_PLAIN);
+        }
+
+        @Override
+        public void handlePUT(CoapExchange exchange) {
+            String v = exchange.getRequestText().trim();
+            if (!v.equals("on") && !v.equals("off")) {
+                exchange.respond(ResponseCode.BAD_REQUEST, "on or off");
+                return;
+            }
+            state = v;
+            exchange.respond(ResponseCode.CHANGED, state, MediaTypeRegistry.TEXT_PLAIN);
         }
     }
 

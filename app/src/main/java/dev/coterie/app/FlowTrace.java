@@ -1,6 +1,9 @@
 package dev.coterie.app;
 
 import dev.coterie.keystore.Hex;
+import dev.coterie.grouposcore.GroupContext;
+import dev.coterie.grouposcore.GroupMode;
+import dev.coterie.grouposcore.GroupTrace;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreOptionValue;
 import dev.coterie.oscore.OscoreTrace;
@@ -18,7 +21,7 @@ import org.eclipse.californium.core.coap.Response;
  * and Partial IV) and the inner view (what the endpoints see: real code, class-E options,
  * payload). Key material never appears; the ciphertext is shown only by its length.
  */
-public final class FlowTrace implements OscoreTrace {
+public final class FlowTrace implements OscoreTrace, GroupTrace {
     private final PrintStream out;
     private final String left;
     private final String right;
@@ -30,7 +33,22 @@ public final class FlowTrace implements OscoreTrace {
     }
 
     @Override
-    public synchronized void onMessage(Event event, Message plain, Message onWire, OscoreContext context, String note) {
+    public void onMessage(OscoreTrace.Event event, Message plain, Message onWire, OscoreContext context, String note) {
+        print(event.name(), plain, onWire, context == null ? null : context.name(), note);
+    }
+
+    @Override
+    public void onMessage(GroupTrace.Event event, Message plain, Message onWire, GroupContext context, GroupMode mode,
+                          String note) {
+        String how = mode == null ? null : mode == GroupMode.GROUP
+                ? "group mode: encrypted with the Group Encryption Key, signed with " + context.algorithms().signature()
+                        + ", signature encrypted with the keystream"
+                : "pairwise mode: pairwise keys from " + context.algorithms().pairwiseKeyAgreement() + " static-static ECDH";
+        print(event.name(), plain, onWire, context == null ? null : context.name(),
+                how == null ? note : note == null ? how : how + "; " + note);
+    }
+
+    private synchronized void print(String event, Message plain, Message onWire, String context, String note) {
         boolean request = onWire instanceof Request;
         String arrow = request ? left + " ---> " + right : left + " <--- " + right;
         StringBuilder sb = new StringBuilder();
@@ -51,7 +69,7 @@ public final class FlowTrace implements OscoreTrace {
         }
         if (plain != null && plain != onWire) {
             sb.append("\n            inner  ").append(codeOf(plain));
-            appendOptions(sb, plain, event == Event.RESPONSE_VERIFIED);
+            appendOptions(sb, plain, event.equals("RESPONSE_VERIFIED"));
             if (plain.getPayloadSize() > 0) {
                 sb.append("\n                   payload: \"").append(printable(plain.getPayload())).append('"');
             }
@@ -59,18 +77,18 @@ public final class FlowTrace implements OscoreTrace {
         out.println(sb);
     }
 
-    private static String describe(Event event, Message wire, OscoreContext ctx) {
+    private static String describe(String event, Message wire, String ctx) {
         String what;
         switch (event) {
-            case REQUEST_PROTECTED: what = "request protected"; break;
-            case REQUEST_VERIFIED: what = "request verified"; break;
-            case RESPONSE_PROTECTED: what = "response protected"; break;
-            case RESPONSE_VERIFIED: what = "response verified"; break;
+            case "REQUEST_PROTECTED": what = "request protected"; break;
+            case "REQUEST_VERIFIED": what = "request verified"; break;
+            case "RESPONSE_PROTECTED": what = "response protected"; break;
+            case "RESPONSE_VERIFIED": what = "response verified"; break;
             default: what = "REJECTED"; break;
         }
         StringBuilder sb = new StringBuilder(what);
         if (ctx != null) {
-            sb.append(", context ").append(ctx.name());
+            sb.append(", context ").append(ctx);
         }
         byte[] v = wire.getOptions().getOscore();
         if (v != null) {
@@ -90,6 +108,9 @@ public final class FlowTrace implements OscoreTrace {
                 }
                 if (o.kidContext() != null) {
                     sb.append(", kid context ").append(Hex.encode(o.kidContext()));
+                }
+                if (o.groupFlag()) {
+                    sb.append(", Group Flag");
                 }
             } catch (Exception e) {
                 sb.append(", undecodable OSCORE option");

@@ -18,8 +18,26 @@ import picocli.CommandLine.Option;
 @Command(name = "server", description = "Serve /hello, /observe, /echo and /large over OSCORE only; "
         + "unprotected requests get 4.01.")
 final class ServerCommand implements Callable<Integer> {
-    @Option(names = "--context", required = true, arity = "1..*", description = "security-context file(s)")
+    @Option(names = "--context", arity = "1..*", description = "OSCORE security-context file(s)")
     List<Path> contexts;
+
+    @Option(names = "--bundle", description = "a Group OSCORE member bundle (instead of --context)")
+    Path bundle;
+
+    @Option(names = "--join", description = "multicast group to join (with --bundle), e.g. 224.0.1.187 or ff02::fd")
+    List<String> join = new ArrayList<>();
+
+    @Option(names = "--interface", description = "network interface for the multicast groups (needed for IPv6 link-local)")
+    String iface;
+
+    @Option(names = "--group-port", defaultValue = "5683", description = "port group requests are sent to (${DEFAULT-VALUE})")
+    int groupPort;
+
+    @Option(names = "--pairwise-responses", description = "answer group-mode requests in pairwise mode")
+    boolean pairwiseResponses;
+
+    @Option(names = "--passphrase-env", description = "environment variable holding the private key's passphrase")
+    String passphraseEnv;
 
     @Option(names = "--bind", defaultValue = "127.0.0.1:5683", description = "ADDR:PORT (${DEFAULT-VALUE})")
     String bind;
@@ -42,6 +60,12 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((contexts == null) == (bundle == null)) {
+            throw new IllegalArgumentException("give either --context (OSCORE) or --bundle (Group OSCORE)");
+        }
+        if (bundle != null) {
+            return serveGroup();
+        }
         InMemoryContextDb db = new InMemoryContextDb();
         List<OscoreContext> loaded = new ArrayList<>();
         for (Path p : contexts) {
@@ -65,10 +89,7 @@ final class ServerCommand implements Callable<Integer> {
         server.start();
         System.out.println("coterie server listening on " + server.getEndpoints().get(0).getAddress()
                 + " with " + loaded.size() + " context(s)");
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            ticker.shutdownNow();
-            server.destroy();
+        awaitShutdown(server, ticker, () -> {
             for (OscoreContext c : loaded) {
                 try {
                     c.close();
@@ -76,9 +97,64 @@ final class ServerCommand implements Callable<Integer> {
                     System.err.println("coterie server: could not persist state of " + c.name() + ": " + e.getMessage());
                 }
             }
+        });
+        return 0;
+    }
+
+    private int serveGroup() throws Exception {
+        char[] pass = passphraseEnv == null ? null : GroupCommand.requireEnv(passphraseEnv).toCharArray();
+        dev.coterie.grouposcore.GroupContext ctx;
+        try {
+            ctx = dev.coterie.app.group.MemberBundle.load(bundle, CryptoProviders.byName(provider), pass);
+        } catch (StateUnavailableException e) {
+            System.err.println("coterie server: " + bundle + ": " + e.getMessage());
+            return 3;
+        }
+        org.eclipse.californium.elements.config.Configuration cfg = dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration();
+        cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+        dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
+                .bind(Endpoints.parse(bind)).configuration(cfg).extensions(options.registry())
+                .serverGroups(new dev.coterie.grouposcore.GroupContextDb().add(ctx)).groupPort(groupPort)
+                .responseMode(pairwiseResponses ? dev.coterie.grouposcore.GroupOscoreLayer.ResponseModePolicy.PAIRWISE_WHEN_POSSIBLE
+                        : dev.coterie.grouposcore.GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST);
+        if (iface != null) {
+            java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);
+            if (ni == null) {
+                throw new IllegalArgumentException("no network interface " + iface);
+            }
+            eb.multicastInterface(ni);
+        }
+        for (String g : join) {
+            eb.join(java.net.InetAddress.getByName(g));
+        }
+        if (trace) {
+            eb.trace(new FlowTrace(System.out, "C", "S"));
+        }
+        CoapServer server = new CoapServer(cfg);
+        server.addEndpoint(eb.build());
+        ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
+        server.start();
+        System.out.println("coterie server listening on " + server.getEndpoints().get(0).getAddress() + " as member "
+                + dev.coterie.keystore.Hex.encode(ctx.senderId()) + " of " + ctx.name() + (join.isEmpty() ? "" : ", joined " + join));
+        awaitShutdown(server, ticker, () -> {
+            try {
+                ctx.close();
+            } catch (StateUnavailableException e) {
+                System.err.println("coterie server: could not persist group state: " + e.getMessage());
+            }
+        });
+        return 0;
+    }
+
+    private static void awaitShutdown(CoapServer server, ScheduledExecutorService ticker, Runnable persist)
+            throws InterruptedException {
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            ticker.shutdownNow();
+            server.destroy();
+            persist.run();
             stop.countDown();
         }, "coterie-shutdown"));
         stop.await();
-        return 0;
     }
 }

@@ -43,6 +43,25 @@ class GroupMulticastTest {
         assertScenario(PrivateNetwork.run(PrivateNetwork.IPV6, GroupScenario.class, 120, "ipv6"));
     }
 
+    /** Provisioning with coterie group, bundles loaded by coterie server and coterie client (GCB-01, GCB-02). */
+    @Test
+    void commissionedLightingGroupSwitchedFromTheCommandLine() throws Exception {
+        PrivateNetwork.Result r = PrivateNetwork.run(PrivateNetwork.IPV4, GroupCliScenario.class, 120);
+        System.out.println(r.out());
+        String out = r.out();
+        assertEquals(0, r.status(), out);
+        for (String s : new String[] {"create = 0", "add client = 0", "add lamp 1 = 0", "add lamp 2 = 0", "show = 0",
+            "group PUT = 0", "pairwise GET = 0"}) {
+            assertTrue(out.contains("STATUS " + s), "expected STATUS " + s + ":\n" + out);
+        }
+        assertTrue(out.contains("member 02 (group mode):"), out);
+        assertTrue(out.contains("member 03 (pairwise mode):"), out);
+        assertTrue(out.contains("2 response(s)"), out);
+        assertTrue(out.contains("2.05 CONTENT\n  Content-Format: \"text/plain\"\non"), "pairwise read of lamp 02:\n" + out);
+        assertTrue(out.contains("STATUS plain OSCORE bundle misuse = 64"), "--bundle needs --group or --member:\n" + out);
+        assertTrue(!out.contains("master_secret") && !out.matches("(?s).*[0-9a-f]{32}.*master.*"), "no secrets printed");
+    }
+
     @Test
     void multicastIsRefusedOutsideAPrivateNamespace() {
         // this test JVM runs in the machine's own namespace, which has real interfaces

@@ -1,0 +1,58 @@
+package dev.coterie.tests;
+
+import dev.coterie.app.Coterie;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Runs inside a private network namespace: the commissioning tool creates a lighting group,
+ * two {@code coterie server --bundle} processes' worth of servers join it, and
+ * {@code coterie client --bundle --group} switches them with one multicast request, then reads
+ * one in pairwise mode. Prints every command's output and its exit status.
+ */
+public final class GroupCliScenario {
+    private GroupCliScenario() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try {
+            Path dir = Files.createTempDirectory("coterie-groups");
+            String d = dir.toString();
+            status("create", Coterie.execute("group", "create", "--name", "lights", "--dir", d, "--epoch", "61532"));
+            status("add client", Coterie.execute("group", "add-member", "lights", "--role", "client", "--dir", d));
+            status("add lamp 1", Coterie.execute("group", "add-member", "lights", "--role", "server", "--dir", d,
+                    "--member-name", "lamp-1"));
+            status("add lamp 2", Coterie.execute("group", "add-member", "lights", "--role", "server", "--dir", d,
+                    "--member-name", "lamp-2"));
+            status("show", Coterie.execute("group", "show", "lights", "--dir", d));
+            Path members = dir.resolve("lights").resolve("members");
+            startServer(members.resolve("02.bundle.json"), "127.0.0.1:5702", false);
+            startServer(members.resolve("03.bundle.json"), "127.0.0.1:5703", true);
+            Thread.sleep(1500);
+            status("group PUT", Coterie.execute("client", "--bundle", members.resolve("01.bundle.json").toString(), "--group",
+                    "-m", "PUT", "--payload", "on", "--timeout", "2", "coap://224.0.1.187/light"));
+            status("pairwise GET", Coterie.execute("client", "--bundle", members.resolve("01.bundle.json").toString(),
+                    "--member", "02", "--timeout", "3", "coap://127.0.0.1:5702/light"));
+            status("plain OSCORE bundle misuse", Coterie.execute("client", "--bundle", members.resolve("01.bundle.json").toString(),
+                    "--timeout", "1", "coap://127.0.0.1:5702/light"));
+            System.out.println("SCENARIO DONE");
+            System.out.flush();
+            System.exit(0);
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            System.exit(2);
+        }
+    }
+
+    private static void startServer(Path bundle, String bind, boolean pairwise) {
+        Thread t = new Thread(() -> Coterie.execute(pairwise
+                ? new String[] {"server", "--bundle", bundle.toString(), "--bind", bind, "--join", "224.0.1.187", "--pairwise-responses"}
+                : new String[] {"server", "--bundle", bundle.toString(), "--bind", bind, "--join", "224.0.1.187"}));
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void status(String what, int status) {
+        System.out.println("STATUS " + what + " = " + status);
+    }
+}
