@@ -42,7 +42,38 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc")
     String provider;
 
+    @Option(names = "--no-group", description = "skip the lighting group (it needs unshare to create a private network namespace)")
+    boolean noGroup;
+
     private final PrintStream out = System.out;
+
+    /**
+     * Multicast never leaves a private network namespace: the lighting group runs in one that
+     * this process creates (unshare --user --map-root-user --net), with IPv4 multicast on its lo.
+     */
+    private int runGroupPartInPrivateNamespace() throws Exception {
+        out.println("Part 2: Group OSCORE lighting group (in a private network namespace)\n");
+        out.flush();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cmd = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec '"
+                + javaBin + "' -cp '" + System.getProperty("java.class.path") + "' " + Coterie.class.getName() + " demo-group";
+        Process p;
+        try {
+            p = new ProcessBuilder("unshare", "--user", "--map-root-user", "--net", "sh", "-c", cmd)
+                    .redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            out.println("cannot create a private network namespace (" + e.getMessage() + "); run with --no-group");
+            return 1;
+        }
+        try (java.io.InputStream in = p.getInputStream()) {
+            in.transferTo(out);
+        }
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return 1;
+        }
+        return p.exitValue() == 0 ? 0 : 1;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -131,6 +162,10 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Summary: " + requests + " protected exchanges, client sender sequence now "
                 + clientCtx.senderSequence().peek() + ", server rejected " + rejected.get()
                 + " request(s), " + failures + " unexpected result(s)");
+        out.println();
+        if (!noGroup) {
+            failures += runGroupPartInPrivateNamespace();
+        }
         return failures == 0 ? 0 : 1;
     }
 
