@@ -39,6 +39,10 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--passphrase-env", description = "environment variable holding the private key's passphrase")
     String passphraseEnv;
 
+    @Option(names = "--leisure", description = "ms to wait at random before answering a group request "
+            + "(default: 20000 with group mode, 13000 pairwise only: groupcomm-bis DEFAULT_LEISURE)")
+    Long leisure;
+
     @Option(names = "--bind", defaultValue = "127.0.0.1:5683", description = "ADDR:PORT (${DEFAULT-VALUE})")
     String bind;
 
@@ -111,7 +115,9 @@ final class ServerCommand implements Callable<Integer> {
             return 3;
         }
         org.eclipse.californium.elements.config.Configuration cfg = dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration();
-        cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+        cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE,
+                leisure != null ? leisure : dev.coterie.grouposcore.GroupEndpointBuilder.leisureFor(ctx.algorithms()),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
                 .bind(Endpoints.parse(bind)).configuration(cfg).extensions(options.registry())
                 .serverGroups(new dev.coterie.grouposcore.GroupContextDb().add(ctx)).groupPort(groupPort)

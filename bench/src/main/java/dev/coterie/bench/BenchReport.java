@@ -23,10 +23,17 @@ public final class BenchReport {
 
     public static void main(String[] args) throws Exception {
         boolean quick = args.length > 0 && args[0].equals("quick");
-        Options opt = new OptionsBuilder()
-                .include(OscoreExchangeBenchmark.class.getSimpleName())
-                .include(CryptoProviderBenchmark.class.getSimpleName())
-                .include(LoopbackThroughputBenchmark.class.getSimpleName())
+        String only = args.length > 1 ? args[1] : null;
+        OptionsBuilder ob = new OptionsBuilder();
+        if (only != null) {
+            ob.include(only);
+        } else {
+            ob.include(OscoreExchangeBenchmark.class.getSimpleName())
+                    .include(CryptoProviderBenchmark.class.getSimpleName())
+                    .include(LoopbackThroughputBenchmark.class.getSimpleName())
+                    .include(GroupOscoreBenchmark.class.getSimpleName());
+        }
+        Options opt = ob
                 .forks(1)
                 .warmupIterations(quick ? 2 : 4).warmupTime(TimeValue.seconds(quick ? 1 : 2))
                 .measurementIterations(quick ? 3 : 7).measurementTime(TimeValue.seconds(quick ? 1 : 3))
@@ -61,6 +68,16 @@ public final class BenchReport {
                 "CryptoProviderBenchmark.ccm1024[bc]");
         row(median, "HKDF-SHA-256: default vs bc", "CryptoProviderBenchmark.hkdf[default]",
                 "CryptoProviderBenchmark.hkdf[bc]");
+        row(median, "group-mode request vs raw Ed25519 sign+verify", "GroupOscoreBenchmark.groupModeRequest[EdDSA]",
+                "GroupOscoreBenchmark.rawSignAndVerify[EdDSA]");
+        row(median, "group-mode request vs raw ES256 sign+verify", "GroupOscoreBenchmark.groupModeRequest[ES256]",
+                "GroupOscoreBenchmark.rawSignAndVerify[ES256]");
+        row(median, "pairwise exchange (X25519 keys) vs OSCORE exchange", "GroupOscoreBenchmark.pairwiseExchange[EdDSA]",
+                "GroupOscoreBenchmark.oscoreExchange[EdDSA]");
+        row(median, "pairwise exchange (P-256 keys) vs OSCORE exchange", "GroupOscoreBenchmark.pairwiseExchange[ES256]",
+                "GroupOscoreBenchmark.oscoreExchange[ES256]");
+        System.out.println(String.format(Locale.ROOT, "%-55s %14d bytes (median of 5 rounds, 500 members)",
+                "heap per Recipient Context with cached pairwise keys", RecipientContextMemory.bytesPerRecipient(500)));
     }
 
     private static void row(Map<String, Double> m, String label, String ours, String reference) {

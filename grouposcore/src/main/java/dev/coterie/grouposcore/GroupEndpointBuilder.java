@@ -52,11 +52,29 @@ public final class GroupEndpointBuilder {
     /** The interface for joining and sending (needed for IPv6 link-local groups). */
     public GroupEndpointBuilder multicastInterface(NetworkInterface ni) { multicastInterface = ni; return this; }
 
-    /** Californium's defaults plus a multicast Message ID range, which group requests need. */
+    /**
+     * Californium's defaults plus a multicast Message ID range, which group requests need, and
+     * the DEFAULT_LEISURE of groupcomm-bis for groups using Group OSCORE group mode: 20 s (GCB-08;
+     * 13 s for pairwise-only groups, see {@link #leisureFor}). Californium applies the leisure to
+     * first transmissions of responses to multicast requests only.
+     */
     public static Configuration defaultConfiguration() {
         Configuration c = OscoreEndpointBuilder.defaultConfiguration();
         c.set(CoapConfig.MULTICAST_BASE_MID, 65000);
+        c.set(CoapConfig.LEISURE, 20, java.util.concurrent.TimeUnit.SECONDS);
         return c;
+    }
+
+    /** DEFAULT_LEISURE in milliseconds for a group: 20 s with group mode, 13 s for pairwise only (GCB-08). */
+    public static long leisureFor(GroupAlgorithms algs) {
+        return algs.groupMode() ? 20_000 : 13_000;
+    }
+
+    /** RFC 7252 / groupcomm-bis: 5684 (coaps) must not carry group communication (GCB-10). */
+    static void checkGroupPort(int port) {
+        if (port == 5684) {
+            throw new IllegalArgumentException("port 5684 must not be used for group communication (GCB-10)");
+        }
     }
 
     public CoapEndpoint build() {
@@ -69,6 +87,9 @@ public final class GroupEndpointBuilder {
         UDPConnector connector = new UDPConnector(address, cfg);
         if (multicastInterface != null) {
             connector.setReuseAddress(true);
+        }
+        if (!groups.isEmpty()) {
+            checkGroupPort(groupPort);
         }
         for (InetAddress group : groups) {
             MulticastGuard.check(group);

@@ -56,7 +56,8 @@ public final class GroupOscoreLayer extends AbstractLayer {
         if (request.isMulticast()) {
             try {
                 MulticastGuard.check(request.getDestinationContext().getPeerAddress().getAddress());
-            } catch (IllegalStateException e) {
+                GroupEndpointBuilder.checkGroupPort(request.getDestinationContext().getPeerAddress().getPort());
+            } catch (IllegalStateException | IllegalArgumentException e) {
                 refuse(exchange, request, e.getMessage());
                 return;
             }

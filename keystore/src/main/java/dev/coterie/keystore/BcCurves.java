@@ -31,6 +31,33 @@ final class BcCurves {
             P256_PARAMS.getG(), P256_PARAMS.getN(), P256_PARAMS.getH());
     private static final BigInteger P25519 = BigInteger.ONE.shiftLeft(255).subtract(BigInteger.valueOf(19));
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Decoded public keys: decompressing a point costs a good part of a verification. Bounded. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Object> PUBLIC = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int PUBLIC_CACHE_MAX = 4096;
+
+    private static Object publicParameters(SignatureAlgorithm alg, byte[] publicKey) {
+        String key = alg.name() + Hex.encode(publicKey);
+        Object p = PUBLIC.get(key);
+        if (p == null) {
+            p = alg == SignatureAlgorithm.EDDSA_ED25519 ? new Ed25519PublicKeyParameters(publicKey, 0)
+                    : new ECPublicKeyParameters(P256.getCurve().decodePoint(publicKey), P256);
+            if (PUBLIC.size() >= PUBLIC_CACHE_MAX) {
+                PUBLIC.clear();
+            }
+            PUBLIC.put(key, p);
+        }
+        return p;
+    }
+
+    private static Object privateParameters(PrivateKey key) {
+        Object p = key.bcParameters;
+        if (p == null) {
+            p = key.type() == PrivateKey.Type.ED25519 ? new Ed25519PrivateKeyParameters(key.secret().bytes(), 0)
+                    : new ECPrivateKeyParameters(new BigInteger(1, key.secret().bytes()), P256);
+            key.bcParameters = p;
+        }
+        return p;
+    }
 
     private BcCurves() {
     }
@@ -40,14 +67,14 @@ final class BcCurves {
             case EDDSA_ED25519: {
                 requireType(key, PrivateKey.Type.ED25519);
                 Ed25519Signer s = new Ed25519Signer();
-                s.init(true, new Ed25519PrivateKeyParameters(key.secret().bytes(), 0));
+                s.init(true, (Ed25519PrivateKeyParameters) privateParameters(key));
                 s.update(message, 0, message.length);
                 return s.generateSignature();
             }
             case ES256: {
                 requireType(key, PrivateKey.Type.P256);
                 ECDSASigner s = new ECDSASigner(new HMacDSAKCalculator(new SHA256Digest()));
-                s.init(true, new ECPrivateKeyParameters(new BigInteger(1, key.secret().bytes()), P256));
+                s.init(true, (ECPrivateKeyParameters) privateParameters(key));
                 BigInteger[] rs = s.generateSignature(sha256(message));
                 byte[] out = new byte[64];
                 fixed32(rs[0], out, 0);
@@ -67,7 +94,7 @@ final class BcCurves {
                         return false;
                     }
                     Ed25519Signer s = new Ed25519Signer();
-                    s.init(false, new Ed25519PublicKeyParameters(publicKey, 0));
+                    s.init(false, (Ed25519PublicKeyParameters) publicParameters(alg, publicKey));
                     s.update(message, 0, message.length);
                     return s.verifySignature(signature);
                 }
@@ -75,9 +102,8 @@ final class BcCurves {
                     if (signature.length != 64) {
                         return false;
                     }
-                    ECPoint q = P256.getCurve().decodePoint(publicKey);
                     ECDSASigner s = new ECDSASigner();
-                    s.init(false, new ECPublicKeyParameters(q, P256));
+                    s.init(false, (ECPublicKeyParameters) publicParameters(alg, publicKey));
                     BigInteger r = new BigInteger(1, Arrays.copyOfRange(signature, 0, 32));
                     BigInteger sv = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
                     return s.verifySignature(sha256(message), r, sv);

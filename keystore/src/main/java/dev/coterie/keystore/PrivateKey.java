@@ -11,6 +11,8 @@ public final class PrivateKey {
     private final Type type;
     private final SecretBytes secret;
     private final byte[] publicKey;
+    /** Bouncy Castle's expanded form of this key, built once (it recomputes the public key otherwise). */
+    volatile Object bcParameters;
 
     PrivateKey(Type type, SecretBytes secret, byte[] publicKey) {
         this.type = type;

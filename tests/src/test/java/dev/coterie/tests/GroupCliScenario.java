@@ -46,8 +46,10 @@ public final class GroupCliScenario {
 
     private static void startServer(Path bundle, String bind, boolean pairwise) {
         Thread t = new Thread(() -> Coterie.execute(pairwise
-                ? new String[] {"server", "--bundle", bundle.toString(), "--bind", bind, "--join", "224.0.1.187", "--pairwise-responses"}
-                : new String[] {"server", "--bundle", bundle.toString(), "--bind", bind, "--join", "224.0.1.187"}));
+                ? new String[] {"server", "--bundle", bundle.toString(), "--bind", bind, "--join", "224.0.1.187", "--pairwise-responses",
+                    "--leisure", "300"}
+                : new String[] {"server", "--bundle", bundle.toString(), "--bind", bind, "--join", "224.0.1.187",
+                    "--leisure", "300"}));
         t.setDaemon(true);
         t.start();
     }
