@@ -8,9 +8,28 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "vectors", description = "Check every published test vector; exit status 0 only if none fails. "
+@Command(name = "vectors", subcommands = VectorsCommand.Generate.class, description = "Check every published test vector; exit status 0 only if none fails. "
         + "A vector of a capability not built yet is reported as SKIP.")
 final class VectorsCommand implements Callable<Integer> {
+
+    /** Writes Coterie's own Group OSCORE vectors, recomputed from their fixed inputs. */
+    @Command(name = "generate", description = "Write Coterie's own Group OSCORE vectors (what no one has published).")
+    static final class Generate implements Callable<Integer> {
+        @Option(names = "--out", defaultValue = "vectors/data/coterie-group-vectors.json", description = "(${DEFAULT-VALUE})")
+        java.nio.file.Path out;
+
+        @Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc")
+        String provider;
+
+        @Override
+        public Integer call() throws Exception {
+            var node = new dev.coterie.vectors.OwnGroupVectors(CryptoProviders.byName(provider)).generate();
+            java.nio.file.Files.writeString(out, new com.fasterxml.jackson.databind.ObjectMapper()
+                    .writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+            System.out.println("wrote " + node.get("vectors").size() + " vectors to " + out);
+            return 0;
+        }
+    }
     @Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc (${DEFAULT-VALUE})")
     String provider;
 

@@ -36,7 +36,7 @@ import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
  */
 public final class VectorRunner {
     public static final List<String> FILES = List.of("rfc8613-appendix-c.json", "rfc8613-sections-5.4-6.3-examples.json",
-            "cacheable-oscore.json", "group-oscore-draft28.json");
+            "cacheable-oscore.json", "group-oscore-draft28.json", "coterie-group-vectors.json");
 
     private final CryptoProvider provider;
     private final ObjectMapper json = new ObjectMapper();
@@ -94,6 +94,8 @@ public final class VectorRunner {
             GroupVectors.checkGroupModeResponse(provider, v, bySection.get("Appendix F.1"));
         } else if (section.startsWith("Section 4.3")) {
             GroupVectors.checkCompression(v);
+        } else if (section.startsWith("coterie-")) {
+            new OwnGroupVectors(provider).check(v);
         } else {
             throw new Mismatch("kind", "a known vector kind", section);
         }

@@ -52,4 +52,23 @@ class PublishedVectorsTest {
             assertTrue(r.passed(), r.line());
         }
     }
+
+    /** Coterie's own vectors (ECDSA group mode, pairwise X25519 and P-256, Gid change) check and regenerate identically. */
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "bc"})
+    void coterieOwnGroupVectors_checkAndAreReproducible(String provider) throws Exception {
+        List<VectorResult> results = run(provider, "coterie-group-vectors.json");
+        assertEquals(4, results.size());
+        for (VectorResult r : results) {
+            assertTrue(r.passed(), r.line());
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode committed;
+        try (java.io.InputStream in = VectorRunner.class.getResourceAsStream("data/coterie-group-vectors.json")) {
+            committed = json.readTree(in);
+        }
+        com.fasterxml.jackson.databind.JsonNode regenerated = json.readTree(
+                json.writeValueAsString(new OwnGroupVectors(CryptoProviders.byName(provider)).generate()));
+        assertTrue(committed.equals(regenerated), "coterie vectors generate must reproduce the committed file");
+    }
 }
