@@ -10,12 +10,29 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class GroupContextDb {
     private final Map<String, GroupContext> byGid = new ConcurrentHashMap<>();
+    private final Map<String, GroupContext> currentByName = new ConcurrentHashMap<>();
 
     public GroupContextDb add(GroupContext ctx) {
         if (byGid.putIfAbsent(Hex.encode(ctx.gidRaw()), ctx) != null) {
             throw new IllegalArgumentException("a group context with Gid " + Hex.encode(ctx.gidRaw()) + " is already installed");
         }
+        currentByName.putIfAbsent(ctx.name(), ctx);
         return this;
+    }
+
+    /**
+     * Installs a new epoch of a group (same name, new Gid and keys, GRP-29) and makes it the one
+     * responses are protected with; the old epoch stays findable for messages still in flight.
+     */
+    public GroupContextDb installEpoch(GroupContext next) {
+        add(next);
+        currentByName.put(next.name(), next);
+        return this;
+    }
+
+    /** The current epoch of {@code ctx}'s group (GRP-20: long exchanges move to it). */
+    public GroupContext current(GroupContext ctx) {
+        return currentByName.getOrDefault(ctx.name(), ctx);
     }
 
     /** Removes an epoch (after a rekey, once its long exchanges are over). */

@@ -123,7 +123,7 @@ public final class GroupOscoreLayer extends AbstractLayer {
         out.setPayload(plain.getPayload());
         out.setSourceContext(response.getSourceContext());
         if (trace != null) {
-            trace.onMessage(GroupTrace.Event.RESPONSE_VERIFIED, out, response, p.binding().context(), v.mode(), null);
+            trace.onMessage(GroupTrace.Event.RESPONSE_VERIFIED, out, response, v.context(), v.mode(), null);
         }
         super.receiveResponse(exchange, out);
     }
@@ -209,9 +209,11 @@ public final class GroupOscoreLayer extends AbstractLayer {
                 && b.context().algorithms().pairwiseMode()) {
             mode = GroupMode.PAIRWISE;
         }
+        // GRP-20/21: after a rekey, responses of long exchanges go out under the current epoch
+        GroupContext ctx = serverGroups == null ? b.context() : serverGroups.current(b.context());
         Response p;
         try {
-            p = protection.protectResponse(response, b, b.context(), mode, false);
+            p = protection.protectResponse(response, b, ctx, mode, false);
         } catch (OscoreException e) {
             LOG.warn("cannot protect a response: {}", e.getMessage());
             response.setSendError(new OscoreSendRefusedException(e.getMessage()));
@@ -221,7 +223,7 @@ public final class GroupOscoreLayer extends AbstractLayer {
         TransmissionRelay.link(p, response);
         super.sendResponse(exchange, p);
         if (trace != null) {
-            trace.onMessage(GroupTrace.Event.RESPONSE_PROTECTED, response, p, b.context(), mode, null);
+            trace.onMessage(GroupTrace.Event.RESPONSE_PROTECTED, response, p, ctx, mode, null);
         }
     }
 

@@ -321,10 +321,10 @@ public final class GroupProtection {
         }
         // Response Number: updated only now, after verification (GRP-19)
         if (piv != null) {
-            if (!b.acceptResponseNumber(kid, toLong(piv))) {
+            if (!b.acceptResponseNumber(ctx.gidRaw(), kid, toLong(piv))) {
                 throw new OscoreException.Replay("this server used that Partial IV before in this exchange");
             }
-        } else if (!b.acceptResponseWithoutPiv(kid)) {
+        } else if (!b.acceptResponseWithoutPiv(ctx.gidRaw(), kid)) {
             throw new OscoreException.Replay("a second response without Partial IV from this server");
         }
         Response out = new Response(ResponseCode.valueOf(p.code()));
@@ -332,12 +332,12 @@ public final class GroupProtection {
         out.setSourceContext(received.getSourceContext());
         Plaintext.addAll(out.getOptions(), p.options());
         if (innerObserve) {
-            out.getOptions().setObserve(piv == null ? 0 : (int) ((toLong(piv) + 1) & 0xffffff));
+            out.getOptions().setObserve(b.notificationNumber(ctx.gidRaw(), piv == null ? -1 : toLong(piv)));
         }
         if (p.payload().length > 0) {
             out.setPayload(p.payload());
         }
-        return new VerifiedGroupResponse(out, kid.clone(), mode);
+        return new VerifiedGroupResponse(out, kid.clone(), mode, ctx);
     }
 
     /* ================================================================== building blocks */

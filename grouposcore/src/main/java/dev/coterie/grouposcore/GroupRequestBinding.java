@@ -22,6 +22,9 @@ public final class GroupRequestBinding {
     private final boolean observe;
     private final Map<String, ReplayWindow> responseNumbers = new ConcurrentHashMap<>();
     private final Set<String> withoutPiv = new HashSet<>();
+    private String freshestGid;
+    private long freshestPiv = -1;
+    private int delivered;
 
     GroupRequestBinding(GroupContext context, byte[] requestKid, byte[] requestPiv, byte[] requestKidContext,
                         GroupMode mode, byte[] target, boolean observe) {
@@ -47,14 +50,33 @@ public final class GroupRequestBinding {
     byte[] requestKidContextRaw() { return requestKidContext; }
     byte[] targetRaw() { return target; }
 
-    /** Records a response's Partial IV from {@code kid}; false if that server used it before. */
-    boolean acceptResponseNumber(byte[] kid, long seq) {
-        return responseNumbers.computeIfAbsent(Hex.encode(kid), k -> new ReplayWindow(64, true)).accept(seq)
-                == ReplayWindow.Verdict.FRESH;
+    /**
+     * Records a response's Partial IV from {@code kid} under {@code gid}; false if that server
+     * used it before. Response Numbers are per epoch: a new Security Context starts them again
+     * (GRP-06).
+     */
+    boolean acceptResponseNumber(byte[] gid, byte[] kid, long seq) {
+        return responseNumbers.computeIfAbsent(Hex.encode(gid) + "/" + Hex.encode(kid), k -> new ReplayWindow(64, true))
+                .accept(seq) == ReplayWindow.Verdict.FRESH;
     }
 
-    /** At most one response without Partial IV per server (it counts as the oldest). */
-    synchronized boolean acceptResponseWithoutPiv(byte[] kid) {
-        return withoutPiv.add(Hex.encode(kid));
+    /** At most one response without Partial IV per server and epoch (it counts as the oldest). */
+    synchronized boolean acceptResponseWithoutPiv(byte[] gid, byte[] kid) {
+        return withoutPiv.add(Hex.encode(gid) + "/" + Hex.encode(kid));
+    }
+
+    /**
+     * The Observe value to deliver for a verified notification: increasing for each notification
+     * fresher than all before it (a higher Partial IV in the same epoch, or any in a newer epoch),
+     * the current value otherwise, so that a stack ordering by Observe keeps the freshest one.
+     */
+    synchronized int notificationNumber(byte[] gid, long piv) {
+        String g = Hex.encode(gid);
+        if (freshestGid == null || !freshestGid.equals(g) || piv > freshestPiv) {
+            freshestGid = g;
+            freshestPiv = piv;
+            delivered = (delivered + 1) & 0xffffff;
+        }
+        return delivered;
     }
 }

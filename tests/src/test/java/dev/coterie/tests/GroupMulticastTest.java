@@ -20,6 +20,9 @@ class GroupMulticastTest {
         "stale Gid: no member answers",
         "unknown kid without credential: no member answers",
         "no replay window changed",
+        "notifications went on after the rekey",
+        "every notification delivered is newer than the one before",
+        "notifications under the old and then the new Gid",
     };
 
     private static void assertScenario(PrivateNetwork.Result r) {

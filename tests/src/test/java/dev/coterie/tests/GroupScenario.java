@@ -76,6 +76,8 @@ public final class GroupScenario {
 
         List<CoapServer> servers = new ArrayList<>();
         List<GroupContext> serverContexts = new ArrayList<>();
+        List<GroupContextDb> serverDbs = new ArrayList<>();
+        List<java.util.concurrent.ScheduledExecutorService> tickers = new ArrayList<>();
         Map<String, String> state = new ConcurrentHashMap<>();
         for (int i = 1; i <= 3; i++) {
             GroupContext ctx = member(i, ids, keys, creds, algs, gid, secret, gm);
@@ -84,9 +86,11 @@ public final class GroupScenario {
             state.put(light, "off");
             org.eclipse.californium.elements.config.Configuration cfg = GroupEndpointBuilder.defaultConfiguration();
             cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE, 300, TimeUnit.MILLISECONDS);
+            GroupContextDb db = new GroupContextDb().add(ctx);
+            serverDbs.add(db);
             GroupEndpointBuilder eb = new GroupEndpointBuilder().configuration(cfg)
                     .bind(new InetSocketAddress(InetAddress.getByName(unicast), 5683 + i))
-                    .serverGroups(new GroupContextDb().add(ctx)).join(group)
+                    .serverGroups(db).join(group)
                     .responseMode(i == 3 ? GroupOscoreLayer.ResponseModePolicy.PAIRWISE_WHEN_POSSIBLE
                             : GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST);
             if (veth != null) {
@@ -108,19 +112,29 @@ public final class GroupScenario {
                     ex.respond(ResponseCode.CHANGED, light + " now " + state.get(light));
                 }
             });
+            CounterResource counter = new CounterResource();
+            s.add(counter);
+            java.util.concurrent.ScheduledExecutorService t = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            t.scheduleAtFixedRate(counter::tick, 200, 200, TimeUnit.MILLISECONDS);
+            tickers.add(t);
             s.start();
             servers.add(s);
         }
         GroupContext client = member(0, ids, keys, creds, algs, gid, secret, gm);
         GroupClientBinding binding = new GroupClientBinding().groupDefault(client);
+        GroupContextDb clientEpochs = new GroupContextDb();
+        List<String> notificationGids = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicReference<byte[]> captured = new java.util.concurrent.atomic.AtomicReference<>();
         dev.coterie.grouposcore.GroupTrace capture = (event, plain, wire, c, mode, note) -> {
             if (event == dev.coterie.grouposcore.GroupTrace.Event.REQUEST_PROTECTED && captured.get() == null) {
                 captured.set(new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(wire));
             }
+            if (event == dev.coterie.grouposcore.GroupTrace.Event.RESPONSE_VERIFIED && plain.getOptions().hasObserve()) {
+                notificationGids.add(Hex.encode(c.gid()));
+            }
         };
         CoapEndpoint clientEp = new GroupEndpointBuilder().bind(new InetSocketAddress(InetAddress.getByName(unicast), 0))
-                .clientBinding(binding).trace(capture).build();
+                .clientBinding(binding).clientEpochs(clientEpochs).trace(capture).build();
         clientEp.start();
         boolean ok = true;
         try {
@@ -161,10 +175,55 @@ public final class GroupScenario {
                 ok &= check(silence(groupAddress, e.getValue(), unicast), e.getKey() + ": no member answers");
             }
             ok &= check(before.equals(windows(serverContexts, ids.get(0))), "no replay window changed: " + before);
+
+            // 4. a pairwise observation of lamp a1 survives a rekey (GRP-20, GRP-21)
+            Request obs = new Request(Code.GET, Type.CON);
+            obs.setDestinationContext(new AddressEndpointContext(new InetSocketAddress(InetAddress.getByName(unicast), 5684)));
+            obs.getOptions().setUriPath("counter");
+            obs.setObserve();
+            binding.bindPairwise(obs, client, ids.get(1));
+            List<Integer> values = java.util.Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch beforeRekey = new CountDownLatch(3);
+            CountDownLatch afterRekey = new CountDownLatch(6);
+            // the first response reaches the request; Californium hands later notifications to listeners
+            java.util.function.Consumer<Response> record = response -> {
+                values.add(Integer.parseInt(response.getPayloadString()));
+                beforeRekey.countDown();
+                afterRekey.countDown();
+            };
+            obs.addMessageObserver(new MessageObserverAdapter() {
+                @Override
+                public void onResponse(Response response) {
+                    record.accept(response);
+                }
+            });
+            clientEp.addNotificationListener((request, response) -> record.accept(response));
+            clientEp.sendRequest(obs);
+            ok &= check(beforeRekey.await(5, TimeUnit.SECONDS), "notifications before the rekey: " + values);
+            byte[] newGid = Hex.decode("b1f05d");
+            SecretBytes newSecret = SecretBytes.fromHex("1112131415161718191a1b1c1d1e1f20");
+            clientEpochs.installEpoch(member(0, ids, keys, creds, algs, newGid, newSecret, gm));
+            serverDbs.get(0).installEpoch(member(1, ids, keys, creds, algs, newGid, newSecret, gm));
+            ok &= check(afterRekey.await(5, TimeUnit.SECONDS), "notifications went on after the rekey: " + values);
+            obs.cancel();
+            List<Integer> copy;
+            synchronized (values) {
+                copy = new ArrayList<>(values);
+            }
+            boolean increasing = true;
+            for (int k = 1; k < copy.size(); k++) {
+                increasing &= copy.get(k) > copy.get(k - 1);
+            }
+            ok &= check(increasing, "every notification delivered is newer than the one before: " + copy);
+            ok &= check(notificationGids.contains("b1f05c") && notificationGids.contains("b1f05d"),
+                    "notifications under the old and then the new Gid: " + notificationGids);
         } finally {
             clientEp.destroy();
             for (CoapServer s : servers) {
                 s.destroy();
+            }
+            for (java.util.concurrent.ScheduledExecutorService t : tickers) {
+                t.shutdownNow();
             }
         }
         System.out.println(ok ? "SCENARIO OK" : "SCENARIO FAILED");
@@ -206,6 +265,26 @@ public final class GroupScenario {
         Thread.sleep(r.isMulticast() ? 500 : 0); // any extra (duplicate) answers would show up here
         synchronized (answers) {
             return new TreeMap<>(answers);
+        }
+    }
+
+    /** An observable counter that changes on every tick. */
+    static final class CounterResource extends CoapResource {
+        private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+
+        CounterResource() {
+            super("counter");
+            setObservable(true);
+        }
+
+        void tick() {
+            n.incrementAndGet();
+            changed();
+        }
+
+        @Override
+        public void handleGET(CoapExchange ex) {
+            ex.respond(ResponseCode.CONTENT, String.valueOf(n.get()));
         }
     }
 
@@ -257,7 +336,7 @@ public final class GroupScenario {
 
     private static GroupContext member(int i, List<byte[]> ids, List<PrivateKey> keys, List<Credential> creds,
                                        GroupAlgorithms algs, byte[] gid, SecretBytes secret, Credential gm) throws Exception {
-        GroupContext.Builder b = GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret)
+        GroupContext.Builder b = GroupContext.builder().name("lights").algorithms(algs).gid(gid).masterSecret(secret)
                 .masterSalt(Hex.decode("9e7c")).groupManagerCredential(gm).sender(ids.get(i), keys.get(i), creds.get(i))
                 .stateStore(SecurityStateStore.inMemory());
         for (int j = 0; j < ids.size(); j++) {
