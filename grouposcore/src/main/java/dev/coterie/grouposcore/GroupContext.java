@@ -56,6 +56,7 @@ public final class GroupContext {
     private final UnknownKidPolicy unknownKids;
     private final int maxRecipients;
     private final Map<String, RecipientContext> recipients = new ConcurrentHashMap<>();
+    private volatile boolean recipientsDeleted;
 
     /** What to do with a message from a kid that has no Recipient Context yet (GRP-16). */
     public enum UnknownKidPolicy {
@@ -163,7 +164,7 @@ public final class GroupContext {
     SecretBytes masterSecret() { return masterSecret; }
     byte[] masterSalt() { return masterSalt; }
 
-    /** Sender Key, Recipient Key, SEKey and Common IV, for vector checks only (compared, never printed). */
+    /** Sender Key and Signature Encryption Key, for vector checks only (compared, never printed). */
     public SecretBytes[] derivedKeysForVectors() {
         return new SecretBytes[] {senderKey, seKey};
     }
@@ -208,8 +209,25 @@ public final class GroupContext {
             if (recipients.size() >= maxRecipients && !recipients.containsKey(key)) {
                 return null;
             }
-            return recipients.computeIfAbsent(key, k -> new RecipientContext(this, kid.clone(), cred,
-                    state.replayWindow(kid, replayWindowSize)));
+            return recipients.computeIfAbsent(key, k -> {
+                dev.coterie.keystore.ReplayWindow w = state.replayWindow(kid, replayWindowSize);
+                if (recipientsDeleted) {
+                    // GRP-24: once a Recipient Context was deleted, new ones cannot trust their window
+                    w.invalidate();
+                }
+                return new RecipientContext(this, kid.clone(), cred, w);
+            });
+        }
+    }
+
+    /**
+     * Deletes a Recipient Context (to bound memory, GRP-16). From then on every Recipient Context
+     * created in this epoch starts with an invalid replay window, rebuilt with the Echo procedure
+     * (GRP-24, GRP-25).
+     */
+    public void deleteRecipient(byte[] kid) {
+        if (recipients.remove(Hex.encode(kid)) != null) {
+            recipientsDeleted = true;
         }
     }
 

@@ -265,4 +265,68 @@ class GroupProtectionTest {
             assertEquals("n" + i, got.response().getPayloadString());
         }
     }
+
+    @Test
+    void GRP_17_aModeTheGroupDoesNotUseIsDiscarded() throws Exception {
+        GroupAlgorithms groupOnly = new GroupAlgorithms(null, AeadAlgorithm.AES_CCM_16_64_128, SignatureAlgorithm.EDDSA_ED25519,
+                null, HkdfAlgorithm.HKDF_SHA_256);
+        GroupAlgorithms pairwiseOnly = new GroupAlgorithms(AeadAlgorithm.AES_CCM_16_64_128, null, null,
+                KeyAgreementAlgorithm.X25519, HkdfAlgorithm.HKDF_SHA_256);
+        TestGroup both = TestGroup.of(GroupAlgorithms.defaults());
+        Request pairwise = wire(p.protectRequest(get("x"), both.client, GroupMode.PAIRWISE, both.ids.get(1)));
+        Request groupMode = wire(p.protectRequest(get("x"), both.client, GroupMode.GROUP, null));
+        TestGroup g = new TestGroup(groupOnly, both.gid, both.secret);
+        TestGroup pw = new TestGroup(pairwiseOnly, both.gid, both.secret);
+        // Group Flag 0 to a group without pairwise mode: 4.02 (table 2.9); Group Flag 1 without group mode: 4.01
+        assertThrows(OscoreException.DecodeFailure.class, () -> p.verifyRequest(pairwise, g.db(0)));
+        assertThrows(OscoreException.ContextNotFound.class, () -> p.verifyRequest(groupMode, pw.db(0)));
+        assertThrows(OscoreException.ProtectionRefused.class,
+                () -> p.protectRequest(get("x"), g.client, GroupMode.PAIRWISE, g.ids.get(1)));
+        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(get("x"), pw.client, GroupMode.GROUP, null));
+    }
+
+    @Test
+    void GRP_22_everyResponseToAPairwiseRequestMustComeFromTheAddressedServer() throws Exception {
+        TestGroup g = TestGroup.of(GroupAlgorithms.defaults());
+        Request reg = get("state");
+        reg.setObserve();
+        GroupRequest toA1 = p.protectRequest(reg, g.client, GroupMode.PAIRWISE, g.ids.get(1));
+        VerifiedGroupRequest atA1 = p.verifyRequest(wire(toA1), g.db(0));
+        Response first = content("1");
+        first.getOptions().setObserve(1);
+        assertArrayEquals(g.ids.get(1), p.verifyResponse(wire(p.protectResponse(first, atA1.binding(), g.servers.get(0),
+                GroupMode.GROUP, false)), toA1.binding(), null).serverKid());
+        // a later "notification" signed by a2 (kid2 != kid1) is not delivered
+        VerifiedGroupRequest atA2 = p.verifyRequest(wire(p.protectRequest(get("state"), g.client, GroupMode.GROUP, null)), g.db(1));
+        Response other = content("2");
+        other.getOptions().setObserve(2);
+        Response fromA2 = wire(p.protectResponse(other, atA2.binding(), g.servers.get(1), GroupMode.GROUP, true));
+        assertThrows(OscoreException.ContextNotFound.class, () -> p.verifyResponse(fromA2, toA1.binding(), null));
+    }
+
+    @Test
+    void GRP_24_GRP_25_aDeletedRecipientContextComesBackInvalidAndEchoRestoresIt() throws Exception {
+        TestGroup g = TestGroup.of(GroupAlgorithms.defaults());
+        GroupContext server = g.servers.get(0);
+        p.verifyRequest(wire(p.protectRequest(get("x"), g.client, GroupMode.PAIRWISE, g.ids.get(1))), g.db(0));
+        server.deleteRecipient(g.ids.get(0));
+        Request again = wire(p.protectRequest(get("x"), g.client, GroupMode.PAIRWISE, g.ids.get(1)));
+        GroupEchoRequired challenge = assertThrows(GroupEchoRequired.class, () -> p.verifyRequest(again, g.db(0)));
+        assertFalse(server.recipient(g.ids.get(0)).replayWindow().isValid(), "GRP-24: the new window starts invalid");
+        // GRP-25: the 4.01 carries only an Echo and the server's own Partial IV
+        Response r401 = new Response(ResponseCode.UNAUTHORIZED);
+        r401.setType(org.eclipse.californium.core.coap.CoAP.Type.ACK);
+        r401.setMID(7);
+        r401.setToken(new byte[] {1, 2, 3});
+        r401.getOptions().addOption(org.eclipse.californium.core.coap.option.StandardOptionRegistry.ECHO.create(challenge.echo()));
+        Response sent = wire(p.protectResponse(r401, challenge.binding(), server, challenge.binding().mode(), true));
+        assertNotNull(OscoreOptionValue.decode(sent.getOptions().getOscore(), true).partialIv(), "own Partial IV");
+        // the client repeats the request with the Echo value: accepted, window valid from that number on
+        Request withEcho = get("x");
+        withEcho.getOptions().addOption(org.eclipse.californium.core.coap.option.StandardOptionRegistry.ECHO.create(challenge.echo()));
+        Request echoed = wire(p.protectRequest(withEcho, g.client, GroupMode.PAIRWISE, g.ids.get(1)));
+        assertEquals("x", p.verifyRequest(echoed, g.db(0)).getOptions().getUriPathString());
+        assertTrue(server.recipient(g.ids.get(0)).replayWindow().isValid());
+        assertThrows(OscoreException.Replay.class, () -> p.verifyRequest(wire(again), g.db(0)), "older numbers count as used");
+    }
 }
