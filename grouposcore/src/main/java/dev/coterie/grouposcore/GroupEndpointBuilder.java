@@ -112,6 +112,7 @@ public final class GroupEndpointBuilder {
             connector.addMulticastReceiver(mb.build());
         }
         return new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(connector)
+                .setTokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
                 .setOptionRegistry(extensions.californiumRegistry())
                 .setObservationStore(new OscoreObservationStore(cfg))
                 .setCoapStackFactory((protocol, tag, c, outbox, arg) -> new OscoreUdpStack(tag, c, outbox, layer))

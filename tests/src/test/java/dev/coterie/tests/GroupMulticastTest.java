@@ -15,6 +15,7 @@ class GroupMulticastTest {
         "three lights answered the group request",
         "a3 answered the group request in pairwise mode",
         "pairwise GET to a2",
+        "a group request for a missing resource gets no 4.04 from any member",
         "replayed group request: no member answers",
         "forged signature: no member answers",
         "stale Gid: no member answers",

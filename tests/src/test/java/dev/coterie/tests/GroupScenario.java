@@ -75,6 +75,12 @@ public final class GroupScenario {
         String unicast = v6 ? "fd00::1" : "127.0.0.1";
 
         List<CoapServer> servers = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger verifiedAtServers = new java.util.concurrent.atomic.AtomicInteger();
+        dev.coterie.grouposcore.GroupTrace serverTrace = (event, plain, wire, c, mode, note) -> {
+            if (event == dev.coterie.grouposcore.GroupTrace.Event.REQUEST_VERIFIED) {
+                verifiedAtServers.incrementAndGet();
+            }
+        };
         List<GroupContext> serverContexts = new ArrayList<>();
         List<GroupContextDb> serverDbs = new ArrayList<>();
         List<java.util.concurrent.ScheduledExecutorService> tickers = new ArrayList<>();
@@ -90,7 +96,7 @@ public final class GroupScenario {
             serverDbs.add(db);
             GroupEndpointBuilder eb = new GroupEndpointBuilder().configuration(cfg)
                     .bind(new InetSocketAddress(InetAddress.getByName(unicast), 5683 + i))
-                    .serverGroups(db).join(group)
+                    .serverGroups(db).join(group).trace(serverTrace)
                     .responseMode(i == 3 ? GroupOscoreLayer.ResponseModePolicy.PAIRWISE_WHEN_POSSIBLE
                             : GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST);
             if (veth != null) {
@@ -147,6 +153,14 @@ public final class GroupScenario {
             }
             ok &= check(answers.get("a3").contains("mode=PAIRWISE"), "a3 answered the group request in pairwise mode");
             ok &= check(answers.get("a1").contains("mode=GROUP"), "a1 answered in group mode");
+            // GCB-04: error responses to a group request are suppressed, the whole 4.xx class alike
+            Request missing = multicastPut(group, veth);
+            missing.getOptions().clearUriPath().addUriPath("no-such-resource");
+            int verifiedBefore = verifiedAtServers.get();
+            Map<String, String> none = send(clientEp, missing, 1, 1500);
+            ok &= check(none.isEmpty() && verifiedAtServers.get() - verifiedBefore == 3,
+                    "a group request for a missing resource gets no 4.04 from any member: " + none + ", verified by "
+                    + (verifiedAtServers.get() - verifiedBefore) + " members");
             // 2. a pairwise unicast GET reads one light
             Request get = new Request(Code.GET, Type.CON);
             get.setDestinationContext(new AddressEndpointContext(new InetSocketAddress(InetAddress.getByName(unicast), 5685)));
