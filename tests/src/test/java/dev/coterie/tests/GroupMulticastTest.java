@@ -47,6 +47,15 @@ class GroupMulticastTest {
         assertScenario(PrivateNetwork.run(PrivateNetwork.IPV6, GroupScenario.class, 120, "ipv6"));
     }
 
+    /** GRP-13 over the network: the other combinations of the two signature algorithms and two AEADs (IPv4). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"EdDSA, A128GCM", "ES256, AES-CCM-16-64-128", "ES256, A128GCM"})
+    void GRP_13_everySignatureAlgorithmWithTwoAeads_ipv4Multicast(String signature, String aead) throws Exception {
+        PrivateNetwork.Result r = PrivateNetwork.run(PrivateNetwork.IPV4, GroupScenario.class, 120, "ipv4", signature, aead);
+        assertTrue(r.out().contains("ALGORITHMS " + signature), r.out());
+        assertScenario(r);
+    }
+
     /** Provisioning with coterie group, bundles loaded by coterie server and coterie client (GCB-01, GCB-02). */
     @Test
     void commissionedLightingGroupSwitchedFromTheCommandLine() throws Exception {

@@ -49,7 +49,9 @@ public final class GroupScenario {
 
     public static void main(String[] args) {
         try {
-            run(args[0].equals("ipv6"));
+            String sig = args.length > 1 ? args[1] : "EdDSA";
+            String aead = args.length > 2 ? args[2] : "AES-CCM-16-64-128";
+            run(args[0].equals("ipv6"), sig, aead);
         } catch (Throwable t) {
             t.printStackTrace(System.out);
             System.out.println("SCENARIO FAILED");
@@ -57,19 +59,26 @@ public final class GroupScenario {
         }
     }
 
-    private static void run(boolean v6) throws Exception {
-        GroupAlgorithms algs = GroupAlgorithms.defaults();
+    private static void run(boolean v6, String sig, String aeadName) throws Exception {
+        boolean es256 = sig.equals("ES256");
+        dev.coterie.keystore.AeadAlgorithm aead = dev.coterie.keystore.AeadAlgorithm.parse(aeadName);
+        GroupAlgorithms algs = new GroupAlgorithms(aead, aead,
+                es256 ? dev.coterie.keystore.SignatureAlgorithm.ES256 : dev.coterie.keystore.SignatureAlgorithm.EDDSA_ED25519,
+                es256 ? dev.coterie.keystore.KeyAgreementAlgorithm.P256 : dev.coterie.keystore.KeyAgreementAlgorithm.X25519,
+                dev.coterie.keystore.HkdfAlgorithm.HKDF_SHA_256);
+        PrivateKey.Type keyType = es256 ? PrivateKey.Type.P256 : PrivateKey.Type.ED25519;
+        System.out.println("ALGORITHMS " + sig + " " + aead.coseName());
         byte[] gid = Hex.decode("b1f05c");
         SecretBytes secret = SecretBytes.fromHex("0102030405060708090a0b0c0d0e0f10");
         List<byte[]> ids = List.of(Hex.decode("c1"), Hex.decode("a1"), Hex.decode("a2"), Hex.decode("a3"));
         List<PrivateKey> keys = new ArrayList<>();
         List<Credential> creds = new ArrayList<>();
         for (byte[] id : ids) {
-            PrivateKey k = CryptoProviders.defaultProvider().generate(PrivateKey.Type.ED25519);
+            PrivateKey k = CryptoProviders.defaultProvider().generate(keyType);
             keys.add(k);
             creds.add(Credential.ccs("member-" + Hex.encode(id), k));
         }
-        Credential gm = Credential.ccs("gm", CryptoProviders.defaultProvider().generate(PrivateKey.Type.ED25519));
+        Credential gm = Credential.ccs("gm", CryptoProviders.defaultProvider().generate(keyType));
         InetAddress group = InetAddress.getByName(v6 ? "ff02::fd" : "224.0.1.187");
         NetworkInterface veth = v6 ? NetworkInterface.getByName("veth0") : null;
         String unicast = v6 ? "fd00::1" : "127.0.0.1";
@@ -179,7 +188,7 @@ public final class GroupScenario {
             byte[] staleGid = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(
                     withMid(new dev.coterie.grouposcore.GroupProtection().protectRequest(multicastPut(group, veth), stale,
                             dev.coterie.grouposcore.GroupMode.GROUP, null), 65001));
-            GroupContext stranger = strangerContext(algs, gid, secret, gm, ids, creds);
+            GroupContext stranger = strangerContext(algs, gid, secret, gm, ids, creds, keyType);
             byte[] unknownKid = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(
                     withMid(new dev.coterie.grouposcore.GroupProtection().protectRequest(multicastPut(group, veth), stranger,
                             dev.coterie.grouposcore.GroupMode.GROUP, null), 65002));
@@ -331,8 +340,8 @@ public final class GroupScenario {
     }
 
     private static GroupContext strangerContext(GroupAlgorithms algs, byte[] gid, SecretBytes secret, Credential gm,
-                                                List<byte[]> ids, List<Credential> creds) throws Exception {
-        PrivateKey k = CryptoProviders.defaultProvider().generate(PrivateKey.Type.ED25519);
+                                                List<byte[]> ids, List<Credential> creds, PrivateKey.Type keyType) throws Exception {
+        PrivateKey k = CryptoProviders.defaultProvider().generate(keyType);
         return GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret).masterSalt(Hex.decode("9e7c"))
                 .groupManagerCredential(gm).sender(Hex.decode("77"), k, Credential.ccs("stranger", k))
                 .stateStore(SecurityStateStore.inMemory()).build();
