@@ -177,14 +177,7 @@ public final class GroupContext {
 
     /** The AEAD nonce (Section 4.2): RFC 8613's construction XORed with the first bytes of the Common IV. */
     byte[] nonce(byte[] idPiv, byte[] partialIv, int nonceLength) {
-        byte[] nonce = new byte[nonceLength];
-        nonce[0] = (byte) idPiv.length;
-        System.arraycopy(idPiv, 0, nonce, nonceLength - 5 - idPiv.length, idPiv.length);
-        System.arraycopy(partialIv, 0, nonce, nonceLength - partialIv.length, partialIv.length);
-        for (int i = 0; i < nonceLength; i++) {
-            nonce[i] ^= commonIv[i];
-        }
-        return nonce;
+        return dev.coterie.oscore.Nonce.build(commonIv, nonceLength, idPiv, partialIv);
     }
 
     /**

@@ -186,13 +186,7 @@ public final class GroupOscoreLayer extends AbstractLayer {
     }
 
     private void sendError(Exchange exchange, Request request, ResponseCode code, String diagnostic) {
-        Response r = new Response(code);
-        r.setType(request.isConfirmable() ? Type.ACK : Type.NON);
-        r.setToken(request.getToken());
-        r.setPayload(diagnostic);
-        r.getOptions().setMaxAge(0);
-        r.setDestinationContext(request.getSourceContext());
-        super.sendResponse(exchange, r);
+        super.sendResponse(exchange, OscoreProtection.unprotectedError(request, code, diagnostic));
     }
 
     @Override

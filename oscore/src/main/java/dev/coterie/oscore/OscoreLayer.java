@@ -204,14 +204,7 @@ public final class OscoreLayer extends AbstractLayer {
     }
 
     private void sendError(Exchange exchange, Request request, ResponseCode code, String diagnostic) {
-        Response r = new Response(code);
-        r.setType(request.isConfirmable() ? org.eclipse.californium.core.coap.CoAP.Type.ACK
-                : org.eclipse.californium.core.coap.CoAP.Type.NON);
-        r.setToken(request.getToken());
-        r.setPayload(diagnostic);
-        r.getOptions().setMaxAge(0);
-        r.setDestinationContext(request.getSourceContext());
-        super.sendResponse(exchange, r);
+        super.sendResponse(exchange, OscoreProtection.unprotectedError(request, code, diagnostic));
     }
 
     @Override

@@ -292,9 +292,14 @@ public final class OscoreProtection {
 
     /** The unprotected error response of digest table 1.6: code, diagnostic payload, outer Max-Age 0. */
     public static Response errorResponse(OscoreException e, Request request) {
-        Response r = new Response(e.responseCode());
+        return unprotectedError(request, e.responseCode(), e.diagnostic());
+    }
+
+    /** An unprotected error answer to {@code request}: ACK or NON, Max-Age 0, a diagnostic payload. */
+    public static Response unprotectedError(Request request, ResponseCode code, String diagnostic) {
+        Response r = new Response(code);
         r.setType(request.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON);
-        r.setPayload(e.diagnostic());
+        r.setPayload(diagnostic);
         r.getOptions().setMaxAge(0);
         r.setDestinationContext(request.getSourceContext());
         r.setToken(request.getToken());
