@@ -171,8 +171,7 @@ public final class GroupContext {
 
     /** The Recipient Key a given Sender ID would have (vector checks). */
     public SecretBytes recipientKeyForVectors(byte[] rid) {
-        AeadAlgorithm d = algs.derivationAlgorithm();
-        return provider.hkdf(algs.hkdf(), masterSalt, masterSecret, info(rid, d, "Key", d.keyLength()), d.keyLength());
+        return deriveRecipientKey(rid);
     }
 
     /** The AEAD nonce (Section 4.2): RFC 8613's construction XORed with the first bytes of the Common IV. */
@@ -256,7 +255,8 @@ public final class GroupContext {
     }
 
     SecretBytes deriveRecipientKey(byte[] rid) {
-        return recipientKeyForVectors(rid);
+        AeadAlgorithm d = algs.derivationAlgorithm();
+        return provider.hkdf(algs.hkdf(), masterSalt, masterSecret, info(rid, d, "Key", d.keyLength()), d.keyLength());
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

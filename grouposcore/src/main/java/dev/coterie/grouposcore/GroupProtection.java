@@ -24,7 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.californium.core.coap.CoAP;
 import org.eclipse.californium.core.coap.CoAP.Code;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
-import org.eclipse.californium.core.coap.Message;
 import org.eclipse.californium.core.coap.Option;
 import org.eclipse.californium.core.coap.OptionNumberRegistry;
 import org.eclipse.californium.core.coap.OptionSet;
@@ -43,7 +42,6 @@ import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
  */
 public final class GroupProtection {
     private static final byte[] EMPTY = new byte[0];
-    private static final byte[] ENC0_PREFIX = {(byte) 0x83, 0x68, 'E', 'n', 'c', 'r', 'y', 'p', 't', '0', 0x40};
     private static final byte[] SIG_PREFIX = new CborWriter(24).array(5).text("CounterSignature0")
             .bytes(EMPTY).bytes(EMPTY).toByteArray();
 
@@ -92,7 +90,7 @@ public final class GroupProtection {
         byte[] gid = ctx.gidRaw();
         byte[] option = new OscoreOptionValue(piv, gid, kid, mode == GroupMode.GROUP).encode();
         byte[] aadArray = aadArray(ctx, kid, piv, split.classI, gid, option, ctx.ownCredRaw());
-        byte[] pt = Plaintext.encode(plain.getRawCode(), split.inner, payloadOf(plain));
+        byte[] pt = Plaintext.encode(plain.getRawCode(), split.inner, OscoreProtection.payloadOf(plain));
         byte[] payload = mode == GroupMode.GROUP
                 ? sealAndSign(ctx, ctx.senderGroupKey(), kid, piv, true, aadArray, pt)
                 : seal(ctx, peer.pairwiseSenderKey(), ctx.algorithms().aead(), kid, piv, aadArray, pt);
@@ -100,7 +98,7 @@ public final class GroupProtection {
         GroupRequestBinding binding = new GroupRequestBinding(ctx, kid, piv, gid, mode,
                 mode == GroupMode.PAIRWISE ? target.clone() : null, observe);
         GroupRequest out = new GroupRequest(observe ? Code.FETCH : Code.POST, binding, plain);
-        copyHeader(plain, out);
+        OscoreProtection.copyHeader(plain, out);
         out.setDestinationContext(plain.getDestinationContext());
         addOuter(out.getOptions(), split.outer, option);
         out.setPayload(payload);
@@ -114,18 +112,9 @@ public final class GroupProtection {
      * anything is decrypted (GRP-14). On failure nothing in any context changed.
      */
     public VerifiedGroupRequest verifyRequest(Request received, GroupContextDb db) throws OscoreException, GroupEchoRequired {
+        OscoreOptionValue v = OscoreProtection.decodeRequestOption(received, true);
         byte[] optionValue = received.getOptions().getOscore();
-        if (optionValue == null) {
-            throw new OscoreException.DecodeFailure("request carries no OSCORE option");
-        }
-        OscoreOptionValue v = OscoreOptionValue.decode(optionValue, true);
         byte[] payload = received.getPayload();
-        if (payload == null || payload.length == 0) {
-            throw new OscoreException.DecodeFailure("OSCORE request without payload");
-        }
-        if (v.kid() == null || v.partialIv() == null) {
-            throw new OscoreException.DecodeFailure("request without kid or Partial IV");
-        }
         if (v.kidContext() == null) {
             throw new OscoreException.ContextNotFound("Group OSCORE requests carry the Gid as kid context");
         }
@@ -143,7 +132,7 @@ public final class GroupProtection {
             throw new OscoreException.ContextNotFound("no credential for this kid in the group");
         }
         byte[] piv = v.partialIv();
-        long seq = toLong(piv);
+        long seq = OscoreProtection.toLong(piv);
         ReplayWindow window = client.replayWindow();
         ReplayWindow.Verdict pre = window.check(seq);
         if (pre == ReplayWindow.Verdict.REPLAYED || pre == ReplayWindow.Verdict.TOO_OLD) {
@@ -186,7 +175,7 @@ public final class GroupProtection {
             throw new OscoreException.Replay("Partial IV " + seq + " seen meanwhile");
         }
         VerifiedGroupRequest out = new VerifiedGroupRequest(Code.valueOf(p.code()), binding);
-        copyHeader(received, out);
+        OscoreProtection.copyHeader(received, out);
         out.setSourceContext(received.getSourceContext());
         out.setLocalAddress(received.getLocalAddress(), received.isMulticast());
         for (Option o : received.getOptions().asSortedList()) {
@@ -236,7 +225,7 @@ public final class GroupProtection {
                 ctx.ownCredRaw());
         byte[] pivForNonce = piv != null ? piv : b.requestPivRaw();
         byte[] idForNonce = piv != null ? ctx.senderIdRaw() : requestKid;
-        byte[] pt = Plaintext.encode(plain.getRawCode(), split.inner, payloadOf(plain));
+        byte[] pt = Plaintext.encode(plain.getRawCode(), split.inner, OscoreProtection.payloadOf(plain));
         byte[] payload;
         if (mode == GroupMode.GROUP) {
             payload = sealAndSign(ctx, ctx.senderGroupKey(), idForNonce, pivForNonce, false, aadArray, pt);
@@ -248,7 +237,7 @@ public final class GroupProtection {
             payload = seal(ctx, client.pairwiseSenderKey(), ctx.algorithms().aead(), idForNonce, pivForNonce, aadArray, pt);
         }
         Response out = new Response(plain.getOptions().hasObserve() ? ResponseCode.CONTENT : ResponseCode.CHANGED);
-        copyHeader(plain, out);
+        OscoreProtection.copyHeader(plain, out);
         out.setDestinationContext(plain.getDestinationContext());
         addOuter(out.getOptions(), split.outer, option);
         out.setPayload(payload);
@@ -321,18 +310,18 @@ public final class GroupProtection {
         }
         // Response Number: updated only now, after verification (GRP-19)
         if (piv != null) {
-            if (!b.acceptResponseNumber(ctx.gidRaw(), kid, toLong(piv))) {
+            if (!b.acceptResponseNumber(ctx.gidRaw(), kid, OscoreProtection.toLong(piv))) {
                 throw new OscoreException.Replay("this server used that Partial IV before in this exchange");
             }
         } else if (!b.acceptResponseWithoutPiv(ctx.gidRaw(), kid)) {
             throw new OscoreException.Replay("a second response without Partial IV from this server");
         }
         Response out = new Response(ResponseCode.valueOf(p.code()));
-        copyHeader(received, out);
+        OscoreProtection.copyHeader(received, out);
         out.setSourceContext(received.getSourceContext());
         Plaintext.addAll(out.getOptions(), p.options());
         if (innerObserve) {
-            out.getOptions().setObserve(b.notificationNumber(ctx.gidRaw(), piv == null ? -1 : toLong(piv)));
+            out.getOptions().setObserve(b.notificationNumber(ctx.gidRaw(), piv == null ? -1 : OscoreProtection.toLong(piv)));
         }
         if (p.payload().length > 0) {
             out.setPayload(p.payload());
@@ -369,7 +358,7 @@ public final class GroupProtection {
     }
 
     static byte[] encStructure(byte[] aadArray) {
-        return new CborWriter(aadArray.length + 16).raw(ENC0_PREFIX).bytes(aadArray).toByteArray();
+        return OscoreProtection.encStructure(aadArray);
     }
 
     /** ["CounterSignature0", h'', h'', external_aad, ciphertext] (GRP-11, digest Q-02). */
@@ -435,26 +424,4 @@ public final class GroupProtection {
         set.setOscore(oscoreOption);
     }
 
-    static long toLong(byte[] piv) {
-        long v = 0;
-        for (byte x : piv) {
-            v = (v << 8) | (x & 0xff);
-        }
-        return v;
-    }
-
-    private static byte[] payloadOf(Message m) {
-        byte[] p = m.getPayload();
-        return p == null ? EMPTY : p;
-    }
-
-    private static void copyHeader(Message from, Message to) {
-        to.setType(from.getType());
-        if (from.hasMID()) {
-            to.setMID(from.getMID());
-        }
-        if (from.getToken() != null) {
-            to.setToken(from.getToken());
-        }
-    }
 }

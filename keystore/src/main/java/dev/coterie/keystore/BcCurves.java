@@ -32,11 +32,13 @@ final class BcCurves {
     private static final BigInteger P25519 = BigInteger.ONE.shiftLeft(255).subtract(BigInteger.valueOf(19));
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Decoded public keys: decompressing a point costs a good part of a verification. Bounded. */
-    private static final java.util.concurrent.ConcurrentHashMap<String, Object> PUBLIC = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.ConcurrentHashMap<java.nio.ByteBuffer, Object> PUBLIC =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private static final int PUBLIC_CACHE_MAX = 4096;
 
     private static Object publicParameters(SignatureAlgorithm alg, byte[] publicKey) {
-        String key = alg.name() + Hex.encode(publicKey);
+        // Ed25519 keys are 32 bytes and P-256 keys 65, so the bytes alone identify the algorithm
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(publicKey);
         Object p = PUBLIC.get(key);
         if (p == null) {
             p = alg == SignatureAlgorithm.EDDSA_ED25519 ? new Ed25519PublicKeyParameters(publicKey, 0)
@@ -44,7 +46,7 @@ final class BcCurves {
             if (PUBLIC.size() >= PUBLIC_CACHE_MAX) {
                 PUBLIC.clear();
             }
-            PUBLIC.put(key, p);
+            PUBLIC.put(java.nio.ByteBuffer.wrap(publicKey.clone()), p);
         }
         return p;
     }

@@ -118,11 +118,12 @@ public final class OscoreLayer extends AbstractLayer {
         if (trace != null) {
             trace.onMessage(OscoreTrace.Event.RESPONSE_VERIFIED, plain, response, p.binding().context(), null);
         }
-        byte[] echo = echoOf(plain.getOptions());
-        if (echoRetry && plain.getCode() == ResponseCode.UNAUTHORIZED && echo != null
-                && echoOf(p.plain().getOptions()) == null) {
-            retryWithEcho(exchange, p, echo);
-            return;
+        if (echoRetry && plain.getCode() == ResponseCode.UNAUTHORIZED) {
+            byte[] echo = echoOf(plain.getOptions());
+            if (echo != null && echoOf(p.plain().getOptions()) == null) {
+                retryWithEcho(exchange, p, echo);
+                return;
+            }
         }
         super.receiveResponse(exchange, plain);
     }
@@ -184,12 +185,7 @@ public final class OscoreLayer extends AbstractLayer {
     }
 
     private void challenge(Exchange exchange, Request request, EchoRequired e) {
-        Response r = new Response(ResponseCode.UNAUTHORIZED);
-        r.setType(request.isConfirmable() ? org.eclipse.californium.core.coap.CoAP.Type.ACK
-                : org.eclipse.californium.core.coap.CoAP.Type.NON);
-        r.setToken(request.getToken());
-        r.setDestinationContext(request.getSourceContext());
-        r.getOptions().addOption(StandardOptionRegistry.ECHO.create(e.echo()));
+        Response r = OscoreProtection.echoChallenge(request, e.echo());
         try {
             Response p = protection.protectResponse(r, e.binding(), false);
             super.sendResponse(exchange, p);

@@ -97,21 +97,8 @@ public final class OscoreProtection {
      * the Partial IV; on failure nothing in any context changed.
      */
     public VerifiedRequest verifyRequest(Request received, ContextDb contexts) throws OscoreException, EchoRequired {
-        byte[] optionValue = received.getOptions().getOscore();
-        if (optionValue == null) {
-            throw new OscoreException.DecodeFailure("request carries no OSCORE option");
-        }
-        OscoreOptionValue v = OscoreOptionValue.decode(optionValue, groupFlagAllowed);
+        OscoreOptionValue v = decodeRequestOption(received, groupFlagAllowed);
         byte[] payload = received.getPayload();
-        if (payload == null || payload.length == 0) {
-            throw new OscoreException.DecodeFailure("OSCORE request without payload");
-        }
-        if (v.kid() == null || v.partialIv() == null) {
-            throw new OscoreException.DecodeFailure("OSCORE request without kid or Partial IV");
-        }
-        if (v.kid().length > MAX_KID_LENGTH) {
-            throw new OscoreException.DecodeFailure("kid longer than any nonce allows");
-        }
         OscoreContext ctx = contexts.find(v.kidContext(), v.kid());
         if (ctx == null) {
             throw new OscoreException.ContextNotFound("no context for this kid / kid context");
@@ -290,6 +277,41 @@ public final class OscoreProtection {
 
     /* ------------------------------------------------------------------ helpers */
 
+    /**
+     * The checks every protected request passes before any context is looked up (Sections 6.1,
+     * 8.2, OSC-08, OSC-09): an OSCORE option that decodes, a payload, a kid that fits a nonce and a
+     * Partial IV. Shared by OSCORE and Group OSCORE.
+     */
+    public static OscoreOptionValue decodeRequestOption(Request received, boolean groupFlagAllowed)
+            throws OscoreException.DecodeFailure {
+        byte[] optionValue = received.getOptions().getOscore();
+        if (optionValue == null) {
+            throw new OscoreException.DecodeFailure("request carries no OSCORE option");
+        }
+        OscoreOptionValue v = OscoreOptionValue.decode(optionValue, groupFlagAllowed);
+        byte[] payload = received.getPayload();
+        if (payload == null || payload.length == 0) {
+            throw new OscoreException.DecodeFailure("OSCORE request without payload");
+        }
+        if (v.kid() == null || v.partialIv() == null) {
+            throw new OscoreException.DecodeFailure("OSCORE request without kid or Partial IV");
+        }
+        if (v.kid().length > MAX_KID_LENGTH) {
+            throw new OscoreException.DecodeFailure("kid longer than any nonce allows");
+        }
+        return v;
+    }
+
+    /** A plain 4.01 carrying only {@code echo} (RFC 9175 2.4), to be protected by the caller. */
+    public static Response echoChallenge(Request request, byte[] echo) {
+        Response r = new Response(ResponseCode.UNAUTHORIZED);
+        r.setType(request.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON);
+        r.setToken(request.getToken());
+        r.setDestinationContext(request.getSourceContext());
+        r.getOptions().addOption(StandardOptionRegistry.ECHO.create(echo));
+        return r;
+    }
+
     /** The unprotected error response of digest table 1.6: code, diagnostic payload, outer Max-Age 0. */
     public static Response errorResponse(OscoreException e, Request request) {
         return unprotectedError(request, e.responseCode(), e.diagnostic());
@@ -311,7 +333,12 @@ public final class OscoreProtection {
         byte[] external = new CborWriter(24 + requestKid.length + requestPiv.length + classI.length)
                 .array(5).integer(1).raw(ctx.algorithmsCbor()).bytes(requestKid).bytes(requestPiv).bytes(classI)
                 .toByteArray();
-        return new CborWriter(ENC0_PREFIX.length + 3 + external.length).raw(ENC0_PREFIX).bytes(external).toByteArray();
+        return encStructure(external);
+    }
+
+    /** ["Encrypt0", h'', external_aad] around an aad_array (Section 5.4; Group OSCORE Section 4.3). */
+    public static byte[] encStructure(byte[] aadArray) {
+        return new CborWriter(ENC0_PREFIX.length + 3 + aadArray.length).raw(ENC0_PREFIX).bytes(aadArray).toByteArray();
     }
 
     /** Minimal big-endian encoding; 0 encodes as h'00' (Section 6.1, OSC-04). */
@@ -327,7 +354,8 @@ public final class OscoreProtection {
         return b;
     }
 
-    static long toLong(byte[] piv) {
+    /** The value of a Partial IV. */
+    public static long toLong(byte[] piv) {
         long v = 0;
         for (byte b : piv) {
             v = (v << 8) | (b & 0xff);
@@ -335,12 +363,14 @@ public final class OscoreProtection {
         return v;
     }
 
-    private static byte[] payloadOf(Message m) {
+    /** The payload, or an empty array. */
+    public static byte[] payloadOf(Message m) {
         byte[] p = m.getPayload();
         return p == null ? EMPTY : p;
     }
 
-    private static void copyHeader(Message from, Message to) {
+    /** Type, Message ID and Token: what protection leaves as it was. */
+    public static void copyHeader(Message from, Message to) {
         to.setType(from.getType());
         if (from.hasMID()) {
             to.setMID(from.getMID());

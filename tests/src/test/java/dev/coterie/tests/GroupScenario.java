@@ -184,7 +184,7 @@ public final class GroupScenario {
             byte[] replay = captured.get();
             byte[] forged = replay.clone();
             forged[forged.length - 1] ^= 1;
-            GroupContext stale = memberWithGid(0, ids, keys, creds, algs, Hex.decode("b1f05b"), secret, gm);
+            GroupContext stale = member(0, ids, keys, creds, algs, Hex.decode("b1f05b"), secret, gm);
             byte[] staleGid = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(
                     withMid(new dev.coterie.grouposcore.GroupProtection().protectRequest(multicastPut(group, veth), stale,
                             dev.coterie.grouposcore.GroupMode.GROUP, null), 65001));
@@ -347,10 +347,6 @@ public final class GroupScenario {
                 .stateStore(SecurityStateStore.inMemory()).build();
     }
 
-    private static GroupContext memberWithGid(int i, List<byte[]> ids, List<PrivateKey> keys, List<Credential> creds,
-                                              GroupAlgorithms algs, byte[] gid, SecretBytes secret, Credential gm) throws Exception {
-        return member(i, ids, keys, creds, algs, gid, secret, gm);
-    }
 
     private static boolean check(boolean condition, String what) {
         System.out.println((condition ? "CHECK ok   " : "CHECK FAIL ") + what);
