@@ -54,15 +54,16 @@ public final class GroupOscoreLayer extends AbstractLayer {
             return;
         }
         if (request.isMulticast()) {
-            try {
-                MulticastGuard.check(request.getDestinationContext().getPeerAddress().getAddress());
-                GroupEndpointBuilder.checkGroupPort(request.getDestinationContext().getPeerAddress().getPort());
-            } catch (IllegalStateException | IllegalArgumentException e) {
-                refuse(exchange, request, e.getMessage());
-                return;
-            }
+            // the checks that need no network first, then the namespace guard
             if (t.mode() == GroupMode.PAIRWISE) {
                 refuse(exchange, request, "a pairwise request is for one member, not for a multicast group");
+                return;
+            }
+            try {
+                GroupEndpointBuilder.checkGroupPort(request.getDestinationContext().getPeerAddress().getPort());
+                MulticastGuard.check(request.getDestinationContext().getPeerAddress().getAddress());
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                refuse(exchange, request, e.getMessage());
                 return;
             }
         }
