@@ -58,6 +58,10 @@ public final class GroupContext {
     private final Map<String, RecipientContext> recipients = new ConcurrentHashMap<>();
     private volatile boolean recipientsDeleted;
 
+    // the Deterministic Client of cacheable-oscore (absent unless the Group Manager names one)
+    private final byte[] detSenderId;
+    private final dev.coterie.keystore.HashAlgorithm detHash;
+
     /** What to do with a message from a kid that has no Recipient Context yet (GRP-16). */
     public enum UnknownKidPolicy {
         /** Create a Recipient Context if a credential for the kid is known (the default). */
@@ -86,6 +90,17 @@ public final class GroupContext {
         this.knownCredentials = new LinkedHashMap<>(b.credentials);
         this.unknownKids = b.unknownKids;
         this.maxRecipients = b.maxRecipients;
+        if ((b.detSenderId == null) != (b.detHash == null)) {
+            throw new IllegalArgumentException("the deterministic client needs both its Sender ID and a hash algorithm");
+        }
+        if (b.detSenderId != null) {
+            checkId(b.detSenderId, "deterministic client Sender ID");
+            if (!algs.pairwiseMode() || !algs.groupMode()) {
+                throw new IllegalArgumentException("deterministic requests need pairwise mode (requests) and group mode (responses)");
+            }
+        }
+        this.detSenderId = b.detSenderId == null ? null : b.detSenderId.clone();
+        this.detHash = b.detHash;
 
         if (b.senderId != null) {
             checkId(b.senderId, "Sender ID");
@@ -152,6 +167,10 @@ public final class GroupContext {
     public CryptoProvider provider() { return provider; }
     public SenderSequence senderSequence() { return sequence; }
     public ContextState state() { return state; }
+    /** The Deterministic Client's Sender ID (det_senderId), or null if the group has none. */
+    public byte[] deterministicSenderId() { return detSenderId == null ? null : detSenderId.clone(); }
+    /** The hash algorithm of deterministic requests (det_hash_alg), or null. */
+    public dev.coterie.keystore.HashAlgorithm deterministicHash() { return detHash; }
 
     byte[] gidRaw() { return gid; }
     byte[] senderIdRaw() { return senderId; }
@@ -292,6 +311,8 @@ public final class GroupContext {
         private int replayWindowSize = 32;
         private SecurityStateStore store;
         private String name;
+        private byte[] detSenderId;
+        private dev.coterie.keystore.HashAlgorithm detHash;
 
         public Builder provider(CryptoProvider p) { provider = Objects.requireNonNull(p); return this; }
         public Builder algorithms(GroupAlgorithms a) { algorithms = Objects.requireNonNull(a); return this; }
@@ -316,6 +337,12 @@ public final class GroupContext {
         public Builder replayWindowSize(int n) { replayWindowSize = n; return this; }
         public Builder stateStore(SecurityStateStore s) { store = s; return this; }
         public Builder name(String n) { name = n; return this; }
+        /** The Deterministic Client (det_senderId, det_hash_alg; cacheable-oscore Section 3.1). */
+        public Builder deterministicClient(byte[] senderId, dev.coterie.keystore.HashAlgorithm hash) {
+            detSenderId = senderId;
+            detHash = hash;
+            return this;
+        }
 
         public GroupContext build() throws StateUnavailableException {
             Objects.requireNonNull(store, "state store (SecurityStateStore.inMemory() for tests)");

@@ -54,6 +54,23 @@ public interface CryptoProvider {
 
     byte[] sha256(byte[] data);
 
+    /**
+     * {@code Hash(secret || a || b)}: the request hash H of a deterministic request
+     * (cacheable-oscore Section 3.3, with the deterministic client's Sender Key as {@code secret}).
+     * H itself is public: it travels in the Request-Hash option.
+     */
+    default byte[] hash(HashAlgorithm alg, SecretBytes secret, byte[] a, byte[] b) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance(alg.jdkName());
+            md.update(secret.bytes());
+            md.update(a);
+            md.update(b);
+            return md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(alg + " is not available", e);
+        }
+    }
+
     byte[] sign(SignatureAlgorithm alg, PrivateKey key, byte[] message);
 
     boolean verify(SignatureAlgorithm alg, byte[] publicKey, byte[] message, byte[] signature);
