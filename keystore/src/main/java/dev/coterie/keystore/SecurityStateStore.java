@@ -3,6 +3,8 @@ package dev.coterie.keystore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -12,8 +14,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 
 /**
@@ -22,17 +26,30 @@ import java.util.zip.CRC32;
  * context it has ever held: if a registered context's file is missing or corrupt the context
  * refuses to send instead of starting again at sequence number 0.
  *
+ * <p>A context has one owner at a time: {@link #load} takes an exclusive OS lock on
+ * {@code <id>.lock} (a file of its own, because the state file is replaced by rename) and an
+ * entry in a registry of the contexts open in this process, both held until
+ * {@link ContextState#close()}. A second owner, in this process or another one, is refused
+ * with a {@link StateInUseException}: two owners would hand out the same sequence numbers.
+ *
  * <p>File format (text, one item a line): {@code coterie-state 1}, {@code sender-reserved N},
  * {@code clean 0|1}, {@code window RECIPIENT_ID_HEX HIGHEST BITMAP_HEX} (any number), and a last
  * line {@code crc32 HEX} over everything before it.
  */
 public final class SecurityStateStore {
     private static final String REGISTER = "contexts.register";
+    /** Contexts of state directories open in this process, as canonical directory + '/' + id. */
+    private static final Set<String> OPEN_IN_THIS_PROCESS = new HashSet<>();
     private final Path dir;
+    /** The directory with symbolic links resolved, so two spellings of one directory are one key. */
+    private final Path canonicalDir;
     private final long blockSize;
+    /** Contexts open from this in-memory store: in-memory stores are independent of each other. */
+    private final Set<String> openInMemory = new HashSet<>();
 
-    private SecurityStateStore(Path dir, long blockSize) {
+    private SecurityStateStore(Path dir, Path canonicalDir, long blockSize) {
         this.dir = dir;
+        this.canonicalDir = canonicalDir;
         this.blockSize = blockSize;
     }
 
@@ -50,17 +67,17 @@ public final class SecurityStateStore {
                     // non-POSIX file system: rely on its own access control
                 }
             }
+            return new SecurityStateStore(dir, dir.toRealPath(), blockSize);
         } catch (IOException e) {
             throw new StateUnavailableException("cannot create state directory " + dir, e);
         }
-        return new SecurityStateStore(dir, blockSize);
     }
 
     private long inMemoryStart;
 
     /** A store that keeps nothing on disk: for benchmarks and unit tests only. */
     public static SecurityStateStore inMemory() {
-        return new SecurityStateStore(null, Long.MAX_VALUE / 4);
+        return new SecurityStateStore(null, null, Long.MAX_VALUE / 4);
     }
 
     /**
@@ -83,14 +100,115 @@ public final class SecurityStateStore {
 
     /**
      * Loads the state of context {@code id} (a non-secret name, such as a hash of the context's
-     * identifiers), or creates it if the directory has never held this context.
+     * identifiers), or creates it if the directory has never held this context. The caller owns
+     * the context until {@link ContextState#close()}.
+     *
+     * @throws StateInUseException if the context is open already, in this process or in another
+     * @throws StateUnavailableException if the state is missing, corrupt or cannot be written
      */
     public synchronized ContextState load(String id) throws StateUnavailableException {
         if (!id.matches("[A-Za-z0-9._-]{1,128}")) {
             throw new IllegalArgumentException("state id must be a plain file name: " + id);
         }
+        StateLease lease = acquire(id);
+        boolean loaded = false;
+        try {
+            ContextState s = loadOwned(id, lease);
+            loaded = true;
+            return s;
+        } finally {
+            if (!loaded) {
+                lease.release(); // a failed load must not keep the context locked
+            }
+        }
+    }
+
+    /** Lock file of context {@code id}, as it is named in messages. */
+    private Path lockFile(String id) {
+        return dir.toAbsolutePath().normalize().resolve(id + ".lock");
+    }
+
+    private StateLease acquire(String id) throws StateUnavailableException {
         if (dir == null) {
-            return new ContextState(this, id, inMemoryStart, blockSize, Map.of(), true);
+            synchronized (openInMemory) {
+                if (!openInMemory.add(id)) {
+                    throw new StateInUseException("in-memory state " + id + " is in use: this store has the context"
+                            + " open already; two owners would reuse sequence numbers", null);
+                }
+            }
+            return new StateLease(openInMemory, id, null, null);
+        }
+        Path lockFile = lockFile(id);
+        String key = canonicalDir.resolve(id).toString();
+        // checked before the lock file is opened: closing a second channel on it would drop our own lock
+        synchronized (OPEN_IN_THIS_PROCESS) {
+            if (!OPEN_IN_THIS_PROCESS.add(key)) {
+                throw new StateInUseException("state " + id + " in " + lockFile.getParent() + " is in use: lock " + lockFile
+                        + " is held by this process (the context is open already); two owners would reuse sequence numbers",
+                        lockFile);
+            }
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileLock lock;
+            String holder;
+            try {
+                lock = ch.tryLock();
+                holder = "another process" + ownerOf(ch);
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+                holder = "this process (a channel outside the store)";
+            }
+            if (lock == null) {
+                throw new StateInUseException("state " + id + " in " + lockFile.getParent() + " is in use: lock " + lockFile
+                        + " is held by " + holder + "; two owners would reuse sequence numbers."
+                        + " Stop the other owner first.", lockFile);
+            }
+            recordOwner(ch);
+            StateLease lease = new StateLease(OPEN_IN_THIS_PROCESS, key, ch, lock);
+            ch = null;
+            return lease;
+        } catch (IOException e) {
+            throw new StateUnavailableException("cannot lock " + lockFile, e);
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // refusing anyway
+                }
+                synchronized (OPEN_IN_THIS_PROCESS) {
+                    OPEN_IN_THIS_PROCESS.remove(key);
+                }
+            }
+        }
+    }
+
+    /** Writes our process id into the lock file, for the message that refuses a second owner. */
+    private static void recordOwner(FileChannel ch) throws IOException {
+        ch.truncate(0);
+        ByteBuffer b = ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
+        while (b.hasRemaining()) {
+            ch.write(b, b.position());
+        }
+    }
+
+    /** " (pid N)" as the holder wrote it, or nothing if it cannot be read. */
+    private static String ownerOf(FileChannel ch) {
+        try {
+            ByteBuffer b = ByteBuffer.allocate(32);
+            ch.read(b, 0);
+            String s = new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII).trim();
+            return s.matches("pid \\d{1,19}") ? " (" + s + ")" : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private ContextState loadOwned(String id, StateLease lease) throws StateUnavailableException {
+        if (dir == null) {
+            return new ContextState(this, id, lease, inMemoryStart, blockSize, Map.of(), true);
         }
         Path file = dir.resolve(id + ".state");
         boolean registered = register().contains(id);
@@ -99,19 +217,36 @@ public final class SecurityStateStore {
                 throw new StateUnavailableException("state file " + file + " of a known context is missing;"
                         + " refusing to send (sequence numbers could repeat). Restore the file or provision a new context.");
             }
-            ContextState fresh = new ContextState(this, id, 0, blockSize, Map.of(), true);
+            ContextState fresh = new ContextState(this, id, lease, 0, blockSize, Map.of(), true);
             write(fresh, 0, false);
             addToRegister(id);
             return fresh;
         }
         Parsed p = parse(file);
-        ContextState s = new ContextState(this, id, p.reserved, blockSize, p.windows, p.clean);
+        ContextState s = new ContextState(this, id, lease, p.reserved, blockSize, p.windows, p.clean);
         // from now on the windows in memory are ahead of the file: mark it unclean
         write(s, p.reserved, false, p.windows);
         if (!registered) {
             addToRegister(id);
         }
         return s;
+    }
+
+    /**
+     * The reservation bound in the state file of {@code id} as it is now, or -1 for an in-memory
+     * store: a new reservation starts at least there, so that even a writer that bypassed the
+     * lock cannot make this one hand out a number again.
+     */
+    long reservedOnDisk(String id) throws StateUnavailableException {
+        if (dir == null) {
+            return -1;
+        }
+        Path file = dir.resolve(id + ".state");
+        if (!Files.exists(file)) {
+            throw new StateUnavailableException("state file " + file + " of an open context is missing;"
+                    + " refusing to send (sequence numbers could repeat). Restore the file or provision a new context.");
+        }
+        return parse(file).reserved;
     }
 
     void write(ContextState state, long reserved, boolean clean) throws StateUnavailableException {

@@ -37,7 +37,7 @@ class SecurityStateStoreTest {
         for (int i = 0; i < 13; i++) {
             s.senderSequence().next();
         }
-        // no close(): simulate a crash, reload from disk
+        s.abandon(); // a crash: nothing persisted, the lock released as by a dying process
         ContextState again = SecurityStateStore.open(dir, 10).load("ctx");
         assertEquals(20, again.senderSequence().next(), "numbers 13..19 are skipped, none reused");
     }
@@ -54,7 +54,7 @@ class SecurityStateStoreTest {
 
     @Test
     void corruptStateFileRefusesAndSaysWhy() throws Exception {
-        SecurityStateStore.open(dir, 10).load("ctx").senderSequence().next();
+        crashAfterOneNumber();
         Path f = dir.resolve("ctx.state");
         Files.writeString(f, Files.readString(f).replace("sender-reserved 10", "sender-reserved 99"));
         StateUnavailableException e = assertThrows(StateUnavailableException.class,
@@ -64,14 +64,14 @@ class SecurityStateStoreTest {
 
     @Test
     void truncatedStateFileRefuses() throws Exception {
-        SecurityStateStore.open(dir, 10).load("ctx").senderSequence().next();
+        crashAfterOneNumber();
         Files.write(dir.resolve("ctx.state"), "coterie-state 1\n".getBytes(StandardCharsets.US_ASCII));
         assertThrows(StateUnavailableException.class, () -> SecurityStateStore.open(dir, 10).load("ctx"));
     }
 
     @Test
     void missingStateFileOfAKnownContextRefusesInsteadOfRestartingAtZero() throws Exception {
-        SecurityStateStore.open(dir, 10).load("ctx").senderSequence().next();
+        crashAfterOneNumber();
         Files.delete(dir.resolve("ctx.state"));
         StateUnavailableException e = assertThrows(StateUnavailableException.class,
                 () -> SecurityStateStore.open(dir, 10).load("ctx"));
@@ -89,7 +89,7 @@ class SecurityStateStoreTest {
         ReplayWindow w2 = clean.replayWindow(new byte[] {1}, 32);
         assertTrue(w2.isValid());
         assertEquals(ReplayWindow.Verdict.REPLAYED, w2.check(5));
-        // no close this time: the next start must distrust the window
+        clean.abandon(); // a crash this time: the next start must distrust the window
         ContextState crashed = SecurityStateStore.open(dir, 10).load("ctx");
         ReplayWindow w3 = crashed.replayWindow(new byte[] {1}, 32);
         assertFalse(w3.isValid());
@@ -106,6 +106,12 @@ class SecurityStateStoreTest {
         ContextState s = SecurityStateStore.inMemoryStartingAt(SenderSequence.MAX).load("x");
         assertEquals(SenderSequence.MAX, s.senderSequence().next());
         assertThrows(StateUnavailableException.class, () -> s.senderSequence().next());
+    }
+
+    private void crashAfterOneNumber() throws Exception {
+        ContextState s = SecurityStateStore.open(dir, 10).load("ctx");
+        s.senderSequence().next();
+        s.abandon();
     }
 
     private static long reserved(Path f) throws Exception {
