@@ -36,6 +36,31 @@ public enum AeadAlgorithm {
     public int nonceLength() { return nonceLength; }
     public int tagLength() { return tagLength; }
 
+    /**
+     * The confidentiality limit q: how many messages one key may encrypt (draft-ietf-core-oscore-
+     * key-limits Section 2.1.1; the values are the same in -01 and -04, the versions checked).
+     * The draft recommends q = 2^20 for every algorithm it covers, AEAD_AES_128_CCM_8 included.
+     * Counted by Sender Sequence Number ({@code senderSequence().limit(q - 1)}) this misses
+     * responses that reuse the request's nonce: those encrypt with the Sender Key too, so count
+     * them with {@link KeyUsageCounter#encryptions(AeadAlgorithm)} or use the draft's estimate.
+     */
+    public long confidentialityLimit() {
+        return 1L << 20;
+    }
+
+    /**
+     * The integrity limit v: how many failed decryptions one key may see before it must not be
+     * used to decrypt any more (same section). The draft gives v = 2^20 for AEAD_AES_128_CCM (16-byte
+     * tag), AES-GCM and ChaCha20/Poly1305 (with l = 2^10 blocks), and v = 2^14 for
+     * AEAD_AES_128_CCM_8 (with l = 2^8; its appendix also mentions 2^10, but the recommendation
+     * is 2^14). The forgery bound of CCM depends on the tag length, not on the key length or the
+     * nonce length, so the 8-byte-tag values apply to all of COSE 10 to 13 and the 16-byte-tag
+     * ones to COSE 30 to 33, which the draft does not list by name.
+     */
+    public long integrityLimit() {
+        return family == Family.CCM && tagLength == 8 ? 1L << 14 : 1L << 20;
+    }
+
     public static AeadAlgorithm fromCoseId(int id) {
         for (AeadAlgorithm a : values()) {
             if (a.coseId == id) {
