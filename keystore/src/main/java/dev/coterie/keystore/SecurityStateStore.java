@@ -31,6 +31,8 @@ import java.util.zip.CRC32;
  * entry in a registry of the contexts open in this process, both held until
  * {@link ContextState#close()}. A second owner, in this process or another one, is refused
  * with a {@link StateInUseException}: two owners would hand out the same sequence numbers.
+ * The lock file stays in place after close: deleting it would let two owners lock two different
+ * files of one name.
  *
  * <p>File format (text, one item a line): {@code coterie-state 1}, {@code sender-reserved N},
  * {@code clean 0|1}, {@code window RECIPIENT_ID_HEX HIGHEST BITMAP_HEX} (any number), and a last

@@ -191,6 +191,18 @@ class StateOwnershipTest {
         assertEquals(900, store.load("ctx").senderSequence().next());
     }
 
+    @Test
+    void OSC_15_aStateFileThatVanishesWhileOpenStopsTheSenderAtTheNextBlock() throws Exception {
+        ContextState s = SecurityStateStore.open(dir, 10).load("ctx");
+        assertEquals(0, s.senderSequence().next());
+        Files.delete(dir.resolve("ctx.state"));
+        for (int i = 1; i < 10; i++) {
+            assertEquals(i, s.senderSequence().next(), "numbers already reserved on disk are still safe");
+        }
+        StateUnavailableException e = assertThrows(StateUnavailableException.class, () -> s.senderSequence().next());
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    }
+
     /** A valid state file, as another writer would leave it. */
     private static void writeState(Path f, long reserved) throws Exception {
         String body = "coterie-state 1\nsender-reserved " + reserved + "\nclean 0\n";
