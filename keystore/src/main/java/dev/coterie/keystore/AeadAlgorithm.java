@@ -38,7 +38,7 @@ public enum AeadAlgorithm {
 
     /**
      * The confidentiality limit q: how many messages one key may encrypt (draft-ietf-core-oscore-
-     * key-limits Section 2.1.1; the values are the same in -01 and -04, the versions checked).
+     * key-limits Section 2.1.1; the same values in -01, -04 and the -05 editor's copy).
      * The draft recommends q = 2^20 for every algorithm it covers, AEAD_AES_128_CCM_8 included.
      * Counted by Sender Sequence Number ({@code senderSequence().limit(q - 1)}) this misses
      * responses that reuse the request's nonce: those encrypt with the Sender Key too, so count

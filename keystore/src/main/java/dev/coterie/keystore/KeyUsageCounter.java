@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Use for a Recipient Key: before decrypting, refuse if {@link #isExhausted()}; after a
  * decryption or verification failure (not after a replay, which the draft does not count), call
  * {@link #tryCount()}. For a Sender Key: call {@link #tryCount()} before encrypting and refuse if
- * it returns false.
+ * it returns false. That allows exactly q encryptions, as the draft does; for v it refuses after
+ * v failures, one earlier than the draft's "after count_v has exceeded limit_v", on the safe side.
  */
 public final class KeyUsageCounter {
     private final String usage;
