@@ -17,7 +17,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -257,16 +260,21 @@ public final class LinkSurvey {
             pb.environment().put("LC_ALL", "C");
             Process p = pb.start();
             p.getOutputStream().close();
-            byte[] out;
-            try (InputStream in = p.getInputStream()) {
-                out = in.readAllBytes();
-            }
+            // read while it runs (a full pipe would stall it), but never wait on it for long
+            CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
+                try (InputStream in = p.getInputStream()) {
+                    return in.readAllBytes();
+                } catch (IOException e) {
+                    return null;
+                }
+            });
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return null;
             }
-            return p.exitValue() == 0 ? new String(out, StandardCharsets.UTF_8) : null;
-        } catch (IOException | SecurityException e) {
+            byte[] bytes = out.get(5, TimeUnit.SECONDS);
+            return p.exitValue() == 0 && bytes != null ? new String(bytes, StandardCharsets.UTF_8) : null;
+        } catch (IOException | SecurityException | ExecutionException | TimeoutException e) {
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
