@@ -22,9 +22,11 @@ import org.eclipse.californium.elements.config.Configuration;
  * with 127.0.0.1:5683 next to another implementation's member bound to *:5683 with SO_REUSEPORT:
  * Linux refuses the second bind unless both set it). Unicast datagrams are not copied like
  * multicast ones: a second socket bound to exactly the same address with SO_REUSEPORT would get
- * some of them. So after binding, start() refuses if another socket in this namespace has exactly
- * that address and port. A socket bound to the wildcard address takes nothing from it: Linux
- * hands a unicast datagram to the most specific bind.
+ * some of them, and with SO_REUSEADDR (which {@link #setReuseAddress} may ask for) the last one
+ * bound gets all. So after binding with either, start() refuses if another socket in this
+ * namespace has exactly that address and port (for a wildcard address: either wildcard). A
+ * socket bound to the wildcard address takes nothing from a specific one: Linux hands a unicast
+ * datagram to the most specific bind.
  */
 public class GroupUdpConnector extends UDPConnector {
     private final List<GroupMulticastReceiver> receivers = new CopyOnWriteArrayList<>();
@@ -84,9 +86,10 @@ public class GroupUdpConnector extends UDPConnector {
                 boolean share = sharesGroupPort();
                 unicastReusesPort = share && GroupMulticastReceiver.reusePort(socket);
                 socket.bind(localAddr);
-                if (unicastReusesPort && ProcNetUdp.boundTo((InetSocketAddress) socket.getLocalSocketAddress()) > 1) {
+                if ((unicastReusesPort || getReuseAddress())
+                        && ProcNetUdp.boundTo((InetSocketAddress) socket.getLocalSocketAddress()) > 1) {
                     throw new BindException("another socket is bound to exactly " + socket.getLocalSocketAddress()
-                            + "; with SO_REUSEPORT the two would split its unicast datagrams");
+                            + "; sharing it would split its unicast datagrams");
                 }
                 init(socket);
             } catch (IOException | RuntimeException e) {

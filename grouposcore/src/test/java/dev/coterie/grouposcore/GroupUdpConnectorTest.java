@@ -30,6 +30,22 @@ class GroupUdpConnectorTest {
         }
     }
 
+    /** Linux lets a second SO_REUSEADDR socket bind a UDP address and hands it the unicast: binds only, on loopback. */
+    @Test
+    void withReuseAddressASecondSocketOnTheSameUnicastAddressIsRefused() throws Exception {
+        try (java.net.DatagramSocket other = new java.net.DatagramSocket(null)) {
+            other.setReuseAddress(true);
+            other.bind(new InetSocketAddress("127.0.0.1", 0));
+            GroupUdpConnector c = new GroupUdpConnector((InetSocketAddress) other.getLocalSocketAddress(),
+                    GroupEndpointBuilder.defaultConfiguration());
+            c.setReuseAddress(true);
+            BindException e = assertThrows(BindException.class, c::start);
+            assertTrue(e.getMessage().contains("sharing it would split its unicast datagrams"), e.getMessage());
+            assertFalse(c.isRunning());
+            c.destroy();
+        }
+    }
+
     @Test
     void aUnicastSocketOnTheGroupPortIsMarkedAsSharingIt() throws Exception {
         GroupUdpConnector c = new GroupUdpConnector(new InetSocketAddress("127.0.0.1", 5683), GroupEndpointBuilder.defaultConfiguration());

@@ -149,7 +149,7 @@ public final class GroupPortSharingScenario {
             } catch (java.io.IOException e) {
                 duplicate = e.getMessage();
             }
-            ok &= check(duplicate.contains("would split its unicast datagrams"),
+            ok &= check(duplicate.contains("sharing it would split its unicast datagrams"),
                     "a second member on exactly B's unicast address and port is refused: " + duplicate);
         } finally {
             for (AutoCloseable c : open) {
