@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Objects;
 import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.core.network.CoapEndpoint;
-import org.eclipse.californium.elements.UDPConnector;
-import org.eclipse.californium.elements.UdpMulticastConnector;
 import org.eclipse.californium.elements.config.Configuration;
 
 /**
@@ -84,7 +82,7 @@ public final class GroupEndpointBuilder {
         Configuration cfg = config != null ? config : defaultConfiguration();
         GroupOscoreLayer layer = new GroupOscoreLayer(new GroupProtection(extensions, InnerObserve.EMPTY), serverGroups,
                 clientBinding, clientEpochs, policy, trace);
-        UDPConnector connector = new UDPConnector(address, cfg);
+        GroupUdpConnector connector = new GroupUdpConnector(address, cfg);
         if (multicastInterface != null) {
             connector.setReuseAddress(true);
         }
@@ -102,14 +100,8 @@ public final class GroupEndpointBuilder {
                     throw new IllegalArgumentException(e);
                 }
             }
-            UdpMulticastConnector.Builder mb = new UdpMulticastConnector.Builder().setConfiguration(cfg)
-                    .setLocalAddress(bindTo, groupPort).setMulticastReceiver(true);
-            if (multicastInterface != null) {
-                mb.addMulticastGroup(group, multicastInterface);
-            } else {
-                mb.addMulticastGroup(group);
-            }
-            connector.addMulticastReceiver(mb.build());
+            connector.addGroupReceiver(new GroupMulticastReceiver(new InetSocketAddress(bindTo, groupPort), group,
+                    multicastInterface, cfg));
         }
         return new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(connector)
                 .setTokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))

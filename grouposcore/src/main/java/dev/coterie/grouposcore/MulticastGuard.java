@@ -1,17 +1,15 @@
 package dev.coterie.grouposcore;
 
 import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
- * Refuses to send multicast unless the process runs in a private network namespace (every
- * interface that is up is loopback or a veth the namespace created), so that tests and demos
- * never put multicast on a real network. A deployment opts in explicitly with the environment
- * variable or system property {@code COTERIE_MULTICAST_ON_NETWORK=allow}.
+ * Refuses to send multicast unless the process runs in a private network namespace whose links
+ * that are up are all loopback or veth pairs with both ends in it, so that tests and demos never
+ * put multicast on a real network. Link types decide, never names (see {@link LinkSurvey}). A
+ * deployment opts in explicitly with the environment variable or system property
+ * {@code COTERIE_MULTICAST_ON_NETWORK=allow}.
  */
 public final class MulticastGuard {
     public static final String OPT_IN = "COTERIE_MULTICAST_ON_NETWORK";
@@ -24,31 +22,32 @@ public final class MulticastGuard {
         if (!group.isMulticastAddress()) {
             return;
         }
-        if ("allow".equals(System.getenv(OPT_IN)) || "allow".equals(System.getProperty(OPT_IN))) {
+        String env = System.getenv(OPT_IN);
+        String property = System.getProperty(OPT_IN);
+        if ("allow".equals(env) || "allow".equals(property)) {
             return;
         }
-        List<String> external = externalInterfaces();
-        if (!external.isEmpty()) {
-            throw new IllegalStateException("refusing to send multicast to " + group.getHostAddress()
-                    + ": this host has network interfaces " + external + " outside a private namespace. "
-                    + "Run inside one (unshare -rn) or set " + OPT_IN + "=allow on a network meant for it.");
-        }
+        check(group, LinkSurvey.ofThisProcess(), env != null ? env : property);
     }
 
-    /** The interfaces that are up and are neither loopback nor veth. */
-    public static List<String> externalInterfaces() {
-        List<String> out = new ArrayList<>();
-        try {
-            Enumeration<NetworkInterface> all = NetworkInterface.getNetworkInterfaces();
-            while (all != null && all.hasMoreElements()) {
-                NetworkInterface ni = all.nextElement();
-                if (ni.isUp() && !ni.isLoopback() && !ni.getName().startsWith("veth")) {
-                    out.add(ni.getName());
-                }
-            }
-        } catch (SocketException e) {
-            out.add("(interfaces unreadable: " + e.getMessage() + ")");
+    /** The decision for a given survey; {@code optIn} is the opt-in's value (null if unset, and not "allow"). */
+    static void check(InetAddress group, LinkSurvey survey, String optIn) {
+        List<LinkSurvey.Link> external = survey.external();
+        if (external.isEmpty()) {
+            return;
         }
-        return out;
+        String why = external.stream().map(l -> l.name() + " is up and is " + l.why(survey.namespace()))
+                .collect(Collectors.joining("; "));
+        throw new IllegalStateException("refusing to send multicast to " + group.getHostAddress()
+                + ": this process is outside a private namespace of loopback and veth links only: " + why
+                + " (links from " + survey.source() + ", network namespace " + survey.namespace().name().toLowerCase()
+                + "). Run inside one (unshare --user --map-root-user --net, with only lo and veth pairs up) or, on a "
+                + "network meant for multicast, set " + OPT_IN + "=allow (environment variable or system property)"
+                + (optIn != null ? "; it is set to '" + optIn + "', which is not 'allow'" : "") + ".");
+    }
+
+    /** The names of the links that are up and are neither loopback nor a veth pair in a private namespace. */
+    public static List<String> externalInterfaces() {
+        return LinkSurvey.ofThisProcess().external().stream().map(LinkSurvey.Link::name).toList();
     }
 }
