@@ -169,7 +169,7 @@ final class ClientCommand implements Callable<Integer> {
             System.err.println("coterie client: " + e.getMessage());
             return 3;
         }
-        dev.coterie.grouposcore.GroupClientBinding binding = new dev.coterie.grouposcore.GroupClientBinding();
+        ClientContextBinding binding = new ClientContextBinding();
         dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
                 .bind(new InetSocketAddress(0)).extensions(options.registry()).clientBinding(binding);
         if (trace) {
@@ -185,9 +185,9 @@ final class ClientCommand implements Callable<Integer> {
                 request.setPayload(payload);
             }
             if (group) {
-                binding.bindGroup(request, ctx);
+                binding.bind(request, ctx.groupMode());
             } else {
-                binding.bindPairwise(request, ctx, dev.coterie.keystore.Hex.decode(member));
+                binding.bind(request, ctx.pairwise(dev.coterie.keystore.Hex.decode(member)));
             }
             java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.atomic.AtomicBoolean errors = new java.util.concurrent.atomic.AtomicBoolean();
@@ -196,8 +196,9 @@ final class ClientCommand implements Callable<Integer> {
             request.addMessageObserver(new org.eclipse.californium.core.coap.MessageObserverAdapter() {
                 @Override
                 public void onResponse(org.eclipse.californium.core.coap.Response r) {
-                    String who = r instanceof dev.coterie.grouposcore.GroupResponse g
-                            ? "member " + dev.coterie.keystore.Hex.encode(g.serverKid()) + " (" + g.mode().name().toLowerCase() + " mode)"
+                    dev.coterie.oscore.OscorePeer g = dev.coterie.oscore.OscorePeer.of(r);
+                    String who = g != null
+                            ? "member " + dev.coterie.keystore.Hex.encode(g.kid()) + " (" + g.mode().label() + ")"
                             : "(unprotected)";
                     synchronized (System.out) {
                         System.out.println("from " + r.getSourceContext().getPeerAddress() + " " + who + ":");

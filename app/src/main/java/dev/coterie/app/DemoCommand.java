@@ -8,7 +8,7 @@ import dev.coterie.oscore.ClientContextBinding;
 import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
-import dev.coterie.oscore.OscoreTrace;
+import dev.coterie.oscore.SecurityTrace;
 import java.io.PrintStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -91,16 +91,16 @@ final class DemoCommand implements Callable<Integer> {
         AtomicInteger rejected = new AtomicInteger();
         AtomicReference<byte[]> firstRequest = new AtomicReference<>();
         FlowTrace flow = new FlowTrace(out, "Client", "Server");
-        OscoreTrace clientTrace = (event, plain, wire, ctx, note) -> {
-            if (event == OscoreTrace.Event.REQUEST_PROTECTED && firstRequest.get() == null) {
+        SecurityTrace clientTrace = (event, plain, wire, info) -> {
+            if (event == SecurityTrace.Event.REQUEST_PROTECTED && firstRequest.get() == null) {
                 firstRequest.set(new UdpDataSerializer().getByteArray(wire));
             }
-            flow.onMessage(event, plain, wire, ctx, note);
+            flow.onMessage(event, plain, wire, info);
         };
-        OscoreTrace serverTrace = (event, plain, wire, ctx, note) -> {
-            if (event == OscoreTrace.Event.REJECTED) {
+        SecurityTrace serverTrace = (event, plain, wire, info) -> {
+            if (event == SecurityTrace.Event.REJECTED) {
                 rejected.incrementAndGet();
-                out.println("            server rejected a request: " + note);
+                out.println("            server rejected a request: " + info.note());
             }
         };
         CoapServer server = new CoapServer(Endpoints.configuration());

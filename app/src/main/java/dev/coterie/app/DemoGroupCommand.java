@@ -3,13 +3,13 @@ package dev.coterie.app;
 import dev.coterie.app.group.GroupManager;
 import dev.coterie.app.group.MemberBundle;
 import dev.coterie.grouposcore.GroupAlgorithms;
-import dev.coterie.grouposcore.GroupClientBinding;
 import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.grouposcore.GroupContextDb;
 import dev.coterie.grouposcore.GroupEndpointBuilder;
-import dev.coterie.grouposcore.GroupOscoreLayer;
-import dev.coterie.grouposcore.GroupResponse;
-import dev.coterie.grouposcore.GroupTrace;
+import dev.coterie.oscore.ClientContextBinding;
+import dev.coterie.oscore.OscorePeer;
+import dev.coterie.oscore.ProtectionMode;
+import dev.coterie.oscore.SecurityTrace;
 import dev.coterie.keystore.CryptoProviders;
 import dev.coterie.keystore.Hex;
 import java.io.PrintStream;
@@ -69,16 +69,16 @@ final class DemoGroupCommand implements Callable<Integer> {
         AtomicInteger signaturesVerified = new AtomicInteger();
         AtomicInteger pairwiseVerified = new AtomicInteger();
         AtomicInteger rejected = new AtomicInteger();
-        GroupTrace serverTrace = (event, plain, wire, ctx, mode, note) -> {
-            if (event == GroupTrace.Event.REQUEST_VERIFIED) {
-                if (mode == dev.coterie.grouposcore.GroupMode.GROUP) {
+        SecurityTrace serverTrace = (event, plain, wire, info) -> {
+            if (event == SecurityTrace.Event.REQUEST_VERIFIED) {
+                if (info.mode() == ProtectionMode.GROUP) {
                     signaturesVerified.incrementAndGet();
                 } else {
                     pairwiseVerified.incrementAndGet();
                 }
-            } else if (event == GroupTrace.Event.REJECTED) {
+            } else if (event == SecurityTrace.Event.REJECTED) {
                 rejected.incrementAndGet();
-                out.println("            a lamp dropped a request silently: " + note);
+                out.println("            a lamp dropped a request silently: " + info.note());
             }
         };
         Configuration cfg = GroupEndpointBuilder.defaultConfiguration();
@@ -87,9 +87,8 @@ final class DemoGroupCommand implements Callable<Integer> {
         for (int i = 0; i < 3; i++) {
             GroupContext ctx = MemberBundle.load(lamps.get(i), CryptoProviders.defaultProvider(), null);
             CoapEndpoint ep = new GroupEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", 5702 + i)).configuration(cfg)
-                    .serverGroups(new GroupContextDb().add(ctx)).join(group).trace(serverTrace)
-                    .responseMode(i == 2 ? GroupOscoreLayer.ResponseModePolicy.PAIRWISE_WHEN_POSSIBLE
-                            : GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST).build();
+                    .serverGroups(new GroupContextDb().add(ctx).responseMode(i == 2 ? GroupContextDb.ResponseMode.PAIRWISE_WHEN_POSSIBLE
+                            : GroupContextDb.ResponseMode.SAME_AS_REQUEST)).join(group).trace(serverTrace).build();
             CoapServer s = new CoapServer(cfg);
             s.addEndpoint(ep);
             s.add(new DemoResources.LightResource());
@@ -97,14 +96,14 @@ final class DemoGroupCommand implements Callable<Integer> {
             servers.add(s);
         }
         GroupContext sw = MemberBundle.load(switchBundle, CryptoProviders.defaultProvider(), null);
-        GroupClientBinding binding = new GroupClientBinding();
+        ClientContextBinding binding = new ClientContextBinding();
         AtomicReference<byte[]> captured = new AtomicReference<>();
         FlowTrace flow = new FlowTrace(out, "Switch", "Lamps ");
-        GroupTrace clientTrace = (event, plain, wire, ctx, mode, note) -> {
-            if (event == GroupTrace.Event.REQUEST_PROTECTED && captured.get() == null) {
+        SecurityTrace clientTrace = (event, plain, wire, info) -> {
+            if (event == SecurityTrace.Event.REQUEST_PROTECTED && captured.get() == null) {
                 captured.set(new UdpDataSerializer().getByteArray(wire));
             }
-            flow.onMessage(event, plain, wire, ctx, mode, note);
+            flow.onMessage(event, plain, wire, info);
         };
         CoapEndpoint client = new GroupEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", 0)).configuration(cfg)
                 .clientBinding(binding).trace(clientTrace).build();
@@ -116,7 +115,7 @@ final class DemoGroupCommand implements Callable<Integer> {
             on.setDestinationContext(new AddressEndpointContext(new InetSocketAddress(group, 5683)));
             on.getOptions().setUriPath("light");
             on.setPayload("on");
-            binding.bindGroup(on, sw);
+            binding.bind(on, sw.groupMode());
             int answers = collect(client, on, 3, 3000);
             out.println("            => " + answers + " lamps answered\n");
             failures += answers == 3 ? 0 : 1;
@@ -125,7 +124,7 @@ final class DemoGroupCommand implements Callable<Integer> {
             Request read = new Request(Code.GET, Type.CON);
             read.setDestinationContext(new AddressEndpointContext(new InetSocketAddress("127.0.0.1", 5703)));
             read.getOptions().setUriPath("light");
-            binding.bindPairwise(read, sw, Hex.decode("03"));
+            binding.bind(read, sw.pairwise(Hex.decode("03")));
             failures += collect(client, read, 1, 3000) == 1 ? 0 : 1;
             out.println();
 
@@ -170,9 +169,10 @@ final class DemoGroupCommand implements Callable<Integer> {
         r.addMessageObserver(new MessageObserverAdapter() {
             @Override
             public void onResponse(Response response) {
-                if (response instanceof GroupResponse g) {
-                    out.println("            => lamp " + Hex.encode(g.serverKid()) + " (" + g.mode().name().toLowerCase()
-                            + " mode): " + response.getCode() + " " + response.getPayloadString());
+                OscorePeer g = OscorePeer.of(response);
+                if (g != null) {
+                    out.println("            => lamp " + Hex.encode(g.kid()) + " (" + g.mode().label()
+                            + "): " + response.getCode() + " " + response.getPayloadString());
                     n.incrementAndGet();
                 }
                 all.countDown();

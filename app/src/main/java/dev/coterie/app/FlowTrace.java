@@ -1,12 +1,8 @@
 package dev.coterie.app;
 
 import dev.coterie.keystore.Hex;
-import dev.coterie.grouposcore.GroupContext;
-import dev.coterie.grouposcore.GroupMode;
-import dev.coterie.grouposcore.GroupTrace;
-import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreOptionValue;
-import dev.coterie.oscore.OscoreTrace;
+import dev.coterie.oscore.SecurityTrace;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.californium.core.coap.Message;
@@ -21,7 +17,7 @@ import org.eclipse.californium.core.coap.Response;
  * and Partial IV) and the inner view (what the endpoints see: real code, class-E options,
  * payload). Key material never appears; the ciphertext is shown only by its length.
  */
-public final class FlowTrace implements OscoreTrace, GroupTrace {
+public final class FlowTrace implements SecurityTrace {
     private final PrintStream out;
     private final String left;
     private final String right;
@@ -33,19 +29,10 @@ public final class FlowTrace implements OscoreTrace, GroupTrace {
     }
 
     @Override
-    public void onMessage(OscoreTrace.Event event, Message plain, Message onWire, OscoreContext context, String note) {
-        print(event.name(), plain, onWire, context == null ? null : context.name(), note);
-    }
-
-    @Override
-    public void onMessage(GroupTrace.Event event, Message plain, Message onWire, GroupContext context, GroupMode mode,
-                          String note) {
-        String how = mode == null ? null : mode == GroupMode.GROUP
-                ? "group mode: encrypted with the Group Encryption Key, signed with " + context.algorithms().signature()
-                        + ", signature encrypted with the keystream"
-                : "pairwise mode: pairwise keys from " + context.algorithms().pairwiseKeyAgreement() + " static-static ECDH";
-        print(event.name(), plain, onWire, context == null ? null : context.name(),
-                how == null ? note : note == null ? how : how + "; " + note);
+    public void onMessage(SecurityTrace.Event event, Message plain, Message onWire, SecurityTrace.Info info) {
+        String how = info.description();
+        String note = info.note();
+        print(event.name(), plain, onWire, info.context(), how == null ? note : note == null ? how : how + "; " + note);
     }
 
     private synchronized void print(String event, Message plain, Message onWire, String context, String note) {

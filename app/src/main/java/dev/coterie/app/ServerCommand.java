@@ -120,9 +120,9 @@ final class ServerCommand implements Callable<Integer> {
                 java.util.concurrent.TimeUnit.MILLISECONDS);
         dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
                 .bind(Endpoints.parse(bind)).configuration(cfg).extensions(options.registry())
-                .serverGroups(new dev.coterie.grouposcore.GroupContextDb().add(ctx)).groupPort(groupPort)
-                .responseMode(pairwiseResponses ? dev.coterie.grouposcore.GroupOscoreLayer.ResponseModePolicy.PAIRWISE_WHEN_POSSIBLE
-                        : dev.coterie.grouposcore.GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST);
+                .serverGroups(new dev.coterie.grouposcore.GroupContextDb().add(ctx).responseMode(pairwiseResponses
+                        ? dev.coterie.grouposcore.GroupContextDb.ResponseMode.PAIRWISE_WHEN_POSSIBLE
+                        : dev.coterie.grouposcore.GroupContextDb.ResponseMode.SAME_AS_REQUEST)).groupPort(groupPort);
         if (iface != null) {
             java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);
             if (ni == null) {

@@ -48,11 +48,18 @@ class CommandLineTest {
             Run r = run("vectors", "--provider", provider);
             assertEquals(0, r.status());
             String[] lines = r.out().strip().split("\n");
-            assertEquals(29, lines.length);
-            for (int i = 0; i < 28; i++) {
-                assertTrue(lines[i].startsWith("PASS ") || lines[i].startsWith("SKIP Appendix F.2"), lines[i]);
+            assertEquals(34, lines.length, r.out());
+            for (int i = 0; i < 24; i++) {
+                assertTrue(lines[i].startsWith("PASS "), lines[i]);
+                assertTrue(!lines[i].contains("coterie-"), "published vectors first: " + lines[i]);
             }
-            assertEquals("27 passed, 0 failed, 1 skipped", lines[28]);
+            assertEquals("24 passed, 0 failed (published)", lines[24]);
+            assertTrue(lines[26].startsWith("Coterie's own vectors"), lines[26]);
+            for (int i = 27; i < 33; i++) {
+                assertTrue(lines[i].startsWith("PASS coterie-"), lines[i]);
+            }
+            assertEquals("6 passed, 0 failed (Coterie's own)", lines[33]);
+            assertTrue(r.out().lines().noneMatch(l -> l.startsWith("SKIP") || l.startsWith("FAIL")), "no SKIP, no FAIL");
         }
     }
 

@@ -8,8 +8,7 @@ import dev.coterie.keystore.Hex;
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
-import dev.coterie.oscore.OscoreProtection;
-import dev.coterie.oscore.VerifiedRequest;
+import dev.coterie.oscore.ProtectionPipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.eclipse.californium.core.coap.CoAP.Code;
@@ -41,10 +40,10 @@ class ExampleContextFilesTest {
         OscoreContext client = load("client-" + name);
         assertArrayEquals(Hex.decode(commonIv), server.commonIv());
         assertArrayEquals(Hex.decode(commonIv), client.commonIv());
-        OscoreProtection p = new OscoreProtection(ExtensionOptionRegistry.defaults());
+        ProtectionPipeline p = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
         InMemoryContextDb db = new InMemoryContextDb().add(server);
         Request published = (Request) new UdpDataParser().parseMessage(Hex.decode(publishedRequest));
-        VerifiedRequest v = p.verifyRequest(published, db);
+        Request v = p.unprotectRequest(published, db).plain();
         assertEquals(Code.GET, v.getCode());
         assertEquals("tv1", v.getOptions().getUriPathString());
 
@@ -52,8 +51,9 @@ class ExampleContextFilesTest {
         r.setMID(1);
         r.setToken(new byte[] {1});
         r.getOptions().setUriPath("x");
-        byte[] wire = new UdpDataSerializer().getByteArray(p.protectRequest(r, client));
-        assertEquals("x", p.verifyRequest((Request) new UdpDataParser().parseMessage(wire), db).getOptions().getUriPathString());
+        byte[] wire = new UdpDataSerializer().getByteArray(p.protectRequest(r, client.protector()).wire());
+        assertEquals("x", p.unprotectRequest((Request) new UdpDataParser().parseMessage(wire), db).plain().getOptions()
+                .getUriPathString());
     }
 
     private OscoreContext load(String name) throws Exception {

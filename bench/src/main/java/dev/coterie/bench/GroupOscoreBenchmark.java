@@ -3,10 +3,6 @@ package dev.coterie.bench;
 import dev.coterie.grouposcore.GroupAlgorithms;
 import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.grouposcore.GroupContextDb;
-import dev.coterie.grouposcore.GroupMode;
-import dev.coterie.grouposcore.GroupProtection;
-import dev.coterie.grouposcore.GroupRequest;
-import dev.coterie.grouposcore.VerifiedGroupRequest;
 import dev.coterie.keystore.AeadAlgorithm;
 import dev.coterie.keystore.Credential;
 import dev.coterie.keystore.CryptoProvider;
@@ -20,9 +16,9 @@ import dev.coterie.keystore.SignatureAlgorithm;
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
-import dev.coterie.oscore.OscoreProtection;
-import dev.coterie.oscore.ProtectedRequest;
-import dev.coterie.oscore.VerifiedRequest;
+import dev.coterie.keystore.HashAlgorithm;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.RequestProtector;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.californium.core.coap.CoAP.Code;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
@@ -48,8 +44,11 @@ import org.openjdk.jmh.annotations.State;
  *       verification) beside the provider's raw sign + verify of a message of the same size
  *       as the Countersign_structure;</li>
  *   <li>a pairwise-mode exchange (request and response) beside a plain OSCORE exchange with the
- *       same payloads and message model.</li>
+ *       same payloads and message model;</li>
+ *   <li>a deterministic request and its group-mode response (one signature and one verification,
+ *       plus the request hash and a per-request key) beside the same raw sign + verify.</li>
  * </ul>
+ * Key usage limits are off: a benchmark protects more than 2^20 messages with one key.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -60,8 +59,10 @@ public class GroupOscoreBenchmark {
 
     private final UdpDataSerializer serializer = new UdpDataSerializer();
     private final UdpDataParser parser = new UdpDataParser();
-    private final GroupProtection group = new GroupProtection();
-    private final OscoreProtection oscore = new OscoreProtection(ExtensionOptionRegistry.defaults());
+    private final ProtectionPipeline pipeline = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
+    private RequestProtector groupMode;
+    private RequestProtector pairwise;
+    private RequestProtector deterministic;
     private CryptoProvider provider;
     private GroupContext client;
     private GroupContextDb serverDb;
@@ -92,15 +93,21 @@ public class GroupOscoreBenchmark {
         byte[] clientId = {(byte) 0xc1};
         serverId = new byte[] {(byte) 0xa1};
         SecretBytes secret = SecretBytes.copyOf(OscoreExchangeBenchmark.SECRET);
+        byte[] detId = {(byte) 0xdc};
         client = GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret).masterSalt(OscoreExchangeBenchmark.SALT)
                 .groupManagerCredential(gm).sender(clientId, clientKey, cc).member(serverId, sc)
+                .deterministicClient(detId, HashAlgorithm.SHA_256).keyUsageLimits(false)
                 .stateStore(SecurityStateStore.inMemory()).build();
         server = GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret).masterSalt(OscoreExchangeBenchmark.SALT)
                 .groupManagerCredential(gm).sender(serverId, serverKey, sc).member(clientId, cc)
+                .deterministicClient(detId, HashAlgorithm.SHA_256).keyUsageLimits(false)
                 .replayWindowSize(64).stateStore(SecurityStateStore.inMemory()).build();
         serverDb = new GroupContextDb().add(server);
+        groupMode = client.groupMode();
+        pairwise = client.pairwise(serverId);
+        deterministic = client.deterministic(serverId, null, ExtensionOptionRegistry.defaults(), true, 0);
         // the raw bound: a message as long as a group request's Countersign_structure
-        GroupRequest sample = group.protectRequest(request(), client, GroupMode.GROUP, null);
+        Request sample = pipeline.protectRequest(request(), groupMode).wire();
         toBeSigned = new byte[sample.getPayloadSize() + cc.encoded().length + gm.encoded().length + 60];
         signature0 = provider.sign(sigAlg, clientKey, toBeSigned);
         oscoreClient = OscoreExchangeBenchmark.context(new byte[0], new byte[] {1});
@@ -125,11 +132,43 @@ public class GroupOscoreBenchmark {
         return r;
     }
 
+    private Request get() {
+        Request r = new Request(Code.GET, Type.NON);
+        r.setMID(mid = (mid + 1) & 0xffff);
+        r.setToken(new byte[] {(byte) mid, (byte) (mid >> 8), 7});
+        r.getOptions().setUriPath("temperature");
+        return r;
+    }
+
+    private static Response content(Request to) {
+        Response r = new Response(ResponseCode.CONTENT);
+        r.setType(Type.NON);
+        r.setMID(to.getMID());
+        r.setToken(to.getToken());
+        r.getOptions().setMaxAge(30);
+        r.setPayload(OscoreExchangeBenchmark.PAYLOAD);
+        return r;
+    }
+
     /** A group-mode request: protect (encrypt, sign, encrypt signature), serialize, parse, verify, decrypt. */
     @Benchmark
-    public VerifiedGroupRequest groupModeRequest() throws Exception {
-        GroupRequest p = group.protectRequest(request(), client, GroupMode.GROUP, null);
-        return group.verifyRequest((Request) parser.parseMessage(serializer.getByteArray(p)), serverDb);
+    public Request groupModeRequest() throws Exception {
+        ProtectionPipeline.ProtectedRequest p = pipeline.protectRequest(request(), groupMode);
+        return pipeline.unprotectRequest((Request) parser.parseMessage(serializer.getByteArray(p.wire())), serverDb).plain();
+    }
+
+    /**
+     * A deterministic request and its group-mode response: the request (hash, derived key,
+     * encrypt), the server's check (derive, decrypt, hash again), the response (encrypt, sign),
+     * the client's verification. One signature and one verification, as the bound.
+     */
+    @Benchmark
+    public Response deterministicExchange() throws Exception {
+        ProtectionPipeline.ProtectedRequest p = pipeline.protectRequest(get(), deterministic);
+        ProtectionPipeline.Unprotected<Request> v = pipeline.unprotectRequest(
+                (Request) parser.parseMessage(serializer.getByteArray(p.wire())), serverDb);
+        Response sent = pipeline.protectResponse(content(v.plain()), v.identifiers());
+        return pipeline.unprotectResponse((Response) parser.parseMessage(serializer.getByteArray(sent)), p.identifiers()).plain();
     }
 
     /** The bound: one raw signature and one raw verification with the provider. */
@@ -142,18 +181,20 @@ public class GroupOscoreBenchmark {
     /** A pairwise-mode exchange: request and response, each protected, serialized, parsed and verified. */
     @Benchmark
     public Response pairwiseExchange() throws Exception {
-        GroupRequest p = group.protectRequest(request(), client, GroupMode.PAIRWISE, serverId);
-        VerifiedGroupRequest v = group.verifyRequest((Request) parser.parseMessage(serializer.getByteArray(p)), serverDb);
-        Response sent = group.protectResponse(response(v), v.binding(), server, GroupMode.PAIRWISE, false);
-        return group.verifyResponse((Response) parser.parseMessage(serializer.getByteArray(sent)), p.binding(), null).response();
+        ProtectionPipeline.ProtectedRequest p = pipeline.protectRequest(request(), pairwise);
+        ProtectionPipeline.Unprotected<Request> v = pipeline.unprotectRequest(
+                (Request) parser.parseMessage(serializer.getByteArray(p.wire())), serverDb);
+        Response sent = pipeline.protectResponse(response(v.plain()), v.identifiers());
+        return pipeline.unprotectResponse((Response) parser.parseMessage(serializer.getByteArray(sent)), p.identifiers()).plain();
     }
 
     /** The reference: the same exchange with RFC 8613 OSCORE. */
     @Benchmark
     public Response oscoreExchange() throws Exception {
-        ProtectedRequest p = oscore.protectRequest(request(), oscoreClient);
-        VerifiedRequest v = oscore.verifyRequest((Request) parser.parseMessage(serializer.getByteArray(p)), oscoreServer);
-        Response sent = oscore.protectResponse(response(v), v.binding(), false);
-        return oscore.verifyResponse((Response) parser.parseMessage(serializer.getByteArray(sent)), p.binding());
+        ProtectionPipeline.ProtectedRequest p = pipeline.protectRequest(request(), oscoreClient.protector());
+        ProtectionPipeline.Unprotected<Request> v = pipeline.unprotectRequest(
+                (Request) parser.parseMessage(serializer.getByteArray(p.wire())), oscoreServer);
+        Response sent = pipeline.protectResponse(response(v.plain()), v.identifiers());
+        return pipeline.unprotectResponse((Response) parser.parseMessage(serializer.getByteArray(sent)), p.identifiers()).plain();
     }
 }

@@ -75,7 +75,8 @@ public class LoopbackThroughputBenchmark {
             OscoreContext serverCtx = OscoreContext.builder()
                     .masterSecret(dev.coterie.keystore.SecretBytes.copyOf(OscoreExchangeBenchmark.SECRET))
                     .masterSalt(OscoreExchangeBenchmark.SALT).senderId(new byte[] {1}).recipientId(new byte[0])
-                    .replayWindowSize(64).stateStore(dev.coterie.keystore.SecurityStateStore.inMemory()).build();
+                    .replayWindowSize(64).keyUsageLimits(false).stateStore(dev.coterie.keystore.SecurityStateStore.inMemory())
+                    .build();
             OscoreContext clientCtx = OscoreExchangeBenchmark.context(new byte[0], new byte[] {1});
             serverEndpoint = new OscoreEndpointBuilder().bind(any).configuration(cfg)
                     .serverContexts(new InMemoryContextDb().add(serverCtx)).build();

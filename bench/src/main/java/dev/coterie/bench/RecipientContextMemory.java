@@ -2,8 +2,8 @@ package dev.coterie.bench;
 
 import dev.coterie.grouposcore.GroupAlgorithms;
 import dev.coterie.grouposcore.GroupContext;
-import dev.coterie.grouposcore.GroupMode;
-import dev.coterie.grouposcore.GroupProtection;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.ProtectionPipeline;
 import dev.coterie.grouposcore.RecipientContext;
 import dev.coterie.keystore.Credential;
 import dev.coterie.keystore.CryptoProvider;
@@ -44,7 +44,7 @@ public final class RecipientContextMemory {
                 b.member(id(i), creds.get(i));
             }
             GroupContext ctx = b.build();
-            GroupProtection gp = new GroupProtection();
+            ProtectionPipeline gp = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
             long before = used();
             List<RecipientContext> keep = new ArrayList<>();
             for (int i = 1; i < members; i++) {
@@ -52,7 +52,7 @@ public final class RecipientContextMemory {
                 Request r = new Request(Code.GET, Type.CON);
                 r.setMID(i & 0xffff);
                 r.setToken(new byte[] {1});
-                gp.protectRequest(r, ctx, GroupMode.PAIRWISE, id(i)); // derives and caches the pairwise sender key
+                gp.protectRequest(r, ctx.pairwise(id(i))); // derives and caches the pairwise sender key
             }
             long after = used();
             samples.add((after - before) / (members - 1));

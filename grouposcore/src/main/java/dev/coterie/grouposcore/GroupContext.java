@@ -9,6 +9,7 @@ import dev.coterie.keystore.CryptoProvider;
 import dev.coterie.keystore.CryptoProviders;
 import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.KeyAgreementAlgorithm;
+import dev.coterie.keystore.KeyUsageCounter;
 import dev.coterie.keystore.PrivateKey;
 import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
@@ -57,6 +58,9 @@ public final class GroupContext {
     private final int maxRecipients;
     private final Map<String, RecipientContext> recipients = new ConcurrentHashMap<>();
     private volatile boolean recipientsDeleted;
+
+    private final boolean keyUsageLimits;
+    private final KeyUsageCounter encryptions;
 
     // the Deterministic Client of cacheable-oscore (absent unless the Group Manager names one)
     private final byte[] detSenderId;
@@ -132,12 +136,29 @@ public final class GroupContext {
         // the state file: a one-way function of the epoch and the member
         byte[] idInfo = new CborWriter(64).array(3).text("coterie group state id").bytes(gid)
                 .bytes(senderId == null ? new byte[0] : senderId).toByteArray();
+        if (replayWindowSize < 1 || replayWindowSize > 64) {
+            throw new IllegalArgumentException("replay window size must be 1..64, was " + replayWindowSize);
+        }
+        this.keyUsageLimits = b.keyUsageLimits;
+        AeadAlgorithm strictest = algs.groupEncryption() != null && (algs.aead() == null
+                || algs.groupEncryption().confidentialityLimit() < algs.aead().confidentialityLimit())
+                ? algs.groupEncryption() : algs.aead();
+        this.encryptions = keyUsageLimits ? KeyUsageCounter.encryptions(strictest)
+                : KeyUsageCounter.withLimit("encryptions (limits off)", Long.MAX_VALUE);
         this.state = b.store.load("g" + Hex.encode(provider.hkdfPublic(algs.hkdf(), masterSalt, masterSecret, idInfo, 8)));
         this.sequence = senderId == null ? null : state.senderSequence();
-        for (Map.Entry<String, Credential> e : b.credentials.entrySet()) {
-            if (unknownKids == UnknownKidPolicy.FIXED) {
-                recipient(Hex.decode(e.getKey()), true);
+        try {
+            if (sequence != null && keyUsageLimits) {
+                sequence.limit(strictest.confidentialityLimit() - 1);
             }
+            for (Map.Entry<String, Credential> e : b.credentials.entrySet()) {
+                if (unknownKids == UnknownKidPolicy.FIXED) {
+                    recipient(Hex.decode(e.getKey()), true);
+                }
+            }
+        } catch (RuntimeException e) {
+            state.abandon(); // a context that failed to build must not keep its state locked
+            throw e;
         }
     }
 
@@ -193,9 +214,103 @@ public final class GroupContext {
         return deriveRecipientKey(rid);
     }
 
-    /** The AEAD nonce (Section 4.2): RFC 8613's construction XORed with the first bytes of the Common IV. */
-    byte[] nonce(byte[] idPiv, byte[] partialIv, int nonceLength) {
-        return dev.coterie.oscore.Nonce.build(commonIv, nonceLength, idPiv, partialIv);
+    byte[] commonIvRaw() { return commonIv; }
+    boolean keyUsageLimits() { return keyUsageLimits; }
+
+    /**
+     * Counts one encryption by this member against the confidentiality limit q of its keys
+     * (draft-ietf-core-oscore-key-limits), one count for all of them, on the safe side.
+     */
+    void useSenderKeys() throws dev.coterie.oscore.OscoreException.ProtectionRefused {
+        if (!encryptions.tryCount()) {
+            throw new dev.coterie.oscore.OscoreException.ProtectionRefused("this member's keys reached their usage limit ("
+                    + encryptions.describe() + "); the group must be rekeyed");
+        }
+    }
+    byte[] deterministicSenderIdRaw() { return detSenderId; }
+
+    /* ------------------------------------------------------------ views (the modes of this one context) */
+
+    /** This member sending group-mode requests (Section 7.1), to the group or to one member. */
+    public dev.coterie.oscore.RequestProtector groupMode() {
+        return groupMode(null);
+    }
+
+    /** As {@link #groupMode()}, accepting responses under the newer epochs of {@code epochs} (GRP-21). */
+    public dev.coterie.oscore.RequestProtector groupMode(GroupContextDb epochs) {
+        if (!algs.groupMode()) {
+            throw new IllegalStateException("group " + name + " has no group mode");
+        }
+        return new GroupProtector(this, dev.coterie.oscore.ProtectionMode.GROUP, null, epochs);
+    }
+
+    /** This member sending pairwise-mode requests to {@code member} (Section 8.1): only that member can read them. */
+    public dev.coterie.oscore.RequestProtector pairwise(byte[] member) {
+        return pairwise(member, null);
+    }
+
+    public dev.coterie.oscore.RequestProtector pairwise(byte[] member, GroupContextDb epochs) {
+        if (!algs.pairwiseMode()) {
+            throw new IllegalStateException("group " + name + " has no pairwise mode");
+        }
+        RecipientContext peer = recipient(member);
+        if (peer == null) {
+            throw new IllegalArgumentException("pairwise mode needs a known member; no credential for " + Hex.encode(member));
+        }
+        return new GroupProtector(this, dev.coterie.oscore.ProtectionMode.PAIRWISE, peer, epochs);
+    }
+
+    /**
+     * Deterministic requests in the name of the group's Deterministic Client (cacheable-oscore
+     * Section 3.3).
+     *
+     * @param member the one member addressed, or null for a request to the group
+     * @param innerObserveZero add an inner Observe 0 to requests without one (the draft's advice; every client
+     *     of a group must make the same choice, or their requests differ)
+     * @param padTo pad the plaintext to at least this many bytes with the Padding option (0: none)
+     */
+    public dev.coterie.oscore.RequestProtector deterministic(byte[] member, GroupContextDb epochs,
+                                                            dev.coterie.oscore.ExtensionOptionRegistry registry,
+                                                            boolean innerObserveZero, int padTo) {
+        RecipientContext peer = null;
+        if (member != null) {
+            peer = recipient(member);
+            if (peer == null) {
+                throw new IllegalArgumentException("no credential for member " + Hex.encode(member));
+            }
+        }
+        return new DeterministicProtector(this, peer, epochs, registry, innerObserveZero, padTo);
+    }
+
+    /* ------------------------------------------------------------ deterministic client (cacheable-oscore 3) */
+
+    private volatile SecretBytes detSenderKey;
+
+    /** The Deterministic Client's Sender Key, derived like any member's (Section 2.1): every member can compute it. */
+    private SecretBytes deterministicSenderKey() {
+        SecretBytes k = detSenderKey;
+        if (k == null) {
+            if (detSenderId == null) {
+                throw new IllegalStateException("group " + name + " has no deterministic client");
+            }
+            k = deriveRecipientKey(detSenderId);
+            detSenderKey = k;
+        }
+        return k;
+    }
+
+    /** H = Hash(SenderKey_det || aad_array || plaintext) (cacheable-oscore 3.3 step 3). */
+    byte[] deterministicRequestHash(byte[] aadArray, byte[] plaintext) {
+        return provider.hash(detHash, deterministicSenderKey(), aadArray, plaintext);
+    }
+
+    /** K = HKDF(SenderKey_det, H, [det SID, Gid, AEAD Alg, "Key", L]) (step 4): the key of the request with hash H. */
+    AeadKey deterministicRequestKey(byte[] h) {
+        AeadAlgorithm a = algs.aead();
+        SecretBytes none = SecretBytes.copyOf(new byte[0]);
+        SecretBytes k = provider.hkdf(algs.hkdf(), deterministicSenderKey(), h, none, info(detSenderId, a, "Key", a.keyLength()),
+                a.keyLength());
+        return provider.aeadKey(a, k);
     }
 
     /**
@@ -239,6 +354,26 @@ public final class GroupContext {
     public void deleteRecipient(byte[] kid) {
         if (recipients.remove(Hex.encode(kid)) != null) {
             recipientsDeleted = true;
+        }
+    }
+
+    /**
+     * The Recipient Context of the member holding {@code cred} in this epoch, or null. After a
+     * rekey a member's Sender ID may change and its old one may be another's (GRP-20).
+     */
+    public RecipientContext recipientByCredential(Credential cred) {
+        for (Map.Entry<String, Credential> e : knownCredentials.entrySet()) {
+            if (e.getValue().equals(cred)) {
+                return recipient(Hex.decode(e.getKey()));
+            }
+        }
+        return null;
+    }
+
+    /** Forgets every pending Echo value of this epoch (GRP-25: deleted on rekeying). */
+    public void forgetEchoes() {
+        for (RecipientContext r : recipients.values()) {
+            r.freshness().forgetEcho();
         }
     }
 
@@ -311,6 +446,7 @@ public final class GroupContext {
         private int replayWindowSize = 32;
         private SecurityStateStore store;
         private String name;
+        private boolean keyUsageLimits = true;
         private byte[] detSenderId;
         private dev.coterie.keystore.HashAlgorithm detHash;
 
@@ -337,6 +473,8 @@ public final class GroupContext {
         public Builder replayWindowSize(int n) { replayWindowSize = n; return this; }
         public Builder stateStore(SecurityStateStore s) { store = s; return this; }
         public Builder name(String n) { name = n; return this; }
+        /** Whether the AEAD key usage limits are enforced (default on); off only for benchmarks. */
+        public Builder keyUsageLimits(boolean on) { keyUsageLimits = on; return this; }
         /** The Deterministic Client (det_senderId, det_hash_alg; cacheable-oscore Section 3.1). */
         public Builder deterministicClient(byte[] senderId, dev.coterie.keystore.HashAlgorithm hash) {
             detSenderId = senderId;

@@ -1,38 +1,80 @@
 package dev.coterie.grouposcore;
 
 import dev.coterie.keystore.Hex;
+import dev.coterie.oscore.OscoreException;
+import dev.coterie.oscore.OscoreOptionValue;
+import dev.coterie.oscore.ProtectionMode;
+import dev.coterie.oscore.RequestVerifier;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.californium.core.coap.Request;
 
 /**
- * Group contexts by Gid (the kid context of every Group OSCORE request). Holds several epochs
- * of a group during a rekey, so that long exchanges keep working (GRP-20, GRP-21).
+ * Group contexts by Gid (the kid context of every Group OSCORE request), and a server's resolver
+ * for incoming group requests (Section 6, GRP-17): the Gid names the epoch, the Group Flag the
+ * mode, the kid the member; a Request-Hash with the Deterministic Client's kid makes it a
+ * deterministic request (DET-05). Holds several epochs during a rekey so that long exchanges keep
+ * working (GRP-20, GRP-21); epochs are ordered by installation, so an older one never counts as
+ * newer.
  */
-public final class GroupContextDb {
+public final class GroupContextDb implements RequestVerifier.Resolver {
+    /**
+     * The mode a server answers in: the request's; pairwise for group-mode requests when the group
+     * has pairwise mode; or group mode for every request when the group has it (Section 7.3 and 8.3
+     * allow a response in either mode).
+     */
+    public enum ResponseMode { SAME_AS_REQUEST, PAIRWISE_WHEN_POSSIBLE, GROUP_WHEN_POSSIBLE }
+
     private final Map<String, GroupContext> byGid = new ConcurrentHashMap<>();
     private final Map<String, GroupContext> currentByName = new ConcurrentHashMap<>();
+    private final Map<GroupContext, Integer> order = new ConcurrentHashMap<>();
+    private volatile ResponseMode responseMode = ResponseMode.SAME_AS_REQUEST;
+    private int installed;
 
-    public GroupContextDb add(GroupContext ctx) {
+    public synchronized GroupContextDb add(GroupContext ctx) {
         if (byGid.putIfAbsent(Hex.encode(ctx.gidRaw()), ctx) != null) {
             throw new IllegalArgumentException("a group context with Gid " + Hex.encode(ctx.gidRaw()) + " is already installed");
         }
+        order.put(ctx, ++installed);
         currentByName.putIfAbsent(ctx.name(), ctx);
         return this;
     }
 
     /**
      * Installs a new epoch of a group (same name, new Gid and keys, GRP-29) and makes it the one
-     * responses are protected with; the old epoch stays findable for messages still in flight.
+     * responses are protected with; the old epoch stays findable for messages still in flight,
+     * and its pending Echo values are deleted (GRP-25).
      */
-    public GroupContextDb installEpoch(GroupContext next) {
+    public synchronized GroupContextDb installEpoch(GroupContext next) {
+        GroupContext previous = currentByName.get(next.name());
         add(next);
         currentByName.put(next.name(), next);
+        if (previous != null) {
+            previous.forgetEchoes();
+        }
         return this;
+    }
+
+    /** How this server answers group-mode requests (default: in group mode). */
+    public GroupContextDb responseMode(ResponseMode m) {
+        responseMode = Objects.requireNonNull(m);
+        return this;
+    }
+
+    ResponseMode responseMode() {
+        return responseMode;
     }
 
     /** The current epoch of {@code ctx}'s group (GRP-20: long exchanges move to it). */
     public GroupContext current(GroupContext ctx) {
         return currentByName.getOrDefault(ctx.name(), ctx);
+    }
+
+    /** Installation order of an epoch (higher is newer); 0 for one this database never held. */
+    int order(GroupContext ctx) {
+        return order.getOrDefault(ctx, 0);
     }
 
     /** Removes an epoch (after a rekey, once its long exchanges are over). */
@@ -42,5 +84,35 @@ public final class GroupContextDb {
 
     public GroupContext find(byte[] gid) {
         return gid == null ? null : byGid.get(Hex.encode(gid));
+    }
+
+    @Override
+    public boolean understandsGroupFlag() {
+        return true;
+    }
+
+    @Override
+    public RequestVerifier resolve(OscoreOptionValue v, Request received, byte[] requestHash) throws OscoreException {
+        if (v.kidContext() == null) {
+            throw new OscoreException.ContextNotFound("Group OSCORE requests carry the Gid as kid context");
+        }
+        GroupContext ctx = find(v.kidContext());
+        if (ctx == null) {
+            throw new OscoreException.ContextNotFound("no group context for this Gid");
+        }
+        byte[] det = ctx.deterministicSenderIdRaw();
+        if (det != null && requestHash != null && !v.groupFlag() && Arrays.equals(v.kid(), det)) {
+            return new DeterministicVerifier(ctx, this);
+        }
+        ProtectionMode mode = v.groupFlag() ? ProtectionMode.GROUP : ProtectionMode.PAIRWISE;
+        GroupCose.checkModeSupported(ctx, mode);
+        if (ctx.senderIdRaw() != null && Arrays.equals(v.kid(), ctx.senderIdRaw())) {
+            throw new OscoreException.ContextNotFound("request carries this server's own Sender ID (GRP-23)");
+        }
+        RecipientContext client = ctx.recipient(v.kid());
+        if (client == null) {
+            throw new OscoreException.ContextNotFound("no credential for this kid in the group");
+        }
+        return new GroupRequestVerifier(ctx, client, mode, this);
     }
 }

@@ -1,10 +1,7 @@
 package dev.coterie.grouposcore;
 
 import dev.coterie.oscore.ExtensionOptionRegistry;
-import dev.coterie.oscore.InnerObserve;
 import dev.coterie.oscore.OscoreEndpointBuilder;
-import dev.coterie.oscore.OscoreObservationStore;
-import dev.coterie.oscore.OscoreUdpStack;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -16,20 +13,19 @@ import org.eclipse.californium.core.network.CoapEndpoint;
 import org.eclipse.californium.elements.config.Configuration;
 
 /**
- * Builds a Californium UDP endpoint with the Group OSCORE layer. A server endpoint binds a
- * unicast address and joins multicast groups (IPv4 or IPv6, with the interface for link-local
- * scopes); it answers from its unicast address. A client endpoint sends NON requests to a group
- * and collects every response (Californium matches them by Token only).
+ * Builds a Californium UDP endpoint for Group OSCORE: the one OSCORE layer with group views,
+ * plus multicast. A server endpoint binds a unicast address and joins multicast groups (IPv4 or
+ * IPv6, with the interface for link-local scopes); it answers from its unicast address. A client
+ * endpoint sends NON requests to a group and collects every response (Californium matches them
+ * by Token only). An endpoint may also hold plain OSCORE contexts (see {@link #clientBinding}).
  */
 public final class GroupEndpointBuilder {
     private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
     private Configuration config;
     private ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
     private GroupContextDb serverGroups;
-    private GroupClientBinding clientBinding;
-    private GroupContextDb clientEpochs;
-    private GroupOscoreLayer.ResponseModePolicy policy = GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST;
-    private GroupTrace trace;
+    private dev.coterie.oscore.ClientContextBinding clientBinding;
+    private dev.coterie.oscore.SecurityTrace trace;
     private final List<InetAddress> groups = new ArrayList<>();
     private NetworkInterface multicastInterface;
     private int groupPort = 5683;
@@ -38,11 +34,9 @@ public final class GroupEndpointBuilder {
     public GroupEndpointBuilder configuration(Configuration c) { config = c; return this; }
     public GroupEndpointBuilder extensions(ExtensionOptionRegistry r) { extensions = Objects.requireNonNull(r); return this; }
     public GroupEndpointBuilder serverGroups(GroupContextDb db) { serverGroups = db; return this; }
-    public GroupEndpointBuilder clientBinding(GroupClientBinding b) { clientBinding = b; return this; }
-    /** Newer epochs a client may see in responses during a rekey (GRP-21). */
-    public GroupEndpointBuilder clientEpochs(GroupContextDb db) { clientEpochs = db; return this; }
-    public GroupEndpointBuilder responseMode(GroupOscoreLayer.ResponseModePolicy p) { policy = Objects.requireNonNull(p); return this; }
-    public GroupEndpointBuilder trace(GroupTrace t) { trace = t; return this; }
+    /** Which view protects each outgoing request ({@link GroupContext#groupMode()}, {@link GroupContext#pairwise}, ...). */
+    public GroupEndpointBuilder clientBinding(dev.coterie.oscore.ClientContextBinding b) { clientBinding = b; return this; }
+    public GroupEndpointBuilder trace(dev.coterie.oscore.SecurityTrace t) { trace = t; return this; }
     /** Joins {@code group} on the bound port (a server). */
     public GroupEndpointBuilder join(InetAddress group) { groups.add(group); return this; }
     /** The port group requests are sent to (default 5683); several servers on one host share it. */
@@ -80,8 +74,6 @@ public final class GroupEndpointBuilder {
             throw new IllegalStateException("a Group OSCORE endpoint needs server groups, a client binding, or both");
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
-        GroupOscoreLayer layer = new GroupOscoreLayer(new GroupProtection(extensions, InnerObserve.EMPTY), serverGroups,
-                clientBinding, clientEpochs, policy, trace);
         GroupUdpConnector connector = new GroupUdpConnector(address, cfg);
         if (multicastInterface != null) {
             connector.setReuseAddress(true);
@@ -103,11 +95,9 @@ public final class GroupEndpointBuilder {
             connector.addGroupReceiver(new GroupMulticastReceiver(new InetSocketAddress(bindTo, groupPort), group,
                     multicastInterface, cfg));
         }
-        return new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(connector)
-                .setTokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
-                .setOptionRegistry(extensions.californiumRegistry())
-                .setObservationStore(new OscoreObservationStore(cfg))
-                .setCoapStackFactory((protocol, tag, c, outbox, arg) -> new OscoreUdpStack(tag, c, outbox, layer))
+        return new OscoreEndpointBuilder().configuration(cfg).connector(connector).extensions(extensions)
+                .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
+                .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace)
                 .build();
     }
 }

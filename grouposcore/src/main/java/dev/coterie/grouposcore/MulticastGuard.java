@@ -14,7 +14,23 @@ import java.util.stream.Collectors;
 public final class MulticastGuard {
     public static final String OPT_IN = "COTERIE_MULTICAST_ON_NETWORK";
 
+    /** How long a survey of the links is trusted: surveying may start an ip process, too costly per message. */
+    private static final long SURVEY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    private static volatile LinkSurvey lastSurvey;
+    private static volatile long lastSurveyAt;
+
     private MulticastGuard() {
+    }
+
+    private static LinkSurvey survey() {
+        long now = System.nanoTime();
+        LinkSurvey s = lastSurvey;
+        if (s == null || now - lastSurveyAt > SURVEY_NANOS) {
+            s = LinkSurvey.ofThisProcess();
+            lastSurvey = s;
+            lastSurveyAt = now;
+        }
+        return s;
     }
 
     /** Throws {@link IllegalStateException} saying why if multicast to {@code group} is not allowed here. */
@@ -27,7 +43,7 @@ public final class MulticastGuard {
         if ("allow".equals(env) || "allow".equals(property)) {
             return;
         }
-        check(group, LinkSurvey.ofThisProcess(), env != null ? env : property);
+        check(group, survey(), env != null ? env : property);
     }
 
     /** The decision for a given survey; {@code optIn} is the opt-in's value (null if unset, and not "allow"). */

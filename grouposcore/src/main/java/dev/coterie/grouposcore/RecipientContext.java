@@ -16,7 +16,8 @@ public final class RecipientContext {
     private final Credential credential;
     private final SecretBytes recipientKey;
     private final AeadKey groupKey;
-    private final ReplayWindow replayWindow;
+    private final dev.coterie.oscore.Freshness freshness;
+    private final dev.coterie.keystore.KeyUsageCounter failedDecryptions;
     private volatile AeadKey pairwiseSender;
     private volatile AeadKey pairwiseRecipient;
 
@@ -27,12 +28,34 @@ public final class RecipientContext {
         this.recipientKey = group.deriveRecipientKey(id);
         this.groupKey = group.algorithms().groupMode()
                 ? group.provider().aeadKey(group.algorithms().groupEncryption(), recipientKey) : null;
-        this.replayWindow = window;
+        this.freshness = new dev.coterie.oscore.Freshness(window);
+        // one count for this member's keys (group-mode Recipient Key and pairwise key): the stricter algorithm's v
+        dev.coterie.keystore.AeadAlgorithm a = group.algorithms().groupEncryption() != null ? group.algorithms().groupEncryption()
+                : group.algorithms().aead();
+        if (group.algorithms().aead() != null && group.algorithms().aead().integrityLimit() < a.integrityLimit()) {
+            a = group.algorithms().aead();
+        }
+        this.failedDecryptions = group.keyUsageLimits() ? dev.coterie.keystore.KeyUsageCounter.failedDecryptions(a)
+                : dev.coterie.keystore.KeyUsageCounter.withLimit("failed decryptions (limits off)", Long.MAX_VALUE);
     }
 
     public byte[] id() { return id.clone(); }
     public Credential credential() { return credential; }
-    public ReplayWindow replayWindow() { return replayWindow; }
+    public ReplayWindow replayWindow() { return freshness.window(); }
+    dev.coterie.oscore.Freshness freshness() { return freshness; }
+
+    /** Counts a failed decryption or signature check against this member's keys' integrity limit v. */
+    void countFailedDecryption() {
+        failedDecryptions.tryCount();
+    }
+
+    /** Refuses to verify anything more from this member once its keys reached their integrity limit. */
+    void checkKeys() throws dev.coterie.oscore.OscoreException.DecryptionFailed {
+        if (failedDecryptions.isExhausted()) {
+            throw new dev.coterie.oscore.OscoreException.DecryptionFailed("this member's keys reached their integrity limit ("
+                    + failedDecryptions.describe() + "); the group must be rekeyed");
+        }
+    }
 
     byte[] idRaw() { return id; }
     SecretBytes recipientKey() { return recipientKey; }

@@ -32,9 +32,10 @@ import org.junit.jupiter.api.Test;
 
 /** Every way the Group OSCORE client refuses to send, with what it says; nothing is sent. */
 class GroupClientRefusalTest {
-    private final GroupProtection p = new GroupProtection();
+    private final dev.coterie.oscore.ProtectionPipeline p =
+            new dev.coterie.oscore.ProtectionPipeline(dev.coterie.oscore.ExtensionOptionRegistry.defaults());
 
-    private static String refusal(GroupClientBinding binding, Request r) throws Exception {
+    private static String refusal(dev.coterie.oscore.ClientContextBinding binding, Request r) throws Exception {
         CoapEndpoint ep = new GroupEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", 0)).clientBinding(binding).build();
         ep.start();
         try {
@@ -67,8 +68,9 @@ class GroupClientRefusalTest {
     void aRequestWithoutAGroupBindingIsNotSent() throws Exception {
         try (DatagramSocket listener = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             listener.setSoTimeout(500);
-            String why = refusal(new GroupClientBinding(), to((InetSocketAddress) listener.getLocalSocketAddress(), Type.CON));
-            assertTrue(why.contains("no group context bound"), why);
+            String why = refusal(new dev.coterie.oscore.ClientContextBinding(),
+                    to((InetSocketAddress) listener.getLocalSocketAddress(), Type.CON));
+            assertTrue(why.contains("no security context bound"), why);
             assertThrows(java.net.SocketTimeoutException.class,
                     () -> listener.receive(new java.net.DatagramPacket(new byte[100], 100)), "nothing on the wire");
         }
@@ -77,9 +79,9 @@ class GroupClientRefusalTest {
     @Test
     void GRP_28_aPairwiseRequestIsNotSentToAMulticastGroup() throws Exception {
         TestGroup g = TestGroup.of(GroupAlgorithms.defaults());
-        GroupClientBinding b = new GroupClientBinding();
+        dev.coterie.oscore.ClientContextBinding b = new dev.coterie.oscore.ClientContextBinding();
         Request r = to(new InetSocketAddress(InetAddress.getByName("224.0.1.187"), 5683), Type.NON);
-        b.bindPairwise(r, g.client, g.ids.get(1));
+        b.bind(r, g.client.pairwise(g.ids.get(1)));
         assertEquals("a pairwise request is for one member, not for a multicast group", refusal(b, r));
     }
 
@@ -88,7 +90,7 @@ class GroupClientRefusalTest {
         TestGroup g = TestGroup.of(GroupAlgorithms.defaults());
         Request r = to(new InetSocketAddress(InetAddress.getByName("224.0.1.187"), 5684), Type.NON);
         assertEquals("port 5684 must not be used for group communication (GCB-10)",
-                refusal(new GroupClientBinding().groupDefault(g.client), r));
+                refusal(new dev.coterie.oscore.ClientContextBinding().endpointDefault(g.client.groupMode()), r));
     }
 
     @Test
@@ -96,22 +98,24 @@ class GroupClientRefusalTest {
         TestGroup g = TestGroup.of(GroupAlgorithms.defaults());
         GroupContext silent = GroupContext.builder().algorithms(g.algs).gid(g.gid).masterSecret(g.secret)
                 .member(g.ids.get(1), g.creds.get(1)).stateStore(SecurityStateStore.inMemory()).build();
-        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(get("x"), silent, GroupMode.GROUP, null));
-        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(get("x"), g.client, GroupMode.PAIRWISE, null));
-        assertThrows(OscoreException.ProtectionRefused.class,
-                () -> p.protectRequest(get("x"), g.client, GroupMode.PAIRWISE, Hex.decode("ee")), "not a known member");
+        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(get("x"), silent.groupMode()));
+        assertThrows(IllegalArgumentException.class, () -> g.client.pairwise(null));
+        assertThrows(IllegalArgumentException.class, () -> g.client.pairwise(Hex.decode("ee")), "not a known member");
         Request nested = get("x");
         nested.getOptions().setOscore(new byte[0]);
-        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(nested, g.client, GroupMode.GROUP, null));
+        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(nested, g.client.groupMode()));
+        // positive control: the member with a Sender Context protects the same request
+        assertEquals(dev.coterie.oscore.ProtectionMode.GROUP,
+                p.protectRequest(get("x"), g.client.groupMode()).identifiers().mode());
     }
 
     @Test
     void aKidLongerThanAnyNonceAllowsIs402() throws Exception {
         TestGroup g = TestGroup.of(GroupAlgorithms.defaults());
-        Request r = TestGroup.wire(p.protectRequest(get("x"), g.client, GroupMode.GROUP, null));
+        Request r = TestGroup.wire(p.protectRequest(get("x"), g.client.groupMode()).wire());
         OscoreOptionValue v = OscoreOptionValue.decode(r.getOptions().getOscore(), true);
         r.getOptions().setOscore(new OscoreOptionValue(v.partialIv(), v.kidContext(), new byte[8], true).encode());
-        OscoreException e = assertThrows(OscoreException.DecodeFailure.class, () -> p.verifyRequest(r, g.db(0)));
+        OscoreException e = assertThrows(OscoreException.DecodeFailure.class, () -> p.unprotectRequest(r, g.db(0)));
         assertEquals("Failed to decode COSE", e.diagnostic());
         assertNull(g.servers.get(0).recipient(new byte[8]));
     }

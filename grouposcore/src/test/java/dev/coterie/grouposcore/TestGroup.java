@@ -26,12 +26,23 @@ final class TestGroup {
     final List<Credential> creds = new ArrayList<>();
     final List<byte[]> ids = List.of(new byte[] {(byte) 0xc1}, new byte[] {(byte) 0xa1}, new byte[] {(byte) 0xa2},
             new byte[] {(byte) 0xa3});
+    /** Sender IDs that {@link #member} uses instead of {@link #ids} (a rekey that reassigns them). */
+    List<byte[]> idsOverride;
+    /** A Gid that {@link #member} uses instead of {@link #gid}. */
+    byte[] gidOverride;
     final Credential gm;
     final SecretBytes secret;
     GroupContext client;
     final List<GroupContext> servers = new ArrayList<>();
 
+    final CryptoProvider provider;
+
     TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret) throws Exception {
+        this(algs, gid, secret, P);
+    }
+
+    TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret, CryptoProvider provider) throws Exception {
+        this.provider = provider;
         this.algs = algs;
         this.gid = gid;
         this.secret = secret;
@@ -56,19 +67,28 @@ final class TestGroup {
     }
 
     GroupContext member(int i, SecurityStateStore store) throws Exception {
-        GroupContext.Builder b = GroupContext.builder().algorithms(algs).gid(gid).masterSecret(secret)
+        GroupContext.Builder b = GroupContext.builder().provider(provider).name("test-group").algorithms(algs)
+                .gid(gidOverride != null ? gidOverride : gid)
+                .masterSecret(secret)
                 .masterSalt(new byte[] {(byte) 0x9e, 0x7c}).groupManagerCredential(gm)
-                .sender(ids.get(i), keys.get(i), creds.get(i)).stateStore(store);
+                .sender(idsNow().get(i), keys.get(i), creds.get(i)).stateStore(store);
         for (int j = 0; j < ids.size(); j++) {
             if (j != i) {
-                b.member(ids.get(j), creds.get(j));
+                b.member(idsNow().get(j), creds.get(j));
             }
         }
         return b.build();
     }
 
+    List<byte[]> idsNow() {
+        return idsOverride != null ? idsOverride : ids;
+    }
+
+    /** A server's database, created once per server so that epochs installed later are seen by its responders. */
+    private final java.util.Map<Integer, GroupContextDb> dbs = new java.util.HashMap<>();
+
     GroupContextDb db(int server) {
-        return new GroupContextDb().add(servers.get(server));
+        return dbs.computeIfAbsent(server, i -> new GroupContextDb().add(servers.get(i)));
     }
 
     static Request get(String path) {

@@ -6,28 +6,38 @@ import java.util.WeakHashMap;
 import org.eclipse.californium.core.coap.Request;
 
 /**
- * Which security context protects an outgoing request. A request is bound explicitly, or the
- * endpoint has a default context for every request it sends; a context is never looked up by
- * destination URI (STYLE.md). A request without either is refused, never sent in plaintext.
+ * How an outgoing request is protected: the view (context and mode) it is bound to, explicitly
+ * per request, or the endpoint's default. A view is never looked up by destination URI
+ * (STYLE.md), and a request with neither is refused, never sent in plaintext.
  */
 public final class ClientContextBinding {
-    private final Map<Request, OscoreContext> perRequest = Collections.synchronizedMap(new WeakHashMap<>());
-    private volatile OscoreContext endpointDefault;
+    private final Map<Request, RequestProtector> perRequest = Collections.synchronizedMap(new WeakHashMap<>());
+    private volatile RequestProtector endpointDefault;
 
-    /** Every request from this endpoint without its own binding uses {@code ctx}. */
-    public ClientContextBinding endpointDefault(OscoreContext ctx) {
-        endpointDefault = ctx;
+    /** Every request from this endpoint without its own binding is protected with {@code view}. */
+    public ClientContextBinding endpointDefault(RequestProtector view) {
+        endpointDefault = view;
         return this;
     }
 
-    /** Binds {@code request} (and its block-wise follow-ups, which share its exchange) to {@code ctx}. */
-    public Request bind(Request request, OscoreContext ctx) {
-        perRequest.put(request, ctx);
+    /** Every request from this endpoint without its own binding uses the OSCORE context {@code ctx}. */
+    public ClientContextBinding endpointDefault(OscoreContext ctx) {
+        return endpointDefault(ctx.protector());
+    }
+
+    /** Binds {@code request} (and its block-wise follow-ups, which share its exchange) to {@code view}. */
+    public Request bind(Request request, RequestProtector view) {
+        perRequest.put(request, view);
         return request;
     }
 
-    OscoreContext lookup(Request original) {
-        OscoreContext c = perRequest.get(original);
-        return c != null ? c : endpointDefault;
+    /** Binds {@code request} to the OSCORE context {@code ctx}. */
+    public Request bind(Request request, OscoreContext ctx) {
+        return bind(request, ctx.protector());
+    }
+
+    RequestProtector lookup(Request original) {
+        RequestProtector v = perRequest.get(original);
+        return v != null ? v : endpointDefault;
     }
 }

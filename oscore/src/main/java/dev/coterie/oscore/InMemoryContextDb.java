@@ -3,12 +3,14 @@ package dev.coterie.oscore;
 import dev.coterie.keystore.Hex;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.californium.core.coap.Request;
 
 /**
- * Contexts keyed by (ID Context, Recipient ID). A request without kid context matches a context
- * that has no ID Context, or, if exactly one context has that Recipient ID, that one.
+ * OSCORE contexts of a server, keyed by (ID Context, Recipient ID). A request without kid context
+ * matches a context that has no ID Context, or, if exactly one context has that Recipient ID, that
+ * one. A context is found by the request's own identifiers, never by who sent it or where to.
  */
-public final class InMemoryContextDb implements ContextDb {
+public final class InMemoryContextDb implements RequestVerifier.Resolver {
     private final Map<String, OscoreContext> byKey = new ConcurrentHashMap<>();
     private final Map<String, OscoreContext> byKidOnly = new ConcurrentHashMap<>();
     private final Map<String, Integer> kidCount = new ConcurrentHashMap<>();
@@ -28,13 +30,26 @@ public final class InMemoryContextDb implements ContextDb {
         return this;
     }
 
-    @Override
     public OscoreContext find(byte[] kidContext, byte[] kid) {
         OscoreContext c = byKey.get(key(kidContext, kid));
         if (c == null && kidContext == null) {
             c = byKidOnly.get(Hex.encode(kid));
         }
         return c;
+    }
+
+    @Override
+    public boolean understandsGroupFlag() {
+        return false;
+    }
+
+    @Override
+    public RequestVerifier resolve(OscoreOptionValue option, Request received, byte[] requestHash) throws OscoreException {
+        OscoreContext c = find(option.kidContext(), option.kid());
+        if (c == null) {
+            throw new OscoreException.ContextNotFound("no context for this kid / kid context");
+        }
+        return c.verifier();
     }
 
     public Iterable<OscoreContext> all() {

@@ -1,8 +1,7 @@
 package dev.coterie.oscore;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.eclipse.californium.core.coap.Option;
 import org.eclipse.californium.core.coap.OptionNumberRegistry;
@@ -10,38 +9,70 @@ import org.eclipse.californium.core.coap.OptionSet;
 import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
 
 /**
- * RFC 8613 Section 4.1 option classes, shared by OSCORE and Group OSCORE: Uri-Host, Uri-Port,
- * Proxy-Scheme, Hop-Limit and registry options of class U stay outer; Proxy-Uri is split so
- * that only scheme and authority stay outer; Observe is both (inner value empty in
- * notifications unless {@link InnerObserve#MIRROR}); the OSCORE option itself is never inside
- * (nesting is off); everything else, known or unknown, is inner.
+ * Option classes (RFC 8613 Section 4.1) by option number and role, for every mode of the
+ * pipeline:
+ * <ul>
+ * <li>class U, outer: Uri-Host, Uri-Port, Proxy-Scheme, Hop-Limit (oscore-capable-proxies
+ *     Section 3), and registry options of class U (Multicast-Timeout, Reply-From, Proxy-Cri, ...);
+ * <li>Proxy-Uri is split: scheme and authority stay outer, path and query go inside
+ *     ({@link ProxyUriSplit});
+ * <li>Observe is both: the outer copy steers intermediaries, the inner one is protected (empty in
+ *     notifications unless {@link InnerObserve#MIRROR});
+ * <li>Request-Hash is class U in a (deterministic) request and class I in its response, where it
+ *     enters the AAD but is elided on the wire (cacheable-oscore Section 3.2);
+ * <li>everything else, known or unknown, is class E.
+ * </ul>
+ * On receipt, outer Block1, Block2, Size1, Size2 and Echo are hop-by-hop options a proxy may
+ * have added (RFC 8613 Section 4.1.3.4.2, RFC 9175 Section 2.2.2); they are kept apart from the
+ * message and never mixed with the inner ones. Outer copies of class-E options are ignored (OSC-11).
  */
 public final class OptionClassifier {
+    /** Whether a message is a request or a response: Observe and Request-Hash depend on it. */
+    public enum Role { REQUEST, RESPONSE }
+
+    private static final Comparator<Option> BY_NUMBER = Comparator.comparingInt(Option::getNumber);
+    private static final int HOP_LIMIT = 16;
+    private static final int ECHO = 252;
+
     private final ExtensionOptionRegistry extensions;
     private final InnerObserve innerObserve;
+    private final int requestHash;
 
     public OptionClassifier(ExtensionOptionRegistry extensions, InnerObserve innerObserve) {
         this.extensions = extensions;
         this.innerObserve = innerObserve;
+        this.requestHash = extensions.byName(ExtensionOptionRegistry.REQUEST_HASH).number();
     }
 
+    /** The options of a message to protect, sorted into inner and outer. */
     public static final class Split {
         /** Class-E options, sorted: they go into the plaintext. */
         public final List<Option> inner = new ArrayList<>();
-        /** Class-U and class-I options, sorted: they stay on the outer message. */
+        /** Class-U and class-I options, sorted: they travel on the outer message. */
         public final List<Option> outer = new ArrayList<>();
-        /** The class-I options encoded for the external_aad. */
-        public byte[] classI = new byte[0];
+        /** Class-I options that enter the AAD. */
+        public final List<Option> classI = new ArrayList<>();
+    }
+
+    /** The outer options of a received message that the receiver keeps. */
+    public record Received(List<Option> classU, List<Option> hopByHop) {
+    }
+
+    /** Whether {@code number} is the Request-Hash option (its number is configurable). */
+    public boolean isRequestHash(int number) {
+        return number == requestHash;
+    }
+
+    public int requestHashNumber() {
+        return requestHash;
     }
 
     /**
-     * Sorts the options of a message to protect into inner and outer (Section 4.1).
-     *
-     * @param request whether the message is a request (Observe keeps its value inside)
+     * Sorts the options of a message to protect (Section 4.1). A message that already carries an
+     * OSCORE option is refused: nesting is decided by the caller, never by accident (OSC-19).
      */
-    public Split split(OptionSet options, boolean request) throws OscoreException {
+    public Split split(OptionSet options, Role role) throws OscoreException.ProtectionRefused {
         Split s = new Split();
-        List<Option> classI = null;
         for (Option opt : options.asSortedList()) {
             int n = opt.getNumber();
             switch (n) {
@@ -50,7 +81,7 @@ public final class OptionClassifier {
                 case OptionNumberRegistry.URI_HOST:
                 case OptionNumberRegistry.URI_PORT:
                 case OptionNumberRegistry.PROXY_SCHEME:
-                case 16: // Hop-Limit, class U per oscore-capable-proxies Section 3
+                case HOP_LIMIT:
                     s.outer.add(opt);
                     break;
                 case OptionNumberRegistry.PROXY_URI:
@@ -58,86 +89,88 @@ public final class OptionClassifier {
                     break;
                 case OptionNumberRegistry.OBSERVE:
                     s.outer.add(opt);
-                    // requests keep the value inside; notifications carry an empty inner Observe (4.1.3.5)
-                    s.inner.add(request || innerObserve == InnerObserve.MIRROR ? opt : StandardOptionRegistry.OBSERVE.create(0));
+                    // requests keep the value inside; notifications carry an empty inner Observe (4.1.3.5.2)
+                    s.inner.add(role == Role.REQUEST || innerObserve == InnerObserve.MIRROR ? opt
+                            : StandardOptionRegistry.OBSERVE.create(0));
                     break;
-                default: {
-                    ExtensionOption ext = extensions.byNumber(n);
-                    OptionClass c = ext == null ? OptionClass.E : ext.oscoreClass();
-                    if (c == OptionClass.E) {
-                        s.inner.add(opt);
-                    } else {
-                        s.outer.add(opt);
-                        if (c == OptionClass.I) {
-                            if (classI == null) {
-                                classI = new ArrayList<>();
-                            }
-                            classI.add(opt);
-                        }
+                default:
+                    switch (classOf(n, role)) {
+                        case E: s.inner.add(opt); break;
+                        case I: s.classI.add(opt); break;
+                        default: s.outer.add(opt); break;
                     }
-                }
             }
         }
-        if (classI != null) {
-            s.classI = Plaintext.encodeOptions(classI);
-        }
-        s.inner.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
-        s.outer.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
+        s.inner.sort(BY_NUMBER);
+        s.outer.sort(BY_NUMBER);
         return s;
     }
 
-    /** Section 4.1.3.3: scheme and authority stay outer as a Proxy-Uri; path and query go inside. */
-    private void splitProxyUri(String proxyUri, Split s) throws OscoreException {
-        URI uri;
-        try {
-            uri = new URI(proxyUri);
-        } catch (URISyntaxException e) {
-            throw new OscoreException.ProtectionRefused("Proxy-Uri is not a URI");
+    /**
+     * The class of an option that has no special handling. Request-Hash is U in requests and I
+     * in responses; registry options have their registered class; every other option is E.
+     */
+    public OptionClass classOf(int number, Role role) {
+        if (number == requestHash) {
+            return role == Role.REQUEST ? OptionClass.U : OptionClass.I;
         }
-        if (uri.getScheme() == null || uri.getRawAuthority() == null) {
-            throw new OscoreException.ProtectionRefused("Proxy-Uri needs a scheme and an authority");
-        }
-        s.outer.add(StandardOptionRegistry.PROXY_URI.create(uri.getScheme() + "://" + uri.getRawAuthority()));
-        String path = uri.getPath();
-        if (path != null && !path.isEmpty() && !path.equals("/")) {
-            for (String seg : path.substring(1).split("/", -1)) {
-                s.inner.add(StandardOptionRegistry.URI_PATH.create(seg));
-            }
-        }
-        String query = uri.getQuery();
-        if (query != null) {
-            for (String q : query.split("&")) {
-                s.inner.add(StandardOptionRegistry.URI_QUERY.create(q));
-            }
-        }
+        ExtensionOption ext = extensions.byNumber(number);
+        return ext == null ? OptionClass.E : ext.oscoreClass();
     }
 
-    /** The class-I options of a received message, for its external_aad. */
-    public List<Option> classIOptions(OptionSet outer) {
+    private static void splitProxyUri(String proxyUri, Split s) throws OscoreException.ProtectionRefused {
+        ProxyUriSplit.Parts parts;
+        try {
+            parts = ProxyUriSplit.split(proxyUri);
+        } catch (IllegalArgumentException e) {
+            throw new OscoreException.ProtectionRefused(e.getMessage());
+        }
+        s.outer.add(StandardOptionRegistry.PROXY_URI.create(parts.outerProxyUri()));
+        s.inner.addAll(parts.uriPath());
+        s.inner.addAll(parts.uriQuery());
+    }
+
+    /** The class-I options of a received message, for its AAD (Request-Hash is the pipeline's). */
+    public List<Option> classIOptions(OptionSet outer, Role role) {
         List<Option> list = new ArrayList<>(0);
         for (Option opt : outer.getOthers()) {
-            ExtensionOption ext = extensions.byNumber(opt.getNumber());
-            if (ext != null && ext.oscoreClass() == OptionClass.I) {
+            if (opt.getNumber() != requestHash && classOf(opt.getNumber(), role) == OptionClass.I) {
                 list.add(opt);
             }
         }
         return list;
     }
 
-    /** Outer options a receiver keeps: class U ones. Outer copies of class-E options are ignored (OSC-11). */
-    public boolean keepOuterOnReceive(int n) {
-        switch (n) {
-            case OptionNumberRegistry.URI_HOST:
-            case OptionNumberRegistry.URI_PORT:
-            case OptionNumberRegistry.PROXY_SCHEME:
-            case OptionNumberRegistry.PROXY_URI:
-            case 16:
-                return true;
-            default: {
-                ExtensionOption ext = extensions.byNumber(n);
-                return ext != null && ext.oscoreClass() != OptionClass.E;
+    /** The outer options a receiver keeps: class U, and the hop-by-hop ones apart (see the class comment). */
+    public Received onReceive(OptionSet outer, Role role) {
+        List<Option> u = new ArrayList<>(4);
+        List<Option> hop = new ArrayList<>(0);
+        for (Option opt : outer.asSortedList()) {
+            int n = opt.getNumber();
+            switch (n) {
+                case OptionNumberRegistry.URI_HOST:
+                case OptionNumberRegistry.URI_PORT:
+                case OptionNumberRegistry.PROXY_SCHEME:
+                case OptionNumberRegistry.PROXY_URI:
+                case HOP_LIMIT:
+                    u.add(opt);
+                    break;
+                case OptionNumberRegistry.BLOCK1:
+                case OptionNumberRegistry.BLOCK2:
+                case OptionNumberRegistry.SIZE1:
+                case OptionNumberRegistry.SIZE2:
+                case ECHO:
+                    hop.add(opt);
+                    break;
+                case OptionNumberRegistry.OSCORE:
+                case OptionNumberRegistry.OBSERVE:
+                    break;
+                default:
+                    if (n != requestHash && extensions.byNumber(n) != null && classOf(n, role) == OptionClass.U) {
+                        u.add(opt);
+                    }
             }
         }
+        return new Received(u, hop);
     }
-
 }

@@ -9,6 +9,7 @@ import dev.coterie.keystore.CryptoProvider;
 import dev.coterie.keystore.CryptoProviders;
 import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.HkdfAlgorithm;
+import dev.coterie.keystore.KeyUsageCounter;
 import dev.coterie.keystore.ReplayWindow;
 import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
@@ -35,9 +36,11 @@ public final class OscoreContext {
     private final byte[] algorithmsCbor;
     private final ContextState state;
     private final SenderSequence sequence;
-    private final ReplayWindow replayWindow;
+    private final Freshness freshness;
     private final String name;
-    private final EchoState echo = new EchoState();
+    private final OscoreView view = new OscoreView(this);
+    private final KeyUsageCounter encryptions;
+    private final KeyUsageCounter failedDecryptions;
 
     private OscoreContext(Builder b) throws StateUnavailableException {
         this.provider = b.provider;
@@ -71,16 +74,27 @@ public final class OscoreContext {
                 .bytes(idContext == null ? new byte[0] : idContext).toByteArray();
         String stateId = Hex.encode(provider.hkdfPublic(hkdf, salt, b.masterSecret, idInfo, 8));
         this.name = b.name != null ? b.name : stateId;
+        if (b.replayWindowSize < 1 || b.replayWindowSize > 64) {
+            throw new IllegalArgumentException("replay window size must be 1..64, was " + b.replayWindowSize);
+        }
+        // AEAD key usage limits (draft-ietf-core-oscore-key-limits): q per Sender Key, v per Recipient Key
+        this.encryptions = b.keyUsageLimits ? KeyUsageCounter.encryptions(aead)
+                : KeyUsageCounter.withLimit("encryptions (limits off)", Long.MAX_VALUE);
+        this.failedDecryptions = b.keyUsageLimits ? KeyUsageCounter.failedDecryptions(aead)
+                : KeyUsageCounter.withLimit("failed decryptions (limits off)", Long.MAX_VALUE);
         this.state = b.store.load(stateId);
         this.sequence = state.senderSequence();
-        this.replayWindow = state.replayWindow(recipientId, b.replayWindowSize);
+        if (b.keyUsageLimits) {
+            sequence.limit(aead.confidentialityLimit() - 1);
+        }
+        this.freshness = new Freshness(state.replayWindow(recipientId, b.replayWindowSize));
         this.derivedKeysForVectors = b.keepDerivedForVectors ? new SecretBytes[] {sk, rk} : null;
     }
 
     private final SecretBytes[] derivedKeysForVectors;
 
-    /** The info structure of RFC 8613 Section 3.2.1. */
-    byte[] info(byte[] id, String type, int length) {
+    /** The info structure of RFC 8613 Section 3.2.1 (public inputs only). */
+    public static byte[] info(byte[] id, byte[] idContext, AeadAlgorithm aead, String type, int length) {
         CborWriter w = new CborWriter(32).array(5).bytes(id);
         if (idContext == null) {
             w.nil();
@@ -88,6 +102,10 @@ public final class OscoreContext {
             w.bytes(idContext);
         }
         return w.integer(aead.coseId()).text(type).integer(length).toByteArray();
+    }
+
+    private byte[] info(byte[] id, String type, int length) {
+        return info(id, idContext, aead, type, length);
     }
 
     public static Builder builder() {
@@ -102,7 +120,35 @@ public final class OscoreContext {
     public byte[] recipientId() { return recipientId.clone(); }
     public byte[] commonIv() { return commonIv.clone(); }
     public String name() { return name; }
-    public ReplayWindow replayWindow() { return replayWindow; }
+    public ReplayWindow replayWindow() { return freshness.window(); }
+    Freshness freshness() { return freshness; }
+
+    /** This context as a client protecting requests (the endpoint's or one request's binding). */
+    public RequestProtector protector() { return view; }
+
+    /** This context as a server verifying requests from its one recipient. */
+    RequestVerifier verifier() { return view; }
+
+    /** Counts an encryption with the Sender Key against its confidentiality limit q; refuses past it. */
+    void useSenderKey() throws OscoreException.ProtectionRefused {
+        if (!encryptions.tryCount()) {
+            throw new OscoreException.ProtectionRefused("the Sender Key reached its usage limit (" + encryptions.describe()
+                    + "); the context must be renewed");
+        }
+    }
+
+    /** Refuses to decrypt once the Recipient Key's integrity limit v is reached. */
+    void checkRecipientKey() throws OscoreException.DecryptionFailed {
+        if (failedDecryptions.isExhausted()) {
+            throw new OscoreException.DecryptionFailed("the Recipient Key reached its integrity limit ("
+                    + failedDecryptions.describe() + "); the context must be renewed");
+        }
+    }
+
+    /** Counts a failed decryption against the Recipient Key's integrity limit. */
+    void countFailedDecryption() {
+        failedDecryptions.tryCount();
+    }
     public SenderSequence senderSequence() { return sequence; }
     public ContextState state() { return state; }
 
@@ -113,7 +159,6 @@ public final class OscoreContext {
     byte[] recipientIdRaw() { return recipientId; }
     byte[] commonIvRaw() { return commonIv; }
     byte[] algorithmsCbor() { return algorithmsCbor; }
-    EchoState echo() { return echo; }
 
     /**
      * Derived Sender and Recipient Keys, only for a context built with
@@ -127,10 +172,6 @@ public final class OscoreContext {
         return derivedKeysForVectors.clone();
     }
 
-    /** The AEAD nonce of RFC 8613 Section 5.2 for a Partial IV generated by the holder of {@code idPiv}. */
-    byte[] nonce(byte[] idPiv, byte[] partialIv) {
-        return Nonce.build(commonIv, commonIv.length, idPiv, partialIv);
-    }
 
     /** Persists the replay window and marks the state clean (call at orderly shutdown). */
     public void close() throws StateUnavailableException {
@@ -141,27 +182,6 @@ public final class OscoreContext {
     public String toString() {
         return "OscoreContext[" + name + ", sender " + Hex.encode(senderId) + ", recipient " + Hex.encode(recipientId)
                 + (idContext != null ? ", id context " + Hex.encode(idContext) : "") + ", " + aead.coseName() + "]";
-    }
-
-    /** The server's Echo values for Appendix B.1.2 replay-window recovery (event-based freshness). */
-    static final class EchoState {
-        private byte[] pending;
-
-        synchronized byte[] issue(java.security.SecureRandom random) {
-            if (pending == null) {
-                pending = new byte[8];
-                random.nextBytes(pending);
-            }
-            return pending.clone();
-        }
-
-        synchronized boolean consume(byte[] echo) {
-            if (pending != null && echo != null && java.security.MessageDigest.isEqual(pending, echo)) {
-                pending = null;
-                return true;
-            }
-            return false;
-        }
     }
 
     public static final class Builder {
@@ -177,6 +197,7 @@ public final class OscoreContext {
         private SecurityStateStore store;
         private String name;
         private boolean keepDerivedForVectors;
+        private boolean keyUsageLimits = true;
 
         public Builder provider(CryptoProvider p) { provider = Objects.requireNonNull(p); return this; }
         public Builder aead(AeadAlgorithm a) { aead = Objects.requireNonNull(a); return this; }
@@ -192,6 +213,12 @@ public final class OscoreContext {
         public Builder stateStore(SecurityStateStore s) { store = s; return this; }
         public Builder name(String n) { name = n; return this; }
         public Builder keepDerivedKeysForVectors() { keepDerivedForVectors = true; return this; }
+        /**
+         * Whether the AEAD key usage limits are enforced (default on): past q encryptions or v
+         * failed decryptions the context refuses to protect or verify and must be renewed. Off
+         * only for benchmarks and tests that knowingly exceed them.
+         */
+        public Builder keyUsageLimits(boolean on) { keyUsageLimits = on; return this; }
 
         public OscoreContext build() throws StateUnavailableException {
             Objects.requireNonNull(masterSecret, "master secret");

@@ -1,72 +1,156 @@
 package dev.coterie.oscore;
 
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.CoAP.Type;
 import org.eclipse.californium.core.coap.Option;
 import org.eclipse.californium.core.coap.OptionSet;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
 import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
 import org.eclipse.californium.core.network.Exchange;
+import org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapter;
 import org.eclipse.californium.core.network.stack.AbstractLayer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The OSCORE layer of a Californium stack. It sits below the block-wise layer (so blocks set
- * by the application are inner, end-to-end block-wise) and above the reliability layer and the
- * matcher's deduplication, so a retransmitted CON reaches it once and never trips the replay
- * window.
+ * The one security layer of a Californium stack, for every mode: a thin adapter over
+ * {@link ProtectionPipeline}. It sits below the block-wise layer (blocks set by the application
+ * are inner, end-to-end) and above reliability and the matcher's deduplication, so a
+ * retransmitted CON reaches it once and never trips a replay window.
  *
- * <p>Outgoing: the message the upper layers hand down is left untouched; a protected copy goes
- * down, and the copy's transmission events (ACK, timeout, send error, ...) are relayed to it.
- * Incoming: the verified plain message replaces the protected one for the layers above.
+ * <p>Security is decided per exchange: an outgoing request is protected with the view its
+ * {@link ClientContextBinding} names; an incoming one is verified with the view its resolver
+ * finds from the OSCORE option; a response is protected with the identifiers of its request,
+ * kept in this layer's tables (by exchange on the server side, by Token on the client side),
+ * never inside a message. The protected copy of a message goes down, the original stays with
+ * the upper layers, and the copy's transmission events are relayed to it.
+ *
+ * <p>Requests to a group (multicast) that fail get silence (GRP-27, GCB-04); unicast ones get
+ * the answer of digest tables 1.6 and 2.9.
  */
 public final class OscoreLayer extends AbstractLayer {
     private static final Logger LOG = LoggerFactory.getLogger(OscoreLayer.class);
 
-    private final OscoreProtection protection;
-    private final ContextDb serverContexts;
-    private final ClientContextBinding clientBinding;
-    private final OscoreTrace trace;
-    private final boolean echoRetry;
+    /** What a server does with a request that carries no OSCORE option. */
+    public enum UnprotectedRequests {
+        /** 4.01 "OSCORE required" to a unicast request, silence to a group request (the default). */
+        REFUSE,
+        /** Deliver it unprotected (an endpoint with public resources, a proxy); its responses go out unprotected. */
+        DELIVER
+    }
 
-    public OscoreLayer(OscoreProtection protection, ContextDb serverContexts, ClientContextBinding clientBinding,
-                       OscoreTrace trace, boolean echoRetry) {
-        this.protection = protection;
-        this.serverContexts = serverContexts;
-        this.clientBinding = clientBinding;
+    private final ProtectionPipeline pipeline;
+    private final RequestVerifier.Resolver server;
+    private final ClientContextBinding client;
+    private final SecurityTrace trace;
+    private final boolean echoRetry;
+    private final UnprotectedRequests unprotected;
+    private final ClientExchanges clientExchanges;
+    private final Map<Exchange, RequestIdentifiers> serverExchanges = Collections.synchronizedMap(new WeakHashMap<>());
+    private final Map<Exchange, Boolean> unprotectedExchanges = Collections.synchronizedMap(new WeakHashMap<>());
+
+    OscoreLayer(ProtectionPipeline pipeline, RequestVerifier.Resolver server, ClientContextBinding client, SecurityTrace trace,
+                boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges) {
+        this.pipeline = pipeline;
+        this.server = server;
+        this.client = client;
         this.trace = trace;
         this.echoRetry = echoRetry;
+        this.unprotected = unprotected;
+        this.clientExchanges = new ClientExchanges(maxClientExchanges, ClientExchanges.DEFAULT_LIFETIME_NANOS);
+    }
+
+    /** The identifiers of a verified request this server is answering (for resources and a proxy), or null. */
+    public RequestIdentifiers identifiers(Exchange exchange) {
+        return serverExchanges.get(exchange);
+    }
+
+    /** Number of client requests whose responses are still expected (bounded; for tests and metrics). */
+    public int pendingClientExchanges() {
+        return clientExchanges.size();
+    }
+
+    /**
+     * A protected response that ends an observation carries no outer Observe and an outer 2.04,
+     * and Californium's matcher links such a response to an observation only if it is an error
+     * or has Observe. Marking it with an outer Observe (class U, outside the AAD) lets it reach
+     * this layer, which verifies it and delivers it without Observe: the observation's end.
+     */
+    MessageInterceptorAdapter observationEndInterceptor() {
+        return new MessageInterceptorAdapter() {
+            @Override
+            public void receiveResponse(Response response) {
+                if (response.getOptions().hasOscore() && !response.getOptions().hasObserve() && response.isSuccess()) {
+                    ClientExchanges.Entry e = clientExchanges.get(response.getToken());
+                    if (e != null && e.identifiers().isObserve()) {
+                        response.getOptions().setObserve(0);
+                    }
+                }
+            }
+        };
+    }
+
+    void observationRemoved(org.eclipse.californium.core.coap.Token token) {
+        ClientExchanges.Entry e = clientExchanges.get(token);
+        if (e != null && e.identifiers().isObserve()) {
+            clientExchanges.remove(token, e.identifiers());
+        }
     }
 
     /* ----------------------------------------------------------------- client side */
 
     @Override
     public void sendRequest(Exchange exchange, Request request) {
-        OscoreContext ctx = clientBinding == null ? null : clientBinding.lookup(exchange.getRequest());
-        if (ctx == null) {
-            refuse(exchange, request, "no OSCORE security context bound to this request; not sent");
+        RequestProtector view = client == null ? null : client.lookup(exchange.getRequest());
+        if (view == null) {
+            refuse(exchange, request, "no security context bound to this request; not sent");
             return;
         }
-        ProtectedRequest p;
+        if (!clientExchanges.hasRoom()) {
+            refuse(exchange, request, "too many requests awaiting responses; not sent");
+            return;
+        }
+        ProtectionPipeline.ProtectedRequest p;
         try {
-            p = protection.protectRequest(request, ctx);
+            p = pipeline.protectRequest(request, view);
         } catch (OscoreException e) {
             refuse(exchange, request, e.getMessage());
             return;
         }
-        sendProtected(exchange, request, p);
+        sendProtected(exchange, request, request, view, p);
     }
 
-    private void sendProtected(Exchange exchange, Request request, ProtectedRequest p) {
-        TransmissionRelay.link(p, request);
-        super.sendRequest(exchange, p);
-        if (request.getToken() == null && p.getToken() != null) {
-            request.setToken(p.getToken());
+    private void sendProtected(Exchange exchange, Request original, Request plain, RequestProtector view,
+                               ProtectionPipeline.ProtectedRequest p) {
+        TransmissionRelay.link(p.wire(), original);
+        if (original.getToken() != null) {
+            clientExchanges.put(original.getToken(), p.identifiers(), view, plain, original.isMulticast());
         }
-        if (trace != null) {
-            trace.onMessage(OscoreTrace.Event.REQUEST_PROTECTED, request, p, p.binding().context(), null);
+        super.sendRequest(exchange, p.wire());
+        if (p.wire().getToken() != null) {
+            if (original.getToken() == null) {
+                original.setToken(p.wire().getToken());
+            }
+            clientExchanges.put(p.wire().getToken(), p.identifiers(), view, plain, original.isMulticast());
+            RequestIdentifiers ids = p.identifiers();
+            org.eclipse.californium.core.coap.Token token = p.wire().getToken();
+            original.addMessageObserver(new org.eclipse.californium.core.coap.MessageObserverAdapter() {
+                @Override public void onCancel() { forget(); }
+                @Override public void onTimeout() { forget(); }
+                @Override public void onReject() { forget(); }
+                @Override public void onSendError(Throwable error) { forget(); }
+
+                private void forget() {
+                    clientExchanges.remove(token, ids);
+                }
+            });
         }
+        trace(SecurityTrace.Event.REQUEST_PROTECTED, plain, p.wire(),
+                new SecurityTrace.Info(view.mode(), view.contextName(), view.describe(), null));
     }
 
     private void refuse(Exchange exchange, Request request, String why) {
@@ -77,166 +161,184 @@ public final class OscoreLayer extends AbstractLayer {
 
     @Override
     public void receiveResponse(Exchange exchange, Response response) {
-        Request current = exchange.getCurrentRequest();
-        if (!(current instanceof ProtectedRequest p)) {
-            LOG.debug("dropping response to a request this layer did not protect ({})", current == null ? null : current.getClass());
-            return;
-        }
         if (response.isDuplicate()) {
             return;
         }
+        ClientExchanges.Entry e = clientExchanges.get(response.getToken());
+        if (e == null) {
+            LOG.debug("dropping a response to a request this layer did not protect");
+            return;
+        }
         if (!response.getOptions().hasOscore()) {
-            if (response.isError()) {
-                // an OSCORE error (digest table 1.6) is unprotected by design; the application sees it as such
-                LOG.debug("unprotected error response {} to a protected request", response.getCode());
-                if (trace != null) {
-                    trace.onMessage(OscoreTrace.Event.RESPONSE_VERIFIED, response, response, p.binding().context(),
-                            "unprotected error response");
-                }
+            if (response.isError() && !e.multicast()) {
+                // an OSCORE error (digest table 1.6) is unprotected by design; it reaches the application marked so
+                response.setSourceContext(OscorePeer.markUnprotected(response.getSourceContext()));
+                trace(SecurityTrace.Event.RESPONSE_VERIFIED, response, response,
+                        new SecurityTrace.Info(null, e.identifiers().contextName(), null, "unprotected error response"));
+                finish(response, e);
                 super.receiveResponse(exchange, response);
             } else {
                 LOG.debug("dropping unprotected {} response to a protected request", response.getCode());
             }
             return;
         }
-        Response plain;
+        ProtectionPipeline.Unprotected<Response> u;
         try {
-            plain = protection.verifyResponse(response, p.binding());
-        } catch (OscoreException e) {
-            LOG.debug("dropping response that failed OSCORE verification: {}", e.getMessage());
-            if (trace != null) {
-                trace.onMessage(OscoreTrace.Event.REJECTED, null, response, p.binding().context(), e.getMessage());
-            }
+            u = pipeline.unprotectResponse(response, e.identifiers());
+        } catch (OscoreException ex) {
+            LOG.debug("dropping a response that failed verification: {}", ex.getMessage());
+            trace(SecurityTrace.Event.REJECTED, null, response, SecurityTrace.Info.rejected(ex.getMessage()));
             return;
         }
+        Response plain = u.plain();
         if (response.getApplicationRttNanos() != null) {
             plain.setApplicationRttNanos(response.getApplicationRttNanos());
         }
         if (response.getTransmissionRttNanos() != null) {
             plain.setTransmissionRttNanos(response.getTransmissionRttNanos());
         }
-        if (trace != null) {
-            trace.onMessage(OscoreTrace.Event.RESPONSE_VERIFIED, plain, response, p.binding().context(), null);
-        }
-        if (echoRetry && plain.getCode() == ResponseCode.UNAUTHORIZED) {
+        trace(SecurityTrace.Event.RESPONSE_VERIFIED, plain, response,
+                new SecurityTrace.Info(u.peer().mode(), u.peer().context(), u.description(), null));
+        if (echoRetry && !e.multicast() && plain.getCode() == ResponseCode.UNAUTHORIZED) {
             byte[] echo = echoOf(plain.getOptions());
-            if (echo != null && echoOf(p.plain().getOptions()) == null) {
-                retryWithEcho(exchange, p, echo);
+            if (echo != null && echoOf(e.plain().getOptions()) == null) {
+                retryWithEcho(exchange, e, echo);
                 return;
             }
         }
+        finish(plain, e);
         super.receiveResponse(exchange, plain);
     }
 
+    /** Forgets a unicast request's identifiers after its final response. */
+    private void finish(Response plain, ClientExchanges.Entry e) {
+        if (!e.multicast() && !plain.isNotification()) {
+            clientExchanges.remove(plain.getToken(), e.identifiers());
+        }
+    }
+
     /** RFC 9175 Section 2.4 / RFC 8613 Appendix B.1.2: repeat the request once with the server's Echo value. */
-    private void retryWithEcho(Exchange exchange, ProtectedRequest previous, byte[] echo) {
+    private void retryWithEcho(Exchange exchange, ClientExchanges.Entry previous, byte[] echo) {
         Request original = previous.plain();
         Request retry = new Request(original.getCode(), original.getType());
         retry.setOptions(new OptionSet(original.getOptions()));
         retry.getOptions().addOption(StandardOptionRegistry.ECHO.create(echo));
         retry.setPayload(original.getPayload());
-        retry.setToken(previous.getToken());
-        retry.setDestinationContext(previous.getDestinationContext());
-        ProtectedRequest p;
+        retry.setToken(exchange.getCurrentRequest().getToken());
+        retry.setDestinationContext(exchange.getCurrentRequest().getDestinationContext());
+        ProtectionPipeline.ProtectedRequest p;
         try {
-            p = protection.protectRequest(retry, previous.binding().context());
-        } catch (OscoreException e) {
-            refuse(exchange, original, e.getMessage());
+            p = pipeline.protectRequest(retry, previous.view());
+        } catch (OscoreException ex) {
+            refuse(exchange, exchange.getRequest(), ex.getMessage());
             return;
         }
         LOG.debug("server asked for freshness; repeating the request with its Echo value");
-        sendProtected(exchange, original, p);
+        sendProtected(exchange, exchange.getRequest(), retry, previous.view(), p);
     }
 
     /* ----------------------------------------------------------------- server side */
 
     @Override
     public void receiveRequest(Exchange exchange, Request request) {
-        if (serverContexts == null) {
-            LOG.debug("ignoring request on a client-only OSCORE endpoint");
+        if (server == null) {
+            LOG.debug("ignoring a request on a client-only endpoint");
             return;
         }
         if (!request.getOptions().hasOscore()) {
-            // OSCORE-only resources: 4.01, unprotected (there is no context to protect it with)
-            sendError(exchange, request, ResponseCode.UNAUTHORIZED, "OSCORE required");
-            return;
-        }
-        VerifiedRequest verified;
-        try {
-            verified = protection.verifyRequest(request, serverContexts);
-        } catch (OscoreException e) {
-            if (trace != null) {
-                trace.onMessage(OscoreTrace.Event.REJECTED, null, request, null, e.diagnostic());
+            if (unprotected == UnprotectedRequests.DELIVER) {
+                unprotectedExchanges.put(exchange, Boolean.TRUE);
+                super.receiveRequest(exchange, request);
+            } else if (!request.isMulticast()) {
+                super.sendResponse(exchange, ProtectionPipeline.unprotectedError(request, ResponseCode.UNAUTHORIZED,
+                        "OSCORE required"));
             }
-            LOG.debug("rejecting request from {}: {}", request.getSourceContext().getPeerAddress(), e.getMessage());
-            Response r = OscoreProtection.errorResponse(e, request);
-            super.sendResponse(exchange, r);
-            return;
-        } catch (EchoRequired e) {
-            challenge(exchange, request, e);
             return;
         }
-        if (trace != null) {
-            trace.onMessage(OscoreTrace.Event.REQUEST_VERIFIED, verified, request, verified.binding().context(), null);
+        ProtectionPipeline.Unprotected<Request> u;
+        try {
+            u = pipeline.unprotectRequest(request, server);
+        } catch (OscoreException e) {
+            trace(SecurityTrace.Event.REJECTED, null, request, SecurityTrace.Info.rejected(e.diagnostic()));
+            LOG.debug("rejecting {} request: {}", request.isMulticast() ? "group" : "unicast", e.getMessage());
+            forgetRejected(request);
+            if (!request.isMulticast()) {
+                super.sendResponse(exchange, ProtectionPipeline.errorResponse(e, request));
+            }
+            return; // silence towards a failed group request
+        } catch (ProtectedAnswerRequired a) {
+            forgetRejected(request);
+            if (!request.isMulticast()) {
+                answerProtected(exchange, request, a);
+            }
+            return;
         }
-        exchange.setRequest(verified);
-        exchange.setCurrentRequest(verified);
-        super.receiveRequest(exchange, verified);
+        Request plain = u.plain();
+        plain.setSourceContext(u.peer().attachTo(request.getSourceContext()));
+        serverExchanges.put(exchange, u.identifiers());
+        trace(SecurityTrace.Event.REQUEST_VERIFIED, plain, request,
+                new SecurityTrace.Info(u.identifiers().mode(), u.identifiers().contextName(), u.description(), null));
+        exchange.setRequest(plain);
+        exchange.setCurrentRequest(plain);
+        super.receiveRequest(exchange, plain);
     }
 
-    private void challenge(Exchange exchange, Request request, EchoRequired e) {
-        Response r = OscoreProtection.echoChallenge(request, e.echo());
+    /** A rejected request stays in deduplication state for the exchange lifetime: keep it small. */
+    private static void forgetRejected(Request request) {
+        request.setPayload((byte[]) null);
+    }
+
+    private void answerProtected(Exchange exchange, Request request, ProtectedAnswerRequired a) {
+        Response plain = ProtectionPipeline.protectedAnswer(request, a);
+        if (request.getType() == Type.NON && a.code() == ResponseCode.BAD_OPTION) {
+            return; // RFC 7252 5.4.1: a NON request with an unrecognized critical option is rejected silently
+        }
         try {
-            Response p = protection.protectResponse(r, e.binding(), false);
+            Response p = pipeline.protectResponse(plain, a.identifiers());
             super.sendResponse(exchange, p);
-            if (trace != null) {
-                trace.onMessage(OscoreTrace.Event.RESPONSE_PROTECTED, r, p, e.binding().context(),
-                        "replay window not initialised: Echo challenge (RFC 8613 Appendix B.1.2)");
-            }
+            trace(SecurityTrace.Event.RESPONSE_PROTECTED, plain, p, new SecurityTrace.Info(a.identifiers().mode(),
+                    a.identifiers().contextName(), null, a.echo() != null
+                            ? "replay window not initialised: Echo challenge (RFC 8613 Appendix B.1.2)" : a.diagnostic()));
         } catch (OscoreException ex) {
-            LOG.warn("cannot protect Echo challenge: {}", ex.getMessage());
+            LOG.warn("cannot protect the answer to a request: {}", ex.getMessage());
             exchange.executeComplete();
         }
     }
 
-    private void sendError(Exchange exchange, Request request, ResponseCode code, String diagnostic) {
-        super.sendResponse(exchange, OscoreProtection.unprotectedError(request, code, diagnostic));
-    }
-
     @Override
     public void sendResponse(Exchange exchange, Response response) {
-        RequestBinding binding = bindingOf(exchange);
-        if (binding == null) {
-            // fail closed: no context means this response would go out in plaintext
-            LOG.warn("refusing to send unprotected {} response", response.getCode());
-            response.setSendError(new OscoreSendRefusedException("no OSCORE binding for this response"));
+        RequestIdentifiers ids = serverExchanges.get(exchange);
+        if (ids == null) {
+            if (unprotectedExchanges.containsKey(exchange)) {
+                super.sendResponse(exchange, response); // the request came unprotected, by policy
+                return;
+            }
+            // fail closed: no identifiers means this response would go out in plaintext
+            LOG.warn("refusing to send an unprotected {} response", response.getCode());
+            response.setSendError(new OscoreSendRefusedException("no OSCORE request identifiers for this response"));
             exchange.executeComplete();
             return;
         }
         Response p;
         try {
-            p = protection.protectResponse(response, binding, false);
+            p = pipeline.protectResponse(response, ids);
         } catch (OscoreException e) {
-            LOG.warn("cannot protect response: {}", e.getMessage());
+            LOG.warn("cannot protect a response: {}", e.getMessage());
             response.setSendError(new OscoreSendRefusedException(e.getMessage()));
             exchange.executeComplete();
             return;
         }
         TransmissionRelay.link(p, response);
         super.sendResponse(exchange, p);
-        if (trace != null) {
-            trace.onMessage(OscoreTrace.Event.RESPONSE_PROTECTED, response, p, binding.context(), null);
-        }
+        trace(SecurityTrace.Event.RESPONSE_PROTECTED, response, p, new SecurityTrace.Info(ids.mode(), ids.contextName(),
+                null, null));
     }
 
-    private static RequestBinding bindingOf(Exchange exchange) {
-        if (exchange.getCurrentRequest() instanceof VerifiedRequest v) {
-            return v.binding();
+    private void trace(SecurityTrace.Event event, org.eclipse.californium.core.coap.Message plain,
+                       org.eclipse.californium.core.coap.Message wire, SecurityTrace.Info info) {
+        if (trace != null) {
+            trace.onMessage(event, plain, wire, info);
         }
-        if (exchange.getRequest() instanceof VerifiedRequest v) {
-            return v.binding();
-        }
-        return null;
     }
 
     private static byte[] echoOf(OptionSet options) {
@@ -247,5 +349,4 @@ public final class OscoreLayer extends AbstractLayer {
         }
         return null;
     }
-
 }

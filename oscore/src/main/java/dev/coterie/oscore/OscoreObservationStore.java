@@ -1,8 +1,7 @@
 package dev.coterie.oscore;
 
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import org.eclipse.californium.core.coap.Request;
+import java.util.function.Consumer;
 import org.eclipse.californium.core.coap.Token;
 import org.eclipse.californium.core.observe.InMemoryObservationStore;
 import org.eclipse.californium.core.observe.Observation;
@@ -11,57 +10,41 @@ import org.eclipse.californium.elements.EndpointContext;
 import org.eclipse.californium.elements.config.Configuration;
 
 /**
- * Californium's observation store hands out shallow copies of the registration request, as
- * plain {@link Request}s. Notifications are verified with the registration's binding (OSC-22:
- * kept as long as the observation lives), so this store turns each copy back into the typed
- * request ({@link RebindableRequest}) that shares the original binding.
+ * Californium's in-memory observation store, telling the OSCORE layer when an observation ends
+ * so that it forgets the request identifiers its notifications were verified with (OSC-22: kept
+ * exactly as long as the observation lives).
  */
 public final class OscoreObservationStore implements ObservationStore {
     private final InMemoryObservationStore delegate;
-    private final ConcurrentHashMap<Token, RebindableRequest> bindings = new ConcurrentHashMap<>();
+    private volatile Consumer<Token> onRemove = t -> { };
 
     public OscoreObservationStore(Configuration config) {
         this.delegate = new InMemoryObservationStore(config);
     }
 
+    void onRemove(Consumer<Token> listener) {
+        this.onRemove = listener;
+    }
+
     @Override
     public Observation putIfAbsent(Token token, Observation obs) {
-        Observation prev = delegate.putIfAbsent(token, obs);
-        if (prev == null) {
-            remember(token, obs);
-        }
-        return prev;
+        return delegate.putIfAbsent(token, obs);
     }
 
     @Override
     public Observation put(Token token, Observation obs) {
-        Observation prev = delegate.put(token, obs);
-        remember(token, obs);
-        return prev;
-    }
-
-    private void remember(Token token, Observation obs) {
-        if (obs.getRequest() instanceof RebindableRequest p) {
-            bindings.put(token, p);
-        } else {
-            bindings.remove(token);
-        }
+        return delegate.put(token, obs);
     }
 
     @Override
     public void remove(Token token) {
         delegate.remove(token);
-        bindings.remove(token);
+        onRemove.accept(token);
     }
 
     @Override
     public Observation get(Token token) {
-        Observation copy = delegate.get(token);
-        RebindableRequest original = token == null ? null : bindings.get(token);
-        if (copy == null || original == null) {
-            return copy;
-        }
-        return new Observation(original.rebind(copy.getRequest()), copy.getContext());
+        return delegate.get(token);
     }
 
     @Override

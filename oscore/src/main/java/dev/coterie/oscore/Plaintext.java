@@ -17,15 +17,25 @@ public final class Plaintext {
     final int code;
     final List<Option> options;
     final byte[] payload;
+    final int unrecognizedCritical;
 
     public int code() { return code; }
     public List<Option> options() { return options; }
     public byte[] payload() { return payload; }
 
-    private Plaintext(int code, List<Option> options, byte[] payload) {
+    /**
+     * The first inner option that RFC 7252 Section 5.4.1 makes fatal: an unrecognized critical
+     * option, or a supernumerary occurrence of a critical non-repeatable one (Section 5.4.5
+     * treats it like an unrecognized option); -1 if none. Unrecognized elective options are kept,
+     * supernumerary elective ones dropped: the first occurrence wins.
+     */
+    public int unrecognizedCritical() { return unrecognizedCritical; }
+
+    private Plaintext(int code, List<Option> options, byte[] payload, int unrecognizedCritical) {
         this.code = code;
         this.options = options;
         this.payload = payload;
+        this.unrecognizedCritical = unrecognizedCritical;
     }
 
     public static byte[] encode(int code, List<Option> inner, byte[] payload) {
@@ -98,6 +108,8 @@ public final class Plaintext {
         List<Option> options = new ArrayList<>();
         int p = 1;
         int number = 0;
+        int previous = -1;
+        int unrecognizedCritical = -1;
         byte[] payload = new byte[0];
         while (p < pt.length) {
             int b = pt[p++] & 0xff;
@@ -121,8 +133,20 @@ public final class Plaintext {
             }
             byte[] value = Arrays.copyOfRange(pt, p, p + length);
             p += length;
+            boolean repeated = number == previous;
+            previous = number;
             OptionDefinition def = registry.getDefinitionByNumber(code, number);
-            if (def == null) {
+            if (def == null || (repeated && def.isSingleValue())) {
+                // unrecognized, or a supernumerary occurrence treated like one (RFC 7252 5.4.1, 5.4.5)
+                if ((number & 1) != 0) {
+                    if (unrecognizedCritical < 0) {
+                        unrecognizedCritical = number;
+                    }
+                    continue;
+                }
+                if (def != null) {
+                    continue;
+                }
                 def = new OpaqueOptionDefinition(number, "Unknown-" + number, false);
             }
             try {
@@ -131,7 +155,7 @@ public final class Plaintext {
                 throw new OscoreException.DecodeFailure("inner option " + number + " has an invalid value");
             }
         }
-        return new Plaintext(code, options, payload);
+        return new Plaintext(code, options, payload, unrecognizedCritical);
     }
 
     private static int readExtended(int nibble, byte[] pt, int[] cursor) throws OscoreException.DecodeFailure {

@@ -52,14 +52,15 @@ class HostileInputTableTest {
     private CoapServer coap;
     private InetSocketAddress address;
     private final AtomicInteger handled = new AtomicInteger();
-    private final OscoreProtection protection = new OscoreProtection(ExtensionOptionRegistry.defaults());
+    private final ProtectionPipeline protection = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
+    private final java.util.Map<Request, RequestIdentifiers> sentIds = new java.util.IdentityHashMap<>();
     private long nextSeq = 1000;
     private int mid = 1;
 
-    enum Outcome { ERROR, SILENCE, OK }
+    enum Outcome { ERROR, SILENCE, OK, PROTECTED_ERROR }
 
     record Row(String name, byte[] wire, Outcome outcome, ResponseCode code, String diagnostic, Type type,
-               RequestBinding binding) {
+               RequestIdentifiers binding) {
     }
 
     @BeforeAll
@@ -112,12 +113,23 @@ class HostileInputTableTest {
         return r;
     }
 
-    private ProtectedRequest valid() throws Exception {
-        return protection.protectRequest(plainGet(), client(nextSeq++));
+    /** Protects {@code plain}; the wire request's identifiers are kept for verifying its response. */
+    private Request protect(Request plain, OscoreContext c) throws Exception {
+        ProtectionPipeline.ProtectedRequest p = protection.protectRequest(plain, c.protector());
+        sentIds.put(p.wire(), p.identifiers());
+        return p.wire();
+    }
+
+    private RequestIdentifiers idsOf(Request wire) {
+        return sentIds.get(wire);
+    }
+
+    private Request valid() throws Exception {
+        return protect(plainGet(), client(nextSeq++));
     }
 
     private void sendValid() throws Exception {
-        ProtectedRequest p = valid();
+        Request p = valid();
         Response r = (Response) exchange(bytes(p));
         assertEquals(ResponseCode.CHANGED, r.getCode());
     }
@@ -128,7 +140,7 @@ class HostileInputTableTest {
 
     /** A request whose OSCORE option value is replaced after protection. */
     private byte[] withOption(String optionHex) throws Exception {
-        ProtectedRequest p = valid();
+        Request p = valid();
         p.getOptions().setOscore(Hex.decode(optionHex));
         return bytes(p);
     }
@@ -136,9 +148,10 @@ class HostileInputTableTest {
     /** A correctly encrypted request with an arbitrary plaintext. */
     private byte[] craft(byte[] plaintext) throws Exception {
         OscoreContext c = client(nextSeq++);
-        byte[] piv = OscoreProtection.partialIv(c.senderSequence().next());
-        byte[] nonce = c.nonce(c.senderIdRaw(), piv);
-        byte[] aad = OscoreProtection.aad(c, c.senderIdRaw(), piv, new byte[0]);
+        byte[] piv = SealingNonce.partialIv(c.senderSequence().next());
+        byte[] nonce = Nonce.build(c.commonIvRaw(), 13, c.senderIdRaw(), piv);
+        byte[] aad = ProtectionPipeline.encStructure(ProtectionPipeline.oscoreAadArray(c.algorithmsCbor(), c.senderIdRaw(), piv,
+                new byte[0]));
         Request r = new Request(Code.POST, Type.CON);
         r.setMID(mid++ & 0xffff);
         r.setToken(new byte[] {(byte) mid});
@@ -148,7 +161,7 @@ class HostileInputTableTest {
     }
 
     private byte[] mutatePayload(java.util.function.UnaryOperator<byte[]> f) throws Exception {
-        ProtectedRequest p = valid();
+        Request p = valid();
         p.setPayload(f.apply(p.getPayload()));
         return bytes(p);
     }
@@ -200,32 +213,32 @@ class HostileInputTableTest {
         t.add(error("ciphertext extended by one byte", mutatePayload(p -> Arrays.copyOf(p, p.length + 1)), br, df));
         OscoreContext wrong = context(new byte[0], new byte[] {1}, null, Hex.decode("ffeeddccbbaa99887766554433221100"),
                 SecurityStateStore.inMemoryStartingAt(nextSeq++));
-        t.add(error("encrypted under another Master Secret", bytes(protection.protectRequest(plainGet(), wrong)), br, df));
-        ProtectedRequest moved = valid();
+        t.add(error("encrypted under another Master Secret", bytes(protect(plainGet(), wrong)), br, df));
+        Request moved = valid();
         byte[] pivChanged = moved.getOptions().getOscore();
         pivChanged[2] ^= 1;
         moved.getOptions().setOscore(pivChanged);
         t.add(error("Partial IV changed after encryption", bytes(moved), br, df));
-        ProtectedRequest nonMinimal = valid();
+        Request nonMinimal = valid();
         byte[] o = nonMinimal.getOptions().getOscore();
         // "09 03e8" (n = 2) becomes "0b 0003e8" (n = 3): same number, but not the bytes that were authenticated
         nonMinimal.getOptions().setOscore(Hex.decode("0b00" + Hex.encode(o, 1, o.length - 1)));
         t.add(error("non-minimal Partial IV encoding", bytes(nonMinimal), br, df));
-        ProtectedRequest non = valid();
+        Request non = valid();
         non.setType(Type.NON);
         non.setPayload(flip(non.getPayload(), 0));
         t.add(new Row("NON request with a bad tag", bytes(non), Outcome.ERROR, br, df, Type.NON, null));
         // --- replay: 4.01 Unauthorized
         String rd = "Replay detected";
-        ProtectedRequest first = valid();
+        Request first = valid();
         byte[] replayed = bytes(first);
         assertEquals(ResponseCode.CHANGED, ((Response) exchange(replayed)).getCode());
         t.add(error("replayed request (new source endpoint)", replayed, un, rd));
-        ProtectedRequest older = protection.protectRequest(plainGet(), client(nextSeq - 40));
+        Request older = protect(plainGet(), client(nextSeq - 40));
         t.add(error("Partial IV far older than the window", bytes(older), un, rd));
-        ProtectedRequest edge = protection.protectRequest(plainGet(), client(nextSeq - 1 - 32));
+        Request edge = protect(plainGet(), client(nextSeq - 1 - 32));
         t.add(error("Partial IV exactly one past the window edge", bytes(edge), un, rd));
-        ProtectedRequest zero = protection.protectRequest(plainGet(), client(0));
+        Request zero = protect(plainGet(), client(0));
         t.add(error("Partial IV 0 long after it was passed", bytes(zero), un, rd));
         // --- not protected at all: 4.01, unprotected
         t.add(error("plain GET to an OSCORE-only server", bytes(plainGet()), un, "OSCORE required"));
@@ -236,28 +249,39 @@ class HostileInputTableTest {
         plainPost.setPayload("on");
         t.add(error("plain POST with payload", bytes(plainPost), un, "OSCORE required"));
         // --- accepted: outer copies of inner things are ignored (OSC-11)
-        ProtectedRequest outerPath = valid();
+        Request outerPath = valid();
         outerPath.getOptions().addUriPath("admin");
         t.add(new Row("class-E Uri-Path sent outside is ignored", bytes(outerPath), Outcome.OK, ResponseCode.CONTENT,
-                "Hello World!", Type.ACK, outerPath.binding()));
-        ProtectedRequest outerCode = valid();
+                "Hello World!", Type.ACK, idsOf(outerPath)));
+        Request outerCode = valid();
         byte[] putWire = bytes(outerCode);
         putWire[1] = 0x03; // header code 0.03 PUT
         t.add(new Row("outer code PUT instead of POST is ignored", putWire, Outcome.OK, ResponseCode.CONTENT,
-                "Hello World!", Type.ACK, outerCode.binding()));
-        ProtectedRequest outerMaxAge = valid();
+                "Hello World!", Type.ACK, idsOf(outerCode)));
+        Request outerMaxAge = valid();
         outerMaxAge.getOptions().setMaxAge(7).setContentFormat(50);
         t.add(new Row("outer Max-Age and Content-Format are ignored", bytes(outerMaxAge), Outcome.OK,
-                ResponseCode.CONTENT, "Hello World!", Type.ACK, outerMaxAge.binding()));
+                ResponseCode.CONTENT, "Hello World!", Type.ACK, idsOf(outerMaxAge)));
         Request withEcho = plainGet();
         withEcho.getOptions().addOption(StandardOptionRegistry.ECHO.create(new byte[] {1, 2, 3}));
-        ProtectedRequest echoed = protection.protectRequest(withEcho, client(nextSeq++));
+        Request echoed = protect(withEcho, client(nextSeq++));
         t.add(new Row("unrequested inner Echo is harmless", bytes(echoed), Outcome.OK, ResponseCode.CONTENT,
-                "Hello World!", Type.ACK, echoed.binding()));
+                "Hello World!", Type.ACK, idsOf(echoed)));
+        // issue 6 defect 9: an unrecognized critical inner option was delivered; it is a protected 4.02 (RFC 7252 5.4.1)
+        Request critical = plainGet();
+        critical.getOptions().addOption(new Option(65001, new byte[] {1}));
+        Request criticalWire = protect(critical, client(nextSeq++));
+        t.add(new Row("unrecognized critical inner option (65001)", bytes(criticalWire), Outcome.PROTECTED_ERROR,
+                ResponseCode.BAD_OPTION, "Unrecognized critical option 65001", Type.ACK, idsOf(criticalWire)));
+        Request elective = plainGet();
+        elective.getOptions().addOption(new Option(65000, new byte[] {1}));
+        Request electiveWire = protect(elective, client(nextSeq++));
+        t.add(new Row("unrecognized elective inner option (65000) is ignored", bytes(electiveWire), Outcome.OK,
+                ResponseCode.CONTENT, "Hello World!", Type.ACK, idsOf(electiveWire)));
         // --- silence: not CoAP, or not a request
         t.add(new Row("CoAP version 2 header", Hex.decode("84010001ff00"), Outcome.SILENCE, null, null, null, null));
         t.add(new Row("three bytes of garbage", Hex.decode("ffffff"), Outcome.SILENCE, null, null, null, null));
-        ProtectedRequest asAck = valid();
+        Request asAck = valid();
         Response unsolicited = new Response(ResponseCode.CHANGED);
         unsolicited.setType(Type.ACK);
         unsolicited.setMID(4000);
@@ -315,12 +339,15 @@ class HostileInputTableTest {
                         break;
                     }
                     default: {
-                        Response r = protection.verifyResponse((Response) answer, row.binding());
+                        Response r = protection.unprotectResponse((Response) answer, row.binding()).plain();
                         assertEquals(row.code(), r.getCode());
                         assertEquals(row.diagnostic(), r.getPayloadString());
                     }
                 }
-                if (row.outcome() != Outcome.OK) {
+                if (row.outcome() == Outcome.PROTECTED_ERROR) {
+                    // the request was authentic and fresh: its Partial IV is used up, but no resource ran
+                    assertEquals(handledBefore, handled.get(), "a resource ran");
+                } else if (row.outcome() != Outcome.OK) {
                     assertEquals(windowBefore, server.replayWindow().snapshot(), "replay window changed");
                     assertEquals(seqBefore, server.senderSequence().peek(), "sender sequence changed");
                     assertEquals(handledBefore, handled.get(), "a resource ran");
@@ -339,36 +366,39 @@ class HostileInputTableTest {
     @Test
     void hostileResponsesAreDroppedByTheClient() throws Exception {
         OscoreContext c = client(nextSeq++);
-        ProtectedRequest p = protection.protectRequest(plainGet(), c);
-        VerifiedRequest v = protection.verifyRequest((Request) new UdpDataParser().parseMessage(bytes(p)),
-                new InMemoryContextDb().add(context(new byte[] {1}, new byte[0], null, SECRET, SecurityStateStore.inMemory())));
+        ProtectionPipeline.ProtectedRequest p = protection.protectRequest(plainGet(), c.protector());
+        RequestIdentifiers v = protection.unprotectRequest((Request) new UdpDataParser().parseMessage(bytes(p.wire())),
+                new InMemoryContextDb().add(context(new byte[] {1}, new byte[0], null, SECRET, SecurityStateStore.inMemory())))
+                .identifiers();
         Response ok = new Response(ResponseCode.CONTENT);
         ok.setType(Type.ACK);
         ok.setMID(1);
         ok.setToken(new byte[] {1});
         ok.setPayload("fine");
-        Response good = parse(protection.protectResponse(ok, v.binding(), true));
-        assertEquals("fine", protection.verifyResponse(good, p.binding()).getPayloadString());
+        v.claimReusableNonce(); // a response with the server's own Partial IV
+        Response good = parse(protection.protectResponse(ok, v));
+        // positive control first, on its own identifiers (Response Numbers would reject a second look)
+        ProtectionPipeline.ProtectedRequest q = protection.protectRequest(plainGet(), c.protector());
+        assertEquals("fine", protection.unprotectResponse(good, p.identifiers()).plain().getPayloadString());
 
         Response tampered = parse(good);
         tampered.setPayload(flip(tampered.getPayload(), 0));
-        expect(OscoreException.DecryptionFailed.class, tampered, p.binding(), "flipped ciphertext bit");
+        expect(OscoreException.DecryptionFailed.class, tampered, p.identifiers(), "flipped ciphertext bit");
 
         Response reservedFlag = parse(good);
         reservedFlag.getOptions().setOscore(Hex.decode("8100"));
-        expect(OscoreException.DecodeFailure.class, reservedFlag, p.binding(), "reserved flag in response");
+        expect(OscoreException.DecodeFailure.class, reservedFlag, p.identifiers(), "reserved flag in response");
 
         Response unprotected = parse(good);
         unprotected.getOptions().removeOscore();
-        expect(OscoreException.DecodeFailure.class, unprotected, p.binding(), "unprotected 2.05");
+        expect(OscoreException.DecodeFailure.class, unprotected, p.identifiers(), "unprotected 2.05");
 
         Response empty = parse(good);
         empty.setPayload(new byte[0]);
-        expect(OscoreException.DecodeFailure.class, empty, p.binding(), "empty payload");
+        expect(OscoreException.DecodeFailure.class, empty, p.identifiers(), "empty payload");
 
-        // a response that belongs to another request does not verify against this one's binding
-        ProtectedRequest other = protection.protectRequest(plainGet(), c);
-        expect(OscoreException.DecryptionFailed.class, good, other.binding(), "response swapped between requests");
+        // a response that belongs to another request does not verify against this one's identifiers
+        expect(OscoreException.DecryptionFailed.class, parse(good), q.identifiers(), "response swapped between requests");
     }
 
     @Test
@@ -376,27 +406,27 @@ class HostileInputTableTest {
         OscoreContext c = client(nextSeq++);
         Request reg = plainGet();
         reg.setObserve();
-        ProtectedRequest p = protection.protectRequest(reg, c);
+        ProtectionPipeline.ProtectedRequest p = protection.protectRequest(reg, c.protector());
         OscoreContext srv = context(new byte[] {1}, new byte[0], null, SECRET, SecurityStateStore.inMemory());
-        VerifiedRequest v = protection.verifyRequest((Request) new UdpDataParser().parseMessage(bytes(p)),
-                new InMemoryContextDb().add(srv));
+        RequestIdentifiers v = protection.unprotectRequest((Request) new UdpDataParser().parseMessage(bytes(p.wire())),
+                new InMemoryContextDb().add(srv)).identifiers();
         Response n = new Response(ResponseCode.CONTENT);
         n.setType(Type.NON);
         n.setMID(9);
         n.setToken(new byte[] {1});
         n.getOptions().setObserve(9);
-        Response wire = parse(protection.protectResponse(n, v.binding(), false));
-        protection.verifyResponse(wire, p.binding());
-        expect(OscoreException.Replay.class, parse(wire), p.binding(), "repeated notification");
+        Response wire = parse(protection.protectResponse(n, v));
+        protection.unprotectResponse(wire, p.identifiers());
+        expect(OscoreException.Replay.class, parse(wire), p.identifiers(), "repeated notification");
     }
 
     private static Response parse(Response r) {
         return (Response) new UdpDataParser().parseMessage(bytes(r));
     }
 
-    private void expect(Class<? extends OscoreException> type, Response r, RequestBinding b, String what) {
+    private void expect(Class<? extends OscoreException> type, Response r, RequestIdentifiers b, String what) {
         try {
-            protection.verifyResponse(r, b);
+            protection.unprotectResponse(r, b);
             fail(what + ": accepted");
         } catch (OscoreException e) {
             assertEquals(type, e.getClass(), what);
@@ -417,7 +447,7 @@ class HostileInputTableTest {
             if (r.nextBoolean()) {
                 plain.getOptions().addUriQuery("q=" + i).setAccept(r.nextInt(100));
             }
-            byte[] wire = bytes(protection.protectRequest(plain, c));
+            byte[] wire = bytes(protection.protectRequest(plain, c.protector()).wire());
             byte[] original = wire.clone();
             int flips = 1 + r.nextInt(3);
             int start = 4 + plain.getTokenBytes().length; // the Token is not authenticated by OSCORE
@@ -436,9 +466,9 @@ class HostileInputTableTest {
             }
             String before = srv.replayWindow().snapshot();
             try {
-                protection.verifyRequest(parsed, db);
+                protection.unprotectRequest(parsed, db);
                 accepted++;
-            } catch (OscoreException | EchoRequired expected) {
+            } catch (OscoreException | ProtectedAnswerRequired expected) {
                 assertEquals(before, srv.replayWindow().snapshot(), "window moved on a failure at iteration " + i);
             } catch (ClassCastException notARequest) {
                 continue;

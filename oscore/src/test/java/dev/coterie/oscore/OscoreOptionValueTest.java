@@ -64,9 +64,9 @@ class OscoreOptionValueTest {
 
     @Test
     void OSC_04_partialIvIsMinimalBigEndian() {
-        assertArrayEquals(Hex.decode("00"), OscoreProtection.partialIv(0));
-        assertArrayEquals(Hex.decode("14"), OscoreProtection.partialIv(20));
-        assertArrayEquals(Hex.decode("0100"), OscoreProtection.partialIv(256));
-        assertArrayEquals(Hex.decode("ffffffffff"), OscoreProtection.partialIv((1L << 40) - 1));
+        assertArrayEquals(Hex.decode("00"), SealingNonce.partialIv(0));
+        assertArrayEquals(Hex.decode("14"), SealingNonce.partialIv(20));
+        assertArrayEquals(Hex.decode("0100"), SealingNonce.partialIv(256));
+        assertArrayEquals(Hex.decode("ffffffffff"), SealingNonce.partialIv((1L << 40) - 1));
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.SecurityStateStore;
+import java.util.List;
 import org.eclipse.californium.core.coap.CoAP.Code;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.CoAP.Type;
@@ -20,11 +21,11 @@ import org.eclipse.californium.core.network.serialization.UdpDataParser;
 import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
 import org.junit.jupiter.api.Test;
 
-/** Message transformation checks of RFC 8613 Sections 4 and 8. */
+/** Message transformation checks of RFC 8613 Sections 4 and 8, through the one pipeline. */
 class OscoreProtectionTest {
-    private final OscoreProtection p = new OscoreProtection(ExtensionOptionRegistry.defaults());
+    private final ProtectionPipeline p = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
 
-    private static Request get(String path) {
+    static Request get(String path) {
         Request r = new Request(Code.GET, Type.CON);
         r.setMID(1);
         r.setToken(new byte[] {1, 2});
@@ -32,21 +33,38 @@ class OscoreProtectionTest {
         return r;
     }
 
-    private static Request onWire(Request r) {
+    static Request onWire(Request r) {
         return (Request) new UdpDataParser().parseMessage(new UdpDataSerializer().getByteArray(r));
     }
 
-    private static Response onWire(Response r) {
+    static Response onWire(Response r) {
         return (Response) new UdpDataParser().parseMessage(new UdpDataSerializer().getByteArray(r));
+    }
+
+    private ProtectionPipeline.ProtectedRequest protect(Request r, OscoreContext c) throws OscoreException {
+        return p.protectRequest(r, c.protector());
+    }
+
+    private ProtectionPipeline.Unprotected<Request> verify(Request wire, OscoreContext server) throws Exception {
+        return p.unprotectRequest(onWire(wire), new InMemoryContextDb().add(server));
+    }
+
+    private static Response content(String payload) {
+        Response plain = new Response(ResponseCode.CONTENT);
+        plain.setType(Type.ACK);
+        plain.setMID(1);
+        plain.setToken(new byte[] {1, 2});
+        plain.setPayload(payload);
+        return plain;
     }
 
     @Test
     void OSC_11_outerCodeIsPostAndFetchWithObserve() throws Exception {
         OscoreContext c = TestContexts.client();
-        assertEquals(Code.POST, p.protectRequest(get("a"), c).getCode());
+        assertEquals(Code.POST, protect(get("a"), c).wire().getCode());
         Request obs = get("a");
         obs.setObserve();
-        ProtectedRequest pr = p.protectRequest(obs, c);
+        Request pr = protect(obs, c).wire();
         assertEquals(Code.FETCH, pr.getCode());
         assertEquals(0, pr.getOptions().getObserve(), "outer Observe mirrors the inner one in requests");
     }
@@ -59,7 +77,7 @@ class OscoreProtectionTest {
         r.getOptions().setUriHost("localhost").setUriPort(5683).setUriPath("temp");
         r.getOptions().setContentFormat(0).setAccept(50).addUriQuery("u=C").addETag(new byte[] {9});
         r.setPayload("x");
-        ProtectedRequest pr = p.protectRequest(r, TestContexts.client());
+        Request pr = protect(r, TestContexts.client()).wire();
         assertEquals("localhost", pr.getOptions().getUriHost());
         assertEquals(5683, pr.getOptions().getUriPort());
         assertEquals(0, pr.getOptions().getUriPath().size());
@@ -67,7 +85,7 @@ class OscoreProtectionTest {
         assertFalse(pr.getOptions().hasAccept());
         assertEquals(0, pr.getOptions().getUriQuery().size());
         assertEquals(0, pr.getOptions().getETagCount());
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(TestContexts.server()));
+        Request v = verify(pr, TestContexts.server()).plain();
         assertEquals(Code.POST, v.getCode());
         assertEquals("temp", v.getOptions().getUriPathString());
         assertEquals("u=C", v.getOptions().getUriQueryString());
@@ -81,28 +99,93 @@ class OscoreProtectionTest {
         Request r = new Request(Code.GET, Type.CON);
         r.setMID(2);
         r.setToken(new byte[] {2});
-        r.getOptions().setProxyUri("coap://sensor.example:5683/a/b?x=1");
-        ProtectedRequest pr = p.protectRequest(r, TestContexts.client());
-        assertEquals("coap://sensor.example:5683", pr.getOptions().getProxyUri());
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(TestContexts.server()));
+        r.getOptions().setProxyUri("coap://sensor.example:61616/a/b?x=1");
+        Request pr = protect(r, TestContexts.client()).wire();
+        assertEquals("coap://sensor.example:61616", pr.getOptions().getProxyUri());
+        Request v = verify(pr, TestContexts.server()).plain();
         assertEquals("a/b", v.getOptions().getUriPathString());
         assertEquals("x=1", v.getOptions().getUriQueryString());
     }
 
+    /** Issue 6 defect 6: the old split decoded first, so a%2Fb/c?x=1%262 targeted a/b/c with queries x=1 and 2. */
+    @Test
+    void RFC7252_6_4_proxyUriIsSplitAtDelimitersBeforePercentDecoding() throws Exception {
+        Request r = new Request(Code.GET, Type.CON);
+        r.setMID(2);
+        r.setToken(new byte[] {2});
+        r.getOptions().setProxyUri("coap://Sensor.Example:5683/a%2Fb/c?x=1%262");
+        Request pr = protect(r, TestContexts.client()).wire();
+        assertEquals("coap://sensor.example", pr.getOptions().getProxyUri(), "RFC 7252 6.5: lowercase host, default port elided");
+        Request v = verify(pr, TestContexts.server()).plain();
+        assertEquals(List.of("a/b", "c"), v.getOptions().getUriPath());
+        assertEquals(List.of("x=1&2"), v.getOptions().getUriQuery());
+    }
+
+    @Test
+    void RFC7252_6_4_aProxyUriWithAFragmentIsRefused() throws Exception {
+        Request r = get("x");
+        r.getOptions().removeUriHost().removeUriPort().clearUriPath().setProxyUri("coap://h.example/p#frag");
+        OscoreException e = assertThrows(OscoreException.ProtectionRefused.class, () -> protect(r, TestContexts.client()));
+        assertTrue(e.getMessage().contains("fragment"));
+        // positive control: the same URI without the fragment is protected
+        Request ok = get("x");
+        ok.getOptions().removeUriHost().removeUriPort().clearUriPath().setProxyUri("coap://h.example/p");
+        assertEquals("coap://h.example", assertDoesNotThrow(ok).getOptions().getProxyUri());
+    }
+
+    private Request assertDoesNotThrow(Request r) {
+        try {
+            return protect(r, TestContexts.client()).wire();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void RFC7252_6_4_emptyQueryTrailingSlashAndEmptyArguments() throws Exception {
+        // corr-clar on RFC 7252 6.4: "coap://authority/?" has one Uri-Query option carrying an empty query
+        assertEquals(List.of(""), split("coap://h.example/p?").uriQuery().stream().map(Option::getStringValue).toList());
+        assertEquals(List.of("a", "", "b"), split("coap://h.example/p?a&&b").uriQuery().stream().map(Option::getStringValue).toList());
+        assertEquals(List.of(), split("coap://h.example/p").uriQuery());
+        assertEquals(List.of(), split("coap://h.example/").uriPath());
+        assertEquals(List.of("foo", ""), split("coap://h.example/foo/").uriPath().stream().map(Option::getStringValue).toList());
+        assertEquals("coap://[2001:db8::1]:61616", split("coap://[2001:DB8::1]:61616/x").outerProxyUri());
+        assertThrows(IllegalArgumentException.class, () -> split("coap://h.example/%zz"));
+        assertThrows(IllegalArgumentException.class, () -> split("coap://user@h.example/x"));
+    }
+
+    private static ProxyUriSplit.Parts split(String uri) {
+        return ProxyUriSplit.split(uri);
+    }
+
     @Test
     void OSC_11_receiverIgnoresOuterClassEOptions() throws Exception {
-        ProtectedRequest pr = p.protectRequest(get("real"), TestContexts.client());
+        Request pr = protect(get("real"), TestContexts.client()).wire();
         Request wire = onWire(pr);
         wire.getOptions().addUriPath("injected").setContentFormat(42);
-        VerifiedRequest v = p.verifyRequest(wire, new InMemoryContextDb().add(TestContexts.server()));
+        Request v = p.unprotectRequest(wire, new InMemoryContextDb().add(TestContexts.server())).plain();
         assertEquals("real", v.getOptions().getUriPathString());
         assertFalse(v.getOptions().hasContentFormat());
+    }
+
+    /** Issue 6 defect 9: outer Block2 and Echo were dropped on receipt; a proxy adds them hop by hop. */
+    @Test
+    void RFC8613_4_1_3_4_2_outerBlockAndEchoAreKeptApartAsHopByHopOptions() throws Exception {
+        Request pr = protect(get("real"), TestContexts.client()).wire();
+        Request wire = onWire(pr);
+        wire.getOptions().setBlock2(2, false, 0).addOption(StandardOptionRegistry.ECHO.create(new byte[] {7, 7}));
+        ProtectionPipeline.Unprotected<Request> u = p.unprotectRequest(wire, new InMemoryContextDb().add(TestContexts.server()));
+        assertFalse(u.plain().getOptions().hasBlock2(), "an outer Block2 is not the application's inner one");
+        assertFalse(u.plain().getOptions().hasOption(252));
+        assertEquals(List.of(23, 252), u.hopByHop().stream().map(Option::getNumber).toList());
+        // positive control: without outer options there are none
+        assertEquals(List.of(), verify(protect(get("real"), TestContexts.client()).wire(), TestContexts.server()).hopByHop());
     }
 
     @Test
     void OSC_13_requestsCarryKidAndPartialIv() throws Exception {
         OscoreContext c = TestContexts.build(new byte[] {0x42}, new byte[] {1}, SecurityStateStore.inMemory());
-        byte[] opt = p.protectRequest(get("a"), c).getOptions().getOscore();
+        byte[] opt = protect(get("a"), c).wire().getOptions().getOscore();
         OscoreOptionValue v = OscoreOptionValue.decode(opt, false);
         assertArrayEquals(new byte[] {0x42}, v.kid());
         assertArrayEquals(new byte[] {0}, v.partialIv());
@@ -112,21 +195,34 @@ class OscoreProtectionTest {
     void OSC_14_responseWithoutPartialIvReusesRequestNonceAndWithPartialIvUsesServerId() throws Exception {
         OscoreContext client = TestContexts.client();
         OscoreContext server = TestContexts.server();
-        ProtectedRequest pr = p.protectRequest(get("a"), client);
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(server));
-        Response plain = new Response(ResponseCode.CONTENT);
-        plain.setType(Type.ACK);
-        plain.setMID(1);
-        plain.setToken(new byte[] {1, 2});
-        plain.setPayload("hi");
-        Response noPiv = p.protectResponse(plain, v.binding(), false);
+        ProtectionPipeline.ProtectedRequest pr = protect(get("a"), client);
+        RequestIdentifiers ids = verify(pr.wire(), server).identifiers();
+        Response noPiv = p.protectResponse(content("hi"), ids);
         assertEquals(0, noPiv.getOptions().getOscore().length);
-        assertEquals("hi", p.verifyResponse(onWire(noPiv), pr.binding()).getPayloadString());
-        Response withPiv = p.protectResponse(plain, v.binding(), true);
+        assertEquals("hi", p.unprotectResponse(onWire(noPiv), pr.identifiers()).plain().getPayloadString());
+        Response withPiv = p.protectResponse(content("hi"), ids);
         assertArrayEquals(Hex.decode("0100"), withPiv.getOptions().getOscore());
-        Response got = p.verifyResponse(onWire(withPiv), pr.binding());
+        Response got = p.unprotectResponse(onWire(withPiv), pr.identifiers()).plain();
         assertEquals(ResponseCode.CONTENT, got.getCode());
-        assertEquals(ResponseCode.CHANGED, onWire(withPiv).getCode(), "outer code 2.04");
+        assertEquals(ResponseCode.CHANGED, onWire(withPiv).getCode(), "outer 2.04");
+    }
+
+    /**
+     * Issue 6 defect 3: whether a response reused the request nonce was the caller's boolean.
+     * Now only the first response may, by construction: every later one (a second response a
+     * proxy relays, an Echo challenge) draws the server's own Partial IV.
+     */
+    @Test
+    void OCP_07_onlyTheFirstResponseToARequestReusesItsNonce() throws Exception {
+        OscoreContext server = TestContexts.server();
+        RequestIdentifiers ids = verify(protect(get("a"), TestContexts.client()).wire(), server).identifiers();
+        byte[] first = p.protectResponse(content("1"), ids).getOptions().getOscore();
+        byte[] second = p.protectResponse(content("2"), ids).getOptions().getOscore();
+        byte[] third = p.protectResponse(content("3"), ids).getOptions().getOscore();
+        assertEquals(0, first.length, "the first response reuses the request nonce");
+        assertArrayEquals(Hex.decode("0100"), second);
+        assertArrayEquals(Hex.decode("0101"), third);
+        assertNull(ids.claimReusableNonce(), "the nonce can be claimed once only");
     }
 
     @Test
@@ -135,18 +231,17 @@ class OscoreProtectionTest {
         OscoreContext server = TestContexts.server();
         Request reg = get("obs");
         reg.setObserve();
-        ProtectedRequest pr = p.protectRequest(reg, client);
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(server));
-        Response n1 = notification(5);
-        Response n2 = notification(6);
-        Response w1 = onWire(p.protectResponse(n1, v.binding(), false));
-        Response w2 = onWire(p.protectResponse(n2, v.binding(), false));
+        ProtectionPipeline.ProtectedRequest pr = protect(reg, client);
+        RequestIdentifiers ids = verify(pr.wire(), server).identifiers();
+        Response w1 = onWire(p.protectResponse(notification(5), ids));
+        Response w2 = onWire(p.protectResponse(notification(6), ids));
         assertEquals(5, w1.getOptions().getObserve(), "outer Observe carries the server's value");
         assertEquals(ResponseCode.CONTENT, w1.getCode(), "outer 2.05 with Observe");
-        Response d2 = p.verifyResponse(w2, pr.binding());
-        Response d1 = p.verifyResponse(w1, pr.binding());
-        assertTrue(d2.getOptions().getObserve() > d1.getOptions().getObserve(), "ordered by Partial IV");
-        assertThrows(OscoreException.Replay.class, () -> p.verifyResponse(w2, pr.binding()));
+        assertArrayEquals(Hex.decode("0100"), w1.getOptions().getOscore(), "the first notification has its own Partial IV too");
+        Response d2 = p.unprotectResponse(w2, pr.identifiers()).plain();
+        Response d1 = p.unprotectResponse(w1, pr.identifiers()).plain();
+        assertTrue(d2.getOptions().getObserve() >= d1.getOptions().getObserve(), "the older one is not delivered as newer");
+        assertThrows(OscoreException.Replay.class, () -> p.unprotectResponse(w2, pr.identifiers()));
     }
 
     @Test
@@ -154,13 +249,14 @@ class OscoreProtectionTest {
         OscoreContext client = TestContexts.client();
         Request reg = get("obs");
         reg.setObserve();
-        ProtectedRequest pr = p.protectRequest(reg, client);
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(TestContexts.server()));
-        Response w = p.protectResponse(notification(77), v.binding(), false);
+        ProtectionPipeline.ProtectedRequest pr = protect(reg, client);
+        RequestIdentifiers ids = verify(pr.wire(), TestContexts.server()).identifiers();
+        Response w = p.protectResponse(notification(77), ids);
         // decrypt by hand with the client's recipient key and look at the raw inner option
         OscoreOptionValue o = OscoreOptionValue.decode(w.getOptions().getOscore(), false);
-        byte[] nonce = client.nonce(client.recipientIdRaw(), o.partialIv());
-        byte[] aad = OscoreProtection.aad(client, client.senderIdRaw(), pr.binding().requestPivRaw(), new byte[0]);
+        byte[] nonce = Nonce.build(client.commonIvRaw(), 13, client.recipientIdRaw(), o.partialIv());
+        byte[] aad = ProtectionPipeline.encStructure(ProtectionPipeline.oscoreAadArray(client.algorithmsCbor(),
+                client.senderIdRaw(), pr.identifiers().partialIv(), new byte[0]));
         byte[] pt = client.recipientKey().open(nonce, aad, w.getPayload());
         assertEquals(0x45, pt[0] & 0xff, "inner code 2.05");
         assertEquals(0x60, pt[1] & 0xff, "Observe (delta 6) with length 0");
@@ -178,23 +274,23 @@ class OscoreProtectionTest {
 
     @Test
     void OSC_18_innerObserveInAResponseToANonObserveRequestIsRejected() throws Exception {
-        ProtectedRequest pr = p.protectRequest(get("a"), TestContexts.client());
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(TestContexts.server()));
-        Response w = onWire(p.protectResponse(notification(3), v.binding(), false));
-        assertThrows(OscoreException.DecodeFailure.class, () -> p.verifyResponse(w, pr.binding()));
+        ProtectionPipeline.ProtectedRequest pr = protect(get("a"), TestContexts.client());
+        RequestIdentifiers ids = verify(pr.wire(), TestContexts.server()).identifiers();
+        Response w = onWire(p.protectResponse(notification(3), ids));
+        assertThrows(OscoreException.DecodeFailure.class, () -> p.unprotectResponse(w, pr.identifiers()));
     }
 
     @Test
     void OSC_18_responseToObserveRequestWithoutObserveIsAPlainResponse() throws Exception {
         Request reg = get("obs");
         reg.setObserve();
-        ProtectedRequest pr = p.protectRequest(reg, TestContexts.client());
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(TestContexts.server()));
+        ProtectionPipeline.ProtectedRequest pr = protect(reg, TestContexts.client());
+        RequestIdentifiers ids = verify(pr.wire(), TestContexts.server()).identifiers();
         Response plain = new Response(ResponseCode.NOT_FOUND);
         plain.setType(Type.ACK);
         plain.setMID(1);
         plain.setToken(new byte[] {1, 2});
-        Response d = p.verifyResponse(onWire(p.protectResponse(plain, v.binding(), false)), pr.binding());
+        Response d = p.unprotectResponse(onWire(p.protectResponse(plain, ids)), pr.identifiers()).plain();
         assertEquals(ResponseCode.NOT_FOUND, d.getCode());
         assertFalse(d.getOptions().hasObserve());
     }
@@ -203,21 +299,52 @@ class OscoreProtectionTest {
     void OSC_19_refusesToProtectAMessageThatAlreadyCarriesOscore() throws Exception {
         Request r = get("a");
         r.getOptions().setOscore(new byte[0]);
-        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(r, TestContexts.client()));
+        assertThrows(OscoreException.ProtectionRefused.class, () -> protect(r, TestContexts.client()));
     }
 
     @Test
     void OSC_15_exhaustedSequenceNumbersRefuseToProtect() throws Exception {
-        OscoreContext c = TestContexts.build(new byte[0], new byte[] {1},
-                SecurityStateStore.inMemoryStartingAt((1L << 40) - 1));
-        p.protectRequest(get("a"), c);
-        assertThrows(OscoreException.ProtectionRefused.class, () -> p.protectRequest(get("a"), c));
+        OscoreContext c = TestContexts.builder(new byte[0], new byte[] {1}, SecurityStateStore.inMemoryStartingAt((1L << 40) - 1))
+                .keyUsageLimits(false).build();
+        protect(get("a"), c);
+        assertThrows(OscoreException.ProtectionRefused.class, () -> protect(get("a"), c));
+    }
+
+    /** Issue 6 defect 9: the AEAD usage limits were never enforced. q = 2^20 for AES-CCM-16-64-128 (key-limits draft). */
+    @Test
+    void keyLimits_theSenderKeyProtectsNoMoreThanQMessages() throws Exception {
+        long q = 1L << 20;
+        OscoreContext c = TestContexts.build(new byte[0], new byte[] {1}, SecurityStateStore.inMemoryStartingAt(q - 1));
+        OscoreOptionValue last = OscoreOptionValue.decode(protect(get("a"), c).wire().getOptions().getOscore(), false);
+        assertEquals(q - 1, SealingNonce.toLong(last.partialIv()), "positive control: number q-1 is the last one");
+        OscoreException e = assertThrows(OscoreException.ProtectionRefused.class, () -> protect(get("a"), c));
+        assertTrue(e.getMessage().contains("exhausted"), e.getMessage());
+    }
+
+    /** The integrity limit v: after v failed decryptions the Recipient Key decrypts nothing more, not even a valid request. */
+    @Test
+    void keyLimits_theRecipientKeyIsRefusedAfterVFailedDecryptions() throws Exception {
+        OscoreContext server = TestContexts.server();
+        InMemoryContextDb db = new InMemoryContextDb().add(server);
+        OscoreContext client = TestContexts.client();
+        long v = dev.coterie.keystore.AeadAlgorithm.AES_CCM_16_64_128.integrityLimit();
+        for (long i = 0; i < v; i++) {
+            Request forged = onWire(protect(get("a"), client).wire());
+            forged.setPayload(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+            assertThrows(OscoreException.DecryptionFailed.class, () -> p.unprotectRequest(forged, db));
+        }
+        Request valid = onWire(protect(get("a"), client).wire());
+        OscoreException e = assertThrows(OscoreException.DecryptionFailed.class, () -> p.unprotectRequest(valid, db));
+        assertTrue(e.getMessage().contains("integrity limit"), e.getMessage());
+        // positive control: the same valid request at a fresh server context is accepted
+        assertEquals("a", p.unprotectRequest(onWire(valid), new InMemoryContextDb().add(TestContexts.server())).plain()
+                .getOptions().getUriPathString());
     }
 
     @Test
     void OSC_20_errorResponsesAreUnprotectedWithMaxAge0() {
         Request r = get("a");
-        Response e = OscoreProtection.errorResponse(new OscoreException.Replay("x"), r);
+        Response e = ProtectionPipeline.errorResponse(new OscoreException.Replay("x"), r);
         assertEquals(ResponseCode.UNAUTHORIZED, e.getCode());
         assertEquals("Replay detected", e.getPayloadString());
         assertEquals(0L, e.getOptions().getMaxAge());
@@ -230,7 +357,7 @@ class OscoreProtectionTest {
         Request r = get("a");
         ExtensionOption mt = reg.byName(ExtensionOptionRegistry.MULTICAST_TIMEOUT);
         r.getOptions().addOption(new Option(reg.californiumRegistry().getDefinitionByNumber(mt.number()), new byte[] {5}));
-        ProtectedRequest pr = p.protectRequest(r, TestContexts.client());
+        Request pr = protect(r, TestContexts.client()).wire();
         assertTrue(pr.getOptions().hasOption(mt.number()));
     }
 
@@ -249,15 +376,14 @@ class OscoreProtectionTest {
     void OSC_23_noResponseIsInnerAndAnOuterCopyIsIgnored() throws Exception {
         Request r = get("a");
         r.getOptions().setNoResponse(26);
-        ProtectedRequest pr = p.protectRequest(r, TestContexts.client());
+        Request pr = protect(r, TestContexts.client()).wire();
         assertFalse(pr.getOptions().hasNoResponse(), "No-Response is class E");
-        VerifiedRequest v = p.verifyRequest(onWire(pr), new InMemoryContextDb().add(TestContexts.server()));
+        Request v = verify(pr, TestContexts.server()).plain();
         assertEquals(26, v.getOptions().getNoResponse().getMask());
 
-        ProtectedRequest plainOne = p.protectRequest(get("b"), TestContexts.client());
-        Request wire = onWire(plainOne);
+        Request wire = onWire(protect(get("b"), TestContexts.client()).wire());
         wire.getOptions().setNoResponse(26); // an outer copy added on the way
-        VerifiedRequest v2 = p.verifyRequest(wire, new InMemoryContextDb().add(TestContexts.server()));
+        Request v2 = p.unprotectRequest(wire, new InMemoryContextDb().add(TestContexts.server())).plain();
         assertFalse(v2.getOptions().hasNoResponse(), "the server ignores the outer No-Response");
     }
 
@@ -265,7 +391,7 @@ class OscoreProtectionTest {
     void echoOptionIsInner() throws Exception {
         Request r = get("a");
         r.getOptions().addOption(StandardOptionRegistry.ECHO.create(new byte[] {1, 2, 3}));
-        ProtectedRequest pr = p.protectRequest(r, TestContexts.client());
+        Request pr = protect(r, TestContexts.client()).wire();
         assertFalse(pr.getOptions().hasOption(252));
     }
 }

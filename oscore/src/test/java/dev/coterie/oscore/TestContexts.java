@@ -18,8 +18,12 @@ final class TestContexts {
     }
 
     static OscoreContext build(byte[] sender, byte[] recipient, SecurityStateStore store) throws Exception {
+        return builder(sender, recipient, store).build();
+    }
+
+    static OscoreContext.Builder builder(byte[] sender, byte[] recipient, SecurityStateStore store) {
         return OscoreContext.builder().masterSecret(SecretBytes.fromHex("0102030405060708090a0b0c0d0e0f10"))
                 .masterSalt(Hex.decode("9e7ca92223786340")).senderId(sender).recipientId(recipient)
-                .stateStore(store).build();
+                .stateStore(store);
     }
 }

@@ -5,7 +5,7 @@ import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.InnerObserve;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
-import dev.coterie.oscore.OscoreTrace;
+import dev.coterie.oscore.SecurityTrace;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -32,7 +32,7 @@ final class CoterieServer implements AutoCloseable {
 
     CoterieServer(OscoreContext context, Configuration config, int port, InnerObserve innerObserve) {
         this.context = context;
-        OscoreTrace trace = (event, plain, wire, ctx, note) -> events.add(event + (note == null ? "" : ": " + note));
+        SecurityTrace trace = (event, plain, wire, info) -> events.add(event + (info.note() == null ? "" : ": " + info.note()));
         endpoint = new OscoreEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", port)).configuration(config)
                 .serverContexts(new InMemoryContextDb().add(context)).trace(trace).innerObserve(innerObserve).build();
         server = new CoapServer(config);
@@ -49,15 +49,20 @@ final class CoterieServer implements AutoCloseable {
         return "coap://127.0.0.1:" + address().getPort() + "/" + path;
     }
 
-    /** Stops without persisting anything (as if the process died). */
+    /** Stops without persisting anything (as if the process died), releasing the context as death would. */
     void crash() {
+        stop();
+        context.state().abandon();
+    }
+
+    private void stop() {
         ticker.shutdownNow();
         server.destroy();
     }
 
     @Override
     public void close() throws Exception {
-        crash();
+        stop();
         context.close();
     }
 }

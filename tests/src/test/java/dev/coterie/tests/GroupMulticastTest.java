@@ -21,6 +21,8 @@ class GroupMulticastTest {
         "stale Gid: no member answers",
         "unknown kid without credential: no member answers",
         "no replay window changed",
+        "every member rejected each of the 4 silent requests",
+        "a valid group request over the same path is answered",
         "notifications went on after the rekey",
         "every notification delivered is newer than the one before",
         "notifications under the old and then the new Gid",

@@ -1,12 +1,14 @@
 package dev.coterie.tests;
 
 import dev.coterie.grouposcore.GroupAlgorithms;
-import dev.coterie.grouposcore.GroupClientBinding;
 import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.grouposcore.GroupContextDb;
 import dev.coterie.grouposcore.GroupEndpointBuilder;
-import dev.coterie.grouposcore.GroupOscoreLayer;
-import dev.coterie.grouposcore.GroupResponse;
+import dev.coterie.oscore.ClientContextBinding;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.OscorePeer;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.SecurityTrace;
 import dev.coterie.keystore.Credential;
 import dev.coterie.keystore.CryptoProviders;
 import dev.coterie.keystore.Hex;
@@ -85,11 +87,8 @@ public final class GroupScenario {
 
         List<CoapServer> servers = new ArrayList<>();
         java.util.concurrent.atomic.AtomicInteger verifiedAtServers = new java.util.concurrent.atomic.AtomicInteger();
-        dev.coterie.grouposcore.GroupTrace serverTrace = (event, plain, wire, c, mode, note) -> {
-            if (event == dev.coterie.grouposcore.GroupTrace.Event.REQUEST_VERIFIED) {
-                verifiedAtServers.incrementAndGet();
-            }
-        };
+        // REJECTED traces per server: each silent rejection below must be a real rejection at every member
+        java.util.concurrent.atomic.AtomicIntegerArray rejectedAt = new java.util.concurrent.atomic.AtomicIntegerArray(4);
         List<GroupContext> serverContexts = new ArrayList<>();
         List<GroupContextDb> serverDbs = new ArrayList<>();
         List<java.util.concurrent.ScheduledExecutorService> tickers = new ArrayList<>();
@@ -101,13 +100,20 @@ public final class GroupScenario {
             state.put(light, "off");
             org.eclipse.californium.elements.config.Configuration cfg = GroupEndpointBuilder.defaultConfiguration();
             cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE, 300, TimeUnit.MILLISECONDS);
-            GroupContextDb db = new GroupContextDb().add(ctx);
+            GroupContextDb db = new GroupContextDb().add(ctx).responseMode(i == 3
+                    ? GroupContextDb.ResponseMode.PAIRWISE_WHEN_POSSIBLE : GroupContextDb.ResponseMode.SAME_AS_REQUEST);
             serverDbs.add(db);
+            int index = i;
+            SecurityTrace serverTrace = (event, plain, wire, info) -> {
+                if (event == SecurityTrace.Event.REQUEST_VERIFIED) {
+                    verifiedAtServers.incrementAndGet();
+                } else if (event == SecurityTrace.Event.REJECTED) {
+                    rejectedAt.incrementAndGet(index);
+                }
+            };
             GroupEndpointBuilder eb = new GroupEndpointBuilder().configuration(cfg)
                     .bind(new InetSocketAddress(InetAddress.getByName(unicast), 5683 + i))
-                    .serverGroups(db).join(group).trace(serverTrace)
-                    .responseMode(i == 3 ? GroupOscoreLayer.ResponseModePolicy.PAIRWISE_WHEN_POSSIBLE
-                            : GroupOscoreLayer.ResponseModePolicy.SAME_AS_REQUEST);
+                    .serverGroups(db).join(group).trace(serverTrace);
             if (veth != null) {
                 eb.multicastInterface(veth);
             }
@@ -136,20 +142,21 @@ public final class GroupScenario {
             servers.add(s);
         }
         GroupContext client = member(0, ids, keys, creds, algs, gid, secret, gm);
-        GroupClientBinding binding = new GroupClientBinding().groupDefault(client);
-        GroupContextDb clientEpochs = new GroupContextDb();
+        GroupContextDb clientEpochs = new GroupContextDb().add(client);
+        ClientContextBinding binding = new ClientContextBinding().endpointDefault(client.groupMode(clientEpochs));
         List<String> notificationGids = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicReference<byte[]> captured = new java.util.concurrent.atomic.AtomicReference<>();
-        dev.coterie.grouposcore.GroupTrace capture = (event, plain, wire, c, mode, note) -> {
-            if (event == dev.coterie.grouposcore.GroupTrace.Event.REQUEST_PROTECTED && captured.get() == null) {
+        SecurityTrace capture = (event, plain, wire, info) -> {
+            if (event == SecurityTrace.Event.REQUEST_PROTECTED && captured.get() == null) {
                 captured.set(new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(wire));
             }
-            if (event == dev.coterie.grouposcore.GroupTrace.Event.RESPONSE_VERIFIED && plain.getOptions().hasObserve()) {
-                notificationGids.add(Hex.encode(c.gid()));
+            if (event == SecurityTrace.Event.RESPONSE_VERIFIED && plain.getOptions().hasObserve()) {
+                notificationGids.add(Hex.encode(OscorePeer.of(plain).kidContext()));
             }
         };
         CoapEndpoint clientEp = new GroupEndpointBuilder().bind(new InetSocketAddress(InetAddress.getByName(unicast), 0))
-                .clientBinding(binding).clientEpochs(clientEpochs).trace(capture).build();
+                .clientBinding(binding).trace(capture).build();
+        ProtectionPipeline pipeline = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
         clientEp.start();
         boolean ok = true;
         try {
@@ -174,7 +181,7 @@ public final class GroupScenario {
             Request get = new Request(Code.GET, Type.CON);
             get.setDestinationContext(new AddressEndpointContext(new InetSocketAddress(InetAddress.getByName(unicast), 5685)));
             get.getOptions().setUriPath("light");
-            binding.bindPairwise(get, client, ids.get(2));
+            binding.bind(get, client.pairwise(ids.get(2), clientEpochs));
             Map<String, String> one = send(clientEp, get, 1, 3000);
             ok &= check(one.size() == 1 && one.containsKey("a2") && one.get("a2").contains("a2 is on")
                     && one.get("a2").contains("mode=PAIRWISE"), "pairwise GET to a2: " + one);
@@ -182,29 +189,35 @@ public final class GroupScenario {
             InetSocketAddress groupAddress = new InetSocketAddress(veth != null
                     ? Inet6Address.getByAddress(null, group.getAddress(), veth) : group, 5683);
             byte[] replay = captured.get();
-            byte[] forged = replay.clone();
+            // issue 6 defect 7: the forgery used to be a flipped copy of the replayed request, which the replay
+            // check rejected before the signature was looked at; this one has a Partial IV no server has seen
+            byte[] forged = serialize(withMid(pipeline.protectRequest(multicastPut(group, veth), client.groupMode()).wire(), 65003));
             forged[forged.length - 1] ^= 1;
             GroupContext stale = member(0, ids, keys, creds, algs, Hex.decode("b1f05b"), secret, gm);
-            byte[] staleGid = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(
-                    withMid(new dev.coterie.grouposcore.GroupProtection().protectRequest(multicastPut(group, veth), stale,
-                            dev.coterie.grouposcore.GroupMode.GROUP, null), 65001));
+            byte[] staleGid = serialize(withMid(pipeline.protectRequest(multicastPut(group, veth), stale.groupMode()).wire(), 65001));
             GroupContext stranger = strangerContext(algs, gid, secret, gm, ids, creds, keyType);
-            byte[] unknownKid = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(
-                    withMid(new dev.coterie.grouposcore.GroupProtection().protectRequest(multicastPut(group, veth), stranger,
-                            dev.coterie.grouposcore.GroupMode.GROUP, null), 65002));
+            byte[] unknownKid = serialize(withMid(pipeline.protectRequest(multicastPut(group, veth), stranger.groupMode()).wire(),
+                    65002));
             List<String> before = windows(serverContexts, ids.get(0));
+            int[] rejectedBefore = {rejectedAt.get(1), rejectedAt.get(2), rejectedAt.get(3)};
             for (Map.Entry<String, byte[]> e : Map.of("replayed group request", replay, "forged signature", forged,
                     "stale Gid", staleGid, "unknown kid without credential", unknownKid).entrySet()) {
                 ok &= check(silence(groupAddress, e.getValue(), unicast), e.getKey() + ": no member answers");
             }
             ok &= check(before.equals(windows(serverContexts, ids.get(0))), "no replay window changed: " + before);
+            ok &= check(rejectedAt.get(1) - rejectedBefore[0] == 4 && rejectedAt.get(2) - rejectedBefore[1] == 4
+                    && rejectedAt.get(3) - rejectedBefore[2] == 4, "every member rejected each of the 4 silent requests: "
+                    + rejectedAt);
+            // positive control for the silence checks: a valid, fresh group request over the same raw path is answered
+            byte[] valid = serialize(withMid(pipeline.protectRequest(multicastPut(group, veth), client.groupMode()).wire(), 65004));
+            ok &= check(!silence(groupAddress, valid, unicast), "a valid group request over the same path is answered");
 
             // 4. a pairwise observation of lamp a1 survives a rekey (GRP-20, GRP-21)
             Request obs = new Request(Code.GET, Type.CON);
             obs.setDestinationContext(new AddressEndpointContext(new InetSocketAddress(InetAddress.getByName(unicast), 5684)));
             obs.getOptions().setUriPath("counter");
             obs.setObserve();
-            binding.bindPairwise(obs, client, ids.get(1));
+            binding.bind(obs, client.pairwise(ids.get(1), clientEpochs));
             List<Integer> values = java.util.Collections.synchronizedList(new ArrayList<>());
             CountDownLatch beforeRekey = new CountDownLatch(3);
             CountDownLatch afterRekey = new CountDownLatch(6);
@@ -272,13 +285,14 @@ public final class GroupScenario {
             @Override
             public void onResponse(Response response) {
                 String line = response.getCode().name() + " " + response.getPayloadString();
-                if (response instanceof GroupResponse g) {
+                OscorePeer g = OscorePeer.of(response);
+                if (g != null) {
                     line += " mode=" + g.mode();
                     synchronized (answers) {
-                        answers.put(Hex.encode(g.serverKid()), line);
+                        answers.put(Hex.encode(g.kid()), line);
                     }
                     System.out.println("RESPONSE from " + response.getSourceContext().getPeerAddress() + " kid="
-                            + Hex.encode(g.serverKid()) + " " + line);
+                            + Hex.encode(g.kid()) + " " + line);
                 }
                 all.countDown();
             }
@@ -309,6 +323,10 @@ public final class GroupScenario {
         public void handleGET(CoapExchange ex) {
             ex.respond(ResponseCode.CONTENT, String.valueOf(n.get()));
         }
+    }
+
+    private static byte[] serialize(Request r) {
+        return new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(r);
     }
 
     private static Request withMid(Request r, int mid) {

@@ -10,8 +10,9 @@ import dev.coterie.oscore.ClientContextBinding;
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
-import dev.coterie.oscore.OscoreProtection;
-import dev.coterie.oscore.ProtectedRequest;
+import dev.coterie.oscore.OscoreOptionValue;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.ProtectionPipeline.ProtectedRequest;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import org.eclipse.californium.core.CoapClient;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * from its state directory after a clean stop and after a crash (RFC 8613 Appendix B.1.2).
  */
 class ReplayAndRestartTest {
-    private final OscoreProtection protection = new OscoreProtection(ExtensionOptionRegistry.defaults());
+    private final ProtectionPipeline protection = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
 
     @TempDir
     Path dir;
@@ -42,7 +43,7 @@ class ReplayAndRestartTest {
         r.setToken(new byte[] {(byte) mid});
         r.getOptions().setUriPath("hello");
         r.setDestinationContext(new org.eclipse.californium.elements.AddressEndpointContext(server));
-        return protection.protectRequest(r, client);
+        return protection.protectRequest(r, client.protector());
     }
 
     private static void assertUnprotected401(Response r, String diagnostic) {
@@ -59,10 +60,10 @@ class ReplayAndRestartTest {
         try (CoterieServer server = new CoterieServer(Rfc8613Contexts.C1.server(dir.resolve("s")), TestConfig.standard());
              RawPeer victim = new RawPeer(); RawPeer attacker = new RawPeer()) {
             ProtectedRequest p = hello(client, 7, server.address());
-            byte[] wire = RawPeer.bytes(p);
+            byte[] wire = RawPeer.bytes(p.wire());
             Response first = (Response) victim.exchange(server.address(), wire, 2000);
             assertEquals(ResponseCode.CHANGED, first.getCode(), "outer 2.04");
-            assertEquals("Hello World!", protection.verifyResponse(first, p.binding()).getPayloadString());
+            assertEquals("Hello World!", protection.unprotectResponse(first, p.identifiers()).plain().getPayloadString());
             assertUnprotected401((Response) attacker.exchange(server.address(), wire, 2000), "Replay detected");
         }
     }
@@ -72,7 +73,7 @@ class ReplayAndRestartTest {
         OscoreContext client = Rfc8613Contexts.C1.client(null);
         try (CoterieServer server = new CoterieServer(Rfc8613Contexts.C1.server(null), TestConfig.standard());
              RawPeer peer = new RawPeer()) {
-            byte[] wire = RawPeer.bytes(hello(client, 9, server.address()));
+            byte[] wire = RawPeer.bytes(hello(client, 9, server.address()).wire());
             byte[] first = raw(peer, server.address(), wire);
             byte[] again = raw(peer, server.address(), wire);
             assertArrayEquals(first, again, "the deduplicator answers with the same protected response");
@@ -96,17 +97,17 @@ class ReplayAndRestartTest {
         try (CoterieServer server = new CoterieServer(Rfc8613Contexts.C1.server(state), TestConfig.standard());
              RawPeer peer = new RawPeer()) {
             port = server.address().getPort();
-            old = RawPeer.bytes(hello(client, 1, server.address()));
+            old = RawPeer.bytes(hello(client, 1, server.address()).wire());
             assertEquals(ResponseCode.CHANGED, ((Response) peer.exchange(server.address(), old, 2000)).getCode());
             for (int i = 2; i < 6; i++) {
-                peer.exchange(server.address(), RawPeer.bytes(hello(client, i, server.address())), 2000);
+                peer.exchange(server.address(), RawPeer.bytes(hello(client, i, server.address()).wire()), 2000);
             }
         } // close(): windows persisted, state marked clean
         try (CoterieServer again = new CoterieServer(Rfc8613Contexts.C1.server(state), TestConfig.standard(), port);
              RawPeer attacker = new RawPeer()) {
             assertUnprotected401((Response) attacker.exchange(again.address(), old, 2000), "Replay detected");
             Response fresh = (Response) attacker.exchange(again.address(),
-                    RawPeer.bytes(hello(client, 50, again.address())), 2000);
+                    RawPeer.bytes(hello(client, 50, again.address()).wire()), 2000);
             assertEquals(ResponseCode.CHANGED, fresh.getCode(), "new numbers still work");
         }
     }
@@ -117,20 +118,30 @@ class ReplayAndRestartTest {
         OscoreContext client = Rfc8613Contexts.C1.client(dir.resolve("client"));
         byte[] old;
         int port;
+        ProtectedRequest oldRequest;
+        Response original;
         CoterieServer server = new CoterieServer(Rfc8613Contexts.C1.server(state), TestConfig.standard());
         port = server.address().getPort();
         try (RawPeer peer = new RawPeer()) {
-            old = RawPeer.bytes(hello(client, 1, server.address()));
-            peer.exchange(server.address(), old, 2000);
+            oldRequest = hello(client, 1, server.address());
+            old = RawPeer.bytes(oldRequest.wire());
+            original = (Response) peer.exchange(server.address(), old, 2000);
         }
         server.crash(); // no close(): the replay window cannot be trusted after restart
+        assertEquals(0, original.getOptions().getOscore().length, "the original response reused the request nonce");
 
         try (CoterieServer restarted = new CoterieServer(Rfc8613Contexts.C1.server(state), TestConfig.standard(), port);
              RawPeer attacker = new RawPeer()) {
             // the old request decrypts, but the server cannot know it is fresh: 4.01 with an inner Echo, not processed
             Response challenge = (Response) attacker.exchange(restarted.address(), old, 2000);
             assertEquals(ResponseCode.CHANGED, challenge.getCode(), "protected: outer 2.04");
-            assertNotNull(challenge.getOptions().getOscore());
+            // issue 6 defect 1: the challenge was sealed with the request nonce again, the key and nonce of the
+            // original response; RFC 8613 Appendix B.1.2 requires the server's own Partial IV
+            OscoreOptionValue o = OscoreOptionValue.decode(challenge.getOptions().getOscore(), false);
+            assertNotNull(o.partialIv(), "the Echo challenge carries the server's own Partial IV");
+            Response inner = protection.unprotectResponse(challenge, oldRequest.identifiers()).plain();
+            assertEquals(ResponseCode.UNAUTHORIZED, inner.getCode());
+            assertTrue(inner.getOptions().getOthers().stream().anyMatch(x -> x.getNumber() == 252), "with an inner Echo");
             assertTrue(restarted.events.stream().noneMatch(e -> e.startsWith("REQUEST_VERIFIED")), "not processed");
 
             // a real client repeats its request with the Echo value and gets its answer
@@ -167,9 +178,9 @@ class ReplayAndRestartTest {
         try (CoterieServer restarted = new CoterieServer(Rfc8613Contexts.C1.server(state), TestConfig.standard(), port);
              RawPeer peer = new RawPeer()) {
             ProtectedRequest p = hello(client, 3, restarted.address());
-            Response challenge = (Response) peer.exchange(restarted.address(), RawPeer.bytes(p), 2000);
+            Response challenge = (Response) peer.exchange(restarted.address(), RawPeer.bytes(p.wire()), 2000);
             assertTrue(challenge.getOptions().getOthers().stream().noneMatch(o -> o.getNumber() == 252), "no outer Echo");
-            Response inner = protection.verifyResponse(challenge, p.binding());
+            Response inner = protection.unprotectResponse(challenge, p.identifiers()).plain();
             assertEquals(ResponseCode.UNAUTHORIZED, inner.getCode());
             Option echo = inner.getOptions().getOthers().stream().filter(o -> o.getNumber() == 252).findFirst().orElseThrow();
             assertTrue(echo.getLength() >= 1 && echo.getLength() <= 40, "ECHO-01 length 1..40");

@@ -2,8 +2,7 @@ package dev.coterie.tests;
 
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.OscoreContext;
-import dev.coterie.oscore.OscoreProtection;
-import dev.coterie.oscore.ProtectedRequest;
+import dev.coterie.oscore.ProtectionPipeline;
 import java.io.BufferedOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -23,7 +22,7 @@ public final class SequenceHammer {
     public static void main(String[] args) throws Exception {
         OscoreContext ctx = Rfc8613Contexts.C1.buildWithBlock(Rfc8613Contexts.CLIENT_ID, Rfc8613Contexts.SERVER_ID,
                 Path.of(args[0]), Integer.parseInt(args[1]));
-        OscoreProtection p = new OscoreProtection(ExtensionOptionRegistry.defaults());
+        ProtectionPipeline p = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
         PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 64), false);
         out.println("ready");
         out.flush();
@@ -32,9 +31,9 @@ public final class SequenceHammer {
             r.setMID(mid);
             r.setToken(new byte[] {1});
             r.getOptions().setUriPath("hello");
-            ProtectedRequest pr = p.protectRequest(r, ctx);
+            ProtectionPipeline.ProtectedRequest pr = p.protectRequest(r, ctx.protector());
             long seq = 0;
-            for (byte b : pr.binding().requestPartialIv()) {
+            for (byte b : pr.identifiers().partialIv()) {
                 seq = (seq << 8) | (b & 0xff);
             }
             out.println(seq);

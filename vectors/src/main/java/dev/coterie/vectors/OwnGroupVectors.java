@@ -7,21 +7,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coterie.grouposcore.GroupAlgorithms;
 import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.grouposcore.GroupContextDb;
-import dev.coterie.grouposcore.GroupMode;
-import dev.coterie.grouposcore.GroupProtection;
-import dev.coterie.grouposcore.GroupRequest;
-import dev.coterie.grouposcore.VerifiedGroupRequest;
-import dev.coterie.grouposcore.VerifiedGroupResponse;
 import dev.coterie.keystore.AeadAlgorithm;
 import dev.coterie.keystore.Credential;
 import dev.coterie.keystore.CryptoProvider;
 import dev.coterie.keystore.Hex;
+import dev.coterie.keystore.HashAlgorithm;
 import dev.coterie.keystore.HkdfAlgorithm;
 import dev.coterie.keystore.KeyAgreementAlgorithm;
 import dev.coterie.keystore.PrivateKey;
 import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.keystore.SignatureAlgorithm;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.RequestIdentifiers;
+import dev.coterie.oscore.RequestProtector;
 import java.util.Arrays;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
@@ -31,7 +31,8 @@ import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
 /**
  * Coterie's own Group OSCORE vectors, for what no one has published (digest 2.10): an ECDSA
  * P-256 group-mode request, pairwise requests and responses with X25519 (from Ed25519
- * credentials) and with P-256, and a response protected after a Gid change. Every value follows
+ * credentials) and with P-256, a response protected after a Gid change, and deterministic
+ * requests (cacheable-oscore) with ES256 and with a Padding option. Every value follows
  * from the fixed inputs (Ed25519 and RFC 6979 ECDSA are deterministic), so {@link #generate}
  * always writes the same file, and {@link #check} recomputes each entry and also checks that
  * the receiver accepts it.
@@ -50,8 +51,14 @@ public final class OwnGroupVectors {
     /** ACK 2.05, MID 0x1234, Token 4a4b, payload "on". */
     static final String RESPONSE = "62451234" + "4a4b" + "ff6f6e";
 
+    static final String DET_SID = "dc";
+    /** CON GET, MID 0x1234, Token 4a4b, Uri-Path "temp" (a sensor reading a deterministic request asks for). */
+    static final String DET_REQUEST = "42011234" + "4a4b" + "b474656d70";
+    /** ACK 2.05, MID 0x1234, Token 4a4b, Max-Age 30, payload "21.5". */
+    static final String DET_RESPONSE = "62451234" + "4a4b" + "d1011e" + "ff32312e35";
+
     private final CryptoProvider provider;
-    private final GroupProtection protection = new GroupProtection();
+    private final ProtectionPipeline pipeline = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
 
     public OwnGroupVectors(CryptoProvider provider) {
         this.provider = provider;
@@ -72,6 +79,10 @@ public final class OwnGroupVectors {
                 "pairwise", 7));
         vectors.add(entry(json, "Pairwise request and response, P-256", "coterie-3", "ES256", "pairwise", 9));
         vectors.add(entry(json, "Group-mode response protected after a Gid change (GRP-21)", "coterie-4", "EdDSA", "gid-change", 3));
+        vectors.add(entry(json, "Deterministic request and its group-mode response, ES256 (cacheable-oscore)", "coterie-5", "ES256",
+                "deterministic", 11));
+        vectors.add(entry(json, "Deterministic request padded to 40 plaintext bytes (cacheable-oscore App. A)", "coterie-6", "EdDSA",
+                "deterministic-padded", 13));
         return root;
     }
 
@@ -93,8 +104,17 @@ public final class OwnGroupVectors {
         in.put("server_private_key", SERVER_KEY);
         in.put("group_manager_private_key", GM_KEY);
         in.put("client_sender_sequence_number", ssn);
-        in.put("unprotected_request", REQUEST);
-        in.put("unprotected_response", RESPONSE);
+        boolean det = kind.startsWith("deterministic");
+        in.put("unprotected_request", det ? DET_REQUEST : REQUEST);
+        in.put("unprotected_response", det ? DET_RESPONSE : RESPONSE);
+        if (det) {
+            in.put("det_sender_id", DET_SID);
+            in.put("det_hash_alg", -16);
+            in.put("inner_observe_zero", true);
+            in.put("pad_to", kind.equals("deterministic-padded") ? 40 : 0);
+            in.put("note", "client_sender_sequence_number is the server's: a deterministic request uses Partial IV 0, "
+                    + "its response the server's own Partial IV");
+        }
         if (kind.equals("gid-change")) {
             in.put("new_gid", NEW_GID);
             in.put("new_master_secret", NEW_SECRET);
@@ -135,57 +155,61 @@ public final class OwnGroupVectors {
         String gid = in.get("gid").asText();
         String secret = in.get("master_secret").asText();
         long ssn = in.get("client_sender_sequence_number").asLong();
-        GroupContext client = member(algs, gid, secret, in, cid, ck, cc, sid, sc, gm, ssn);
-        GroupContext server = member(algs, gid, secret, in, sid, sk, sc, cid, cc, gm, 0);
         String kind = in.get("kind").asText();
+        boolean det = kind.startsWith("deterministic");
+        GroupContext client = member(algs, gid, secret, in, cid, ck, cc, sid, sc, gm, det ? 0 : ssn);
+        GroupContext server = member(algs, gid, secret, in, sid, sk, sc, cid, cc, gm, det ? ssn : 0);
         Request plain = (Request) new UdpDataParser().parseMessage(Hex.decode(in.get("unprotected_request").asText()));
-        GroupMode mode = kind.equals("pairwise") ? GroupMode.PAIRWISE : GroupMode.GROUP;
-        GroupRequest req = protection.protectRequest(plain, client, mode, mode == GroupMode.PAIRWISE ? sid : null);
+        // the client's newer epochs: after a Gid change the response comes under one of them (GRP-21)
+        GroupContextDb clientEpochs = new GroupContextDb().add(client);
+        RequestProtector view = det
+                ? client.deterministic(sid, null, ExtensionOptionRegistry.defaults(), in.get("inner_observe_zero").asBoolean(),
+                        in.get("pad_to").asInt())
+                : kind.equals("pairwise") ? client.pairwise(sid) : client.groupMode(clientEpochs);
+        ProtectionPipeline.ProtectedRequest req = pipeline.protectRequest(plain, view);
         Computed c = new Computed();
         c.clientCred = cc.encoded();
         c.serverCred = sc.encoded();
-        c.request = new UdpDataSerializer().getByteArray(req);
+        c.request = new UdpDataSerializer().getByteArray(req.wire());
         // the receiver must accept what was generated
-        VerifiedGroupRequest v = protection.verifyRequest((Request) new UdpDataParser().parseMessage(c.request),
-                new GroupContextDb().add(server));
-        if (!Arrays.equals(v.getOptions().getUriPath().get(0).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                plain.getOptions().getUriPath().get(0).getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
-            throw new VectorRunner.Mismatch("round trip", "Uri-Path light", v.getOptions().getUriPathString());
+        GroupContextDb serverDb = new GroupContextDb().add(server);
+        ProtectionPipeline.Unprotected<Request> v = pipeline.unprotectRequest(
+                (Request) new UdpDataParser().parseMessage(c.request), serverDb);
+        if (!plain.getOptions().getUriPathString().equals(v.plain().getOptions().getUriPathString())) {
+            throw new VectorRunner.Mismatch("round trip", plain.getOptions().getUriPathString(),
+                    v.plain().getOptions().getUriPathString());
         }
-        Response resp = (Response) new UdpDataParser().parseMessage(Hex.decode(in.get("unprotected_response").asText()));
-        if (kind.equals("pairwise")) {
-            c.response = new UdpDataSerializer().getByteArray(protection.protectResponse(resp, v.binding(), server,
-                    GroupMode.PAIRWISE, false));
-        } else if (kind.equals("gid-change")) {
-            GroupContext newServer = member(algs, in.get("new_gid").asText(), in.get("new_master_secret").asText(), in, sid, sk,
-                    sc, cid, cc, gm, 0);
-            GroupContext newClient = member(algs, in.get("new_gid").asText(), in.get("new_master_secret").asText(), in, cid, ck,
-                    cc, sid, sc, gm, 0);
-            c.response = new UdpDataSerializer().getByteArray(protection.protectResponse(resp, v.binding(), newServer,
-                    GroupMode.GROUP, false));
-            VerifiedGroupResponse got = protection.verifyResponse((Response) new UdpDataParser().parseMessage(c.response),
-                    req.binding(), new GroupContextDb().add(newClient));
-            if (!"on".equals(got.response().getPayloadString())) {
-                throw new VectorRunner.Mismatch("round trip", "payload on", got.response().getPayloadString());
-            }
+        if (kind.equals("group-request")) {
             return c;
         }
-        if (c.response != null) {
-            VerifiedGroupResponse got = protection.verifyResponse((Response) new UdpDataParser().parseMessage(c.response),
-                    req.binding(), null);
-            if (!"on".equals(got.response().getPayloadString())) {
-                throw new VectorRunner.Mismatch("round trip", "payload on", got.response().getPayloadString());
-            }
+        Response resp = (Response) new UdpDataParser().parseMessage(Hex.decode(in.get("unprotected_response").asText()));
+        if (kind.equals("gid-change")) {
+            // the group is rekeyed between the request and the response: the server answers under the new epoch
+            serverDb.installEpoch(member(algs, in.get("new_gid").asText(), in.get("new_master_secret").asText(), in, sid, sk,
+                    sc, cid, cc, gm, 0));
+            clientEpochs.installEpoch(member(algs, in.get("new_gid").asText(), in.get("new_master_secret").asText(), in, cid, ck,
+                    cc, sid, sc, gm, 0));
+        }
+        c.response = new UdpDataSerializer().getByteArray(pipeline.protectResponse(resp, v.identifiers()));
+        Response got = pipeline.unprotectResponse((Response) new UdpDataParser().parseMessage(c.response), req.identifiers())
+                .plain();
+        String expected = new String(ProtectionPipeline.payloadOf(resp), java.nio.charset.StandardCharsets.UTF_8);
+        if (!expected.equals(got.getPayloadString())) {
+            throw new VectorRunner.Mismatch("round trip", "payload " + expected, got.getPayloadString());
         }
         return c;
     }
 
     private GroupContext member(GroupAlgorithms algs, String gid, String secret, JsonNode in, byte[] id, PrivateKey key,
                                 Credential cred, byte[] peer, Credential peerCred, Credential gm, long ssn) throws Exception {
-        return GroupContext.builder().provider(provider).algorithms(algs).gid(Hex.decode(gid))
+        GroupContext.Builder b = GroupContext.builder().provider(provider).name("coterie-vectors").algorithms(algs).gid(Hex.decode(gid))
                 .masterSecret(SecretBytes.fromHex(secret)).masterSalt(Hex.decode(in.get("master_salt").asText()))
                 .groupManagerCredential(gm).sender(id, key, cred).member(peer, peerCred)
-                .stateStore(SecurityStateStore.inMemoryStartingAt(ssn)).build();
+                .stateStore(SecurityStateStore.inMemoryStartingAt(ssn));
+        if (in.has("det_sender_id")) {
+            b.deterministicClient(Hex.decode(in.get("det_sender_id").asText()), HashAlgorithm.fromCoseId(in.get("det_hash_alg").asInt()));
+        }
+        return b.build();
     }
 
     /** Recomputes one entry of the file and compares every output. */

@@ -21,6 +21,11 @@ public record VectorResult(String file, String name, boolean passed, String fiel
         return new VectorResult(file, name, false, field, expected, got);
     }
 
+    /** Whether this is one of Coterie's own vectors rather than a published one. */
+    public boolean own() {
+        return VectorRunner.OWN_FILE.equals(file);
+    }
+
     /** {@code PASS name}, {@code SKIP name: why} or {@code FAIL name: field, expected X, got Y}. */
     public String line() {
         if (skipped) {

@@ -9,14 +9,14 @@ import dev.coterie.keystore.HkdfAlgorithm;
 import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.keystore.StateUnavailableException;
+import dev.coterie.keystore.CborWriter;
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.InMemoryContextDb;
+import dev.coterie.oscore.Nonce;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreOptionValue;
-import dev.coterie.oscore.OscoreProtection;
-import dev.coterie.oscore.OscoreVectorProbe;
-import dev.coterie.oscore.ProtectedRequest;
-import dev.coterie.oscore.VerifiedRequest;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.RequestIdentifiers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -30,17 +30,21 @@ import org.eclipse.californium.core.network.serialization.UdpDataParser;
 import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
 
 /**
- * Checks every input/output pair of the published vector files against Coterie's code, under
- * one crypto provider. Derived keys are compared in constant time and, on a mismatch, shown
- * only as fingerprints.
+ * Checks every input/output pair of the vector files against Coterie's code, under one crypto
+ * provider. Protected messages are produced by the real protection pipeline, with the sequence
+ * numbers the vectors give; intermediate values (info, nonce, AAD, ...) are recomputed from
+ * public inputs. Derived keys are compared in constant time and, on a mismatch, shown only as
+ * fingerprints. Published vectors and Coterie's own are reported apart ({@link VectorResult#own()}).
  */
 public final class VectorRunner {
+    /** Coterie's own vectors, for what no one has published; reported apart from the published ones. */
+    public static final String OWN_FILE = "coterie-group-vectors.json";
     public static final List<String> FILES = List.of("rfc8613-appendix-c.json", "rfc8613-sections-5.4-6.3-examples.json",
-            "cacheable-oscore.json", "group-oscore-draft28.json", "coterie-group-vectors.json");
+            "cacheable-oscore.json", "group-oscore-draft28.json", OWN_FILE);
 
     private final CryptoProvider provider;
     private final ObjectMapper json = new ObjectMapper();
-    private final OscoreProtection protection = new OscoreProtection(ExtensionOptionRegistry.defaults());
+    private final ProtectionPipeline pipeline = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
 
     public VectorRunner(CryptoProvider provider) {
         this.provider = provider;
@@ -89,9 +93,9 @@ public final class VectorRunner {
         } else if (section.equals("Appendix F.1")) {
             GroupVectors.checkSetup(provider, v);
         } else if (section.equals("Appendix F.2")) {
-            return VectorResult.skip(file, name, "deterministic requests are not implemented yet");
+            GroupVectors.checkDeterministicRequest(provider, pipeline, v, bySection.get("Appendix F.1"));
         } else if (section.equals("Appendix F.3")) {
-            GroupVectors.checkGroupModeResponse(provider, v, bySection.get("Appendix F.1"));
+            GroupVectors.checkGroupModeResponse(provider, pipeline, v, bySection.get("Appendix F.1"), bySection.get("Appendix F.2"));
         } else if (section.startsWith("Section 4.3")) {
             GroupVectors.checkCompression(v);
         } else if (section.startsWith("coterie-")) {
@@ -121,16 +125,16 @@ public final class VectorRunner {
         JsonNode mid = v.get("intermediate");
         JsonNode out = v.get("outputs");
         OscoreContext ctx = context(in, 0);
-        OscoreVectorProbe probe = new OscoreVectorProbe(ctx);
-        expect("info_sender_key", mid, probe.info(ctx.senderId(), "Key", ctx.aead().keyLength()));
-        expect("info_recipient_key", mid, probe.info(ctx.recipientId(), "Key", ctx.aead().keyLength()));
-        expect("info_common_iv", mid, probe.info(new byte[0], "IV", ctx.aead().nonceLength()));
+        expect("info_sender_key", mid, OscoreContext.info(ctx.senderId(), ctx.idContext(), ctx.aead(), "Key", ctx.aead().keyLength()));
+        expect("info_recipient_key", mid, OscoreContext.info(ctx.recipientId(), ctx.idContext(), ctx.aead(), "Key",
+                ctx.aead().keyLength()));
+        expect("info_common_iv", mid, OscoreContext.info(new byte[0], ctx.idContext(), ctx.aead(), "IV", ctx.aead().nonceLength()));
         SecretBytes[] keys = ctx.derivedKeysForVectors();
         expectSecret("sender_key", out, keys[0]);
         expectSecret("recipient_key", out, keys[1]);
         expect("common_iv", out, ctx.commonIv());
-        expect("sender_nonce_piv0", out, probe.nonce(ctx.senderId(), new byte[] {0}));
-        expect("recipient_nonce_piv0", out, probe.nonce(ctx.recipientId(), new byte[] {0}));
+        expect("sender_nonce_piv0", out, nonce(ctx, ctx.senderId(), new byte[] {0}));
+        expect("recipient_nonce_piv0", out, nonce(ctx, ctx.recipientId(), new byte[] {0}));
     }
 
     private void checkRequest(JsonNode v, Map<String, JsonNode> bySection) throws Exception {
@@ -139,16 +143,16 @@ public final class VectorRunner {
         OscoreContext ctx = context(ctxVector.get("inputs"), in.get("sender_sequence_number").asLong());
         expect("common_iv", in, ctx.commonIv());
         Request plain = (Request) new UdpDataParser().parseMessage(Hex.decode(in.get("unprotected_coap_message").asText()));
-        ProtectedRequest p = protection.protectRequest(plain, ctx);
+        ProtectionPipeline.ProtectedRequest p = pipeline.protectRequest(plain, ctx.protector());
+        RequestIdentifiers ids = p.identifiers();
         JsonNode mid = v.get("intermediate");
-        OscoreVectorProbe probe = new OscoreVectorProbe(ctx);
-        expect("partial_iv", mid, p.binding().requestPartialIv());
-        expect("aad", mid, probe.aad(p.binding().requestKid(), p.binding().requestPartialIv()));
-        expect("nonce", mid, probe.nonce(ctx.senderId(), p.binding().requestPartialIv()));
+        expect("partial_iv", mid, ids.partialIv());
+        expect("aad", mid, aad(ctx, ids.kid(), ids.partialIv()));
+        expect("nonce", mid, nonce(ctx, ctx.senderId(), ids.partialIv()));
         JsonNode out = v.get("outputs");
-        expect("oscore_option_value", out, p.getOptions().getOscore());
-        expect("ciphertext", out, p.getPayload());
-        expect("protected_coap_message", out, new UdpDataSerializer().getByteArray(p));
+        expect("oscore_option_value", out, p.wire().getOptions().getOscore());
+        expect("ciphertext", out, p.wire().getPayload());
+        expect("protected_coap_message", out, new UdpDataSerializer().getByteArray(p.wire()));
     }
 
     private void checkResponse(JsonNode v, Map<String, JsonNode> bySection) throws Exception {
@@ -159,15 +163,17 @@ public final class VectorRunner {
         OscoreContext server = context(serverVector.get("inputs"), in.get("sender_sequence_number").asLong());
         Request wire = (Request) new UdpDataParser().parseMessage(
                 Hex.decode(requestVector.get("outputs").get("protected_coap_message").asText()));
-        VerifiedRequest verified = protection.verifyRequest(wire, new InMemoryContextDb().add(server));
-        expect("request_kid", in, verified.binding().requestKid());
-        expect("request_partial_iv", in, verified.binding().requestPartialIv());
+        RequestIdentifiers ids = pipeline.unprotectRequest(wire, new InMemoryContextDb().add(server)).identifiers();
+        expect("request_kid", in, ids.kid());
+        expect("request_partial_iv", in, ids.partialIv());
         Response plain = (Response) new UdpDataParser().parseMessage(Hex.decode(in.get("unprotected_coap_message").asText()));
-        boolean fresh = !v.get("intermediate").get("partial_iv").isNull();
-        Response p = protection.protectResponse(plain, verified.binding(), fresh);
+        if (!v.get("intermediate").get("partial_iv").isNull()) {
+            // C.8 is a response with the server's own Partial IV: what every response after the first gets
+            ids.claimReusableNonce();
+        }
+        Response p = pipeline.protectResponse(plain, ids);
         JsonNode mid = v.get("intermediate");
-        OscoreVectorProbe probe = new OscoreVectorProbe(server);
-        expect("aad", mid, probe.aad(verified.binding().requestKid(), verified.binding().requestPartialIv()));
+        expect("aad", mid, aad(server, ids.kid(), ids.partialIv()));
         JsonNode out = v.get("outputs");
         expect("oscore_option_value", out, p.getOptions().getOscore());
         expect("ciphertext", out, p.getPayload());
@@ -177,12 +183,13 @@ public final class VectorRunner {
     private void checkAad(JsonNode v) throws Mismatch {
         JsonNode in = v.get("inputs");
         JsonNode out = v.get("outputs");
-        byte[][] parts = OscoreVectorProbe.aadParts(in.get("alg_aead").asInt(), Hex.decode(in.get("request_kid").asText()),
+        byte[] algs = algorithms(in.get("alg_aead").asInt());
+        byte[] array = ProtectionPipeline.oscoreAadArray(algs, Hex.decode(in.get("request_kid").asText()),
                 Hex.decode(in.get("request_piv").asText()), Hex.decode(in.get("class_i_options").asText()));
-        expect("algorithms", v.get("intermediate"), parts[0]);
-        expect("aad_array", out, parts[1]);
-        expect("external_aad", out, parts[2]);
-        expect("aad", out, parts[3]);
+        expect("algorithms", v.get("intermediate"), algs);
+        expect("aad_array", out, array);
+        expect("external_aad", out, new CborWriter(array.length + 3).bytes(array).toByteArray());
+        expect("aad", out, ProtectionPipeline.encStructure(array));
     }
 
     private void checkCompression(JsonNode v) throws Exception {
@@ -206,11 +213,41 @@ public final class VectorRunner {
         if (after != out.get("size_after_compression").asInt()) {
             throw new Mismatch("size_after_compression", out.get("size_after_compression").asText(), String.valueOf(after));
         }
-        byte[] cose = OscoreVectorProbe.coseEncrypt0(kid, piv, kidContext, ct);
+        byte[] cose = coseEncrypt0(kid, piv, kidContext, ct);
         expect("cose_encrypt0_serialized", in, cose);
         if (cose.length != in.get("size_before_compression").asInt()) {
             throw new Mismatch("size_before_compression", in.get("size_before_compression").asText(), String.valueOf(cose.length));
         }
+    }
+
+    /** The 'algorithms' element of an RFC 8613 aad_array: [alg_aead]. */
+    private static byte[] algorithms(int alg) {
+        return new CborWriter(4).array(1).integer(alg).toByteArray();
+    }
+
+    private static byte[] aad(OscoreContext ctx, byte[] requestKid, byte[] requestPiv) {
+        return ProtectionPipeline.encStructure(ProtectionPipeline.oscoreAadArray(algorithms(ctx.aead().coseId()), requestKid,
+                requestPiv, new byte[0]));
+    }
+
+    private static byte[] nonce(OscoreContext ctx, byte[] idPiv, byte[] piv) {
+        return Nonce.build(ctx.commonIv(), ctx.aead().nonceLength(), idPiv, piv);
+    }
+
+    /** The uncompressed COSE_Encrypt0 [h'', {4: kid, 6: piv, 10: kid context}, ciphertext] (Section 6.3). */
+    private static byte[] coseEncrypt0(byte[] kid, byte[] piv, byte[] kidContext, byte[] ciphertext) {
+        int n = (kid != null ? 1 : 0) + (piv != null ? 1 : 0) + (kidContext != null ? 1 : 0);
+        CborWriter w = new CborWriter(64).array(3).bytes(new byte[0]).map(n);
+        if (kid != null) {
+            w.integer(4).bytes(kid);
+        }
+        if (piv != null) {
+            w.integer(6).bytes(piv);
+        }
+        if (kidContext != null) {
+            w.integer(10).bytes(kidContext);
+        }
+        return w.bytes(ciphertext).toByteArray();
     }
 
     static void expect(String field, JsonNode node, byte[] got) throws Mismatch {

@@ -27,18 +27,18 @@ class PublishedVectorsTest {
         }
     }
 
-    /** GRP-02, GRP-03, GRP-05, GRP-07, GRP-08, GRP-11, GRP-12: cacheable-oscore Appendix F.1 and F.3. */
+    /**
+     * GRP-02, GRP-03, GRP-05, GRP-07, GRP-08, GRP-11, GRP-12, DET-01 to DET-03, DET-07: cacheable-oscore
+     * Appendix F.1 (setup), F.2 (the deterministic request, built by the pipeline) and F.3 (its
+     * group-mode response, after the server verified F.2 as a deterministic request).
+     */
     @ParameterizedTest
     @ValueSource(strings = {"default", "bc"})
-    void cacheableOscore_F1_F3_groupKeysAndGroupModeResponse(String provider) {
+    void cacheableOscore_F1_F2_F3_deterministicRequestAndGroupModeResponse(String provider) {
         List<VectorResult> results = run(provider, "cacheable-oscore.json");
         assertEquals(3, results.size());
         for (VectorResult r : results) {
-            if (r.name().startsWith("Appendix F.2")) {
-                assertTrue(r.skipped(), "F.2 needs deterministic requests: " + r.line());
-            } else {
-                assertTrue(r.passed(), r.line());
-            }
+            assertTrue(r.passed(), r.line());
         }
     }
 
@@ -53,14 +53,18 @@ class PublishedVectorsTest {
         }
     }
 
-    /** Coterie's own vectors (ECDSA group mode, pairwise X25519 and P-256, Gid change) check and regenerate identically. */
+    /**
+     * Coterie's own vectors (ECDSA group mode, pairwise X25519 and P-256, Gid change, deterministic
+     * requests with ES256 and with Padding) check, regenerate identically, and are reported apart.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"default", "bc"})
     void coterieOwnGroupVectors_checkAndAreReproducible(String provider) throws Exception {
         List<VectorResult> results = run(provider, "coterie-group-vectors.json");
-        assertEquals(4, results.size());
+        assertEquals(6, results.size());
         for (VectorResult r : results) {
             assertTrue(r.passed(), r.line());
+            assertTrue(r.own(), "reported as Coterie's own: " + r.line());
         }
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.JsonNode committed;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.grouposcore.GroupContextDb;
-import dev.coterie.grouposcore.GroupMode;
-import dev.coterie.grouposcore.GroupProtection;
-import dev.coterie.grouposcore.GroupRequest;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.RequestProtector;
 import dev.coterie.keystore.CryptoProviders;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,15 +33,15 @@ class ExampleGroupTest {
         }
         GroupContext sw = MemberBundle.load(dir.resolve("01.bundle.json"), CryptoProviders.defaultProvider(), null);
         GroupContext lamp = MemberBundle.load(dir.resolve("02.bundle.json"), CryptoProviders.defaultProvider(), null);
-        GroupProtection p = new GroupProtection();
-        for (GroupMode mode : GroupMode.values()) {
+        ProtectionPipeline p = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
+        for (RequestProtector mode : java.util.List.of(sw.groupMode(), sw.pairwise(new byte[] {2}))) {
             Request r = new Request(Code.PUT, Type.NON);
             r.setMID(1);
             r.setToken(new byte[] {1});
             r.getOptions().setUriPath("light");
             r.setPayload("on");
-            GroupRequest g = p.protectRequest(r, sw, mode, new byte[] {2});
-            assertEquals("on", p.verifyRequest(g, new GroupContextDb().add(lamp)).getPayloadString(), mode.name());
+            Request g = p.protectRequest(r, mode).wire();
+            assertEquals("on", p.unprotectRequest(g, new GroupContextDb().add(lamp)).plain().getPayloadString(), mode.describe());
         }
     }
 }

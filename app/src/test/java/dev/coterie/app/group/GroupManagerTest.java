@@ -11,10 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.coterie.grouposcore.GroupAlgorithms;
 import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.grouposcore.GroupContextDb;
-import dev.coterie.grouposcore.GroupMode;
-import dev.coterie.grouposcore.GroupProtection;
-import dev.coterie.grouposcore.GroupRequest;
-import dev.coterie.grouposcore.VerifiedGroupRequest;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.ProtectionPipeline;
 import dev.coterie.keystore.CryptoProviders;
 import dev.coterie.keystore.Hex;
 import java.nio.file.Files;
@@ -52,9 +50,9 @@ class GroupManagerTest {
         r.setMID(1);
         r.setToken(new byte[] {1});
         r.getOptions().setUriPath("light");
-        GroupProtection p = new GroupProtection();
-        GroupRequest pr = p.protectRequest(r, c, GroupMode.GROUP, null);
-        VerifiedGroupRequest v = p.verifyRequest(pr, new GroupContextDb().add(s));
+        ProtectionPipeline p = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
+        Request pr = p.protectRequest(r, c.groupMode()).wire();
+        Request v = p.unprotectRequest(pr, new GroupContextDb().add(s)).plain();
         assertEquals("light", v.getOptions().getUriPathString());
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(lamp)));
     }

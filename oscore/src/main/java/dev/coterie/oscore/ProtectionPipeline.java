@@ -1,0 +1,407 @@
+package dev.coterie.oscore;
+
+import dev.coterie.keystore.CborWriter;
+import dev.coterie.keystore.ReplayWindow;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.CoAP.Code;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.OptionNumberRegistry;
+import org.eclipse.californium.core.coap.OptionSet;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.option.OptionRegistry;
+import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
+
+/**
+ * The one protection pipeline for every mode (RFC 8613 Sections 4, 5 and 8; Group OSCORE
+ * Sections 7 and 8; cacheable-oscore Section 3): a pure function of (message, view, request
+ * identifiers) with no I/O. It sorts options into classes, builds the plaintext and the outer
+ * message, checks what a receiver must check, and keeps the request identifiers; the view
+ * supplies the mode's keys, nonce, AAD and signature step. The Californium layer and a proxy
+ * both call it; neither has a second copy of this flow.
+ */
+public final class ProtectionPipeline {
+    /** The longest Sender ID any supported AEAD allows (13-byte nonce minus 6). */
+    public static final int MAX_KID_LENGTH = 7;
+    /** Outer Max-Age of a response to a deterministic request whose inner one is absent (its default). */
+    static final int DEFAULT_MAX_AGE = 60;
+    private static final byte[] EMPTY = new byte[0];
+    private static final int ECHO_NUMBER = 252;
+    private static final byte[] ENC0_PREFIX = {(byte) 0x83, 0x68, 'E', 'n', 'c', 'r', 'y', 'p', 't', '0', 0x40};
+
+    private final ExtensionOptionRegistry extensions;
+    private final OptionRegistry optionRegistry;
+    private final OptionClassifier classifier;
+
+    public ProtectionPipeline(ExtensionOptionRegistry extensions, InnerObserve innerObserve) {
+        this.extensions = extensions;
+        this.classifier = new OptionClassifier(extensions, innerObserve);
+        this.optionRegistry = extensions.californiumRegistry();
+    }
+
+    public ProtectionPipeline(ExtensionOptionRegistry extensions) {
+        this(extensions, InnerObserve.EMPTY);
+    }
+
+    public ExtensionOptionRegistry extensions() {
+        return extensions;
+    }
+
+    public OptionClassifier classifier() {
+        return classifier;
+    }
+
+    /** A protected request and the identifiers its responses are verified with. */
+    public record ProtectedRequest(Request wire, RequestIdentifiers identifiers) {
+    }
+
+    /**
+     * A verified message as the endpoint sees it, the identifiers of its request (the request's
+     * own when it is a request), the verified sender, and the hop-by-hop outer options that came
+     * with it (outer Block1/Block2/Size1/Size2/Echo; never mixed into the message).
+     */
+    public record Unprotected<M extends Message>(M plain, RequestIdentifiers identifiers, OscorePeer peer,
+                                                 List<Option> hopByHop, String description) {
+    }
+
+    /* ================================================================ client: request */
+
+    /** Protects a request with {@code view} (RFC 8613 Section 8.1; Group OSCORE 7.1, 8.1; cacheable-oscore 3.3). */
+    public ProtectedRequest protectRequest(Request plain, RequestProtector view) throws OscoreException {
+        view.checkDestination(plain);
+        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.REQUEST);
+        byte[] pt = view.plaintext(plain.getRawCode(), split.inner, payloadOf(plain));
+        boolean observe = plain.getOptions().hasObserve();
+        RequestProtector.SealedRequest s = view.seal(Plaintext.encodeOptions(split.classI), pt, observe);
+        boolean fetch = observe || view.mode() == ProtectionMode.DETERMINISTIC; // DET-04
+        Request out = new Request(fetch ? Code.FETCH : Code.POST);
+        copyHeader(plain, out);
+        out.setDestinationContext(plain.getDestinationContext());
+        OptionSet o = out.getOptions();
+        for (Option opt : split.outer) {
+            o.addOption(opt);
+        }
+        if (s.requestHash() != null) {
+            o.addOption(new Option(optionRegistry.getDefinitionByNumber(classifier.requestHashNumber()), s.requestHash()));
+        }
+        o.setOscore(s.optionValue());
+        out.setPayload(s.payload());
+        return new ProtectedRequest(out, s.identifiers());
+    }
+
+    /* ================================================================ server: request */
+
+    /**
+     * Verifies a protected request (RFC 8613 Section 8.2; Group OSCORE 7.2, 8.2; cacheable-oscore
+     * 3.4). On a failure no replay window or other state changed; on success the window recorded
+     * the Partial IV (OSC-16).
+     *
+     * @throws ProtectedAnswerRequired the request verified but gets a protected error instead of
+     *     being processed (Echo challenge, unrecognized critical option, unsafe deterministic request)
+     */
+    public Unprotected<Request> unprotectRequest(Request received, RequestVerifier.Resolver resolver)
+            throws OscoreException, ProtectedAnswerRequired {
+        OscoreOptionValue v = decodeRequestOption(received, resolver.understandsGroupFlag());
+        byte[] requestHash = optionValue(received.getOptions(), classifier.requestHashNumber());
+        RequestVerifier r = resolver.resolve(v, received, requestHash);
+        Freshness freshness = r.freshness();
+        long seq = SealingNonce.toLong(v.partialIv());
+        ReplayWindow.Verdict pre = freshness == null ? ReplayWindow.Verdict.FRESH : freshness.window().check(seq);
+        if (pre == ReplayWindow.Verdict.REPLAYED || pre == ReplayWindow.Verdict.TOO_OLD) {
+            throw new OscoreException.Replay("Partial IV " + seq + " " + pre);
+        }
+        if (r.mode() == ProtectionMode.DETERMINISTIC && requestHash == null) {
+            throw new OscoreException.DecodeFailure("a deterministic request without Request-Hash");
+        }
+        ReceivedCose in = new ReceivedCose(v, received.getOptions().getOscore(),
+                Plaintext.encodeOptions(classifier.classIOptions(received.getOptions(), OptionClassifier.Role.REQUEST)),
+                received.getPayload(), r.mode() == ProtectionMode.DETERMINISTIC ? requestHash : null);
+        byte[] pt = r.open(in);
+        r.checkPlaintext(in, pt);
+        Plaintext p = Plaintext.decode(pt, optionRegistry);
+        if (!CoAP.isRequest(p.code)) {
+            throw new OscoreException.DecodeFailure("inner code is not a request code");
+        }
+        byte[] echo = null;
+        boolean innerObserve = false;
+        for (Option opt : p.options) {
+            if (opt.getNumber() == OptionNumberRegistry.OSCORE) {
+                throw new OscoreException.DecodeFailure("OSCORE option inside the plaintext (nesting is off)");
+            }
+            if (opt.getNumber() == ECHO_NUMBER) {
+                echo = opt.getValue();
+            }
+            innerObserve |= opt.getNumber() == OptionNumberRegistry.OBSERVE;
+        }
+        // an inner-only Observe of a deterministic request asks for no observation (cacheable-oscore 3.3 step 1)
+        boolean stripObserve = innerObserve && r.mode() == ProtectionMode.DETERMINISTIC && !received.getOptions().hasObserve();
+        RequestIdentifiers.Builder ids = RequestIdentifiers.builder().mode(r.mode()).contextName(r.contextName())
+                .kid(v.kid()).partialIv(v.partialIv()).kidContext(v.kidContext()).requestHash(in.requestHash())
+                .observe(innerObserve && !stripObserve).responseProtector(r.responseProtector()).peer(r.peer(v));
+        if (pre == ReplayWindow.Verdict.WINDOW_INVALID) {
+            if (r.echoRecoveryAllowed(received) && echo != null && freshness.consumeEcho(echo)) {
+                freshness.window().reinitialise(seq);
+            } else {
+                throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.UNAUTHORIZED,
+                        freshness.issueEcho(), null);
+            }
+        } else if (freshness != null && freshness.window().accept(seq) != ReplayWindow.Verdict.FRESH) {
+            throw new OscoreException.Replay("Partial IV " + seq + " seen meanwhile");
+        }
+        // from here the request was authentic and fresh: its Partial IV is used, whatever the answer
+        if (p.unrecognizedCritical >= 0) {
+            throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.BAD_OPTION, null,
+                    "Unrecognized critical option " + p.unrecognizedCritical);
+        }
+        if (r.mode() == ProtectionMode.DETERMINISTIC && !isSafe(p.code)) {
+            throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.UNAUTHORIZED, null,
+                    "Deterministic requests must be safe");
+        }
+        RequestIdentifiers identifiers = ids.nonceReusable(r.responseMayReuseNonce()).build();
+        Request out = new Request(Code.valueOf(p.code));
+        copyHeader(received, out);
+        out.setSourceContext(received.getSourceContext());
+        out.setLocalAddress(received.getLocalAddress(), received.isMulticast());
+        OptionClassifier.Received outer = classifier.onReceive(received.getOptions(), OptionClassifier.Role.REQUEST);
+        OptionSet o = out.getOptions();
+        for (Option opt : outer.classU()) {
+            o.addOption(opt);
+        }
+        for (Option opt : p.options) {
+            if (!(stripObserve && opt.getNumber() == OptionNumberRegistry.OBSERVE)) {
+                o.addOption(opt);
+            }
+        }
+        if (p.payload.length > 0) {
+            out.setPayload(p.payload);
+        }
+        return new Unprotected<>(out, identifiers, identifiers.peer(), outer.hopByHop(), r.describe());
+    }
+
+    /* ================================================================ server: response */
+
+    /**
+     * Protects a response to the request of {@code request} with its response protector (RFC
+     * 8613 Section 8.3; Group OSCORE 7.3, 8.3; cacheable-oscore 3.5). The protector decides the
+     * Partial IV; a notification always gets its own.
+     */
+    public Response protectResponse(Response plain, RequestIdentifiers request) throws OscoreException {
+        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.RESPONSE);
+        boolean notification = plain.getOptions().hasObserve();
+        boolean deterministic = request.mode() == ProtectionMode.DETERMINISTIC;
+        List<Option> classI = new ArrayList<>(split.classI);
+        if (request.requestHash() != null) {
+            classI.removeIf(opt -> classifier.isRequestHash(opt.getNumber()) && Arrays.equals(opt.getValue(), request.requestHash()));
+            for (Option opt : classI) {
+                if (classifier.isRequestHash(opt.getNumber())) {
+                    throw new OscoreException.ProtectionRefused("a response's Request-Hash must equal its request's");
+                }
+            }
+            // class I in the AAD, elided on the wire (cacheable-oscore 3.2)
+            classI.add(new Option(optionRegistry.getDefinitionByNumber(classifier.requestHashNumber()), request.requestHash()));
+            classI.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
+        }
+        Long innerMaxAge = plain.getOptions().hasMaxAge() ? plain.getOptions().getMaxAge() : null;
+        if (deterministic && innerMaxAge != null && innerMaxAge == 0) {
+            throw new OscoreException.ProtectionRefused("a response to a deterministic request must not have Max-Age 0 (DET-07)");
+        }
+        byte[] pt = Plaintext.encode(plain.getRawCode(), split.inner, payloadOf(plain));
+        ResponseProtector.SealedResponse s = request.responseProtector().seal(request, Plaintext.encodeOptions(classI), pt,
+                notification);
+        Response out = new Response(notification || deterministic ? ResponseCode.CONTENT : ResponseCode.CHANGED);
+        copyHeader(plain, out);
+        out.setDestinationContext(plain.getDestinationContext());
+        OptionSet o = out.getOptions();
+        for (Option opt : split.outer) {
+            o.addOption(opt);
+        }
+        if (deterministic) {
+            // an OSCORE-unaware proxy caches by the outer Max-Age (DET-07)
+            o.setMaxAge(innerMaxAge != null ? innerMaxAge : DEFAULT_MAX_AGE);
+        }
+        o.setOscore(s.optionValue());
+        out.setPayload(s.payload());
+        return out;
+    }
+
+    /* ================================================================ client: response */
+
+    /**
+     * Verifies a response to the request of {@code request} (RFC 8613 Section 8.4; Group OSCORE
+     * 7.4, 8.4; cacheable-oscore 3.5). Every responder's Partial IVs are checked against its
+     * Response Numbers, updated only after verification (GRP-19, OSC-17). A notification is
+     * delivered with an Observe number that grows with every newest notification of its server.
+     */
+    public Unprotected<Response> unprotectResponse(Response received, RequestIdentifiers request) throws OscoreException {
+        byte[] optionBytes = received.getOptions().getOscore();
+        if (optionBytes == null) {
+            throw new OscoreException.DecodeFailure("response carries no OSCORE option");
+        }
+        ResponseVerifier verifier = request.responseVerifier();
+        OscoreOptionValue v = OscoreOptionValue.decode(optionBytes, verifier.understandsGroupFlag());
+        byte[] payload = received.getPayload();
+        if (payload == null || payload.length == 0) {
+            throw new OscoreException.DecodeFailure("OSCORE response without payload");
+        }
+        List<Option> classI = classifier.classIOptions(received.getOptions(), OptionClassifier.Role.RESPONSE);
+        byte[] onWireHash = optionValue(received.getOptions(), classifier.requestHashNumber());
+        byte[] expectedHash = request.requestHash();
+        if (expectedHash != null) {
+            if (onWireHash != null && !Arrays.equals(onWireHash, expectedHash)) {
+                throw new OscoreException.DecodeFailure("Request-Hash differs from the request's (DET-09)");
+            }
+            onWireHash = expectedHash; // re-inserted when elided
+        }
+        if (onWireHash != null) {
+            classI.add(new Option(optionRegistry.getDefinitionByNumber(classifier.requestHashNumber()), onWireHash));
+            classI.sort((a, b) -> Integer.compare(a.getNumber(), b.getNumber()));
+        }
+        ReceivedCose in = new ReceivedCose(v, optionBytes, Plaintext.encodeOptions(classI), payload, expectedHash);
+        ResponseVerifier.OpenedResponse opened = verifier.open(request, in);
+        Plaintext p = Plaintext.decode(opened.plaintext(), optionRegistry);
+        if (!CoAP.isResponse(p.code)) {
+            throw new OscoreException.DecodeFailure("inner code is not a response code");
+        }
+        if (p.unrecognizedCritical >= 0) {
+            throw new OscoreException.DecodeFailure("unrecognized critical inner option " + p.unrecognizedCritical
+                    + " (RFC 7252 Section 5.4.1: the response is rejected)");
+        }
+        boolean innerObserve = false;
+        for (Option opt : p.options) {
+            if (opt.getNumber() == OptionNumberRegistry.OSCORE) {
+                throw new OscoreException.DecodeFailure("OSCORE option inside the plaintext (nesting is off)");
+            }
+            innerObserve |= opt.getNumber() == OptionNumberRegistry.OBSERVE;
+        }
+        boolean ignoreObserve = innerObserve && !request.isObserve() && request.mode() == ProtectionMode.DETERMINISTIC;
+        if (innerObserve && !request.isObserve() && !ignoreObserve) {
+            throw new OscoreException.DecodeFailure("inner Observe in a response to a non-Observe request (OSC-18)");
+        }
+        ResponseNumbers.Verdict verdict = request.responseNumbers().record(opened.responder(), opened.epochOrder(),
+                v.partialIv() == null ? -1 : SealingNonce.toLong(v.partialIv()));
+        if (verdict == ResponseNumbers.Verdict.REPLAYED) {
+            throw new OscoreException.Replay("this responder used that Partial IV (or no Partial IV) before");
+        }
+        Response out = new Response(ResponseCode.valueOf(p.code));
+        copyHeader(received, out);
+        out.setSourceContext(opened.peer().attachTo(received.getSourceContext()));
+        OptionSet o = out.getOptions();
+        for (Option opt : p.options) {
+            if (opt.getNumber() != OptionNumberRegistry.OBSERVE) {
+                o.addOption(opt);
+            }
+        }
+        if (innerObserve && !ignoreObserve) {
+            o.setObserve(request.responseNumbers().deliveredNumber());
+        }
+        if (p.payload.length > 0) {
+            out.setPayload(p.payload);
+        }
+        OptionClassifier.Received outer = classifier.onReceive(received.getOptions(), OptionClassifier.Role.RESPONSE);
+        return new Unprotected<>(out, request, opened.peer(), outer.hopByHop(), opened.description());
+    }
+
+    /* ================================================================ shared pieces */
+
+    /**
+     * The checks every protected request passes before any context is looked up (Sections 6.1,
+     * 8.2, OSC-08, OSC-09): an OSCORE option that decodes, a payload, a kid that fits a nonce and
+     * a Partial IV.
+     */
+    public static OscoreOptionValue decodeRequestOption(Request received, boolean groupFlagAllowed)
+            throws OscoreException.DecodeFailure {
+        byte[] optionValue = received.getOptions().getOscore();
+        if (optionValue == null) {
+            throw new OscoreException.DecodeFailure("request carries no OSCORE option");
+        }
+        OscoreOptionValue v = OscoreOptionValue.decode(optionValue, groupFlagAllowed);
+        byte[] payload = received.getPayload();
+        if (payload == null || payload.length == 0) {
+            throw new OscoreException.DecodeFailure("OSCORE request without payload");
+        }
+        if (v.kid() == null || v.partialIv() == null) {
+            throw new OscoreException.DecodeFailure("OSCORE request without kid or Partial IV");
+        }
+        if (v.kid().length > MAX_KID_LENGTH) {
+            throw new OscoreException.DecodeFailure("kid longer than any nonce allows");
+        }
+        return v;
+    }
+
+    /** The plain answer of a {@link ProtectedAnswerRequired}: its code, its Echo option or diagnostic. */
+    public static Response protectedAnswer(Request request, ProtectedAnswerRequired a) {
+        Response r = new Response(a.code());
+        r.setType(request.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON);
+        r.setToken(request.getToken());
+        r.setDestinationContext(request.getSourceContext());
+        if (a.echo() != null) {
+            r.getOptions().addOption(StandardOptionRegistry.ECHO.create(a.echo()));
+        } else if (a.diagnostic() != null) {
+            r.setPayload(a.diagnostic());
+        }
+        return r;
+    }
+
+    /** The unprotected error response of digest tables 1.6 and 2.9: code, diagnostic payload, outer Max-Age 0. */
+    public static Response errorResponse(OscoreException e, Request request) {
+        return unprotectedError(request, e.responseCode(), e.diagnostic());
+    }
+
+    /** An unprotected error answer to {@code request}: ACK or NON, Max-Age 0, a diagnostic payload. */
+    public static Response unprotectedError(Request request, ResponseCode code, String diagnostic) {
+        Response r = new Response(code);
+        r.setType(request.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON);
+        r.setPayload(diagnostic);
+        r.getOptions().setMaxAge(0);
+        r.setDestinationContext(request.getSourceContext());
+        r.setToken(request.getToken());
+        return r;
+    }
+
+    /** ["Encrypt0", h'', external_aad] around an aad_array (RFC 8613 Section 5.4; Group OSCORE Section 4.3). */
+    public static byte[] encStructure(byte[] aadArray) {
+        return new CborWriter(ENC0_PREFIX.length + 3 + aadArray.length).raw(ENC0_PREFIX).bytes(aadArray).toByteArray();
+    }
+
+    /** The 5-element aad_array of RFC 8613 Section 5.4. */
+    public static byte[] oscoreAadArray(byte[] algorithmsCbor, byte[] requestKid, byte[] requestPiv, byte[] classI) {
+        return new CborWriter(24 + requestKid.length + requestPiv.length + classI.length)
+                .array(5).integer(1).raw(algorithmsCbor).bytes(requestKid).bytes(requestPiv).bytes(classI).toByteArray();
+    }
+
+    /** Whether a request code is safe (no side effects, RFC 7252 Section 5.1): GET or FETCH. */
+    static boolean isSafe(int code) {
+        return code == Code.GET.value || code == Code.FETCH.value;
+    }
+
+    private static byte[] optionValue(OptionSet options, int number) {
+        for (Option o : options.getOthers()) {
+            if (o.getNumber() == number) {
+                return o.getValue();
+            }
+        }
+        return null;
+    }
+
+    /** The payload, or an empty array. */
+    public static byte[] payloadOf(Message m) {
+        byte[] p = m.getPayload();
+        return p == null ? EMPTY : p;
+    }
+
+    /** Type, Message ID and Token: what protection leaves as it was. */
+    public static void copyHeader(Message from, Message to) {
+        to.setType(from.getType());
+        if (from.hasMID()) {
+            to.setMID(from.getMID());
+        }
+        if (from.getToken() != null) {
+            to.setToken(from.getToken());
+        }
+    }
+}
