@@ -3,6 +3,7 @@ package dev.coterie.keystore;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
@@ -13,9 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -60,15 +59,20 @@ public final class JsonFile {
         return parse(file, Files.readAllBytes(file), kind);
     }
 
+    /** Field access on an object already in memory (state a program keeps), as if read from {@code file}. */
+    public static JsonFile of(Path file, ObjectNode node) {
+        return new JsonFile(file, "", node);
+    }
+
     /** Parses {@code content} as if read from {@code file}. */
     public static JsonFile parse(Path file, byte[] content, String kind) throws IOException {
-        Deque<String> path = new ArrayDeque<>();
-        try (JsonParser p = FACTORY.createParser(content)) {
+        JsonParser p = FACTORY.createParser(content);
+        try {
             JsonToken t = p.nextToken();
             if (t != JsonToken.START_OBJECT) {
                 throw new IOException(file + ": not a " + kind + ": it must hold one JSON object");
             }
-            ObjectNode root = (ObjectNode) value(p, t, path, file);
+            ObjectNode root = (ObjectNode) value(p, t, file);
             if (p.nextToken() != null) {
                 throw new IOException(file + ": not a " + kind + ": content after the JSON object (line "
                         + p.currentTokenLocation().getLineNr() + ")");
@@ -79,46 +83,52 @@ public final class JsonFile {
             String why = e instanceof JsonEOFException ? "the file ends inside a value" : "JSON syntax error";
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr();
-            String after = path.isEmpty() ? "" : " (in or after field '" + String.join(".", reversed(path)) + "')";
-            throw new IOException(file + ": not a " + kind + ": " + why + where + after);
+            String field = path(p.getParsingContext());
+            throw new IOException(file + ": not a " + kind + ": " + why + where
+                    + (field.isEmpty() ? "" : " (in or after field '" + field + "')"));
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) {
                 throw e;
             }
             // the decoder's messages may quote bytes too
             throw new IOException(file + ": not a " + kind + ": not UTF-8 JSON");
+        } finally {
+            p.close();
         }
     }
 
-    private static JsonNode value(JsonParser p, JsonToken t, Deque<String> path, Path file) throws IOException {
+    /**
+     * The field the parser is in or has just read (Jackson reads a field's value together with
+     * its name, so this is the field whose value is broken, or the one before a broken separator).
+     */
+    private static String path(JsonStreamContext c) {
+        List<String> names = new ArrayList<>();
+        for (; c != null; c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) {
+                names.add(0, displayName(c.getCurrentName()));
+            }
+        }
+        return String.join(".", names);
+    }
+
+    private static JsonNode value(JsonParser p, JsonToken t, Path file) throws IOException {
         JsonNodeFactory f = JsonNodeFactory.instance;
         switch (t) {
             case START_OBJECT: {
                 ObjectNode o = f.objectNode();
-                // a field's name stays on the path until the next one is read, so that a syntax
-                // error right after a value says which field it follows
-                boolean pushed = false;
                 for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
                     String name = p.currentName();
-                    if (pushed) {
-                        path.pop();
-                    }
-                    path.push(displayName(name));
-                    pushed = true;
                     if (o.has(name)) {
-                        throw new IOException(file + ": field '" + String.join(".", reversed(path)) + "' appears twice");
+                        throw new IOException(file + ": field '" + path(p.getParsingContext()) + "' appears twice");
                     }
-                    o.set(name, value(p, p.nextToken(), path, file));
-                }
-                if (pushed) {
-                    path.pop();
+                    o.set(name, value(p, p.nextToken(), file));
                 }
                 return o;
             }
             case START_ARRAY: {
                 ArrayNode a = f.arrayNode();
                 for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
-                    a.add(value(p, e, path, file));
+                    a.add(value(p, e, file));
                 }
                 return a;
             }
@@ -138,12 +148,6 @@ public final class JsonFile {
             default:
                 throw new IOException(file + ": unexpected JSON token");
         }
-    }
-
-    private static List<String> reversed(Deque<String> path) {
-        List<String> out = new ArrayList<>(path);
-        java.util.Collections.reverse(out);
-        return out;
     }
 
     /**

@@ -7,7 +7,9 @@ import dev.coterie.grouposcore.GroupAlgorithms;
 import dev.coterie.keystore.Credential;
 import dev.coterie.keystore.CryptoProvider;
 import dev.coterie.keystore.Hex;
+import dev.coterie.keystore.JsonFile;
 import dev.coterie.keystore.KeyAgreementAlgorithm;
+import dev.coterie.keystore.OwnerOnlyFiles;
 import dev.coterie.keystore.PrivateKey;
 import dev.coterie.keystore.PrivateKeyFile;
 import dev.coterie.keystore.SignatureAlgorithm;
@@ -97,14 +99,30 @@ public final class GroupManager {
     public static GroupManager open(Path groupsDir, String name, CryptoProvider provider) throws IOException {
         Path dir = groupsDir.resolve(name);
         Path f = dir.resolve("group.json");
-        if (!Files.isReadable(f)) {
+        if (!Files.isRegularFile(f)) {
             throw new IOException("no group " + name + " in " + groupsDir + " (coterie group create --name " + name + ")");
         }
-        JsonNode n = MemberBundle.json().readTree(f.toFile());
-        if (!FORMAT.equals(n.path("format").asText())) {
-            throw new IOException(f + ": not a Coterie group manager file");
+        OwnerOnlyFiles.requireOwnerOnly(f, "Group Manager state");
+        JsonFile n = JsonFile.read(f, "Group Manager state file");
+        if (!FORMAT.equals(n.text("format"))) {
+            throw n.error("format", "must be \"" + FORMAT + "\"");
         }
-        return new GroupManager(dir, (ObjectNode) n, provider);
+        // the fields every command relies on, checked once here so that later code cannot trip on them
+        n.text("name");
+        n.hex("gid_prefix");
+        int epochBytes = (int) n.integer("epoch_bytes", 2, 1, 2);
+        n.integer("epoch", 0, epochMask(epochBytes));
+        n.integer("key_generation", 0, Long.MAX_VALUE);
+        n.integer("next_sender_id", 1, Long.MAX_VALUE);
+        n.secret("master_secret");
+        n.hexOrNull("master_salt");
+        try {
+            Credential.parseCcs(n.hex("gm_credential"));
+        } catch (IllegalArgumentException e) {
+            throw n.error("gm_credential", "is not a usable CCS: " + e.getMessage());
+        }
+        MemberBundle.algorithms(n.object("algorithms"));
+        return new GroupManager(dir, n.node(), provider);
     }
 
     static PrivateKey.Type keyType(GroupAlgorithms algs) {
@@ -115,7 +133,11 @@ public final class GroupManager {
     }
 
     public GroupAlgorithms algorithms() {
-        return MemberBundle.algorithms(state.path("algorithms"));
+        try {
+            return MemberBundle.algorithms(JsonFile.of(dir.resolve("group.json"), (ObjectNode) state.get("algorithms")));
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage());
+        }
     }
 
     public byte[] gid() {
