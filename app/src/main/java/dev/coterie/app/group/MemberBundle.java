@@ -8,6 +8,7 @@ import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.keystore.AeadAlgorithm;
 import dev.coterie.keystore.Credential;
 import dev.coterie.keystore.CryptoProvider;
+import dev.coterie.keystore.HashAlgorithm;
 import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.HkdfAlgorithm;
 import dev.coterie.keystore.JsonFile;
@@ -34,7 +35,8 @@ public final class MemberBundle {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> KNOWN = Set.of("format", "comment", "group", "gid", "master_secret", "master_salt",
             "algorithms", "credential_format", "group_manager_credential", "sender_id", "private_key_file",
-            "own_credential", "members", "replay_window", "state_dir", "sequence_block", "unknown_kids");
+            "own_credential", "members", "replay_window", "state_dir", "sequence_block", "unknown_kids",
+            "det_sender_id", "det_hash_alg");
     private static final Set<String> ALGORITHMS = Set.of("aead", "group_encryption", "signature", "pairwise_key_agreement", "hkdf");
 
     private MemberBundle() {
@@ -99,6 +101,15 @@ public final class MemberBundle {
             }
             b.member(id, credential(members, sid));
         }
+        if (n.has("det_sender_id")) {
+            byte[] det = n.hex("det_sender_id");
+            if (ids.contains(Hex.encode(det))) {
+                throw n.error("det_sender_id", "is also a member's Sender ID; the deterministic client's is never assigned to a member");
+            }
+            b.deterministicClient(det, hash(n.nameOrNumber("det_hash_alg", "SHA-256"), n));
+        } else if (n.has("det_hash_alg")) {
+            throw n.error("det_hash_alg", "needs det_sender_id");
+        }
         String kids = n.text("unknown_kids", "create");
         if (!kids.equals("create") && !kids.equals("fixed")) {
             throw n.error("unknown_kids", "must be create or fixed");
@@ -125,6 +136,14 @@ public final class MemberBundle {
             return Credential.parseCcs(ccs);
         } catch (IllegalArgumentException e) {
             throw n.error(field, "is not a usable CCS: " + e.getMessage());
+        }
+    }
+
+    private static HashAlgorithm hash(String s, JsonFile n) throws IOException {
+        try {
+            return HashAlgorithm.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw n.error("det_hash_alg", "must be SHA-256 (-16), SHA-384 (-43) or SHA-512 (-44)");
         }
     }
 

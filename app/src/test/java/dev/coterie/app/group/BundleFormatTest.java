@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.grouposcore.GroupContext;
 import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.keystore.HashAlgorithm;
 import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.OwnerOnlyFiles;
 import dev.coterie.keystore.PrivateKeyFile;
@@ -21,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The member bundle format: the published Appendix F.1 group context written as a bundle
- * reproduces the published keys; a malformed bundle is refused with
+ * The member bundle format: the published Appendix F.1 group context (with its Deterministic
+ * Client) written as a bundle reproduces the published keys; a malformed bundle is refused with
  * file, field and why, and never with the Master Secret or the private key.
  */
 class BundleFormatTest {
@@ -49,7 +50,9 @@ class BundleFormatTest {
                 + "  \"sender_id\": \"52\",\n"
                 + "  \"private_key_file\": \"server.key\",\n"
                 + "  \"own_credential\": \"" + SERVER_CCS + "\",\n"
-                + "  \"members\": {}\n"
+                + "  \"members\": {},\n"
+                + "  \"det_sender_id\": \"dc\",\n"
+                + "  \"det_hash_alg\": -16\n"
                 + "}\n";
     }
 
@@ -87,12 +90,30 @@ class BundleFormatTest {
     }
 
     @Test
-    void theAppendixF1ContextIsABundle() throws Exception {
+    void theAppendixF1ContextWithItsDeterministicClientIsABundle() throws Exception {
         GroupContext ctx = load(bundle("f1", f1Bundle()));
+        assertArrayEquals(new byte[] {(byte) 0xdc}, ctx.deterministicSenderId());
+        assertEquals(HashAlgorithm.SHA_256, ctx.deterministicHash());
         assertArrayEquals(Hex.decode("47eb80969ab73847084dd6f996"), ctx.commonIv());
         SecretBytes[] keys = ctx.derivedKeysForVectors();
         assertTrue(keys[0].matches(Hex.decode("a8c8b7db5d05cfc7faa2bb1afaca6c2f")), "server Sender Key");
         assertTrue(keys[1].matches(Hex.decode("85ca7c0bc5b8ea2e267b203dc3b71ce6")), "Signature Encryption Key");
+        assertTrue(ctx.recipientKeyForVectors(new byte[] {(byte) 0xdc}).matches(Hex.decode("761c3081b8d8329790a8b321b3b4c3a4")),
+                "the Deterministic Client's Sender Key");
+        // det_hash_alg by name, or left out (SHA-256 is the default)
+        assertEquals(HashAlgorithm.SHA_384, load(bundle("byname", f1Bundle().replace("-16", "\"SHA-384\""))).deterministicHash());
+        assertEquals(HashAlgorithm.SHA_256, load(bundle("default", f1Bundle().replace(",\n  \"det_hash_alg\": -16", ""))).deterministicHash());
+    }
+
+    @Test
+    void deterministicClientFieldsAreChecked() throws Exception {
+        assertEquals("field 'det_hash_alg' needs det_sender_id", refused("nosid", "\"det_sender_id\": \"dc\",\n", ""));
+        assertEquals("field 'det_hash_alg' must be SHA-256 (-16), SHA-384 (-43) or SHA-512 (-44)",
+                refused("md5", "\"det_hash_alg\": -16", "\"det_hash_alg\": \"MD5\""));
+        assertEquals("field 'det_sender_id' is also a member's Sender ID; the deterministic client's is never assigned to a member",
+                refused("own", "\"det_sender_id\": \"dc\"", "\"det_sender_id\": \"52\""));
+        assertEquals("field 'det_sender_id' must be a string, not a number",
+                refused("number", "\"det_sender_id\": \"dc\"", "\"det_sender_id\": 220"));
     }
 
     @Test
