@@ -170,7 +170,13 @@ public final class GroupManager {
         }
         MemberBundle.algorithms(n.object("algorithms"));
         if (n.has("det_sender_id")) {
-            n.hex("det_sender_id");
+            String det = Hex.encode(n.hex("det_sender_id"));
+            // a hand-edited state must not give a member the Deterministic Client's Sender ID
+            for (JsonNode m : n.node().withArray("members")) {
+                if (det.equals(m.path("sender_id").asText())) {
+                    throw n.error("det_sender_id", "is also a member's Sender ID");
+                }
+            }
             try {
                 HashAlgorithm.parse(n.text("det_hash_alg", "SHA-256"));
             } catch (IllegalArgumentException e) {

@@ -106,6 +106,22 @@ class GroupCommandLineTest {
     }
 
     @Test
+    void aStateFileGivingAMemberTheDeterministicSidIsRefused() throws Exception {
+        assertEquals(0, group("create", "--name", "lights").status());
+        addMembers(1);
+        Path state = dir.resolve("lights/group.json");
+        var n = (com.fasterxml.jackson.databind.node.ObjectNode) MemberBundle.json().readTree(state.toFile());
+        n.put("det_sender_id", "02");
+        dev.coterie.keystore.OwnerOnlyFiles.write(state, n.toPrettyString().getBytes(StandardCharsets.UTF_8));
+        assertEquals(0, group("show", "lights").status(), "02 is nobody's yet");
+        n.put("det_sender_id", "01");
+        dev.coterie.keystore.OwnerOnlyFiles.write(state, n.toPrettyString().getBytes(StandardCharsets.UTF_8));
+        Run r = group("show", "lights");
+        assertEquals(64, r.status());
+        assertEquals("coterie show: " + state + ": field 'det_sender_id' is also a member's Sender ID\n", r.err());
+    }
+
+    @Test
     void withoutDeterministicSidNothingIsSkippedOrWritten() throws Exception {
         assertEquals(0, group("create", "--name", "lights").status());
         assertEquals(List.of("01", "02", "03"), addMembers(3));
