@@ -1,21 +1,20 @@
 package dev.coterie.app;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coterie.keystore.AeadAlgorithm;
 import dev.coterie.keystore.CryptoProvider;
-import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.HkdfAlgorithm;
+import dev.coterie.keystore.JsonFile;
+import dev.coterie.keystore.OwnerOnlyFiles;
 import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.keystore.StateUnavailableException;
 import dev.coterie.oscore.OscoreContext;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The security-context file (docs/configuration.md): a JSON object with hex byte strings.
@@ -39,73 +38,65 @@ public final class ContextFile {
     private static final Set<String> KNOWN = Set.of("name", "master_secret", "master_salt", "sender_id", "recipient_id",
             "id_context", "aead", "hkdf", "replay_window", "state_dir", "sequence_block", "comment");
 
+    private static final Logger LOG = LoggerFactory.getLogger(ContextFile.class);
+
     private ContextFile() {
     }
 
+    /** Loads a context file; a warning about its permissions goes to the log (stderr by default). */
     public static OscoreContext load(Path file, CryptoProvider provider) throws IOException, StateUnavailableException {
-        ObjectMapper json = new ObjectMapper();
-        json.enable(JsonParser.Feature.ALLOW_COMMENTS);
-        if (!Files.isReadable(file)) {
-            throw new IOException(file + ": no such file or not readable");
+        return load(file, provider, LOG::warn);
+    }
+
+    /**
+     * Loads a context file. One that others may write is refused: they could swap its keys. One
+     * that others may read is loaded with a warning to {@code warnings}: the published examples
+     * of docs/examples are such files after a clone, and their secrets are public anyway.
+     */
+    public static OscoreContext load(Path file, CryptoProvider provider, Consumer<String> warnings)
+            throws IOException, StateUnavailableException {
+        if (OwnerOnlyFiles.requireWritableOnlyByOwner(file, "context file")) {
+            warnings.accept("context file " + file + " is readable by others: its Master Secret is no secret"
+                    + " (chmod 600 it unless its keys are public examples)");
         }
-        JsonNode n;
-        try {
-            n = json.readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new IOException(file + ": not a valid context file (" + e.getClass().getSimpleName() + ")");
-        }
-        if (n == null || !n.isObject()) {
-            throw new IOException(file + ": a context file holds one JSON object");
-        }
-        for (Iterator<String> it = n.fieldNames(); it.hasNext();) {
-            String f = it.next();
-            if (!KNOWN.contains(f)) {
-                throw new IOException(file + ": unknown field '" + f + "' (known: " + KNOWN + ")");
-            }
-        }
-        String name = text(n, "name", stripExtension(file.getFileName().toString()));
-        String secretHex = required(n, "master_secret", file);
-        Path stateDir = Path.of(text(n, "state_dir", "state/" + name));
+        JsonFile n = JsonFile.read(file, "context file");
+        n.allowOnly(KNOWN);
+        String name = n.text("name", stripExtension(file.getFileName().toString()));
+        SecretBytes secret = n.secret("master_secret");
+        Path stateDir = Path.of(n.text("state_dir", "state/" + name));
         if (!stateDir.isAbsolute()) {
-            Path parent = file.toAbsolutePath().getParent();
-            stateDir = parent.resolve(stateDir);
+            stateDir = file.toAbsolutePath().getParent().resolve(stateDir);
         }
-        long block = n.has("sequence_block") ? n.get("sequence_block").asLong() : 1000;
+        long block = n.integer("sequence_block", 1000, 1, Integer.MAX_VALUE);
+        AeadAlgorithm aead;
         try {
-            return OscoreContext.builder()
-                    .provider(provider)
-                    .name(name)
-                    .masterSecret(SecretBytes.fromHex(secretHex))
-                    .masterSalt(hexOrNull(n, "master_salt"))
-                    .idContext(hexOrNull(n, "id_context"))
-                    .senderId(Hex.decode(required(n, "sender_id", file)))
-                    .recipientId(Hex.decode(required(n, "recipient_id", file)))
-                    .aead(AeadAlgorithm.parse(text(n, "aead", "10")))
-                    .hkdf(HkdfAlgorithm.parse(text(n, "hkdf", "HKDF-SHA-256")))
-                    .replayWindowSize(n.has("replay_window") ? n.get("replay_window").asInt() : 32)
-                    .stateStore(SecurityStateStore.open(stateDir, block))
-                    .build();
+            aead = AeadAlgorithm.parse(n.nameOrNumber("aead", "10"));
         } catch (IllegalArgumentException e) {
+            throw n.error("aead", "is not a supported AEAD (a name or COSE number: docs/configuration.md)");
+        }
+        HkdfAlgorithm hkdf;
+        try {
+            hkdf = HkdfAlgorithm.parse(n.nameOrNumber("hkdf", "HKDF-SHA-256"));
+        } catch (IllegalArgumentException e) {
+            throw n.error("hkdf", "must be HKDF-SHA-256 (5) or HKDF-SHA-512 (7)");
+        }
+        OscoreContext.Builder b = OscoreContext.builder()
+                .provider(provider)
+                .name(name)
+                .masterSecret(secret)
+                .masterSalt(n.hexOrNull("master_salt"))
+                .idContext(n.hexOrNull("id_context"))
+                .senderId(n.hex("sender_id"))
+                .recipientId(n.hex("recipient_id"))
+                .aead(aead)
+                .hkdf(hkdf)
+                .replayWindowSize((int) n.integer("replay_window", 32, 1, 64));
+        try {
+            return b.stateStore(SecurityStateStore.open(stateDir, block)).build();
+        } catch (IllegalArgumentException e) {
+            // the builder's checks (ID lengths for the AEAD) name no values
             throw new IOException(file + ": " + e.getMessage());
         }
-    }
-
-    private static String required(JsonNode n, String field, Path file) throws IOException {
-        JsonNode v = n.get(field);
-        if (v == null || v.isNull()) {
-            throw new IOException(file + ": missing '" + field + "'");
-        }
-        return v.asText();
-    }
-
-    private static String text(JsonNode n, String field, String dflt) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? dflt : v.asText();
-    }
-
-    private static byte[] hexOrNull(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? null : Hex.decode(v.asText());
     }
 
     private static String stripExtension(String s) {

@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * Deterministic CBOR encoding of the few items Coterie writes itself: HKDF info structures,
  * external_aad and Enc_structure on the per-message path (one small array, no parser objects),
- * and COSE keys and credentials at provisioning time. Parsing uses Jackson CBOR.
+ * and COSE keys and credentials at provisioning time. Credentials are parsed by the strict
+ * {@link CborReader}.
  */
 public final class CborWriter {
     private byte[] buf;

@@ -1,9 +1,10 @@
 package dev.coterie.keystore;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
-import java.io.IOException;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * An authentication credential in the CWT Claims Set format (CCS, RFC 8392 / RFC 9528), kept
@@ -17,8 +18,6 @@ public final class Credential {
 
     public enum KeyType { OKP_ED25519, OKP_X25519, EC2_P256 }
 
-    private static final CBORMapper CBOR = new CBORMapper();
-
     private final byte[] encoded;
     private final KeyType keyType;
     private final byte[] publicKey;
@@ -31,74 +30,173 @@ public final class Credential {
         this.subject = subject;
     }
 
-    /** Parses an untagged CCS; anything malformed or unsupported is an {@link IllegalArgumentException}. */
+    /**
+     * Parses an untagged CCS strictly (see {@link CborReader}): definite lengths, no duplicate map
+     * keys, integer labels where CWT and COSE define them (text key "8" is not claim 8), and exact
+     * types for the claims and COSE_Key parameters Coterie reads. Anything malformed or
+     * unsupported is an {@link IllegalArgumentException} whose message never repeats input bytes.
+     */
     public static Credential parseCcs(byte[] ccs) {
-        JsonNode root;
-        try {
-            root = CBOR.readTree(ccs);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("credential is not well-formed CBOR");
+        if (ccs == null || ccs.length == 0) {
+            throw new IllegalArgumentException("credential: empty");
         }
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("a CCS is a CBOR map");
+        CborReader r = new CborReader(ccs, "credential");
+        if (r.peekMajorType() != CborReader.MAP) {
+            throw r.error("a CCS is a CBOR map, not " + r.peekKind());
         }
-        if (!Arrays.equals(reencodeLength(ccs), ccs)) {
-            throw new IllegalArgumentException("trailing bytes after the CCS");
-        }
-        JsonNode cnf = root.get("8");
-        JsonNode key = cnf == null ? null : cnf.get("1");
-        if (key == null || !key.isObject()) {
-            throw new IllegalArgumentException("CCS has no cnf / COSE_Key");
-        }
-        int kty = key.path("1").asInt(0);
-        int crv = key.path("-1").asInt(0);
-        byte[] x = binary(key.get("-2"));
-        KeyType type;
-        byte[] pub;
-        if (kty == 1 && crv == 6 && x != null && x.length == 32) {
-            type = KeyType.OKP_ED25519;
-            pub = x;
-        } else if (kty == 1 && crv == 4 && x != null && x.length == 32) {
-            type = KeyType.OKP_X25519;
-            pub = x;
-        } else if (kty == 2 && crv == 1 && x != null && x.length == 32) {
-            byte[] y = binary(key.get("-3"));
-            if (y == null || y.length != 32) {
-                throw new IllegalArgumentException("EC2 P-256 COSE_Key needs a 32-byte y (compressed points are not supported)");
+        int claims = r.readMapHeader();
+        Set<Object> seen = new HashSet<>();
+        String subject = null;
+        Object[] key = null;
+        for (int i = 0; i < claims; i++) {
+            Object label = r.readKey(seen);
+            long claim = label instanceof Long l ? l : Long.MIN_VALUE; // a text-named claim is none Coterie reads
+            if (claim == 1 || claim == 3) {
+                text(r, "claim " + claim + (claim == 1 ? " (iss)" : " (aud)"));
+            } else if (claim == 2) {
+                subject = text(r, "claim 2 (sub)");
+            } else if (claim >= 4 && claim <= 6) {
+                // NumericDate: an integer or a float (RFC 8392 Section 2)
+                String field = "claim " + claim + (claim == 4 ? " (exp)" : claim == 5 ? " (nbf)" : " (iat)");
+                String kind = r.peekKind();
+                if (!kind.equals("an integer") && !kind.equals("a float")) {
+                    throw r.error(field + " must be a number, not " + kind);
+                }
+                r.skip(1);
+            } else if (claim == 7) {
+                bytes(r, "claim 7 (cti)");
+            } else if (claim == 8) {
+                key = cnf(r);
+            } else {
+                r.skip(1);
             }
-            pub = new byte[65];
-            pub[0] = 4;
-            System.arraycopy(x, 0, pub, 1, 32);
-            System.arraycopy(y, 0, pub, 33, 32);
-            type = KeyType.EC2_P256;
-        } else {
-            throw new IllegalArgumentException("unsupported COSE_Key (kty " + kty + ", crv " + crv + ")");
         }
-        JsonNode sub = root.get("2");
-        return new Credential(ccs.clone(), type, pub, sub != null && sub.isTextual() ? sub.asText() : null);
+        r.end();
+        if (key == null) {
+            throw new IllegalArgumentException("credential: the CCS has no cnf claim (8)");
+        }
+        return new Credential(ccs.clone(), (KeyType) key[0], (byte[]) key[1], subject);
     }
 
-    private static byte[] reencodeLength(byte[] ccs) {
-        // Jackson stops after the first item; find where it ended by parsing with a parser
-        try (var p = CBOR.getFactory().createParser(ccs)) {
-            p.nextToken();
-            p.skipChildren();
-            long end = p.currentLocation().getByteOffset();
-            return Arrays.copyOf(ccs, (int) end);
-        } catch (IOException e) {
-            return new byte[0];
+    /** The cnf claim: a map whose label 1 holds the COSE_Key; returns {KeyType, public key}. */
+    private static Object[] cnf(CborReader r) {
+        if (r.peekMajorType() != CborReader.MAP) {
+            throw r.error("claim 8 (cnf) must be a map, not " + r.peekKind());
         }
+        int n = r.readMapHeader();
+        Set<Object> seen = new HashSet<>();
+        Object[] key = null;
+        for (int i = 0; i < n; i++) {
+            Object label = r.readKey(seen);
+            if (Long.valueOf(1).equals(label)) {
+                key = coseKey(r);
+            } else {
+                r.skip(2);
+            }
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("credential: claim 8 (cnf) has no COSE_Key (label 1)");
+        }
+        return key;
     }
 
-    private static byte[] binary(JsonNode n) {
-        if (n == null || !n.isBinary()) {
-            return null;
+    private static Object[] coseKey(CborReader r) {
+        if (r.peekMajorType() != CborReader.MAP) {
+            throw r.error("cnf label 1 (COSE_Key) must be a map, not " + r.peekKind());
         }
-        try {
-            return n.binaryValue();
-        } catch (IOException e) {
-            return null;
+        int n = r.readMapHeader();
+        Set<Object> seen = new HashSet<>();
+        // the meaning of labels -1 to -4 depends on kty, which may come later: keep the values first
+        Map<Long, Object> params = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            Object label = r.readKey(seen);
+            Object value = r.readValue(3);
+            if (label instanceof Long l && l >= -4 && l <= 5) {
+                params.put(l, value);
+            }
         }
+        expect(params, 2L, "kid", byte[].class);
+        if (params.containsKey(3L) && !(params.get(3L) instanceof Long) && !(params.get(3L) instanceof String)) {
+            throw new IllegalArgumentException("credential: COSE_Key label 3 (alg) must be an integer or a text string, not "
+                    + CborReader.kindOf(params.get(3L)));
+        }
+        if (params.containsKey(4L) && !(params.get(4L) instanceof CborReader.Skipped s && s.kind().equals("an array"))) {
+            throw new IllegalArgumentException("credential: COSE_Key label 4 (key_ops) must be an array, not "
+                    + CborReader.kindOf(params.get(4L)));
+        }
+        expect(params, 5L, "Base IV", byte[].class);
+        if (!params.containsKey(1L)) {
+            throw new IllegalArgumentException("credential: the COSE_Key has no kty (label 1)");
+        }
+        long kty = (Long) expect(params, 1L, "kty", Long.class);
+        if (kty != 1 && kty != 2) {
+            throw new IllegalArgumentException("credential: unsupported COSE_Key kty " + kty + " (OKP 1, EC2 2)");
+        }
+        if (params.containsKey(-4L)) {
+            throw new IllegalArgumentException("credential: the COSE_Key carries a private key (label -4, d); a credential must not");
+        }
+        Object crvValue = expect(params, -1L, "crv", Long.class);
+        if (crvValue == null) {
+            throw new IllegalArgumentException("credential: the COSE_Key has no crv (label -1)");
+        }
+        long crv = (Long) crvValue;
+        byte[] x = (byte[]) expect(params, -2L, "x", byte[].class);
+        if (x == null) {
+            throw new IllegalArgumentException("credential: the COSE_Key has no x (label -2)");
+        }
+        if (x.length != 32) {
+            throw new IllegalArgumentException("credential: COSE_Key label -2 (x) must be 32 bytes, not " + x.length);
+        }
+        if (kty == 1) {
+            if (crv != 6 && crv != 4) {
+                throw new IllegalArgumentException("credential: unsupported OKP crv " + crv + " (Ed25519 6, X25519 4)");
+            }
+            return new Object[] {crv == 6 ? KeyType.OKP_ED25519 : KeyType.OKP_X25519, x};
+        }
+        if (crv != 1) {
+            throw new IllegalArgumentException("credential: unsupported EC2 crv " + crv + " (P-256 1)");
+        }
+        Object y = params.get(-3L);
+        if (y instanceof Boolean) {
+            throw new IllegalArgumentException("credential: EC2 P-256 COSE_Key with a compressed point (label -3 is a boolean);"
+                    + " only uncompressed points are supported");
+        }
+        if (y == null) {
+            throw new IllegalArgumentException("credential: the EC2 COSE_Key has no y (label -3)");
+        }
+        byte[] yb = (byte[]) expect(params, -3L, "y", byte[].class);
+        if (yb.length != 32) {
+            throw new IllegalArgumentException("credential: COSE_Key label -3 (y) must be 32 bytes, not " + yb.length);
+        }
+        byte[] pub = new byte[65];
+        pub[0] = 4;
+        System.arraycopy(x, 0, pub, 1, 32);
+        System.arraycopy(yb, 0, pub, 33, 32);
+        return new Object[] {KeyType.EC2_P256, pub};
+    }
+
+    /** The value of a COSE_Key label, or null when absent; refuses one of another type. */
+    private static Object expect(Map<Long, Object> params, long label, String name, Class<?> type) {
+        Object v = params.get(label);
+        if (v != null && !type.isInstance(v)) {
+            throw new IllegalArgumentException("credential: COSE_Key label " + label + " (" + name + ") must be "
+                    + (type == Long.class ? "an integer" : "a byte string") + ", not " + CborReader.kindOf(v));
+        }
+        return v;
+    }
+
+    private static String text(CborReader r, String field) {
+        if (r.peekMajorType() != CborReader.TEXT) {
+            throw r.error(field + " must be a text string, not " + r.peekKind());
+        }
+        return r.readText();
+    }
+
+    private static byte[] bytes(CborReader r, String field) {
+        if (r.peekMajorType() != CborReader.BYTES) {
+            throw r.error(field + " must be a byte string, not " + r.peekKind());
+        }
+        return r.readBytes();
     }
 
     /** Builds a CCS {2: subject, 8: {1: COSE_Key}} for a public key (deterministic encoding). */

@@ -21,30 +21,38 @@ public final class Hex {
         return new String(out);
     }
 
-    /** Decodes hex; whitespace and an optional "0x" prefix are ignored. */
+    /**
+     * Decodes hex; whitespace and an optional "0x" prefix are ignored. The error message says
+     * what is wrong but never repeats the input: hex in configuration files is often key material.
+     */
     public static byte[] decode(String hex) {
+        if (hex == null) {
+            throw new IllegalArgumentException("not a hex string: no value");
+        }
         String s = clean(hex);
         if ((s.length() & 1) != 0) {
-            throw new IllegalArgumentException("hex string has an odd number of digits: " + hex);
+            throw new IllegalArgumentException("not a hex string: an odd number of digits (" + s.length() + ")");
         }
         byte[] out = new byte[s.length() / 2];
         for (int i = 0; i < out.length; i++) {
             int hi = Character.digit(s.charAt(2 * i), 16);
             int lo = Character.digit(s.charAt(2 * i + 1), 16);
             if (hi < 0 || lo < 0) {
-                throw new IllegalArgumentException("not a hex string: " + hex);
+                throw new IllegalArgumentException("not a hex string: a character other than 0-9, a-f, A-F at digit "
+                        + (hi < 0 ? 2 * i + 1 : 2 * i + 2));
             }
             out[i] = (byte) ((hi << 4) | lo);
         }
         return out;
     }
 
-    /** Like {@link #decode} but never echoes the input in an error message. */
+    /** Like {@link #decode}, for secrets: the message does not even tell where the bad digit is. */
     static byte[] decodeSecret(String hex) {
         try {
             return decode(hex);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("secret value is not valid hex (value not shown)");
+            throw new IllegalArgumentException("secret value is not valid hex"
+                    + (e.getMessage().contains("odd number") ? " (an odd number of digits)" : "") + " (value not shown)");
         }
     }
 

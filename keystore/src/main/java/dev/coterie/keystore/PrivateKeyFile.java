@@ -1,15 +1,10 @@
 package dev.coterie.keystore;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -21,8 +16,9 @@ import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A private key on disk. The loader refuses a file that anyone but its owner can read. The key
- * is stored in hex, or encrypted with a passphrase (PBKDF2-HMAC-SHA256, AES-256-GCM).
+ * A private key on disk. The loader refuses a file that anyone but its owner can access
+ * ({@link OwnerOnlyFiles}). The key is stored in hex, or encrypted with a passphrase
+ * (PBKDF2-HMAC-SHA256, AES-256-GCM). Error messages name the file and field, never a value.
  * <pre>
  * {"type": "Ed25519", "private_key": "HEX"}
  * {"type": "Ed25519", "public_key": "HEX", "encrypted": {"kdf": "PBKDF2-HMAC-SHA256", "iterations": 210000,
@@ -33,6 +29,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class PrivateKeyFile {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ITERATIONS = 210_000;
+    private static final Set<String> KNOWN = Set.of("type", "public_key", "private_key", "encrypted", "comment");
+    private static final Set<String> KNOWN_ENCRYPTED = Set.of("kdf", "iterations", "salt", "nonce", "ciphertext");
 
     private PrivateKeyFile() {
     }
@@ -65,14 +63,7 @@ public final class PrivateKeyFile {
                 throw new IOException("cannot encrypt the private key", ex);
             }
         }
-        byte[] content = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
-        Files.deleteIfExists(file);
-        try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(file);
-        }
-        Files.write(file, content, StandardOpenOption.TRUNCATE_EXISTING);
+        OwnerOnlyFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
     }
 
     /**
@@ -82,53 +73,58 @@ public final class PrivateKeyFile {
      *     passphrase is wrong (the message names the file, never the key)
      */
     public static PrivateKey read(Path file, char[] passphrase, CryptoProvider provider) throws IOException {
-        try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            for (PosixFilePermission p : perms) {
-                if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
-                    throw new IOException("private key file " + file + " is accessible to others ("
-                            + PosixFilePermissions.toString(perms) + "); run chmod 600 on it");
-                }
-            }
-        } catch (UnsupportedOperationException nonPosix) {
-            // the file system has its own access control
+        OwnerOnlyFiles.requireOwnerOnly(file, "private key file");
+        JsonFile n = JsonFile.read(file, "private key file");
+        n.allowOnly(KNOWN);
+        String typeName = n.text("type");
+        PrivateKey.Type type = parseType(typeName);
+        if (type == null) {
+            throw n.error("type", "must be Ed25519, X25519 or P-256");
         }
-        JsonNode n;
-        try {
-            n = JSON.readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new IOException(file + ": not a private key file");
+        if (n.has("private_key") == n.has("encrypted")) {
+            throw n.error("holds " + (n.has("private_key") ? "both private_key and encrypted" : "neither private_key nor encrypted")
+                    + "; it needs exactly one");
         }
-        PrivateKey.Type type = parseType(n.path("type").asText(), file);
         byte[] secret;
         if (n.has("private_key")) {
-            secret = Hex.decodeSecret(n.get("private_key").asText());
-        } else if (n.has("encrypted")) {
+            secret = n.secret("private_key").bytes();
+        } else {
             if (passphrase == null) {
                 throw new IOException(file + ": the private key is encrypted; a passphrase is needed");
             }
-            JsonNode e = n.get("encrypted");
+            JsonFile e = n.object("encrypted");
+            e.allowOnly(KNOWN_ENCRYPTED);
+            if (!"PBKDF2-HMAC-SHA256".equals(e.text("kdf"))) {
+                throw e.error("kdf", "must be PBKDF2-HMAC-SHA256");
+            }
+            // bounded both ways: too few is weak, too many is a denial of service at load
+            int iterations = (int) e.integer("iterations", 10_000, 10_000_000);
+            byte[] salt = e.hex("salt");
+            byte[] nonce = e.hex("nonce");
+            if (nonce.length != 12) {
+                throw e.error("nonce", "must be 12 bytes, not " + nonce.length);
+            }
+            byte[] ciphertext = e.hex("ciphertext");
             try {
                 Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-                c.init(Cipher.DECRYPT_MODE, kek(passphrase, Hex.decode(e.get("salt").asText()), e.get("iterations").asInt()),
-                        new GCMParameterSpec(128, Hex.decode(e.get("nonce").asText())));
-                c.updateAAD(n.path("type").asText().getBytes(StandardCharsets.US_ASCII));
-                secret = c.doFinal(Hex.decode(e.get("ciphertext").asText()));
+                c.init(Cipher.DECRYPT_MODE, kek(passphrase, salt, iterations), new GCMParameterSpec(128, nonce));
+                c.updateAAD(typeName.getBytes(StandardCharsets.US_ASCII));
+                secret = c.doFinal(ciphertext);
             } catch (GeneralSecurityException | RuntimeException ex) {
                 throw new IOException(file + ": wrong passphrase or damaged file");
             }
-        } else {
-            throw new IOException(file + ": neither private_key nor encrypted");
         }
+        PrivateKey k;
         try {
-            PrivateKey k = provider.privateKey(type, SecretBytes.wrap(secret));
-            if (n.has("public_key") && !Arrays.equals(Hex.decode(n.get("public_key").asText()), k.publicKey())) {
-                throw new IOException(file + ": public_key does not belong to the private key");
-            }
-            return k;
+            k = provider.privateKey(type, SecretBytes.wrap(secret));
         } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage());
+            throw new IOException(file + ": the private key is not a valid " + typeName + " key (" + e.getMessage() + ")");
         }
+        byte[] pub = n.hexOrNull("public_key");
+        if (pub != null && !Arrays.equals(pub, k.publicKey())) {
+            throw n.error("public_key", "does not belong to the private key");
+        }
+        return k;
     }
 
     private static SecretKeySpec kek(char[] passphrase, byte[] salt, int iterations) throws GeneralSecurityException {
@@ -145,12 +141,12 @@ public final class PrivateKeyFile {
         }
     }
 
-    private static PrivateKey.Type parseType(String s, Path file) throws IOException {
+    private static PrivateKey.Type parseType(String s) {
         switch (s) {
             case "Ed25519": return PrivateKey.Type.ED25519;
             case "X25519": return PrivateKey.Type.X25519;
             case "P-256": return PrivateKey.Type.P256;
-            default: throw new IOException(file + ": unknown key type '" + s + "' (Ed25519, X25519, P-256)");
+            default: return null;
         }
     }
 }

@@ -27,9 +27,8 @@ class ExampleGroupTest {
         Path src = Path.of("..", "docs", "examples", "group", "lights", "members");
         for (String f : new String[] {"01.bundle.json", "01.key", "02.bundle.json", "02.key"}) {
             Files.copy(src.resolve(f), dir.resolve(f));
-            if (f.endsWith(".key")) {
-                Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-------"));
-            }
+            // a clone leaves them world-readable; bundles and keys are refused unless owner-only
+            Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-------"));
         }
         GroupContext sw = MemberBundle.load(dir.resolve("01.bundle.json"), CryptoProviders.defaultProvider(), null);
         GroupContext lamp = MemberBundle.load(dir.resolve("02.bundle.json"), CryptoProviders.defaultProvider(), null);

@@ -117,10 +117,17 @@ class GroupManagerTest {
     void bundleErrorsNameTheProblem() throws Exception {
         GroupManager gm = create(1);
         Path b = gm.addMember("client", null, null);
+        assertNotNull(load(b));
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, Files.readString(b).replace("\"format\"", "\"formatt\""));
+        // written with the umask's mode: a bundle others can read is refused like a key file
+        java.io.IOException open = assertThrows(java.io.IOException.class, () -> load(bad));
+        assertEquals("group member bundle " + bad + " is accessible to others ("
+                + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(bad)) + "); run chmod 600 on it",
+                open.getMessage());
+        Files.setPosixFilePermissions(bad, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         java.io.IOException e = assertThrows(java.io.IOException.class, () -> load(bad));
-        assertTrue(e.getMessage().contains("unknown field 'formatt'"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(bad + ": unknown field 'formatt' (known: "), e.getMessage());
         // a key file others can read is refused
         Path key = b.resolveSibling("01.key");
         Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
@@ -140,6 +147,7 @@ class GroupManagerTest {
         n.put("comment", "a silent server: no Sender Context");
         Path silent = dir.resolve("silent.bundle.json");
         Files.writeString(silent, n.toPrettyString());
+        Files.setPosixFilePermissions(silent, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         GroupContext s = load(silent);
         assertTrue(s.isSilent());
         assertNotNull(s.recipient(Hex.decode("02")), "it still verifies the other members");
