@@ -49,11 +49,11 @@ class ContextFileTest {
     void aContextFileOthersCanReadLoadsWithAWarning() throws Exception {
         List<String> warnings = new ArrayList<>();
         Path readable = example("rw-r--r--");
-        ContextFile.load(readable, CryptoProviders.defaultProvider(), warnings::add);
+        ContextFile.load(readable, CryptoProviders.defaultProvider(), warnings::add).close(); // one owner at a time
         assertEquals(List.of("context file " + readable + " is readable by others: its Master Secret is no secret"
                 + " (chmod 600 it unless its keys are public examples)"), warnings);
         warnings.clear();
-        ContextFile.load(example("rw-------"), CryptoProviders.defaultProvider(), warnings::add);
+        ContextFile.load(example("rw-------"), CryptoProviders.defaultProvider(), warnings::add).close();
         assertEquals(List.of(), warnings, "no warning for an owner-only file");
     }
 
