@@ -1,71 +1,146 @@
 package dev.coterie.app;
 
+import dev.coterie.grouposcore.GroupContext;
+import dev.coterie.grouposcore.GroupEndpointBuilder;
 import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.StateUnavailableException;
 import dev.coterie.oscore.ClientContextBinding;
+import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
-import java.io.PrintStream;
+import dev.coterie.oscore.RequestProtector;
+import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import org.eclipse.californium.core.CoapClient;
-import org.eclipse.californium.core.CoapHandler;
-import org.eclipse.californium.core.CoapObserveRelation;
-import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.californium.core.coap.CoAP.Code;
-import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.CoAP.Type;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.network.CoapEndpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "client", description = "Send one OSCORE-protected request and print the response.")
+/**
+ * {@code coterie client}: one request (or one observation), protected with an OSCORE context, a
+ * Group OSCORE member's group mode, pairwise mode or deterministic requests, or, only when asked
+ * with {@code --no-oscore}, sent in plaintext. Every combination is checked before anything is
+ * loaded or sent; what is not implemented is refused with status 64, never approximated.
+ */
+@Command(name = "client", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Send one protected CoAP request (or register one observation) and print the response(s).",
+            "",
+            "Exit status: 0 success; 1 an error response; 2 no response, too few responses or notifications, or not sent;",
+            "3 the security state is in use or unavailable; 64 a usage or configuration mistake."},
+        footer = {"", "--option values: NAME|NUMBER=hex:HEX, =uint:N, =text:TEXT or =empty, e.g. --option Uri-Query=text:a=1, "
+            + "--option 65000=hex:0102, --option Size1=uint:128 (names from RFC 7252's registry and the extension options, any case)."})
 final class ClientCommand implements Callable<Integer> {
-    @picocli.CommandLine.Option(names = "--context", description = "OSCORE security-context file")
+    /* ---------------------------------------------------------------- security */
+
+    @Option(names = "--context", paramLabel = "FILE", description = "OSCORE security-context file")
     Path context;
 
-    @picocli.CommandLine.Option(names = "--bundle", description = "Group OSCORE member bundle (instead of --context)")
+    @Option(names = "--bundle", paramLabel = "FILE", description = "Group OSCORE member bundle (with --group, --member or --group-mode-unicast)")
     Path bundle;
 
-    @picocli.CommandLine.Option(names = "--group", description = "with --bundle: send one group-mode request to this multicast URI "
-            + "and print every response until --timeout")
+    @Option(names = "--no-oscore", description = "send the request in plaintext: no OSCORE at all (never a fallback); "
+            + "every request and response line says UNPROTECTED")
+    boolean noOscore;
+
+    @Option(names = "--group", description = "with --bundle: one NON request to the multicast group of the URI, in group mode "
+            + "(or, with --deterministic, a deterministic request); prints every member's answer until --timeout or --expect")
     boolean group;
 
-    @picocli.CommandLine.Option(names = "--member", description = "with --bundle: the Sender ID (hex) of the one server a pairwise request is for")
+    @Option(names = "--group-mode-unicast", description = "with --bundle: a group-mode request to a unicast address "
+            + "(GRP-28 says unicast uses pairwise mode: for tests against other implementations only)")
+    boolean groupModeUnicast;
+
+    @Option(names = "--member", paramLabel = "SID", description = "with --bundle: the Sender ID (hex) of the one server the request "
+            + "is for: a pairwise request, or with --deterministic the server whose kid a response must carry or imply")
     String member;
 
-    @picocli.CommandLine.Option(names = "--passphrase-env", description = "environment variable holding the private key's passphrase")
+    @Option(names = "--deterministic", description = "with --bundle: a deterministic request (cacheable OSCORE) in the name of "
+            + "the group's Deterministic Client; GET or FETCH only; with --member SID (unicast) or --group (multicast)")
+    boolean deterministic;
+
+    @Option(names = "--pad-to", paramLabel = "N", description = "with --deterministic: pad the plaintext with the Padding option "
+            + "to at least N bytes (default: no padding)")
+    Integer padTo;
+
+    @Option(names = "--no-inner-observe", description = "with --deterministic: leave out the inner Observe 0 the draft advises "
+            + "(every client of a group must choose alike, or their requests differ)")
+    boolean noInnerObserve;
+
+    @Option(names = "--passphrase-env", paramLabel = "VAR", description = "environment variable holding the private key's passphrase")
     String passphraseEnv;
 
-    @picocli.CommandLine.Option(names = {"-m", "--method"}, defaultValue = "GET", description = "GET, POST, PUT, DELETE or FETCH")
-    String method;
-
-    @picocli.CommandLine.Option(names = "--observe", description = "register an observation and print notifications")
-    boolean observe;
-
-    @picocli.CommandLine.Option(names = "--notifications", defaultValue = "3", description = "with --observe: stop after N notifications (${DEFAULT-VALUE})")
-    int notifications;
-
-    @picocli.CommandLine.Option(names = "--payload", description = "request payload (text)")
-    String payload;
-
-    @picocli.CommandLine.Option(names = "--timeout", defaultValue = "10", description = "seconds to wait (${DEFAULT-VALUE})")
-    long timeout;
-
-    @picocli.CommandLine.Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc")
+    @Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc")
     String provider;
 
-    @picocli.CommandLine.Option(names = "--trace", description = "print the exchange as a message-flow trace")
-    boolean trace;
+    /* ---------------------------------------------------------------- the request */
 
-    @picocli.CommandLine.Option(names = "--non", description = "send a NON request instead of CON")
+    @Option(names = {"-m", "--method"}, defaultValue = "GET", description = "GET, POST, PUT, DELETE, FETCH, PATCH or IPATCH "
+            + "(default ${DEFAULT-VALUE})")
+    String method;
+
+    @Option(names = "--non", description = "send a NON request instead of CON (requests to a group are always NON)")
     boolean non;
 
-    @Parameters(index = "0", description = "coap://HOST:PORT/PATH")
+    @Option(names = "--accept", paramLabel = "FORMAT", description = "Accept option: a Content-Format number or a media type "
+            + "such as text/plain or application/cbor")
+    String accept;
+
+    @Option(names = "--content-format", paramLabel = "FORMAT", description = "Content-Format option of the request payload: "
+            + "a number or a media type")
+    String contentFormat;
+
+    @Option(names = "--if-match", paramLabel = "ETAG", description = "If-Match option (hex ETag, \"\" for empty); repeatable")
+    List<String> ifMatch = new ArrayList<>();
+
+    @Option(names = "--if-none-match", description = "If-None-Match option")
+    boolean ifNoneMatch;
+
+    @Option(names = "--option", paramLabel = "NAME|NUMBER=VALUE", description = "any option: VALUE is hex:HEX, uint:N, "
+            + "text:TEXT or empty; repeatable (see below)")
+    List<String> genericOptions = new ArrayList<>();
+
+    @Option(names = "--payload", paramLabel = "TEXT", description = "request payload (UTF-8 text)")
+    String payload;
+
+    @Option(names = "--payload-hex", paramLabel = "HEX", description = "request payload (bytes in hex)")
+    String payloadHex;
+
+    @Option(names = "--payload-file", paramLabel = "FILE", description = "request payload (the file's bytes)")
+    Path payloadFile;
+
+    /* ---------------------------------------------------------------- the exchange */
+
+    @Option(names = "--observe", description = "register an observation (GET or FETCH), print N notifications, then deregister "
+            + "with Observe 1 and the same Token")
+    boolean observe;
+
+    @Option(names = "--notifications", paramLabel = "N", description = "with --observe: stop after N notifications "
+            + "(to a group: N from each of --expect members; default 3)")
+    Integer notifications;
+
+    @Option(names = "--expect", paramLabel = "N", description = "with --group: stop once N members have answered "
+            + "(fewer by --timeout: exit 2)")
+    Integer expect;
+
+    @Option(names = "--timeout", defaultValue = "10", paramLabel = "S", description = "seconds to wait (${DEFAULT-VALUE}); "
+            + "a deregistration waits as long again")
+    long timeout;
+
+    @Option(names = "--bind", paramLabel = "ADDR:PORT", description = "local address of the client socket (default: any, port chosen)")
+    String bind;
+
+    @Option(names = "--trace", description = "print every message as a message-flow trace")
+    boolean trace;
+
+    @Parameters(index = "0", paramLabel = "URI", description = "coap://HOST[:PORT]/PATH[?QUERY]")
     String uri;
 
     @picocli.CommandLine.Mixin
@@ -73,12 +148,133 @@ final class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((context == null) == (bundle == null)) {
-            throw new IllegalArgumentException("give either --context (OSCORE) or --bundle (Group OSCORE)");
+        ExtensionOptionRegistry registry = options.registry();
+        checkSecurityChoice();
+        Code code = method();
+        RequestShaper shape = RequestShaper.parse(registry, !noOscore, accept, contentFormat, ifMatch, ifNoneMatch,
+                genericOptions, payload, payloadHex, payloadFile);
+        Request request = new Request(code, Type.CON);
+        try {
+            request.setURI(uri);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("URI " + uri + ": " + e.getMessage());
         }
-        if (bundle != null) {
-            return groupClient();
+        shape.apply(request);
+        boolean multicast = request.getDestinationContext().getPeerAddress().getAddress().isMulticastAddress();
+        checkExchange(code, multicast);
+        request.setType(multicast || non ? Type.NON : Type.CON);
+        if (observe) {
+            request.setObserve();
         }
+        InetSocketAddress local = bind == null ? new InetSocketAddress(0) : Endpoints.parse(bind);
+        ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
+                expect == null ? 0 : expect, timeout, trace, registry);
+        if (noOscore) {
+            return ClientRun.unprotected(s).run(request, local);
+        }
+        if (context != null) {
+            return oscore(request, local, s);
+        }
+        return group(request, local, s);
+    }
+
+    /** Exactly one of --context, --bundle, --no-oscore, and the options that only fit one of them. */
+    private void checkSecurityChoice() {
+        int choices = (context != null ? 1 : 0) + (bundle != null ? 1 : 0) + (noOscore ? 1 : 0);
+        if (choices != 1) {
+            throw new IllegalArgumentException("give one of --context (OSCORE), --bundle (Group OSCORE) or --no-oscore (plaintext)");
+        }
+        if (bundle == null) {
+            for (String[] f : new String[][] {{"--group", group ? "" : null}, {"--group-mode-unicast", groupModeUnicast ? "" : null},
+                {"--member", member}, {"--deterministic", deterministic ? "" : null}, {"--passphrase-env", passphraseEnv}}) {
+                if (f[1] != null) {
+                    throw new IllegalArgumentException(f[0] + " needs --bundle");
+                }
+            }
+        } else {
+            int modes = (group || groupModeUnicast ? 1 : 0) + (member != null ? 1 : 0);
+            if (modes != 1) {
+                throw new IllegalArgumentException("with --bundle give --group (a request to a multicast group), --member SID "
+                        + "(one server: pairwise, or with --deterministic a deterministic request) or --group-mode-unicast");
+            }
+        }
+        if (!deterministic && padTo != null) {
+            throw new IllegalArgumentException("--pad-to needs --deterministic");
+        }
+        if (!deterministic && noInnerObserve) {
+            throw new IllegalArgumentException("--no-inner-observe needs --deterministic");
+        }
+        if (padTo != null && (padTo < 0 || padTo > 65535)) {
+            throw new IllegalArgumentException("--pad-to must be 0 to 65535");
+        }
+        if (deterministic && groupModeUnicast) {
+            throw new IllegalArgumentException("--deterministic takes --member SID (unicast) or --group (multicast), "
+                    + "not --group-mode-unicast");
+        }
+    }
+
+    private Code method() {
+        try {
+            return Code.valueOf(method.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-m " + method + ": not a method (GET, POST, PUT, DELETE, FETCH, PATCH, IPATCH)");
+        }
+    }
+
+    /** What the destination, the method and the exchange options must agree on; all before anything is loaded. */
+    private void checkExchange(Code code, boolean multicast) {
+        if (timeout < 1) {
+            throw new IllegalArgumentException("--timeout must be at least 1 second");
+        }
+        if (notifications != null && !observe) {
+            throw new IllegalArgumentException("--notifications needs --observe");
+        }
+        if (notifications != null && notifications < 1) {
+            throw new IllegalArgumentException("--notifications must be at least 1");
+        }
+        if (observe && code != Code.GET && code != Code.FETCH) {
+            throw new IllegalArgumentException("--observe needs GET or FETCH (RFC 7641, RFC 8132), not " + code);
+        }
+        if (deterministic && code != Code.GET && code != Code.FETCH) {
+            throw new IllegalArgumentException("--deterministic needs a safe method, GET or FETCH (cacheable OSCORE), not " + code
+                    + "; nothing was sent");
+        }
+        if (deterministic && observe) {
+            throw new IllegalArgumentException("--observe with --deterministic is not implemented");
+        }
+        if (noOscore && multicast) {
+            throw new IllegalArgumentException("--no-oscore to a multicast group is not implemented");
+        }
+        if (group && !multicast && !groupModeUnicast) {
+            throw new IllegalArgumentException("--group: " + destination(uri) + " is a unicast address; unicast requests use "
+                    + "pairwise mode (--member SID, GRP-28); add --group-mode-unicast to send group mode to it anyway"
+                    + (deterministic ? " (not with --deterministic)" : ""));
+        }
+        if (groupModeUnicast && multicast) {
+            throw new IllegalArgumentException("--group-mode-unicast: " + destination(uri) + " is a multicast address; use --group");
+        }
+        if (member != null && multicast) {
+            throw new IllegalArgumentException("--member: " + destination(uri) + " is a multicast address; a request for one "
+                    + "member goes to its unicast address (to the group: --group)");
+        }
+        if (expect != null && !(group && multicast)) {
+            throw new IllegalArgumentException("--expect needs --group with a multicast address");
+        }
+        if (expect != null && expect < 1) {
+            throw new IllegalArgumentException("--expect must be at least 1");
+        }
+    }
+
+    private static String destination(String uri) {
+        try {
+            java.net.URI u = new java.net.URI(uri);
+            return u.getHost() == null ? uri : u.getHost();
+        } catch (java.net.URISyntaxException e) {
+            return uri;
+        }
+    }
+
+    private int oscore(Request request, InetSocketAddress local, ClientRun.Settings s) throws Exception {
         OscoreContext ctx;
         try {
             ctx = ContextFile.load(context, CryptoProviders.byName(provider));
@@ -86,173 +282,95 @@ final class ClientCommand implements Callable<Integer> {
             System.err.println("coterie client: " + e.getMessage());
             return 3;
         }
-        OscoreEndpointBuilder eb = new OscoreEndpointBuilder()
-                .bind(new InetSocketAddress(0))
-                .configuration(Endpoints.configuration()).extensions(options.registry())
-                .clientBinding(new ClientContextBinding().endpointDefault(ctx));
-        if (trace) {
-            eb.trace(new FlowTrace(System.out, "C", "S"));
-        }
-        CoapEndpoint endpoint = eb.build();
-        CoapClient client = new CoapClient(uri).setEndpoint(endpoint).setTimeout(TimeUnit.SECONDS.toMillis(timeout));
+        int status;
         try {
-            Request request = new Request(Code.valueOf(method.toUpperCase()));
-            request.setConfirmable(!non);
-            if (payload != null) {
-                request.setPayload(payload);
-            }
-            if (observe) {
-                return observe(client, request);
-            }
-            CoapResponse response;
-            try {
-                response = client.advanced(request);
-            } catch (org.eclipse.californium.elements.exception.ConnectorException | java.io.IOException e) {
-                System.err.println("coterie client: request failed: " + e.getMessage());
-                return 2;
-            }
-            if (response == null) {
-                System.err.println("coterie client: no response within " + timeout + " s");
-                return 2;
-            }
-            print(System.out, response);
-            return response.isSuccess() ? 0 : 1;
-        } finally {
-            client.shutdown();
-            endpoint.destroy();
-            ctx.close();
+            ClientRun run = ClientRun.protectedBy(s, "OSCORE", false);
+            OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(local)
+                    .configuration(Endpoints.configuration()).extensions(s.registry())
+                    .clientBinding(new ClientContextBinding().endpointDefault(ctx));
+            eb.trace(run.securityTrace());
+            status = run.run(request, eb::build);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(ctx::close);
+            throw e;
         }
+        return close(ctx::close, status);
     }
 
-    private int observe(CoapClient client, Request request) throws InterruptedException {
-        request.setObserve();
-        CountDownLatch done = new CountDownLatch(notifications);
-        int[] errors = {0};
-        CoapObserveRelation relation = client.observe(request, new CoapHandler() {
-            @Override
-            public void onLoad(CoapResponse response) {
-                if (done.getCount() == 0) {
-                    return; // the answer to our own cancellation
-                }
-                print(System.out, response);
-                if (!response.isSuccess()) {
-                    errors[0]++;
-                }
-                done.countDown();
-            }
-
-            @Override
-            public void onError() {
-                errors[0]++;
-                done.countDown();
-            }
-        });
-        boolean all = done.await(timeout, TimeUnit.SECONDS);
-        relation.proactiveCancel();
-        Thread.sleep(200);
-        if (!all) {
-            System.err.println("coterie client: fewer than " + notifications + " notifications within " + timeout + " s");
-            return 2;
-        }
-        return errors[0] == 0 ? 0 : 1;
-    }
-
-    private int groupClient() throws Exception {
-        if (group == (member != null)) {
-            throw new IllegalArgumentException("with --bundle give --group (a group-mode multicast request) or --member SID (pairwise)");
-        }
+    private int group(Request request, InetSocketAddress local, ClientRun.Settings s) throws Exception {
         char[] pass = passphraseEnv == null ? null : GroupCommand.requireEnv(passphraseEnv).toCharArray();
-        dev.coterie.grouposcore.GroupContext ctx;
+        GroupContext ctx;
         try {
             ctx = dev.coterie.app.group.MemberBundle.load(bundle, CryptoProviders.byName(provider), pass);
         } catch (StateUnavailableException e) {
             System.err.println("coterie client: " + e.getMessage());
             return 3;
         }
-        ClientContextBinding binding = new ClientContextBinding();
-        dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
-                .bind(new InetSocketAddress(0)).extensions(options.registry()).clientBinding(binding);
-        if (trace) {
-            eb.trace(new FlowTrace(System.out, "C", "S"));
-        }
-        CoapEndpoint endpoint = eb.build();
-        endpoint.start();
+        int status;
         try {
-            Request request = new Request(Code.valueOf(method.toUpperCase()), group ? org.eclipse.californium.core.coap.CoAP.Type.NON
-                    : org.eclipse.californium.core.coap.CoAP.Type.CON);
-            request.setURI(uri);
-            if (payload != null) {
-                request.setPayload(payload);
-            }
-            if (group) {
-                binding.bind(request, ctx.groupMode());
-            } else {
-                binding.bind(request, ctx.pairwise(dev.coterie.keystore.Hex.decode(member)));
-            }
-            java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.concurrent.atomic.AtomicBoolean errors = new java.util.concurrent.atomic.AtomicBoolean();
-            CountDownLatch unicastDone = new CountDownLatch(1);
-            java.util.concurrent.atomic.AtomicReference<Throwable> sendError = new java.util.concurrent.atomic.AtomicReference<>();
-            request.addMessageObserver(new org.eclipse.californium.core.coap.MessageObserverAdapter() {
-                @Override
-                public void onResponse(org.eclipse.californium.core.coap.Response r) {
-                    dev.coterie.oscore.OscorePeer g = dev.coterie.oscore.OscorePeer.of(r);
-                    String who = g != null
-                            ? "member " + dev.coterie.keystore.Hex.encode(g.kid()) + " (" + g.mode().label() + ")"
-                            : "(unprotected)";
-                    synchronized (System.out) {
-                        System.out.println("from " + r.getSourceContext().getPeerAddress() + " " + who + ":");
-                        print(System.out, r);
-                    }
-                    answers.incrementAndGet();
-                    errors.compareAndSet(false, !r.isSuccess());
-                    unicastDone.countDown();
-                }
+            RequestProtector view = view(ctx, s.registry());
+            ClientRun run = ClientRun.protectedBy(s, view.mode().label(), true);
+            GroupEndpointBuilder eb = new GroupEndpointBuilder().bind(local).extensions(s.registry())
+                    .clientBinding(new ClientContextBinding().endpointDefault(view));
+            eb.trace(run.securityTrace());
+            status = run.run(request, eb::build);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(ctx::close);
+            throw e;
+        }
+        return close(ctx::close, status);
+    }
 
-                @Override
-                public void onSendError(Throwable e) {
-                    sendError.set(e);
-                    unicastDone.countDown();
-                }
-            });
-            endpoint.sendRequest(request);
-            if (group) {
-                Thread.sleep(TimeUnit.SECONDS.toMillis(timeout));
-            } else {
-                unicastDone.await(timeout, TimeUnit.SECONDS);
+    /** The view the options name; every request of this endpoint (block-wise follow-ups, a deregistration) uses it. */
+    private RequestProtector view(GroupContext ctx, ExtensionOptionRegistry registry) {
+        byte[] sid = null;
+        if (member != null) {
+            try {
+                sid = Hex.decode(member);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--member " + member + ": not a Sender ID in hex");
             }
-            if (sendError.get() != null) {
-                System.err.println("coterie client: request not sent: " + sendError.get().getMessage());
-                return 2;
+        }
+        if (deterministic) {
+            if (ctx.deterministicSenderId() == null) {
+                throw new IllegalArgumentException("--deterministic: " + bundle + " names no Deterministic Client (det_sender_id)");
             }
-            if (answers.get() == 0) {
-                System.err.println("coterie client: no response within " + timeout + " s");
-                return 2;
-            }
-            if (group) {
-                System.out.println(answers.get() + " response(s)");
-            }
-            return errors.get() ? 1 : 0;
-        } finally {
-            endpoint.destroy();
+            return ctx.deterministic(sid, null, registry, !noInnerObserve, padTo == null ? 0 : padTo);
+        }
+        if (sid != null) {
+            return ctx.pairwise(sid);
+        }
+        return ctx.groupMode();
+    }
+
+    private static void closeQuietly(AutoCloseableState ctx) {
+        try {
             ctx.close();
+        } catch (StateUnavailableException e) {
+            System.err.println("coterie client: could not persist the security state: " + e.getMessage());
         }
     }
 
-    static void print(PrintStream out, CoapResponse r) {
-        print(out, r.advanced());
+    /** Persists the state; if that fails the next run could reuse numbers, so it is status 3 whatever the exchange gave. */
+    private static int close(AutoCloseableState ctx, int status) {
+        try {
+            ctx.close();
+            return status;
+        } catch (StateUnavailableException e) {
+            System.err.println("coterie client: could not persist the security state: " + e.getMessage());
+            return 3;
+        }
     }
 
-    static void print(PrintStream out, org.eclipse.californium.core.coap.Response r) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(r.getCode()).append(' ').append(r.getCode().name());
-        for (Option o : r.getOptions().asSortedList()) {
-            sb.append("\n  ").append(o.getDefinition().getName()).append(": ").append(o.toValueString());
-        }
-        byte[] p = r.getPayload();
-        if (p != null && p.length > 0) {
-            sb.append("\n").append(new String(p, StandardCharsets.UTF_8));
-        }
-        out.println(sb);
+    @FunctionalInterface
+    private interface AutoCloseableState {
+        void close() throws StateUnavailableException;
     }
+
+    /** For {@link ClientRun}: an endpoint built on demand, after the output is set up. */
+    @FunctionalInterface
+    interface EndpointFactory {
+        CoapEndpoint build() throws IOException;
+    }
+
 }
