@@ -245,10 +245,13 @@ final class ClientCommand implements Callable<Integer> {
         if (noOscore && multicast) {
             throw new IllegalArgumentException("--no-oscore to a multicast group is not implemented");
         }
+        if (group && !multicast && deterministic) {
+            throw new IllegalArgumentException("--group: " + destination(uri) + " is a unicast address; a deterministic request "
+                    + "to one server takes --member SID");
+        }
         if (group && !multicast && !groupModeUnicast) {
             throw new IllegalArgumentException("--group: " + destination(uri) + " is a unicast address; unicast requests use "
-                    + "pairwise mode (--member SID, GRP-28); add --group-mode-unicast to send group mode to it anyway"
-                    + (deterministic ? " (not with --deterministic)" : ""));
+                    + "pairwise mode (--member SID, GRP-28); add --group-mode-unicast to send group mode to it anyway");
         }
         if (groupModeUnicast && multicast) {
             throw new IllegalArgumentException("--group-mode-unicast: " + destination(uri) + " is a multicast address; use --group");
