@@ -209,6 +209,11 @@ final class ClientRun {
                         return; // --expect was met: later answers are not part of this run's output
                     }
                     print(r, null, "");
+                    if (r.getOptions().hasBlock2() && r.getOptions().getBlock2().isM()) {
+                        // Californium does not reassemble answers to a multicast request; the rest is for a unicast request
+                        line(tag() + "(block " + r.getOptions().getBlock2().getNum() + " only: answers to a group request are "
+                                + "not reassembled; ask this member alone with --member " + memberKey(r) + ")");
+                    }
                     responses[0]++;
                     answered.add(memberKey(r));
                     errors[0] |= !r.isSuccess();
@@ -254,7 +259,7 @@ final class ClientRun {
     /* ------------------------------------------------------------------ observation */
 
     /**
-     * An observation (RFC 7641), of one server or of a group (groupcomm-bis Section 3.7): the
+     * An observation (RFC 7641), of one server or of a group (groupcomm-bis, GCB-09): the
      * registration, N notifications (of each member, for a group), then one deregistration, a
      * GET with Observe 1 and the same Token (RFC 7641 Section 3.6), to the server or to the
      * group. Once the deregistration starts nothing more counts as a notification; its answer is
@@ -455,7 +460,7 @@ final class ClientRun {
             line(tag() + "deregistering: " + registration.getCode() + " with Observe 1 and the same Token "
                     + registration.getTokenString() + (registration.isMulticast()
                     ? " to the group " + registration.getDestinationContext().getPeerAddress()
-                    + " (RFC 7641 3.6, groupcomm-bis 3.7): every member holding the observation answers"
+                    + " (RFC 7641 3.6, GCB-09): every member holding the observation answers"
                     : " (RFC 7641 3.6)"));
             deregistration = registration.getToken();
             ep.sendRequest(cancel);

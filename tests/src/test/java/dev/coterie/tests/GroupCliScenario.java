@@ -18,7 +18,8 @@ public final class GroupCliScenario {
         try {
             Path dir = Files.createTempDirectory("coterie-groups");
             String d = dir.toString();
-            status("create", Coterie.execute("group", "create", "--name", "lights", "--dir", d, "--epoch", "61532"));
+            status("create", Coterie.execute("group", "create", "--name", "lights", "--dir", d, "--epoch", "61532",
+                    "--deterministic-sid", "dc"));
             status("add client", Coterie.execute("group", "add-member", "lights", "--role", "client", "--dir", d));
             status("add lamp 1", Coterie.execute("group", "add-member", "lights", "--role", "server", "--dir", d,
                     "--member-name", "lamp-1"));
@@ -35,6 +36,29 @@ public final class GroupCliScenario {
                     "--member", "02", "--timeout", "3", "coap://127.0.0.1:5702/light"));
             status("plain OSCORE bundle misuse", Coterie.execute("client", "--bundle", members.resolve("01.bundle.json").toString(),
                     "--timeout", "1", "coap://127.0.0.1:5702/light"));
+            String client = members.resolve("01.bundle.json").toString();
+            // GRP-28: group mode to a unicast address only when asked for
+            status("group to unicast", Coterie.execute("client", "--bundle", client, "--group", "--timeout", "1",
+                    "coap://127.0.0.1:5702/light"));
+            status("group mode unicast", Coterie.execute("client", "--bundle", client, "--group", "--group-mode-unicast",
+                    "--timeout", "3", "coap://127.0.0.1:5702/light"));
+            // --expect: the first answer ends the wait (a long --timeout would show a second one otherwise)
+            status("expect 1", Coterie.execute("client", "--bundle", client, "--group", "--expect", "1", "--timeout", "30",
+                    "coap://224.0.1.187/light"));
+            status("expect 3 of 2", Coterie.execute("client", "--bundle", client, "--group", "--expect", "3", "--timeout", "2",
+                    "coap://224.0.1.187/light"));
+            // GCB-09: one observation of the group, each member's notifications, one deregistration to the group
+            status("group observe", Coterie.execute("client", "--bundle", client, "--group", "--observe", "--notifications", "2",
+                    "--expect", "2", "--timeout", "30", "coap://224.0.1.187/observe"));
+            status("pairwise observe", Coterie.execute("client", "--bundle", client, "--member", "03", "--observe",
+                    "--notifications", "2", "--timeout", "30", "coap://127.0.0.1:5703/observe"));
+            // cacheable OSCORE to the group: every member answers the one deterministic request
+            status("deterministic group", Coterie.execute("client", "--bundle", client, "--deterministic", "--group",
+                    "--expect", "2", "--timeout", "30", "coap://224.0.1.187/hello"));
+            status("deterministic unicast", Coterie.execute("client", "--bundle", client, "--deterministic", "--member", "02",
+                    "--timeout", "10", "coap://127.0.0.1:5702/hello"));
+            status("group large", Coterie.execute("client", "--bundle", client, "--group", "--expect", "2", "--timeout", "10",
+                    "coap://224.0.1.187/large"));
             System.out.println("SCENARIO DONE");
             System.out.flush();
             System.exit(0);

@@ -3,6 +3,9 @@ package dev.coterie.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,8 +64,7 @@ class GroupMulticastTest {
     /** Provisioning with coterie group, bundles loaded by coterie server and coterie client (GCB-01, GCB-02). */
     @Test
     void commissionedLightingGroupSwitchedFromTheCommandLine() throws Exception {
-        PrivateNetwork.Result r = PrivateNetwork.run(PrivateNetwork.IPV4, GroupCliScenario.class, 120);
-        System.out.println(r.out());
+        PrivateNetwork.Result r = cliScenario();
         String out = r.out();
         assertEquals(0, r.status(), out);
         for (String s : new String[] {"create = 0", "add client = 0", "add lamp 1 = 0", "add lamp 2 = 0", "show = 0",
@@ -75,6 +77,96 @@ class GroupMulticastTest {
         assertTrue(out.contains("2.05 CONTENT\n  Content-Format: \"text/plain\"\non"), "pairwise read of lamp 02:\n" + out);
         assertTrue(out.contains("STATUS plain OSCORE bundle misuse = 64"), "--bundle needs --group or --member:\n" + out);
         assertTrue(!out.contains("master_secret") && !out.matches("(?s).*[0-9a-f]{32}.*master.*"), "no secrets printed");
+    }
+
+    private static PrivateNetwork.Result cliScenario;
+
+    /** GroupCliScenario runs once (a namespace, two servers and every client case); its tests read the one output. */
+    private static synchronized PrivateNetwork.Result cliScenario() throws Exception {
+        if (cliScenario == null) {
+            cliScenario = PrivateNetwork.run(PrivateNetwork.IPV4, GroupCliScenario.class, 180);
+            System.out.println(cliScenario.out());
+        }
+        return cliScenario;
+    }
+
+    /** The lines a scenario step printed: after the previous STATUS line, up to its own (which must say {@code status}). */
+    private static List<String> step(String out, String name, int status) {
+        List<String> lines = out.lines().collect(Collectors.toList());
+        int end = lines.indexOf("STATUS " + name + " = " + status);
+        assertTrue(end >= 0, "expected STATUS " + name + " = " + status + ":\n" + out);
+        int start = end - 1;
+        while (start >= 0 && !lines.get(start).startsWith("STATUS ")) {
+            start--;
+        }
+        return lines.subList(start + 1, end);
+    }
+
+    /**
+     * The client's group cases from the command line (issue: client): group mode to a unicast
+     * address only with --group-mode-unicast (GRP-28); --expect; an observation of the group with
+     * every member's notifications and one deregistration to the group (GCB-09); a pairwise
+     * observation; one deterministic request answered by every member and the same request to one.
+     */
+    @Test
+    void clientGroupCasesFromTheCommandLine() throws Exception {
+        PrivateNetwork.Result r = cliScenario();
+        String out = r.out();
+        assertEquals(0, r.status(), out);
+        assertTrue(out.contains("SCENARIO DONE"), out);
+
+        assertEquals(List.of("coterie client: --group: 127.0.0.1 is a unicast address; unicast requests use pairwise mode "
+                + "(--member SID, GRP-28); add --group-mode-unicast to send group mode to it anyway"),
+                step(out, "group to unicast", 64));
+        assertEquals(List.of("from /127.0.0.1:5702 member 02 (group mode):", "2.05 CONTENT", "  Content-Format: \"text/plain\"",
+                "on"), step(out, "group mode unicast", 0));
+
+        // a 30 s timeout: only --expect 1 explains a single answer from a group of two
+        List<String> one = step(out, "expect 1", 0);
+        assertEquals("1 response(s)", one.get(one.size() - 1), one.toString());
+        assertEquals(1, one.stream().filter(l -> l.startsWith("from /127.0.0.1:570")).count(), one.toString());
+        List<String> short1 = step(out, "expect 3 of 2", 2);
+        assertEquals(List.of("2 response(s)", "coterie client: 2 of 3 expected members answered within 2 s"),
+                short1.subList(short1.size() - 2, short1.size()));
+
+        List<String> observe = step(out, "group observe", 0);
+        String m02 = "from /127.0.0.1:5702 member 02 (group mode)";
+        String m03 = "from /127.0.0.1:5703 member 03 (pairwise mode)";
+        assertEquals(Set.of("notification 1 " + m02 + ":", "notification 2 " + m02 + ":", "notification 1 " + m03 + ":",
+                "notification 2 " + m03 + ":"), observe.stream().filter(l -> l.startsWith("notification")).collect(Collectors.toSet()));
+        assertEquals(4, observe.stream().filter(l -> l.startsWith("notification")).count(), observe.toString());
+        List<String> dereg = observe.stream().filter(l -> l.startsWith("deregist")).collect(Collectors.toList());
+        assertEquals(3, dereg.size(), observe.toString());
+        assertTrue(dereg.get(0).matches("deregistering: GET with Observe 1 and the same Token [0-9A-F]+ to the group "
+                + "/224\\.0\\.1\\.187:5683 \\(RFC 7641 3\\.6, GCB-09\\): every member holding the observation answers"), dereg.get(0));
+        assertEquals(Set.of("deregistration answered " + m02 + ": 2.05 CONTENT", "deregistration answered " + m03 + ": 2.05 CONTENT"),
+                Set.copyOf(dereg.subList(1, 3)));
+        assertTrue(observe.indexOf(dereg.get(0)) > observe.lastIndexOf(observe.stream().filter(l -> l.startsWith("notification"))
+                .reduce((a, b) -> b).orElseThrow()), "no notification is counted after the deregistration started");
+
+        List<String> pairwise = step(out, "pairwise observe", 0);
+        assertEquals(List.of("notification 1 " + m03 + ":", "notification 2 " + m03 + ":"),
+                pairwise.stream().filter(l -> l.startsWith("notification")).collect(Collectors.toList()));
+        assertTrue(pairwise.contains("deregistration answered " + m03 + ": 2.05 CONTENT"), pairwise.toString());
+
+        List<String> det = step(out, "deterministic group", 0);
+        List<String> hashes = det.stream().filter(l -> l.startsWith("deterministic request, Request-Hash ")).collect(Collectors.toList());
+        assertEquals(1, hashes.size(), det.toString());
+        assertTrue(hashes.get(0).matches("deterministic request, Request-Hash [0-9a-f]{64}"), hashes.get(0));
+        for (String m : List.of("from /127.0.0.1:5702 member 02 (group mode)", "from /127.0.0.1:5703 member 03 (group mode)")) {
+            int i = det.indexOf(m + ":");
+            assertTrue(i >= 0, "a deterministic request is answered in group mode by every member: " + det);
+            assertEquals(List.of("outer Max-Age: 60", "2.05 CONTENT", "  Content-Format: \"text/plain\"", "Hello World!"),
+                    det.subList(i + 1, i + 5));
+        }
+        assertEquals("2 response(s)", det.get(det.size() - 1));
+        // the same request from the same group is the same deterministic request, whoever it goes to
+        assertEquals(List.of(hashes.get(0), "from /127.0.0.1:5702 member 02 (group mode):", "outer Max-Age: 60", "2.05 CONTENT",
+                "  Content-Format: \"text/plain\"", "Hello World!"), step(out, "deterministic unicast", 0));
+
+        List<String> large = step(out, "group large", 0);
+        assertTrue(large.contains("(block 0 only: answers to a group request are not reassembled; ask this member alone with "
+                + "--member 02)"), large.toString());
     }
 
     @Test
