@@ -30,14 +30,17 @@ import picocli.CommandLine.Parameters;
  * with {@code --no-oscore}, sent in plaintext. Every combination is checked before anything is
  * loaded or sent; what is not implemented is refused with status 64, never approximated.
  */
-@Command(name = "client", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "client", sortOptions = false,
         description = {"Send one protected CoAP request (or register one observation) and print the response(s).",
             "",
-            "Exit status: 0 success; 1 an error response; 2 no response, too few responses or notifications, or not sent;",
-            "3 the security state is in use or unavailable; 64 a usage or configuration mistake."},
+            "Exit status: 0 success; 1 an error response; 2 no response, too few answers or notifications, or not sent; "
+                + "3 the security state is in use or unavailable; 64 a usage or configuration mistake (nothing sent)."},
         footer = {"", "--option values: NAME|NUMBER=hex:HEX, =uint:N, =text:TEXT or =empty, e.g. --option Uri-Query=text:a=1, "
             + "--option 65000=hex:0102, --option Size1=uint:128 (names from RFC 7252's registry and the extension options, any case)."})
 final class ClientCommand implements Callable<Integer> {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+    boolean help;
+
     /* ---------------------------------------------------------------- security */
 
     @Option(names = "--context", paramLabel = "FILE", description = "OSCORE security-context file")
@@ -77,12 +80,12 @@ final class ClientCommand implements Callable<Integer> {
     @Option(names = "--passphrase-env", paramLabel = "VAR", description = "environment variable holding the private key's passphrase")
     String passphraseEnv;
 
-    @Option(names = "--provider", defaultValue = "default", description = "crypto provider: default or bc")
+    @Option(names = "--provider", defaultValue = "default", paramLabel = "NAME", description = "crypto provider: default or bc")
     String provider;
 
     /* ---------------------------------------------------------------- the request */
 
-    @Option(names = {"-m", "--method"}, defaultValue = "GET", description = "GET, POST, PUT, DELETE, FETCH, PATCH or IPATCH "
+    @Option(names = {"-m", "--method"}, defaultValue = "GET", paramLabel = "METHOD", description = "GET, POST, PUT, DELETE, FETCH, PATCH or IPATCH "
             + "(default ${DEFAULT-VALUE})")
     String method;
 

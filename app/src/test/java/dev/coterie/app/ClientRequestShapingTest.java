@@ -215,6 +215,18 @@ class ClientRequestShapingTest {
     }
 
     @Test
+    void anUnprotectedOscoreErrorIsPrintedUnderItsOwnHeadingAndExits1() throws Exception {
+        try (Server server = Server.oscore(dir)) {
+            // a kid the server has no context for: its answer cannot be protected (RFC 8613 8.2)
+            Path stranger = ClientFixtures.contextFile(dir, "stranger", "07", "01", ",\n  \"state_dir\": \"stranger-state\"");
+            Run r = run("client", "--context", stranger.toString(), server.uri("hello"));
+            assertEquals(1, r.status(), r.err());
+            assertEquals(List.of("unprotected OSCORE error response:", "4.01 UNAUTHORIZED", "  Max-Age: 0",
+                    "Security context not found"), r.lines());
+        }
+    }
+
+    @Test
     void bindChoosesTheClientSocket() throws Exception {
         int port;
         try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
