@@ -169,7 +169,7 @@ final class ClientCommand implements Callable<Integer> {
         if (observe) {
             request.setObserve();
         }
-        InetSocketAddress local = bind == null ? new InetSocketAddress(0) : Endpoints.parse(bind);
+        InetSocketAddress local = bind == null ? new InetSocketAddress(0) : localAddress(bind);
         ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
                 expect == null ? 0 : expect, timeout, trace, registry);
         if (noOscore) {
@@ -269,6 +269,19 @@ final class ClientCommand implements Callable<Integer> {
         if (expect != null && expect < 1) {
             throw new IllegalArgumentException("--expect must be at least 1");
         }
+    }
+
+    private static InetSocketAddress localAddress(String bind) {
+        InetSocketAddress a;
+        try {
+            a = Endpoints.parse(bind);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--bind " + bind + ": expected ADDR:PORT, e.g. 127.0.0.1:0 or [::1]:5690");
+        }
+        if (a.isUnresolved()) {
+            throw new IllegalArgumentException("--bind " + bind + ": cannot resolve " + a.getHostString());
+        }
+        return a;
     }
 
     private static String destination(String uri) {

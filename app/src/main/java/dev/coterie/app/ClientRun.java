@@ -332,7 +332,9 @@ final class ClientRun {
                 deregister(holding);
             }
             ep.removeNotificationListener(listener);
-            ep.cancelObservation(registration.getToken());
+            if (registration.getToken() != null) {
+                ep.cancelObservation(registration.getToken());
+            }
             synchronized (lock) {
                 if (!answeredAtAll) {
                     err.println("coterie client: no notification within " + s.timeoutSeconds() + " s");

@@ -236,6 +236,9 @@ class ClientRequestShapingTest {
             Run r = run("client", "--context", clientFile().toString(), "--bind", "127.0.0.1:" + port, server.uri("inspect"));
             assertEquals(0, r.status(), r.err());
             assertTrue(r.lines().contains("from=" + port), r.out());
+            Run bad = run("client", "--context", clientFile().toString(), "--bind", "127.0.0.1", server.uri("inspect"));
+            assertEquals(64, bad.status());
+            assertEquals("coterie client: --bind 127.0.0.1: expected ADDR:PORT, e.g. 127.0.0.1:0 or [::1]:5690\n", bad.err());
         }
     }
 
