@@ -15,8 +15,9 @@ import org.eclipse.californium.core.CoapServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "server", description = "Serve /hello, /observe, /echo and /large over OSCORE only; "
-        + "unprotected requests get 4.01.")
+@Command(name = "server", description = "Serve /hello, /observe, /echo, /large, /light, /temperature and /whoami over "
+        + "OSCORE or Group OSCORE only; unprotected requests get 4.01. /hello, /observe, /large, /temperature and /whoami "
+        + "accept deterministic requests.")
 final class ServerCommand implements Callable<Integer> {
     @Option(names = "--context", arity = "1..*", description = "OSCORE security-context file(s)")
     List<Path> contexts;
@@ -137,6 +138,7 @@ final class ServerCommand implements Callable<Integer> {
             eb.trace(new FlowTrace(System.out, "C", "S"));
         }
         CoapServer server = new CoapServer(cfg);
+        eb.deterministicRequests(request -> DemoResources.acceptsDeterministic(server, request));
         server.addEndpoint(eb.build());
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
         server.start();

@@ -26,6 +26,7 @@ public final class GroupEndpointBuilder {
     private GroupContextDb serverGroups;
     private dev.coterie.oscore.ClientContextBinding clientBinding;
     private dev.coterie.oscore.SecurityTrace trace;
+    private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
     private final List<InetAddress> groups = new ArrayList<>();
     private NetworkInterface multicastInterface;
     private int groupPort = 5683;
@@ -37,6 +38,11 @@ public final class GroupEndpointBuilder {
     /** Which view protects each outgoing request ({@link GroupContext#groupMode()}, {@link GroupContext#pairwise}, ...). */
     public GroupEndpointBuilder clientBinding(dev.coterie.oscore.ClientContextBinding b) { clientBinding = b; return this; }
     public GroupEndpointBuilder trace(dev.coterie.oscore.SecurityTrace t) { trace = t; return this; }
+    /** Which resources accept deterministic requests (see {@link OscoreEndpointBuilder#deterministicRequests}). */
+    public GroupEndpointBuilder deterministicRequests(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> p) {
+        deterministicAllowed = Objects.requireNonNull(p);
+        return this;
+    }
     /** Joins {@code group} on the bound port (a server). */
     public GroupEndpointBuilder join(InetAddress group) { groups.add(group); return this; }
     /** The port group requests are sent to (default 5683); several servers on one host share it. */
@@ -97,7 +103,7 @@ public final class GroupEndpointBuilder {
         }
         return new OscoreEndpointBuilder().configuration(cfg).connector(connector).extensions(extensions)
                 .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
-                .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace)
+                .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace).deterministicRequests(deterministicAllowed)
                 .build();
     }
 }

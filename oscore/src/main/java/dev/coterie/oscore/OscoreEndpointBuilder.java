@@ -33,6 +33,7 @@ public final class OscoreEndpointBuilder {
     private Connector connector;
     private TokenGenerator tokenGenerator;
     private int maxClientExchanges = 10_000;
+    private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -50,6 +51,15 @@ public final class OscoreEndpointBuilder {
     /** A connector of one's own (multicast receivers); the bind address is then the connector's. */
     public OscoreEndpointBuilder connector(Connector c) { connector = c; return this; }
     public OscoreEndpointBuilder tokenGenerator(TokenGenerator g) { tokenGenerator = g; return this; }
+    /**
+     * Which verified plain requests a deterministic request may be (cacheable-oscore Section 3.4.3:
+     * resources opt in, and must be free of side effects). Others get a protected 4.01. Default: none.
+     */
+    public OscoreEndpointBuilder deterministicRequests(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> allowed) {
+        deterministicAllowed = Objects.requireNonNull(allowed);
+        return this;
+    }
+
     /** The most client requests awaiting responses at once; past it requests are refused (default 10000). */
     public OscoreEndpointBuilder maxClientExchanges(int n) { maxClientExchanges = n; return this; }
 
@@ -74,7 +84,7 @@ public final class OscoreEndpointBuilder {
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
         OscoreLayer layer = new OscoreLayer(new ProtectionPipeline(extensions, innerObserve), server, clientBinding, trace,
-                echoRetry, unprotected, maxClientExchanges);
+                echoRetry, unprotected, maxClientExchanges, deterministicAllowed);
         OscoreObservationStore observations = new OscoreObservationStore(cfg);
         observations.onRemove(layer::observationRemoved);
         CoapEndpoint.Builder b = new CoapEndpoint.Builder().setConfiguration(cfg)

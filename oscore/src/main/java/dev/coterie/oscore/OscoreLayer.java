@@ -49,18 +49,21 @@ public final class OscoreLayer extends AbstractLayer {
     private final SecurityTrace trace;
     private final boolean echoRetry;
     private final UnprotectedRequests unprotected;
+    private final java.util.function.Predicate<Request> deterministicAllowed;
     private final ClientExchanges clientExchanges;
     private final Map<Exchange, RequestIdentifiers> serverExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private final Map<Exchange, Boolean> unprotectedExchanges = Collections.synchronizedMap(new WeakHashMap<>());
 
     OscoreLayer(ProtectionPipeline pipeline, RequestVerifier.Resolver server, ClientContextBinding client, SecurityTrace trace,
-                boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges) {
+                boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges,
+                java.util.function.Predicate<Request> deterministicAllowed) {
         this.pipeline = pipeline;
         this.server = server;
         this.client = client;
         this.trace = trace;
         this.echoRetry = echoRetry;
         this.unprotected = unprotected;
+        this.deterministicAllowed = deterministicAllowed;
         this.clientExchanges = new ClientExchanges(maxClientExchanges, ClientExchanges.DEFAULT_LIFETIME_NANOS);
     }
 
@@ -274,6 +277,16 @@ public final class OscoreLayer extends AbstractLayer {
             return;
         }
         Request plain = u.plain();
+        if (u.identifiers().mode() == ProtectionMode.DETERMINISTIC && !deterministicAllowed.test(plain)) {
+            // resources opt in to deterministic requests (cacheable-oscore Section 3.4.3, DET-06)
+            trace(SecurityTrace.Event.REJECTED, plain, request, SecurityTrace.Info.rejected(
+                    "deterministic request for a resource that does not accept them"));
+            if (!request.isMulticast()) {
+                answerProtected(exchange, request, new ProtectedAnswerRequired(u.identifiers(), ResponseCode.UNAUTHORIZED, null,
+                        "The resource does not accept deterministic requests"));
+            }
+            return;
+        }
         plain.setSourceContext(u.peer().attachTo(request.getSourceContext()));
         serverExchanges.put(exchange, u.identifiers());
         trace(SecurityTrace.Event.REQUEST_VERIFIED, plain, request,
