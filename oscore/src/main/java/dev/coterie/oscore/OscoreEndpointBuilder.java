@@ -140,6 +140,9 @@ public final class OscoreEndpointBuilder {
         InMemoryMessageExchangeStore exchanges = new InMemoryMessageExchangeStore(cfg, tokens);
         Deduplicator dedup = deduplicator(cfg);
         exchanges.setDeduplicator(dedup);
+        if (dedup instanceof BoundedDeduplicator) {
+            layer.forgetRejectedWith(((BoundedDeduplicator) dedup)::forget);
+        }
         CoapEndpoint.Builder b = new CoapEndpoint.Builder().setConfiguration(cfg)
                 .setOptionRegistry(extensions.californiumRegistry())
                 .setObservationStore(observations)
