@@ -13,7 +13,10 @@ import org.eclipse.californium.core.network.RandomTokenGenerator;
 import org.eclipse.californium.core.network.TokenGenerator;
 import org.eclipse.californium.core.network.deduplication.Deduplicator;
 import org.eclipse.californium.core.network.deduplication.NoDeduplicator;
+import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
 import org.eclipse.californium.elements.Connector;
+import org.eclipse.californium.elements.RawDataChannel;
+import org.eclipse.californium.elements.UDPConnector;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.config.IntegerDefinition;
 import org.eclipse.californium.elements.config.UdpConfig;
@@ -36,6 +39,12 @@ public final class OscoreEndpointBuilder {
     public static final IntegerDefinition DEDUPLICATION_MAX_ENTRIES = new IntegerDefinition(
             "COTERIE.DEDUPLICATION_MAX_ENTRIES", "Maximum deduplication entries of an endpoint, all peers together.",
             10_000, 1);
+    /**
+     * The most datagrams an endpoint has received and not yet begun to process (default 4096);
+     * past it a datagram is dropped on arrival. See {@link InboundLimit}.
+     */
+    public static final IntegerDefinition MAX_PENDING_DATAGRAMS = new IntegerDefinition(
+            "COTERIE.MAX_PENDING_DATAGRAMS", "Maximum received datagrams waiting for the protocol stage.", 4096, 1);
     /** Default of {@link UdpConfig#UDP_CONNECTOR_OUT_CAPACITY} here (Californium's is unbounded). */
     public static final int DEFAULT_OUTGOING_CAPACITY = 4096;
 
@@ -48,6 +57,7 @@ public final class OscoreEndpointBuilder {
         @Override
         public void applyDefinitions(Configuration config) {
             config.set(DEDUPLICATION_MAX_ENTRIES, DEDUPLICATION_MAX_ENTRIES.getDefaultValue());
+            config.set(MAX_PENDING_DATAGRAMS, MAX_PENDING_DATAGRAMS.getDefaultValue());
         }
     };
 
@@ -63,6 +73,7 @@ public final class OscoreEndpointBuilder {
     private Connector connector;
     private TokenGenerator tokenGenerator;
     private int maxClientExchanges = 10_000;
+    private InboundLimit inboundLimit;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -77,16 +88,23 @@ public final class OscoreEndpointBuilder {
     public OscoreEndpointBuilder innerObserve(InnerObserve mode) { innerObserve = Objects.requireNonNull(mode); return this; }
     /** What a server does with requests that carry no OSCORE option (default: refuse). */
     public OscoreEndpointBuilder unprotectedRequests(OscoreLayer.UnprotectedRequests u) { unprotected = Objects.requireNonNull(u); return this; }
-    /** A connector of one's own (multicast receivers); the bind address is then the connector's. */
+    /**
+     * A connector of one's own (multicast receivers); the bind address is then the connector's.
+     * Its datagrams count against {@link #MAX_PENDING_DATAGRAMS} only if it hands them to
+     * {@link InboundLimit#wrap} of the limit given to {@link #inboundLimit}.
+     */
     public OscoreEndpointBuilder connector(Connector c) { connector = c; return this; }
+    /** The inbound limit that a connector of one's own counts with (default: a new one for the configuration). */
+    public OscoreEndpointBuilder inboundLimit(InboundLimit l) { inboundLimit = l; return this; }
     public OscoreEndpointBuilder tokenGenerator(TokenGenerator g) { tokenGenerator = g; return this; }
     /** The most client requests awaiting responses at once; past it requests are refused (default 10000). */
     public OscoreEndpointBuilder maxClientExchanges(int n) { maxClientExchanges = n; return this; }
 
     /**
      * Californium's defaults, without the properties file Configuration.getStandard() would
-     * write, and with bounded state under load: {@link #DEDUPLICATION_MAX_ENTRIES} and an
-     * outgoing queue of {@value #DEFAULT_OUTGOING_CAPACITY} datagrams.
+     * write, and with bounded state under load: {@link #DEDUPLICATION_MAX_ENTRIES},
+     * {@link #MAX_PENDING_DATAGRAMS} and an outgoing queue of {@value #DEFAULT_OUTGOING_CAPACITY}
+     * datagrams.
      */
     public static Configuration defaultConfiguration() {
         CoapConfig.register();
@@ -149,11 +167,21 @@ public final class OscoreEndpointBuilder {
                 .setTokenGenerator(tokens)
                 .setMessageExchangeStore(exchanges)
                 .setCoapStackFactory((protocol, tag, c, outbox, arg) -> new OscoreUdpStack(tag, c, outbox, layer));
-        if (connector != null) {
-            b.setConnector(connector);
-        } else {
-            b.setInetSocketAddress(address);
-        }
+        InboundLimit inbound = inboundLimit != null ? inboundLimit : new InboundLimit(cfg);
+        b.setDataSerializerAndParser(new UdpDataSerializer(),
+                inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry()));
+        b.setConnector(connector != null ? connector : new UDPConnector(address, cfg) {
+            @Override
+            public void setRawDataReceiver(RawDataChannel receiver) {
+                super.setRawDataReceiver(inbound.wrap(receiver));
+            }
+
+            @Override
+            public synchronized void start() throws java.io.IOException {
+                inbound.reset();
+                super.start();
+            }
+        });
         CoapEndpoint endpoint = b.build();
         endpoint.addInterceptor(layer.observationEndInterceptor());
         LAYERS.put(endpoint, layer);
