@@ -3,6 +3,7 @@ package dev.coterie.app;
 import dev.coterie.oscore.OscoreEndpointBuilder;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.config.UdpConfig;
@@ -58,41 +59,44 @@ final class Endpoints {
                 + "(default 50000)")
         Integer maxObservers;
 
-        @Option(names = "--max-body-size", paramLabel = "BYTES", description = "largest block-wise body assembled "
-                + "(default 8192)")
+        @Option(names = "--max-body-size", paramLabel = "BYTES", description = "largest block-wise body assembled; "
+                + "0: no block-wise assembly (default 8192)")
         Integer maxBodySize;
 
-        /** {@code c} with the limits given on the command line. */
+        /** {@code c} with the limits given on the command line; a value out of range names its option. */
         Configuration apply(Configuration c) {
-            if (maxDedupEntries != null) {
-                c.set(OscoreEndpointBuilder.DEDUPLICATION_MAX_ENTRIES, maxDedupEntries);
-            }
-            if (maxDedupPerPeer != null) {
+            set("--max-dedup-entries", maxDedupEntries, v -> c.set(OscoreEndpointBuilder.DEDUPLICATION_MAX_ENTRIES, v));
+            set("--max-dedup-per-peer", maxDedupPerPeer, v -> {
+                c.set(CoapConfig.PEERS_MARK_AND_SWEEP_MESSAGES, v);
                 c.set(CoapConfig.DEDUPLICATOR, CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP);
-                c.set(CoapConfig.PEERS_MARK_AND_SWEEP_MESSAGES, maxDedupPerPeer);
-            }
-            if (exchangeLifetime != null) {
-                c.set(CoapConfig.EXCHANGE_LIFETIME, exchangeLifetime, TimeUnit.SECONDS);
-            }
-            if (maxPendingDatagrams != null) {
-                c.set(OscoreEndpointBuilder.MAX_PENDING_DATAGRAMS, maxPendingDatagrams);
-            }
-            if (maxOutgoing != null) {
-                c.set(UdpConfig.UDP_CONNECTOR_OUT_CAPACITY, maxOutgoing);
-            }
-            if (maxPeers != null) {
-                c.set(CoapConfig.MAX_ACTIVE_PEERS, maxPeers);
-            }
-            if (peerInactivity != null) {
-                c.set(CoapConfig.MAX_PEER_INACTIVITY_PERIOD, peerInactivity, TimeUnit.SECONDS);
-            }
-            if (maxObservers != null) {
-                c.set(CoapConfig.MAX_SERVER_OBSERVES, maxObservers);
-            }
-            if (maxBodySize != null) {
-                c.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodySize);
-            }
+            });
+            set("--exchange-lifetime", exchangeLifetime, v -> c.set(CoapConfig.EXCHANGE_LIFETIME, v, TimeUnit.SECONDS));
+            set("--max-pending-datagrams", maxPendingDatagrams, v -> c.set(OscoreEndpointBuilder.MAX_PENDING_DATAGRAMS, v));
+            set("--max-outgoing", maxOutgoing, v -> c.set(UdpConfig.UDP_CONNECTOR_OUT_CAPACITY, v));
+            set("--max-peers", maxPeers, v -> c.set(CoapConfig.MAX_ACTIVE_PEERS, v));
+            set("--peer-inactivity", peerInactivity, v -> c.set(CoapConfig.MAX_PEER_INACTIVITY_PERIOD, v, TimeUnit.SECONDS));
+            set("--max-observers", maxObservers, v -> {
+                if (v < 1) { // Californium reads 0 as no limit at all
+                    throw new IllegalArgumentException("must be at least 1");
+                }
+                c.set(CoapConfig.MAX_SERVER_OBSERVES, v);
+            });
+            set("--max-body-size", maxBodySize, v -> c.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, v));
             return c;
+        }
+
+        private static <T extends Number> void set(String option, T value, Consumer<T> setter) {
+            if (value == null) {
+                return;
+            }
+            if (value.longValue() < 0) {
+                throw new IllegalArgumentException(option + " must not be negative");
+            }
+            try {
+                setter.accept(value);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + " " + value + ": " + e.getMessage(), e);
+            }
         }
     }
 
