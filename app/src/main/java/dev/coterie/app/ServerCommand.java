@@ -63,6 +63,9 @@ final class ServerCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ExtensionOptionsMixin options = new ExtensionOptionsMixin();
 
+    @picocli.CommandLine.Mixin
+    Endpoints.Limits limits = new Endpoints.Limits();
+
     @Override
     public Integer call() throws Exception {
         if ((contexts == null) == (bundle == null)) {
@@ -84,11 +87,11 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(Endpoints.parse(bind))
-                .configuration(Endpoints.configuration()).extensions(options.registry()).serverContexts(db).innerObserve(innerObserve);
+                .configuration(limits.apply(Endpoints.configuration())).extensions(options.registry()).serverContexts(db).innerObserve(innerObserve);
         if (trace) {
             eb.trace(new FlowTrace(System.out, "C", "S"));
         }
-        CoapServer server = new CoapServer(Endpoints.configuration());
+        CoapServer server = new CoapServer(limits.apply(Endpoints.configuration()));
         server.addEndpoint(eb.build());
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
         server.start();
@@ -115,7 +118,7 @@ final class ServerCommand implements Callable<Integer> {
             System.err.println("coterie server: " + bundle + ": " + e.getMessage());
             return 3;
         }
-        org.eclipse.californium.elements.config.Configuration cfg = dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration();
+        org.eclipse.californium.elements.config.Configuration cfg = limits.apply(dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration());
         cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE,
                 leisure != null ? leisure : dev.coterie.grouposcore.GroupEndpointBuilder.leisureFor(ctx.algorithms()),
                 java.util.concurrent.TimeUnit.MILLISECONDS);

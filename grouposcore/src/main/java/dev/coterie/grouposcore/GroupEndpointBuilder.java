@@ -1,6 +1,7 @@
 package dev.coterie.grouposcore;
 
 import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.InboundLimit;
 import dev.coterie.oscore.OscoreEndpointBuilder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.elements.RawDataChannel;
 import org.eclipse.californium.elements.config.Configuration;
 
 /**
@@ -80,7 +82,20 @@ public final class GroupEndpointBuilder {
             throw new IllegalStateException("a Group OSCORE endpoint needs server groups, a client binding, or both");
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
-        GroupUdpConnector connector = new GroupUdpConnector(address, cfg);
+        // unicast and multicast datagrams count against one MAX_PENDING_DATAGRAMS
+        InboundLimit inbound = new InboundLimit(cfg);
+        GroupUdpConnector connector = new GroupUdpConnector(address, cfg) {
+            @Override
+            public void setRawDataReceiver(RawDataChannel receiver) {
+                super.setRawDataReceiver(inbound.wrap(receiver));
+            }
+
+            @Override
+            public synchronized void start() throws java.io.IOException {
+                inbound.reset();
+                super.start();
+            }
+        };
         if (multicastInterface != null) {
             connector.setReuseAddress(true);
         }
@@ -101,7 +116,7 @@ public final class GroupEndpointBuilder {
             connector.addGroupReceiver(new GroupMulticastReceiver(new InetSocketAddress(bindTo, groupPort), group,
                     multicastInterface, cfg));
         }
-        return new OscoreEndpointBuilder().configuration(cfg).connector(connector).extensions(extensions)
+        return new OscoreEndpointBuilder().configuration(cfg).connector(connector).inboundLimit(inbound).extensions(extensions)
                 .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
                 .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace).deterministicRequests(deterministicAllowed)
                 .build();

@@ -3,6 +3,7 @@ package dev.coterie.oscore;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.Consumer;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.CoAP.Type;
 import org.eclipse.californium.core.coap.Option;
@@ -53,6 +54,7 @@ public final class OscoreLayer extends AbstractLayer {
     private final ClientExchanges clientExchanges;
     private final Map<Exchange, RequestIdentifiers> serverExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private final Map<Exchange, Boolean> unprotectedExchanges = Collections.synchronizedMap(new WeakHashMap<>());
+    private volatile Consumer<Exchange> dropDeduplication = e -> { };
 
     OscoreLayer(ProtectionPipeline pipeline, RequestVerifier.Resolver server, ClientContextBinding client, SecurityTrace trace,
                 boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges,
@@ -65,6 +67,11 @@ public final class OscoreLayer extends AbstractLayer {
         this.unprotected = unprotected;
         this.deterministicAllowed = deterministicAllowed;
         this.clientExchanges = new ClientExchanges(maxClientExchanges, ClientExchanges.DEFAULT_LIFETIME_NANOS);
+    }
+
+    /** How this layer drops the deduplication entry of a request it rejected (set by the endpoint builder). */
+    void forgetRejectedWith(Consumer<Exchange> drop) {
+        dropDeduplication = drop;
     }
 
     /** The identifiers of a verified request this server is answering (for resources and a proxy), or null. */
@@ -252,9 +259,12 @@ public final class OscoreLayer extends AbstractLayer {
             if (unprotected == UnprotectedRequests.DELIVER) {
                 unprotectedExchanges.put(exchange, Boolean.TRUE);
                 super.receiveRequest(exchange, request);
-            } else if (!request.isMulticast()) {
-                super.sendResponse(exchange, ProtectionPipeline.unprotectedError(request, ResponseCode.UNAUTHORIZED,
-                        "OSCORE required"));
+            } else {
+                if (!request.isMulticast()) {
+                    super.sendResponse(exchange, ProtectionPipeline.unprotectedError(request, ResponseCode.UNAUTHORIZED,
+                            "OSCORE required"));
+                }
+                dropDeduplication.accept(exchange);
             }
             return;
         }
@@ -268,6 +278,8 @@ public final class OscoreLayer extends AbstractLayer {
             if (!request.isMulticast()) {
                 super.sendResponse(exchange, ProtectionPipeline.errorResponse(e, request));
             }
+            // nothing changed: a retransmission is verified again and gets the same answer
+            dropDeduplication.accept(exchange);
             return; // silence towards a failed group request
         } catch (ProtectedAnswerRequired a) {
             forgetRejected(request);
@@ -296,9 +308,15 @@ public final class OscoreLayer extends AbstractLayer {
         super.receiveRequest(exchange, plain);
     }
 
-    /** A rejected request stays in deduplication state for the exchange lifetime: keep it small. */
+    /**
+     * A rejected request keeps nothing it does not need to be answered again: its deduplication
+     * entry is dropped when the rejection changed no state (an unprotected error, silence), and
+     * kept, for the exchange lifetime at most, when the answer is protected (an Echo challenge
+     * or a protected 4.02, which took a sequence number and must be resent as it was).
+     */
     private static void forgetRejected(Request request) {
         request.setPayload((byte[]) null);
+        request.setBytes(null);
     }
 
     private void answerProtected(Exchange exchange, Request request, ProtectedAnswerRequired a) {
