@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ContextFile {
     private static final Set<String> KNOWN = Set.of("name", "master_secret", "master_salt", "sender_id", "recipient_id",
-            "id_context", "aead", "hkdf", "replay_window", "state_dir", "sequence_block", "comment");
+            "id_context", "aead", "hkdf", "replay_window", "state_dir", "sequence_block", "key_usage_limits", "comment");
 
     private static final Logger LOG = LoggerFactory.getLogger(ContextFile.class);
 
@@ -90,7 +90,8 @@ public final class ContextFile {
                 .recipientId(n.hex("recipient_id"))
                 .aead(aead)
                 .hkdf(hkdf)
-                .replayWindowSize((int) n.integer("replay_window", 32, 1, 64));
+                .replayWindowSize((int) n.integer("replay_window", 32, 1, 64))
+                .keyUsageLimits(n.bool("key_usage_limits", true));
         try {
             return b.stateStore(SecurityStateStore.open(stateDir, block)).build();
         } catch (IllegalArgumentException e) {

@@ -15,8 +15,9 @@ import org.eclipse.californium.core.CoapServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "server", description = "Serve /hello, /observe, /echo and /large over OSCORE only; "
-        + "unprotected requests get 4.01.")
+@Command(name = "server", description = "Serve /hello, /observe, /echo, /large, /light, /temperature and /whoami over "
+        + "OSCORE or Group OSCORE only; unprotected requests get 4.01. /hello, /observe, /large, /temperature and /whoami "
+        + "accept deterministic requests.")
 final class ServerCommand implements Callable<Integer> {
     @Option(names = "--context", arity = "1..*", description = "OSCORE security-context file(s)")
     List<Path> contexts;
@@ -62,6 +63,9 @@ final class ServerCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ExtensionOptionsMixin options = new ExtensionOptionsMixin();
 
+    @picocli.CommandLine.Mixin
+    Endpoints.Limits limits = new Endpoints.Limits();
+
     @Override
     public Integer call() throws Exception {
         if ((contexts == null) == (bundle == null)) {
@@ -83,11 +87,11 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(Endpoints.parse(bind))
-                .configuration(Endpoints.configuration()).extensions(options.registry()).serverContexts(db).innerObserve(innerObserve);
+                .configuration(limits.apply(Endpoints.configuration())).extensions(options.registry()).serverContexts(db).innerObserve(innerObserve);
         if (trace) {
             eb.trace(new FlowTrace(System.out, "C", "S"));
         }
-        CoapServer server = new CoapServer(Endpoints.configuration());
+        CoapServer server = new CoapServer(limits.apply(Endpoints.configuration()));
         server.addEndpoint(eb.build());
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
         server.start();
@@ -114,7 +118,7 @@ final class ServerCommand implements Callable<Integer> {
             System.err.println("coterie server: " + bundle + ": " + e.getMessage());
             return 3;
         }
-        org.eclipse.californium.elements.config.Configuration cfg = dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration();
+        org.eclipse.californium.elements.config.Configuration cfg = limits.apply(dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration());
         cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE,
                 leisure != null ? leisure : dev.coterie.grouposcore.GroupEndpointBuilder.leisureFor(ctx.algorithms()),
                 java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -137,6 +141,7 @@ final class ServerCommand implements Callable<Integer> {
             eb.trace(new FlowTrace(System.out, "C", "S"));
         }
         CoapServer server = new CoapServer(cfg);
+        eb.deterministicRequests(request -> DemoResources.acceptsDeterministic(server, request));
         server.addEndpoint(eb.build());
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
         server.start();

@@ -82,5 +82,25 @@ class ContextFileTest {
         assertEquals("field 'replay_window' must be an integer, not a string", refused("\"replay_window\": 32", "\"replay_window\": \"32\""));
         assertEquals("field 'aead' is not a supported AEAD (a name or COSE number: docs/configuration.md)",
                 refused("\"AES-CCM-16-64-128\"", "\"AES-XYZ\""));
+        assertEquals("field 'key_usage_limits' must be true or false, not a string",
+                refused("\"replay_window\": 32", "\"replay_window\": 32, \"key_usage_limits\": \"no\""));
+    }
+
+    /** The AEAD key usage limits can be turned off per context, knowingly; a boolean, nothing else. */
+    @Test
+    void keyUsageLimitsAreOnByDefaultAndCanBeTurnedOff() throws Exception {
+        Path f = example("rw-------");
+        Files.writeString(f, Files.readString(f).replace("\"replay_window\": 32", "\"replay_window\": 32, \"key_usage_limits\": false"));
+        dev.coterie.oscore.OscoreContext off = ContextFile.load(f, CryptoProviders.defaultProvider(), w -> { });
+        assertFalse(off.keyUsageLimits());
+        off.close();
+        Path g = dir.resolve("other");
+        Files.createDirectories(g);
+        Path on = g.resolve("client-c1.json");
+        Files.copy(Path.of("..", "docs", "examples", "client-c1.json"), on);
+        Files.setPosixFilePermissions(on, PosixFilePermissions.fromString("rw-------"));
+        dev.coterie.oscore.OscoreContext dflt = ContextFile.load(on, CryptoProviders.defaultProvider(), w -> { });
+        assertTrue(dflt.keyUsageLimits(), "on unless the file says otherwise");
+        dflt.close();
     }
 }

@@ -72,6 +72,10 @@ public final class BenchReport {
                 "GroupOscoreBenchmark.rawSignAndVerify[EdDSA]");
         row(median, "group-mode request vs raw ES256 sign+verify", "GroupOscoreBenchmark.groupModeRequest[ES256]",
                 "GroupOscoreBenchmark.rawSignAndVerify[ES256]");
+        row(median, "deterministic request + group-mode response vs raw Ed25519", "GroupOscoreBenchmark.deterministicExchange[EdDSA]",
+                "GroupOscoreBenchmark.rawSignAndVerify[EdDSA]");
+        row(median, "deterministic request + group-mode response vs raw ES256", "GroupOscoreBenchmark.deterministicExchange[ES256]",
+                "GroupOscoreBenchmark.rawSignAndVerify[ES256]");
         row(median, "pairwise exchange (X25519 keys) vs OSCORE exchange", "GroupOscoreBenchmark.pairwiseExchange[EdDSA]",
                 "GroupOscoreBenchmark.oscoreExchange[EdDSA]");
         row(median, "pairwise exchange (P-256 keys) vs OSCORE exchange", "GroupOscoreBenchmark.pairwiseExchange[ES256]",

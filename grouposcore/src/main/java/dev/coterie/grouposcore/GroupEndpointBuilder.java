@@ -1,6 +1,7 @@
 package dev.coterie.grouposcore;
 
 import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.InboundLimit;
 import dev.coterie.oscore.OscoreEndpointBuilder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.elements.RawDataChannel;
 import org.eclipse.californium.elements.config.Configuration;
 
 /**
@@ -26,6 +28,7 @@ public final class GroupEndpointBuilder {
     private GroupContextDb serverGroups;
     private dev.coterie.oscore.ClientContextBinding clientBinding;
     private dev.coterie.oscore.SecurityTrace trace;
+    private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
     private final List<InetAddress> groups = new ArrayList<>();
     private NetworkInterface multicastInterface;
     private int groupPort = 5683;
@@ -37,6 +40,11 @@ public final class GroupEndpointBuilder {
     /** Which view protects each outgoing request ({@link GroupContext#groupMode()}, {@link GroupContext#pairwise}, ...). */
     public GroupEndpointBuilder clientBinding(dev.coterie.oscore.ClientContextBinding b) { clientBinding = b; return this; }
     public GroupEndpointBuilder trace(dev.coterie.oscore.SecurityTrace t) { trace = t; return this; }
+    /** Which resources accept deterministic requests (see {@link OscoreEndpointBuilder#deterministicRequests}). */
+    public GroupEndpointBuilder deterministicRequests(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> p) {
+        deterministicAllowed = Objects.requireNonNull(p);
+        return this;
+    }
     /** Joins {@code group} on the bound port (a server). */
     public GroupEndpointBuilder join(InetAddress group) { groups.add(group); return this; }
     /** The port group requests are sent to (default 5683); several servers on one host share it. */
@@ -74,7 +82,20 @@ public final class GroupEndpointBuilder {
             throw new IllegalStateException("a Group OSCORE endpoint needs server groups, a client binding, or both");
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
-        GroupUdpConnector connector = new GroupUdpConnector(address, cfg);
+        // unicast and multicast datagrams count against one MAX_PENDING_DATAGRAMS
+        InboundLimit inbound = new InboundLimit(cfg);
+        GroupUdpConnector connector = new GroupUdpConnector(address, cfg) {
+            @Override
+            public void setRawDataReceiver(RawDataChannel receiver) {
+                super.setRawDataReceiver(inbound.wrap(receiver));
+            }
+
+            @Override
+            public synchronized void start() throws java.io.IOException {
+                inbound.reset();
+                super.start();
+            }
+        };
         if (multicastInterface != null) {
             connector.setReuseAddress(true);
         }
@@ -95,9 +116,9 @@ public final class GroupEndpointBuilder {
             connector.addGroupReceiver(new GroupMulticastReceiver(new InetSocketAddress(bindTo, groupPort), group,
                     multicastInterface, cfg));
         }
-        return new OscoreEndpointBuilder().configuration(cfg).connector(connector).extensions(extensions)
+        return new OscoreEndpointBuilder().configuration(cfg).connector(connector).inboundLimit(inbound).extensions(extensions)
                 .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
-                .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace)
+                .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace).deterministicRequests(deterministicAllowed)
                 .build();
     }
 }

@@ -1,7 +1,6 @@
 package dev.coterie.grouposcore;
 
 import dev.coterie.keystore.Credential;
-import dev.coterie.keystore.Hex;
 import dev.coterie.oscore.OscoreException;
 import dev.coterie.oscore.OscoreOptionValue;
 import dev.coterie.oscore.OscorePeer;
@@ -98,7 +97,7 @@ final class GroupResponseVerifier implements ResponseVerifier {
             throw e;
         }
         int order = epochs == null ? 0 : epochs.order(ctx);
-        return new OpenedResponse(pt, Hex.encode(server.credential().publicKey()), order,
+        return new OpenedResponse(pt, server.responderKey(), order,
                 new OscorePeer(mode, ctx.name(), kid, ctx.gidRaw()), GroupViews.describe(ctx, mode));
     }
 

@@ -18,6 +18,7 @@ public final class RecipientContext {
     private final AeadKey groupKey;
     private final dev.coterie.oscore.Freshness freshness;
     private final dev.coterie.keystore.KeyUsageCounter failedDecryptions;
+    private volatile String responderKey;
     private volatile AeadKey pairwiseSender;
     private volatile AeadKey pairwiseRecipient;
 
@@ -40,6 +41,16 @@ public final class RecipientContext {
     }
 
     public byte[] id() { return id.clone(); }
+
+    /** A stable name of this member for Response Numbers: its credential, which survives a Sender ID change. */
+    String responderKey() {
+        String k = responderKey;
+        if (k == null) {
+            k = Hex.encode(credential.publicKey());
+            responderKey = k;
+        }
+        return k;
+    }
     public Credential credential() { return credential; }
     public ReplayWindow replayWindow() { return freshness.window(); }
     dev.coterie.oscore.Freshness freshness() { return freshness; }

@@ -30,6 +30,8 @@ final class TestGroup {
     List<byte[]> idsOverride;
     /** A Gid that {@link #member} uses instead of {@link #gid}. */
     byte[] gidOverride;
+    /** The group's Deterministic Client, if it has one (SHA-256). */
+    byte[] detSenderId;
     final Credential gm;
     final SecretBytes secret;
     GroupContext client;
@@ -72,6 +74,9 @@ final class TestGroup {
                 .masterSecret(secret)
                 .masterSalt(new byte[] {(byte) 0x9e, 0x7c}).groupManagerCredential(gm)
                 .sender(idsNow().get(i), keys.get(i), creds.get(i)).stateStore(store);
+        if (detSenderId != null) {
+            b.deterministicClient(detSenderId, dev.coterie.keystore.HashAlgorithm.SHA_256);
+        }
         for (int j = 0; j < ids.size(); j++) {
             if (j != i) {
                 b.member(idsNow().get(j), creds.get(j));

@@ -8,7 +8,8 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * A strict pull reader for the small CBOR items Coterie accepts from outside (CCS credentials).
+ * A strict pull reader for the small CBOR items Coterie accepts from outside (CCS credentials,
+ * CRIs in Proxy-Cri and tp_info).
  * It takes definite lengths only, well-formed items only (RFC 8949 Section 5.3.1), valid UTF-8
  * text, integers that fit a Java {@code long}, map keys that are integers or text strings and
  * never repeat, at most {@link #MAX_DEPTH} levels of nesting, and no bytes after the top item.
@@ -17,18 +18,18 @@ import java.util.Set;
  * hostile header cannot make it allocate more than the input's size. Error messages name the
  * byte offset and what was wrong, never the bytes themselves.
  */
-final class CborReader {
+public final class CborReader {
     /** Deep enough for a CCS (claims, cnf, COSE_Key, key_ops); anything deeper is refused. */
-    static final int MAX_DEPTH = 8;
+    public static final int MAX_DEPTH = 8;
 
-    static final int UINT = 0;
-    static final int NINT = 1;
-    static final int BYTES = 2;
-    static final int TEXT = 3;
-    static final int ARRAY = 4;
-    static final int MAP = 5;
-    static final int TAG = 6;
-    static final int SIMPLE = 7;
+    public static final int UINT = 0;
+    public static final int NINT = 1;
+    public static final int BYTES = 2;
+    public static final int TEXT = 3;
+    public static final int ARRAY = 4;
+    public static final int MAP = 5;
+    public static final int TAG = 6;
+    public static final int SIMPLE = 7;
 
     /** What {@link #readValue} returns for an item it skipped: only its kind is kept. */
     record Skipped(String kind) {
@@ -38,21 +39,22 @@ final class CborReader {
     private final String what;
     private int pos;
 
-    CborReader(byte[] in, String what) {
+    /** @param what names the structure in error messages ("Proxy-Cri", "credential", ...) */
+    public CborReader(byte[] in, String what) {
         this.in = in;
         this.what = what;
     }
 
-    int position() {
+    public int position() {
         return pos;
     }
 
-    IllegalArgumentException error(String why) {
+    public IllegalArgumentException error(String why) {
         return new IllegalArgumentException(what + ": " + why + " (at byte " + pos + ")");
     }
 
     /** The major type of the next item, without consuming it. */
-    int peekMajorType() {
+    public int peekMajorType() {
         if (pos >= in.length) {
             throw error("the input ends where an item should start");
         }
@@ -60,7 +62,7 @@ final class CborReader {
     }
 
     /** What the next item is ("an integer", "a text string", ...), without consuming it. */
-    String peekKind() {
+    public String peekKind() {
         peekMajorType();
         return kindName((in[pos] & 0xff) >>> 5, in[pos] & 0x1f);
     }
@@ -99,7 +101,7 @@ final class CborReader {
     }
 
     /** An unsigned or negative integer; one outside the range of a long is refused. */
-    long readInteger() {
+    public long readInteger() {
         int major = peekMajorType();
         if (major != UINT && major != NINT) {
             throw error("expected an integer, found " + kindName(major, in[pos] & 0x1f));
@@ -113,7 +115,7 @@ final class CborReader {
         return major == UINT ? arg : -1 - arg;
     }
 
-    byte[] readBytes() {
+    public byte[] readBytes() {
         peekMajorType();
         int len = length(head(BYTES));
         byte[] b = new byte[len];
@@ -122,7 +124,7 @@ final class CborReader {
         return b;
     }
 
-    String readText() {
+    public String readText() {
         peekMajorType();
         int len = length(head(TEXT));
         int start = pos;
@@ -137,8 +139,44 @@ final class CborReader {
         }
     }
 
+    /** An array head; returns the number of items (each needs one byte at least). */
+    public int readArrayHeader() {
+        peekMajorType();
+        long n = head(ARRAY);
+        if (n < 0 || n > in.length - pos) {
+            throw error("an array declares more items than the " + (in.length - pos) + " bytes left can hold");
+        }
+        return (int) n;
+    }
+
+    /** Whether the next item is the simple value {@code v} (20 false, 21 true, 22 null), without consuming it. */
+    public boolean peekSimple(int v) {
+        return pos < in.length && (in[pos] & 0xff) == (0xe0 | v);
+    }
+
+    /** Consumes null (0xf6). */
+    public void readNull() {
+        if (!peekSimple(22)) {
+            throw error("expected null, found " + peekKind());
+        }
+        pos++;
+    }
+
+    /** Consumes true or false. */
+    public boolean readBoolean() {
+        if (peekSimple(20) || peekSimple(21)) {
+            return (in[pos++] & 0xff) == 0xf5;
+        }
+        throw error("expected true or false, found " + peekKind());
+    }
+
+    /** Whether every byte was read. */
+    public boolean atEnd() {
+        return pos == in.length;
+    }
+
     /** A map head; returns the number of pairs (each needs two bytes at least). */
-    int readMapHeader() {
+    public int readMapHeader() {
         peekMajorType();
         long n = head(MAP);
         if (n < 0 || n > (in.length - pos) / 2) {
@@ -260,7 +298,7 @@ final class CborReader {
     }
 
     /** Refuses anything after the top-level item. */
-    void end() {
+    public void end() {
         if (pos != in.length) {
             throw error((in.length - pos) + " trailing byte(s) after the item");
         }

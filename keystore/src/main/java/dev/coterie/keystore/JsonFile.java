@@ -270,6 +270,18 @@ public final class JsonFile {
     }
 
     /** An optional integer in [min, max]; absent or null gives {@code dflt}. */
+    /** A boolean field, or {@code dflt} when it is absent or null. */
+    public boolean bool(String field, boolean dflt) throws IOException {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            throw error(field, "must be true or false, not " + kind(v));
+        }
+        return v.asBoolean();
+    }
+
     public long integer(String field, long dflt, long min, long max) throws IOException {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {

@@ -37,11 +37,13 @@ public final class OptionClassifier {
     private final ExtensionOptionRegistry extensions;
     private final InnerObserve innerObserve;
     private final int requestHash;
+    private final int proxyCri;
 
     public OptionClassifier(ExtensionOptionRegistry extensions, InnerObserve innerObserve) {
         this.extensions = extensions;
         this.innerObserve = innerObserve;
         this.requestHash = extensions.byName(ExtensionOptionRegistry.REQUEST_HASH).number();
+        this.proxyCri = extensions.byName(ExtensionOptionRegistry.PROXY_CRI).number();
     }
 
     /** The options of a message to protect, sorted into inner and outer. */
@@ -94,6 +96,10 @@ public final class OptionClassifier {
                             : StandardOptionRegistry.OBSERVE.create(0));
                     break;
                 default:
+                    if (n == proxyCri) {
+                        splitProxyCri(opt, s);
+                        break;
+                    }
                     switch (classOf(n, role)) {
                         case E: s.inner.add(opt); break;
                         case I: s.classI.add(opt); break;
@@ -128,6 +134,35 @@ public final class OptionClassifier {
         s.outer.add(StandardOptionRegistry.PROXY_URI.create(parts.outerProxyUri()));
         s.inner.addAll(parts.uriPath());
         s.inner.addAll(parts.uriQuery());
+    }
+
+    /**
+     * Proxy-Cri is split like Proxy-Uri (href Section 8.2.1, RFC 8613 Section 4.1.3.3): scheme and
+     * authority stay outer as a Proxy-Cri, path and query become inner Uri-Path and Uri-Query.
+     */
+    private static void splitProxyCri(Option opt, Split s) throws OscoreException.ProtectionRefused {
+        Cri cri;
+        try {
+            cri = Cri.decode(opt.getValue(), "Proxy-Cri");
+        } catch (IllegalArgumentException e) {
+            throw new OscoreException.ProtectionRefused(e.getMessage());
+        }
+        if (cri.authority() == null || cri.authority() == Cri.ROOTLESS) {
+            throw new OscoreException.ProtectionRefused("Proxy-Cri needs an authority");
+        }
+        if (cri.authority().userinfo() != null) {
+            throw new OscoreException.ProtectionRefused("Proxy-Cri must not carry user information");
+        }
+        if (cri.fragment() != null) {
+            throw new OscoreException.ProtectionRefused("Proxy-Cri has a fragment");
+        }
+        s.outer.add(new Option(opt.getDefinition(), cri.schemeAndAuthority().encode()));
+        for (String seg : cri.path()) {
+            s.inner.add(StandardOptionRegistry.URI_PATH.create(seg));
+        }
+        for (String arg : cri.query()) {
+            s.inner.add(StandardOptionRegistry.URI_QUERY.create(arg));
+        }
     }
 
     /** The class-I options of a received message, for its AAD (Request-Hash is the pipeline's). */

@@ -129,6 +129,11 @@ public final class OscoreContext {
     /** This context as a server verifying requests from its one recipient. */
     RequestVerifier verifier() { return view; }
 
+    /** Whether the AEAD key usage limits are enforced for this context. */
+    public boolean keyUsageLimits() {
+        return encryptions.limit() != Long.MAX_VALUE;
+    }
+
     /** Counts an encryption with the Sender Key against its confidentiality limit q; refuses past it. */
     void useSenderKey() throws OscoreException.ProtectionRefused {
         if (!encryptions.tryCount()) {

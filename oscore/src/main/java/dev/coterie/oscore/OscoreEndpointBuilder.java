@@ -5,11 +5,21 @@ import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.WeakHashMap;
+import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.core.network.CoapEndpoint;
 import org.eclipse.californium.core.network.Endpoint;
+import org.eclipse.californium.core.network.InMemoryMessageExchangeStore;
+import org.eclipse.californium.core.network.RandomTokenGenerator;
 import org.eclipse.californium.core.network.TokenGenerator;
+import org.eclipse.californium.core.network.deduplication.Deduplicator;
+import org.eclipse.californium.core.network.deduplication.NoDeduplicator;
+import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
 import org.eclipse.californium.elements.Connector;
+import org.eclipse.californium.elements.RawDataChannel;
+import org.eclipse.californium.elements.UDPConnector;
 import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.elements.config.IntegerDefinition;
+import org.eclipse.californium.elements.config.UdpConfig;
 
 /**
  * Builds a Californium UDP endpoint whose stack protects every request and response with the
@@ -20,6 +30,36 @@ import org.eclipse.californium.elements.config.Configuration;
  */
 public final class OscoreEndpointBuilder {
     private static final Map<Endpoint, OscoreLayer> LAYERS = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * The most deduplication entries of an endpoint, over all peers (default 10000); past it
+     * the oldest goes. Californium's deduplicators have no such ceiling. See
+     * docs/configuration.md, "Limits under load".
+     */
+    public static final IntegerDefinition DEDUPLICATION_MAX_ENTRIES = new IntegerDefinition(
+            "COTERIE.DEDUPLICATION_MAX_ENTRIES", "Maximum deduplication entries of an endpoint, all peers together.",
+            10_000, 1);
+    /**
+     * The most datagrams an endpoint has received and not yet begun to process (default 4096);
+     * past it a datagram is dropped on arrival. See {@link InboundLimit}.
+     */
+    public static final IntegerDefinition MAX_PENDING_DATAGRAMS = new IntegerDefinition(
+            "COTERIE.MAX_PENDING_DATAGRAMS", "Maximum received datagrams waiting for the protocol stage.", 4096, 1);
+    /** Default of {@link UdpConfig#UDP_CONNECTOR_OUT_CAPACITY} here (Californium's is unbounded). */
+    public static final int DEFAULT_OUTGOING_CAPACITY = 4096;
+
+    private static final Configuration.ModuleDefinitionsProvider LIMITS = new Configuration.ModuleDefinitionsProvider() {
+        @Override
+        public String getModule() {
+            return "COTERIE.";
+        }
+
+        @Override
+        public void applyDefinitions(Configuration config) {
+            config.set(DEDUPLICATION_MAX_ENTRIES, DEDUPLICATION_MAX_ENTRIES.getDefaultValue());
+            config.set(MAX_PENDING_DATAGRAMS, MAX_PENDING_DATAGRAMS.getDefaultValue());
+        }
+    };
 
     private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
     private Configuration config;
@@ -33,6 +73,8 @@ public final class OscoreEndpointBuilder {
     private Connector connector;
     private TokenGenerator tokenGenerator;
     private int maxClientExchanges = 10_000;
+    private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
+    private InboundLimit inboundLimit;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -47,17 +89,62 @@ public final class OscoreEndpointBuilder {
     public OscoreEndpointBuilder innerObserve(InnerObserve mode) { innerObserve = Objects.requireNonNull(mode); return this; }
     /** What a server does with requests that carry no OSCORE option (default: refuse). */
     public OscoreEndpointBuilder unprotectedRequests(OscoreLayer.UnprotectedRequests u) { unprotected = Objects.requireNonNull(u); return this; }
-    /** A connector of one's own (multicast receivers); the bind address is then the connector's. */
+    /**
+     * A connector of one's own (multicast receivers); the bind address is then the connector's.
+     * Its datagrams count against {@link #MAX_PENDING_DATAGRAMS} only if it hands them to
+     * {@link InboundLimit#wrap} of the limit given to {@link #inboundLimit}.
+     */
     public OscoreEndpointBuilder connector(Connector c) { connector = c; return this; }
+    /** The inbound limit that a connector of one's own counts with (default: a new one for the configuration). */
+    public OscoreEndpointBuilder inboundLimit(InboundLimit l) { inboundLimit = l; return this; }
     public OscoreEndpointBuilder tokenGenerator(TokenGenerator g) { tokenGenerator = g; return this; }
+    /**
+     * Which verified plain requests a deterministic request may be (cacheable-oscore Section 3.4.3:
+     * resources opt in, and must be free of side effects). Others get a protected 4.01. Default: none.
+     */
+    public OscoreEndpointBuilder deterministicRequests(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> allowed) {
+        deterministicAllowed = Objects.requireNonNull(allowed);
+        return this;
+    }
+
     /** The most client requests awaiting responses at once; past it requests are refused (default 10000). */
     public OscoreEndpointBuilder maxClientExchanges(int n) { maxClientExchanges = n; return this; }
 
-    /** Californium's defaults, without the properties file Configuration.getStandard() would write. */
+    /**
+     * Californium's defaults, without the properties file Configuration.getStandard() would
+     * write, and with bounded state under load: {@link #DEDUPLICATION_MAX_ENTRIES},
+     * {@link #MAX_PENDING_DATAGRAMS} and an outgoing queue of {@value #DEFAULT_OUTGOING_CAPACITY}
+     * datagrams.
+     */
     public static Configuration defaultConfiguration() {
-        org.eclipse.californium.core.config.CoapConfig.register();
-        org.eclipse.californium.elements.config.UdpConfig.register();
-        return Configuration.createStandardWithoutFile();
+        CoapConfig.register();
+        UdpConfig.register();
+        Configuration.addDefaultModule(LIMITS);
+        Configuration c = Configuration.createStandardWithoutFile();
+        c.set(UdpConfig.UDP_CONNECTOR_OUT_CAPACITY, DEFAULT_OUTGOING_CAPACITY);
+        return c;
+    }
+
+    /**
+     * The deduplicator of an endpoint with {@code config}: {@link BoundedDeduplicator} for
+     * {@code MARK_AND_SWEEP} (per peer too for {@code PEERS_MARK_AND_SWEEP}), none for
+     * {@code NO_DEDUPLICATOR}. {@code CROP_ROTATION} has no bound and is refused.
+     */
+    static Deduplicator deduplicator(Configuration config) {
+        String type = config.get(CoapConfig.DEDUPLICATOR);
+        int max = config.get(DEDUPLICATION_MAX_ENTRIES);
+        switch (type) {
+            case CoapConfig.DEDUPLICATOR_MARK_AND_SWEEP:
+                return new BoundedDeduplicator(config, max, 0);
+            case CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP:
+                return new BoundedDeduplicator(config, max, config.get(CoapConfig.PEERS_MARK_AND_SWEEP_MESSAGES));
+            case CoapConfig.NO_DEDUPLICATOR:
+                return new NoDeduplicator();
+            default:
+                throw new IllegalArgumentException("deduplicator " + type + " is not bounded; use "
+                        + CoapConfig.DEDUPLICATOR_MARK_AND_SWEEP + ", " + CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP
+                        + " or " + CoapConfig.NO_DEDUPLICATOR);
+        }
     }
 
     /** The OSCORE layer of an endpoint this builder made, or null. */
@@ -74,21 +161,37 @@ public final class OscoreEndpointBuilder {
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
         OscoreLayer layer = new OscoreLayer(new ProtectionPipeline(extensions, innerObserve), server, clientBinding, trace,
-                echoRetry, unprotected, maxClientExchanges);
+                echoRetry, unprotected, maxClientExchanges, deterministicAllowed);
         OscoreObservationStore observations = new OscoreObservationStore(cfg);
         observations.onRemove(layer::observationRemoved);
+        TokenGenerator tokens = tokenGenerator != null ? tokenGenerator : new RandomTokenGenerator(cfg);
+        InMemoryMessageExchangeStore exchanges = new InMemoryMessageExchangeStore(cfg, tokens);
+        Deduplicator dedup = deduplicator(cfg);
+        exchanges.setDeduplicator(dedup);
+        if (dedup instanceof BoundedDeduplicator) {
+            layer.forgetRejectedWith(((BoundedDeduplicator) dedup)::forget);
+        }
         CoapEndpoint.Builder b = new CoapEndpoint.Builder().setConfiguration(cfg)
                 .setOptionRegistry(extensions.californiumRegistry())
                 .setObservationStore(observations)
+                .setTokenGenerator(tokens)
+                .setMessageExchangeStore(exchanges)
                 .setCoapStackFactory((protocol, tag, c, outbox, arg) -> new OscoreUdpStack(tag, c, outbox, layer));
-        if (connector != null) {
-            b.setConnector(connector);
-        } else {
-            b.setInetSocketAddress(address);
-        }
-        if (tokenGenerator != null) {
-            b.setTokenGenerator(tokenGenerator);
-        }
+        InboundLimit inbound = inboundLimit != null ? inboundLimit : new InboundLimit(cfg);
+        b.setDataSerializerAndParser(new UdpDataSerializer(),
+                inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry()));
+        b.setConnector(connector != null ? connector : new UDPConnector(address, cfg) {
+            @Override
+            public void setRawDataReceiver(RawDataChannel receiver) {
+                super.setRawDataReceiver(inbound.wrap(receiver));
+            }
+
+            @Override
+            public synchronized void start() throws java.io.IOException {
+                inbound.reset();
+                super.start();
+            }
+        });
         CoapEndpoint endpoint = b.build();
         endpoint.addInterceptor(layer.observationEndInterceptor());
         LAYERS.put(endpoint, layer);

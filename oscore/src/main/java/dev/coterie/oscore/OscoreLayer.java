@@ -3,6 +3,7 @@ package dev.coterie.oscore;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.Consumer;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.CoAP.Type;
 import org.eclipse.californium.core.coap.Option;
@@ -49,19 +50,28 @@ public final class OscoreLayer extends AbstractLayer {
     private final SecurityTrace trace;
     private final boolean echoRetry;
     private final UnprotectedRequests unprotected;
+    private final java.util.function.Predicate<Request> deterministicAllowed;
     private final ClientExchanges clientExchanges;
     private final Map<Exchange, RequestIdentifiers> serverExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private final Map<Exchange, Boolean> unprotectedExchanges = Collections.synchronizedMap(new WeakHashMap<>());
+    private volatile Consumer<Exchange> dropDeduplication = e -> { };
 
     OscoreLayer(ProtectionPipeline pipeline, RequestVerifier.Resolver server, ClientContextBinding client, SecurityTrace trace,
-                boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges) {
+                boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges,
+                java.util.function.Predicate<Request> deterministicAllowed) {
         this.pipeline = pipeline;
         this.server = server;
         this.client = client;
         this.trace = trace;
         this.echoRetry = echoRetry;
         this.unprotected = unprotected;
+        this.deterministicAllowed = deterministicAllowed;
         this.clientExchanges = new ClientExchanges(maxClientExchanges, ClientExchanges.DEFAULT_LIFETIME_NANOS);
+    }
+
+    /** How this layer drops the deduplication entry of a request it rejected (set by the endpoint builder). */
+    void forgetRejectedWith(Consumer<Exchange> drop) {
+        dropDeduplication = drop;
     }
 
     /** The identifiers of a verified request this server is answering (for resources and a proxy), or null. */
@@ -249,9 +259,12 @@ public final class OscoreLayer extends AbstractLayer {
             if (unprotected == UnprotectedRequests.DELIVER) {
                 unprotectedExchanges.put(exchange, Boolean.TRUE);
                 super.receiveRequest(exchange, request);
-            } else if (!request.isMulticast()) {
-                super.sendResponse(exchange, ProtectionPipeline.unprotectedError(request, ResponseCode.UNAUTHORIZED,
-                        "OSCORE required"));
+            } else {
+                if (!request.isMulticast()) {
+                    super.sendResponse(exchange, ProtectionPipeline.unprotectedError(request, ResponseCode.UNAUTHORIZED,
+                            "OSCORE required"));
+                }
+                dropDeduplication.accept(exchange);
             }
             return;
         }
@@ -265,6 +278,8 @@ public final class OscoreLayer extends AbstractLayer {
             if (!request.isMulticast()) {
                 super.sendResponse(exchange, ProtectionPipeline.errorResponse(e, request));
             }
+            // nothing changed: a retransmission is verified again and gets the same answer
+            dropDeduplication.accept(exchange);
             return; // silence towards a failed group request
         } catch (ProtectedAnswerRequired a) {
             forgetRejected(request);
@@ -274,6 +289,16 @@ public final class OscoreLayer extends AbstractLayer {
             return;
         }
         Request plain = u.plain();
+        if (u.identifiers().mode() == ProtectionMode.DETERMINISTIC && !deterministicAllowed.test(plain)) {
+            // resources opt in to deterministic requests (cacheable-oscore Section 3.4.3, DET-06)
+            trace(SecurityTrace.Event.REJECTED, plain, request, SecurityTrace.Info.rejected(
+                    "deterministic request for a resource that does not accept them"));
+            if (!request.isMulticast()) {
+                answerProtected(exchange, request, new ProtectedAnswerRequired(u.identifiers(), ResponseCode.UNAUTHORIZED, null,
+                        "The resource does not accept deterministic requests"));
+            }
+            return;
+        }
         plain.setSourceContext(u.peer().attachTo(request.getSourceContext()));
         serverExchanges.put(exchange, u.identifiers());
         trace(SecurityTrace.Event.REQUEST_VERIFIED, plain, request,
@@ -283,9 +308,15 @@ public final class OscoreLayer extends AbstractLayer {
         super.receiveRequest(exchange, plain);
     }
 
-    /** A rejected request stays in deduplication state for the exchange lifetime: keep it small. */
+    /**
+     * A rejected request keeps nothing it does not need to be answered again: its deduplication
+     * entry is dropped when the rejection changed no state (an unprotected error, silence), and
+     * kept, for the exchange lifetime at most, when the answer is protected (an Echo challenge
+     * or a protected 4.02, which took a sequence number and must be resent as it was).
+     */
     private static void forgetRejected(Request request) {
         request.setPayload((byte[]) null);
+        request.setBytes(null);
     }
 
     private void answerProtected(Exchange exchange, Request request, ProtectedAnswerRequired a) {

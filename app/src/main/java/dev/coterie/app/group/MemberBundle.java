@@ -35,7 +35,7 @@ public final class MemberBundle {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> KNOWN = Set.of("format", "comment", "group", "gid", "master_secret", "master_salt",
             "algorithms", "credential_format", "group_manager_credential", "sender_id", "private_key_file",
-            "own_credential", "members", "replay_window", "state_dir", "sequence_block", "unknown_kids",
+            "own_credential", "members", "replay_window", "state_dir", "sequence_block", "unknown_kids", "key_usage_limits",
             "det_sender_id", "det_hash_alg");
     private static final Set<String> ALGORITHMS = Set.of("aead", "group_encryption", "signature", "pairwise_key_agreement", "hkdf");
 
@@ -66,7 +66,8 @@ public final class MemberBundle {
                 .gid(n.hex("gid"))
                 .masterSecret(n.secret("master_secret"))
                 .masterSalt(n.hexOrNull("master_salt"))
-                .replayWindowSize((int) n.integer("replay_window", 32, 1, 64));
+                .replayWindowSize((int) n.integer("replay_window", 32, 1, 64))
+                .keyUsageLimits(n.bool("key_usage_limits", true));
         if (n.has("group_manager_credential")) {
             b.groupManagerCredential(credential(n, "group_manager_credential"));
         }
