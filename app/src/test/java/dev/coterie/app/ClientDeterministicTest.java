@@ -93,6 +93,21 @@ class ClientDeterministicTest {
         }
     }
 
+    /** The server's refusal of a resource that did not opt in is a protected 4.01: shown with its member, exit 1. */
+    @Test
+    void aResourceThatDoesNotAcceptDeterministicRequestsAnswersAProtected401() throws Exception {
+        Path members = ClientFixtures.group(dir, true, 1);
+        try (Server server = Server.member(members.resolve("02.bundle.json"))) {
+            Run r = run("client", "--bundle", members.resolve("01.bundle.json").toString(), "--deterministic", "--member", "02",
+                    server.uri("echo"));
+            assertEquals(1, r.status(), r.err());
+            List<String> lines = r.lines();
+            assertEquals(List.of("from /127.0.0.1:" + server.port() + " member 02 (group mode):", "outer Max-Age: 60",
+                    "4.01 UNAUTHORIZED", "The resource does not accept deterministic requests"), lines.subList(1, lines.size()));
+            assertTrue(lines.get(0).startsWith(HASH_LINE), lines.get(0));
+        }
+    }
+
     @Test
     void unsafeMethodsAreRefusedBeforeSending() throws Exception {
         Path members = ClientFixtures.group(dir, true, 1);
@@ -107,9 +122,9 @@ class ClientDeterministicTest {
             }
             assertTrue(server.seen.events.isEmpty(), "nothing reached the server: " + server.seen.events);
             Run fetch = run("client", "--bundle", bundle, "--deterministic", "--member", "02", "-m", "FETCH", "--payload", "x",
-                    server.uri("echo"));
+                    server.uri("inspect"));
             assertEquals(0, fetch.status(), fetch.err());
-            assertTrue(fetch.lines().contains("x"), fetch.out());
+            assertTrue(fetch.lines().contains("payload=78"), fetch.out());
         }
     }
 

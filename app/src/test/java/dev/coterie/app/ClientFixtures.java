@@ -103,11 +103,11 @@ final class ClientFixtures {
         private final ScheduledExecutorService ticker;
         private final AutoCloseable state;
 
-        private Server(CoapEndpoint ep, Seen seen, AutoCloseable state, CoapResource... extra) {
+        private Server(CoapServer server, CoapEndpoint ep, Seen seen, AutoCloseable state, CoapResource... extra) {
             this.endpoint = ep;
             this.seen = seen;
             this.state = state;
-            server = new CoapServer(Endpoints.configuration());
+            this.server = server;
             server.addEndpoint(ep);
             ticker = DemoResources.install(server, 200);
             server.add(new Inspect());
@@ -125,23 +125,26 @@ final class ClientFixtures {
             CoapEndpoint ep = new OscoreEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", 0))
                     .configuration(Endpoints.configuration()).serverContexts(new InMemoryContextDb().add(ctx))
                     .trace(seen.trace(ExtensionOptionRegistry.defaults())).build();
-            return new Server(ep, seen, ctx::close, extra);
+            return new Server(new CoapServer(Endpoints.configuration()), ep, seen, ctx::close, extra);
         }
 
         /** A plain CoAP server without OSCORE (for --no-oscore). */
         static Server plain(CoapResource... extra) {
             CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(Endpoints.configuration())
                     .setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0)).build();
-            return new Server(ep, new Seen(), () -> { }, extra);
+            return new Server(new CoapServer(Endpoints.configuration()), ep, new Seen(), () -> { }, extra);
         }
 
         /** A Group OSCORE member serving on a unicast address (no multicast: loopback only). */
         static Server member(Path bundle, CoapResource... extra) throws Exception {
             GroupContext ctx = dev.coterie.app.group.MemberBundle.load(bundle, CryptoProviders.defaultProvider(), null);
             Seen seen = new Seen();
+            CoapServer server = new CoapServer(Endpoints.configuration());
+            // the policy of coterie server: resources opt in to deterministic requests
             CoapEndpoint ep = new GroupEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", 0))
-                    .serverGroups(new GroupContextDb().add(ctx)).trace(seen.trace(ExtensionOptionRegistry.defaults())).build();
-            return new Server(ep, seen, ctx::close, extra);
+                    .serverGroups(new GroupContextDb().add(ctx)).trace(seen.trace(ExtensionOptionRegistry.defaults()))
+                    .deterministicRequests(r -> DemoResources.acceptsDeterministic(server, r)).build();
+            return new Server(server, ep, seen, ctx::close, extra);
         }
 
         int port() {
@@ -182,9 +185,10 @@ final class ClientFixtures {
 
     /**
      * POST, PUT, GET, FETCH: answers with what arrived, one line per option ("NUMBER=HEX"), then
-     * "payload=HEX" and "from=PORT"; the verified sender's mode if there is one.
+     * "payload=HEX" and "from=PORT"; the verified sender's mode if there is one. Free of side
+     * effects, so it accepts deterministic requests.
      */
-    static final class Inspect extends CoapResource {
+    static final class Inspect extends CoapResource implements DemoResources.AcceptsDeterministicRequests {
         Inspect() {
             super("inspect");
         }
