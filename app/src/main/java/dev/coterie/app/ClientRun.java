@@ -365,6 +365,11 @@ final class ClientRun {
         }
 
         private void fail(String why) {
+            synchronized (lock) {
+                if (!counts.isEmpty() || !ended.isEmpty()) {
+                    return; // the exchange's end (a NON lifetime, say) after answers came is no failure of the observation
+                }
+            }
             if (failure == null) {
                 failure = why;
             }
