@@ -52,8 +52,6 @@ final class ClientRun {
     private final PrintStream err = System.err;
     /** Outer Max-Age of the last verified response of each member (deterministic requests only; a proxy caches by it). */
     private final Map<String, Long> outerMaxAge = new ConcurrentHashMap<>();
-    /** The Token of a deregistration in progress, for {@link #deregistrationAnswers()}. */
-    private volatile Token deregistration;
 
     private ClientRun(Settings s, boolean unprotected, boolean members, boolean deterministic) {
         this.s = s;
@@ -118,7 +116,6 @@ final class ClientRun {
             err.println("coterie client: request not sent: " + e.getMessage());
             return 2;
         }
-        ep.addInterceptor(deregistrationAnswers());
         try {
             try {
                 ep.start();
@@ -469,7 +466,6 @@ final class ClientRun {
                     ? " to the group " + registration.getDestinationContext().getPeerAddress()
                     + " (RFC 7641 3.6, GCB-09): every member holding the observation answers"
                     : " (RFC 7641 3.6)"));
-            deregistration = registration.getToken();
             ep.sendRequest(cancel);
             boolean all = done.await(s.timeoutSeconds(), TimeUnit.SECONDS);
             synchronized (lock) {
@@ -480,30 +476,8 @@ final class ClientRun {
                             + s.timeoutSeconds() + " s (a later notification would be answered with RST)");
                 }
             }
-            deregistration = null;
             cancel.cancel();
         }
-    }
-
-    /**
-     * Californium's matcher ignores a response that has Observe while an Observe-1 request with
-     * its Token is pending (an "overlapping notification"). The OSCORE layer marks every
-     * protected success without outer Observe on an observe Token with Observe 0, so that a
-     * server's final response reaches the observer; the answer to a deregistration would be
-     * marked too and dropped. While our deregistration is pending, this takes the mark off again;
-     * the layer then decides by the inner Observe, as for any response.
-     */
-    private MessageInterceptorAdapter deregistrationAnswers() {
-        return new MessageInterceptorAdapter() {
-            @Override
-            public void receiveResponse(Response response) {
-                Token t = deregistration;
-                OptionSet o = response.getOptions();
-                if (t != null && t.equals(response.getToken()) && o.hasOscore() && o.hasObserve() && o.getObserve() == 0) {
-                    o.removeObserve();
-                }
-            }
-        };
     }
 
     /* ------------------------------------------------------------------ printing */

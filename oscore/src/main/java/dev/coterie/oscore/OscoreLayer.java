@@ -96,7 +96,10 @@ public final class OscoreLayer extends AbstractLayer {
             public void receiveResponse(Response response) {
                 if (response.getOptions().hasOscore() && !response.getOptions().hasObserve() && response.isSuccess()) {
                     ClientExchanges.Entry e = clientExchanges.get(response.getToken());
-                    if (e != null && e.identifiers().isObserve()) {
+                    // only for a registration (Observe 0): the answer to a deregistration (Observe 1) is a plain
+                    // response, and Californium's matcher would drop it as an "overlapping notification" if marked
+                    if (e != null && e.identifiers().isObserve() && e.plain().getOptions().hasObserve()
+                            && e.plain().getOptions().getObserve() == 0) {
                         response.getOptions().setObserve(0);
                     }
                 }
