@@ -1,0 +1,119 @@
+package dev.coterie.fuzz;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.coterie.oscore.Plaintext;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.RequestIdentifiers;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.californium.core.coap.CoAP.Code;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.CoAP.Type;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Writes the generated part of the seed corpus (real protected messages from the pipeline, key
+ * files, bundles) into {@code src/test/resources}. Not part of the build: run it after a change
+ * of a format or of a fixture, then commit what it wrote.
+ * <pre>
+ * mvn -B -pl fuzz -am verify -Dtest=SeedCorpusWriter -Dsurefire.failIfNoSpecifiedTests=false -Dfuzz.skip=true \
+ *     -Dfuzz.writeSeeds=$PWD/fuzz/src/test/resources
+ * </pre>
+ * {@link SeedCorpusTest} checks in every build that the seeds still are what they claim.
+ */
+class SeedCorpusWriter {
+    static final String PACKAGE = "dev/coterie/fuzz/";
+
+    @Test
+    void write() throws Exception {
+        String out = System.getProperty("fuzz.writeSeeds");
+        assumeTrue(out != null && !out.isEmpty(), "-Dfuzz.writeSeeds=DIR writes the seed corpus");
+        Path root = Path.of(out);
+        oscore(root.resolve(PACKAGE + "OscoreUnprotectFuzzTestInputs/oscoreMessage"));
+    }
+
+    static void seed(Path dir, String name, byte[] content) throws IOException {
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(name), content);
+    }
+
+    static byte[] prefixed(int selector, byte[] rest) {
+        byte[] b = new byte[rest.length + 1];
+        b[0] = (byte) selector;
+        System.arraycopy(rest, 0, b, 1, rest.length);
+        return b;
+    }
+
+    static byte[] wire(Message m) {
+        return Messages.serialize(m);
+    }
+
+    private static void oscore(Path dir) throws Exception {
+        OscoreFixture f = new OscoreFixture();
+        ProtectionPipeline p = f.pipeline;
+        dev.coterie.oscore.OscoreContext[] clients = {OscoreFixture.seedClient(0), OscoreFixture.seedClient(1)};
+        // requests, as a client sends them
+        Request get = Messages.get("hello", 1);
+        seed(dir, "request-A-get", prefixed(0x00, wire(p.protectRequest(get, clients[0].protector()).wire())));
+        Request post = new Request(Code.POST, Type.CON);
+        post.setMID(2);
+        post.setToken(new byte[] {1, 2});
+        post.getOptions().setUriPath("echo").addUriQuery("a=1").setContentFormat(0).setAccept(50);
+        post.setPayload("ping");
+        seed(dir, "request-B-post-query-payload", prefixed(0x00, wire(p.protectRequest(post, clients[1].protector()).wire())));
+        Request observe = Messages.get("observe", 3);
+        observe.setObserve();
+        seed(dir, "request-A-observe", prefixed(0x00, wire(p.protectRequest(observe, clients[0].protector()).wire())));
+        Request proxied = new Request(Code.GET, Type.NON);
+        proxied.setMID(4);
+        proxied.setToken(new byte[] {4});
+        proxied.getOptions().setProxyUri("coap://[2001:db8::1]:5684/a/b%2fc?x=1&y");
+        proxied.getOptions().setBlock2(2, false, 0);
+        seed(dir, "request-A-proxy-uri-block2", prefixed(0x00, wire(p.protectRequest(proxied, clients[0].protector()).wire())));
+        // responses to the setup requests, as each server sends them
+        for (int i = 0; i < 2; i++) {
+            RequestIdentifiers served = p.unprotectRequest((Request) Messages.parse(wire(f.setupRequests[i])), f.serverDb)
+                    .identifiers();
+            Response first = Messages.content("first", 0x10 + i);
+            first.getOptions().setContentFormat(0).setMaxAge(30);
+            if (i == 0) {
+                first.getOptions().setObserve(1);
+            }
+            // A's is a notification, which draws its own Partial IV; B's reuses the request nonce
+            seed(dir, "response-" + "AB".charAt(i) + (i == 0 ? "-notification" : "-no-partial-iv"),
+                    prefixed(i << 2 | 1, wire(p.protectResponse(first, served))));
+            Response second = Messages.content("second", 0x20 + i);
+            second.getOptions().addETag(new byte[] {1, 2, 3, 4});
+            seed(dir, "response-" + "AB".charAt(i) + (i == 0 ? "-no-partial-iv" : "-own-partial-iv"), prefixed(i << 2 | 1, wire(p.protectResponse(second, served))));
+        }
+        // plaintexts sealed by the target itself (RFC 8613 Section 5.3)
+        List<Option> path = new ArrayList<>();
+        path.add(StandardOptionRegistry.URI_PATH.create("hello"));
+        path.add(StandardOptionRegistry.URI_QUERY.create("a=1"));
+        seed(dir, "sealed-request-A-get", prefixed(0x02, Plaintext.encode(Code.GET.value, path, new byte[0])));
+        seed(dir, "sealed-request-B-put-payload", prefixed(0x06, Plaintext.encode(Code.PUT.value, path, "on".getBytes())));
+        List<Option> obs = new ArrayList<>();
+        obs.add(StandardOptionRegistry.OBSERVE.create(0));
+        obs.add(StandardOptionRegistry.URI_PATH.create("temp"));
+        seed(dir, "sealed-request-A-observe", prefixed(0x0a, Plaintext.encode(Code.GET.value, obs, new byte[0])));
+        List<Option> cf = new ArrayList<>();
+        cf.add(StandardOptionRegistry.CONTENT_FORMAT.create(0));
+        seed(dir, "sealed-response-A-content", prefixed(0x03, Plaintext.encode(ResponseCode.CONTENT.value, cf, "hi".getBytes())));
+        List<Option> notif = new ArrayList<>();
+        notif.add(StandardOptionRegistry.OBSERVE.create(7));
+        notif.add(StandardOptionRegistry.CONTENT_FORMAT.create(0));
+        seed(dir, "sealed-response-A-notification", prefixed(0x0b, Plaintext.encode(ResponseCode.CONTENT.value, notif, "21.5".getBytes())));
+        List<Option> block = new ArrayList<>();
+        block.add(StandardOptionRegistry.BLOCK2.create(new byte[] {0x0a}));
+        seed(dir, "sealed-response-B-block2", prefixed(0x17, Plaintext.encode(ResponseCode.CONTENT.value, block, new byte[32])));
+    }
+}
