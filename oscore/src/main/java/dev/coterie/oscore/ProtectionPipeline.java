@@ -178,6 +178,9 @@ public final class ProtectionPipeline {
             }
         }
         if (p.payload.length > 0) {
+            if (!out.isIntendedPayload()) {
+                out.setUnintendedPayload(); // a GET or DELETE with payload: delivered as Californium's parser delivers one
+            }
             out.setPayload(p.payload);
         }
         return new Unprotected<>(out, identifiers, identifiers.peer(), outer.hopByHop(), r.describe());
