@@ -158,6 +158,11 @@ public final class ProtectionPipeline {
             throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.BAD_OPTION, null,
                     "Unrecognized critical option " + p.unrecognizedCritical);
         }
+        if (!isKnownMethod(p.code)) {
+            // RFC 7252 Section 5.8: an unrecognized method code gets 4.05; Californium has no Request for it
+            throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.METHOD_NOT_ALLOWED, null,
+                    "Unknown method code " + CoAP.formatCode(p.code));
+        }
         if (r.mode() == ProtectionMode.DETERMINISTIC && !isSafe(p.code)) {
             throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.UNAUTHORIZED, null,
                     "Deterministic requests must be safe");
@@ -375,6 +380,16 @@ public final class ProtectionPipeline {
     public static byte[] oscoreAadArray(byte[] algorithmsCbor, byte[] requestKid, byte[] requestPiv, byte[] classI) {
         return new CborWriter(24 + requestKid.length + requestPiv.length + classI.length)
                 .array(5).integer(1).raw(algorithmsCbor).bytes(requestKid).bytes(requestPiv).bytes(classI).toByteArray();
+    }
+
+    /** Whether Californium knows request code {@code code} (0.01-0.07, 0.30): it has a {@link Request} only for those. */
+    static boolean isKnownMethod(int code) {
+        try {
+            Code.valueOf(code);
+            return true;
+        } catch (org.eclipse.californium.core.coap.MessageFormatException unknown) {
+            return false;
+        }
     }
 
     /** Whether a request code is safe (no side effects, RFC 7252 Section 5.1): GET or FETCH. */

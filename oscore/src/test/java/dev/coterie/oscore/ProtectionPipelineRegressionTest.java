@@ -2,12 +2,14 @@ package dev.coterie.oscore;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.keystore.Hex;
 import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
 import org.eclipse.californium.core.coap.CoAP.Code;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.CoAP.Type;
 import org.eclipse.californium.core.coap.Request;
 import org.junit.jupiter.api.Test;
@@ -56,5 +58,25 @@ class ProtectionPipelineRegressionTest {
                 new byte[0]))).plain();
         assertEquals(Code.DELETE, plain.getCode());
         assertArrayEquals(new byte[] {1, 2}, plain.getPayload());
+    }
+
+    /**
+     * Fuzz finding 3: an authentic request with inner code 0.09, which no CoAP method has
+     * (09 ff 00). The window had accepted its Partial IV when Californium's Code.valueOf threw
+     * MessageFormatException: an undocumented exception, and the Partial IV used up without an
+     * answer. It gets the protected 4.05 Method Not Allowed of RFC 7252 Section 5.8 now; the
+     * Partial IV is used, as for every authentic request.
+     */
+    @Test
+    void unknownInnerMethodCodeGetsAProtected405() throws Exception {
+        OscoreContext server = context(new byte[] {1}, new byte[0]);
+        OscoreContext client = context(new byte[0], new byte[] {1});
+        InMemoryContextDb db = new InMemoryContextDb().add(server);
+        for (String code : new String[] {"09", "08", "1f"}) {
+            ProtectedAnswerRequired a = assertThrows(ProtectedAnswerRequired.class,
+                    () -> pipeline.unprotectRequest(sealed(client, code + "ff00"), db));
+            assertEquals(ResponseCode.METHOD_NOT_ALLOWED, a.code());
+        }
+        assertEquals(Code.CUSTOM_30, pipeline.unprotectRequest(sealed(client, "1e"), db).plain().getCode());
     }
 }
