@@ -272,7 +272,8 @@ public final class ProtectionPipeline {
         ReceivedCose in = new ReceivedCose(v, optionBytes, Plaintext.encodeOptions(classI), payload, expectedHash);
         ResponseVerifier.OpenedResponse opened = verifier.open(request, in);
         Plaintext p = Plaintext.decode(opened.plaintext(), optionRegistry);
-        if (!CoAP.isResponse(p.code)) {
+        if (!isKnownResponseCode(p.code)) {
+            // CoAP.isResponse admits class 3 (reserved), which Californium has no ResponseCode for
             throw new OscoreException.DecodeFailure("inner code is not a response code");
         }
         if (p.unrecognizedCritical >= 0) {
@@ -390,6 +391,12 @@ public final class ProtectionPipeline {
         } catch (org.eclipse.californium.core.coap.MessageFormatException unknown) {
             return false;
         }
+    }
+
+    /** Whether {@code code} is a response code of class 2, 4 or 5, the ones Californium has a {@link Response} for. */
+    static boolean isKnownResponseCode(int code) {
+        int codeClass = code >>> 5;
+        return CoAP.isResponse(code) && (codeClass == 2 || codeClass == 4 || codeClass == 5);
     }
 
     /** Whether a request code is safe (no side effects, RFC 7252 Section 5.1): GET or FETCH. */

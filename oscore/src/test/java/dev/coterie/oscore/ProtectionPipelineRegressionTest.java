@@ -79,4 +79,36 @@ class ProtectionPipelineRegressionTest {
         }
         assertEquals(Code.CUSTOM_30, pipeline.unprotectRequest(sealed(client, "1e"), db).plain().getCode());
     }
+
+    /**
+     * Fuzz finding 4: an authentic response with inner code 3.03 (63 ff 00). Class 3 passes
+     * CoAP.isResponse, the client's Response Numbers recorded the responder's Partial IV, and then
+     * Californium's ResponseCode.valueOf threw MessageFormatException: an undocumented exception,
+     * after the state had changed. Class 3 is reserved; such a response is now a DecodeFailure
+     * before anything is recorded, and the same response with a valid code still verifies after it.
+     */
+    @Test
+    void reservedResponseClass3IsADecodeFailureBeforeAnythingIsRecorded() throws Exception {
+        OscoreContext server = context(new byte[] {1}, new byte[0]);
+        OscoreContext client = context(new byte[0], new byte[] {1});
+        Request get = new Request(Code.GET, Type.CON);
+        get.setMID(2);
+        get.setToken(new byte[] {2});
+        ProtectionPipeline.ProtectedRequest sent = pipeline.protectRequest(get, client.protector());
+        RequestIdentifiers served = pipeline.unprotectRequest(sent.wire(), new InMemoryContextDb().add(server)).identifiers();
+        ResponseProtector.SealedResponse bad = served.responseProtector().seal(served, new byte[0], Hex.decode("63ff00"), true);
+        assertThrows(OscoreException.DecodeFailure.class, () -> pipeline.unprotectResponse(response(bad), sent.identifiers()));
+        ResponseProtector.SealedResponse good = served.responseProtector().seal(served, new byte[0], Hex.decode("45ff00"), false);
+        assertEquals(ResponseCode.CONTENT, pipeline.unprotectResponse(response(good), sent.identifiers()).plain().getCode());
+    }
+
+    private static org.eclipse.californium.core.coap.Response response(ResponseProtector.SealedResponse s) {
+        org.eclipse.californium.core.coap.Response r = new org.eclipse.californium.core.coap.Response(ResponseCode.CHANGED);
+        r.setType(Type.ACK);
+        r.setMID(2);
+        r.setToken(new byte[] {2});
+        r.getOptions().setOscore(s.optionValue());
+        r.setPayload(s.payload());
+        return r;
+    }
 }
