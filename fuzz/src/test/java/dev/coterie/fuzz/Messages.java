@@ -96,7 +96,7 @@ final class Messages {
      * {@link #ALLOCATION_PER_BYTE} per input byte (a rejection over it is sent again, which must
      * give the same rejection, and counts only if over again; a call that loaded a class is not
      * judged: see {@link FuzzRules.Measure}); and
-     * an accepted message is no longer than the input.
+     * an accepted message is at most three times the input ({@link #acceptedWithinInput}).
      */
     static <M extends Message> void unprotect(String what, State state, int inputLength,
                                               FuzzRules.Call<ProtectionPipeline.Unprotected<M>> call) throws Exception {
@@ -133,7 +133,12 @@ final class Messages {
         }
     }
 
-    /** Rule 2 for an accepted message: its payload and options together are no longer than the input. */
+    /**
+     * Rule 2 for an accepted message: its payload and options together are at most three times
+     * the input. Not one time: Californium keeps string options (Uri-Path, Location-Path, ...) as
+     * Java strings, so an inner option that is not UTF-8 comes out with U+FFFD, three bytes, for
+     * each bad byte, as it does for a plain CoAP message.
+     */
     static void acceptedWithinInput(ProtectionPipeline.Unprotected<? extends Message> u, int inputLength) {
         Message m = u.plain();
         int total = m.getPayloadSize();
@@ -143,6 +148,6 @@ final class Messages {
         for (Option o : u.hopByHop()) {
             total += o.getLength();
         }
-        FuzzRules.notLongerThanInput(total, inputLength, "an accepted message's payload and options");
+        FuzzRules.notLongerThanInput(total, 3 * inputLength, "an accepted message's payload and options (bound: 3 x input)");
     }
 }

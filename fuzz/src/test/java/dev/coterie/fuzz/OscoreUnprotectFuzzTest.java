@@ -91,12 +91,24 @@ class OscoreUnprotectFuzzTest {
 
     /** A request around {@code plaintext} sealed by {@code view}, as {@link ProtectionPipeline#protectRequest} frames one. */
     static Request sealedRequest(RequestProtector view, byte[] plaintext, boolean observe, Type type) throws Exception {
+        return sealedRequest(view, plaintext, observe, type, s -> null);
+    }
+
+    /** As above, with an outer option the sealing asks for (a deterministic request's Request-Hash), or none. */
+    static Request sealedRequest(RequestProtector view, byte[] plaintext, boolean observe, Type type,
+                                 java.util.function.Function<RequestProtector.SealedRequest, org.eclipse.californium.core.coap.Option> outer)
+            throws Exception {
         RequestProtector.SealedRequest s = view.seal(new byte[0], plaintext, observe);
-        Request r = new Request(observe ? Code.FETCH : Code.POST, type);
+        boolean fetch = observe || view.mode() == dev.coterie.oscore.ProtectionMode.DETERMINISTIC; // DET-04
+        Request r = new Request(fetch ? Code.FETCH : Code.POST, type);
         r.setMID(0x300);
         r.setToken(new byte[] {0x53});
         if (observe) {
             r.getOptions().setObserve(0);
+        }
+        org.eclipse.californium.core.coap.Option extra = outer.apply(s);
+        if (extra != null) {
+            r.getOptions().addOption(extra);
         }
         r.getOptions().setOscore(s.optionValue());
         r.setPayload(s.payload());

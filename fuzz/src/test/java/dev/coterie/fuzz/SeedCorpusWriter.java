@@ -39,6 +39,7 @@ class SeedCorpusWriter {
         assumeTrue(out != null && !out.isEmpty(), "-Dfuzz.writeSeeds=DIR writes the seed corpus");
         Path root = Path.of(out);
         oscore(root.resolve(PACKAGE + "OscoreUnprotectFuzzTestInputs/oscoreMessage"));
+        group(root.resolve(PACKAGE + "GroupUnprotectFuzzTestInputs/groupMessage"));
     }
 
     static void seed(Path dir, String name, byte[] content) throws IOException {
@@ -115,5 +116,54 @@ class SeedCorpusWriter {
         List<Option> block = new ArrayList<>();
         block.add(StandardOptionRegistry.BLOCK2.create(new byte[] {0x0a}));
         seed(dir, "sealed-response-B-block2", prefixed(0x17, Plaintext.encode(ResponseCode.CONTENT.value, block, new byte[32])));
+    }
+
+    private static void group(Path dir) throws Exception {
+        GroupFixture f = new GroupFixture();
+        ProtectionPipeline p = f.pipeline;
+        dev.coterie.oscore.RequestProtector[] views = GroupFixture.views(GroupFixture.seedClient());
+        for (int i = 0; i < views.length; i++) {
+            String view = GroupFixture.VIEWS[i];
+            // a request as the client sends it
+            Request get = Messages.get("lights", 1 + i);
+            get.setType(Type.NON);
+            get.getOptions().addUriQuery("room=1");
+            seed(dir, "request-" + view + "-get", prefixed(0x00, wire(p.protectRequest(get, views[i]).wire())));
+            if (i == 1) {
+                Request put = new Request(Code.PUT, Type.CON);
+                put.setMID(9);
+                put.setToken(new byte[] {9});
+                put.getOptions().setUriPath("light").setContentFormat(0);
+                put.setPayload("on");
+                seed(dir, "request-pairwise-put-payload", prefixed(0x00, wire(p.protectRequest(put, views[i]).wire())));
+            }
+            // responses to the setup request of this view, as the server sends them
+            RequestIdentifiers served = p.unprotectRequest((Request) Messages.parse(wire(f.setupRequests[i])), f.serverDb)
+                    .identifiers();
+            Response first = Messages.content("on", 0x10 + i);
+            first.getOptions().setContentFormat(0);
+            if (i != 1) {
+                first.getOptions().setObserve(1);
+            }
+            seed(dir, "response-" + view + "-1", prefixed(i << 2 | 1, wire(p.protectResponse(first, served))));
+            Response second = Messages.content("off", 0x20 + i);
+            seed(dir, "response-" + view + "-2", prefixed(i << 2 | 1, wire(p.protectResponse(second, served))));
+            // plaintexts the target seals itself
+            List<Option> path = new ArrayList<>();
+            path.add(StandardOptionRegistry.URI_PATH.create("light"));
+            seed(dir, "sealed-request-" + view + "-get", prefixed(i << 2 | 2, Plaintext.encode(Code.GET.value, path, new byte[0])));
+            List<Option> cf = new ArrayList<>();
+            cf.add(StandardOptionRegistry.CONTENT_FORMAT.create(0));
+            seed(dir, "sealed-response-" + view + "-content", prefixed(i << 2 | 3,
+                    Plaintext.encode(ResponseCode.CONTENT.value, cf, "on".getBytes())));
+        }
+        List<Option> obs = new ArrayList<>();
+        obs.add(StandardOptionRegistry.OBSERVE.create(0));
+        obs.add(StandardOptionRegistry.URI_PATH.create("temp"));
+        seed(dir, "sealed-request-group-observe", prefixed(0x12, Plaintext.encode(Code.GET.value, obs, new byte[0])));
+        List<Option> notif = new ArrayList<>();
+        notif.add(StandardOptionRegistry.OBSERVE.create(3));
+        seed(dir, "sealed-response-deterministic-notification", prefixed(0x1b,
+                Plaintext.encode(ResponseCode.CONTENT.value, notif, "21.5".getBytes())));
     }
 }
