@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.OptionNumberRegistry;
 import org.eclipse.californium.core.coap.OptionSet;
 import org.eclipse.californium.core.coap.option.OpaqueOptionDefinition;
 import org.eclipse.californium.core.coap.option.OptionDefinition;
@@ -148,6 +149,11 @@ public final class Plaintext {
                     continue;
                 }
                 def = new OpaqueOptionDefinition(number, "Unknown-" + number, false);
+            }
+            if ((number == OptionNumberRegistry.SIZE1 || number == OptionNumberRegistry.SIZE2) && value.length == 4
+                    && (value[0] & 0x80) != 0) {
+                // Californium's OptionSet keeps Size1/Size2 in an int: 2^31 and more would come out negative
+                throw new OscoreException.DecodeFailure("inner option " + number + " is larger than this endpoint can hold");
             }
             try {
                 options.add(def.create(value));
