@@ -40,6 +40,10 @@ class SeedCorpusWriter {
         Path root = Path.of(out);
         oscore(root.resolve(PACKAGE + "OscoreUnprotectFuzzTestInputs/oscoreMessage"));
         group(root.resolve(PACKAGE + "GroupUnprotectFuzzTestInputs/groupMessage"));
+        credentials(root.resolve(PACKAGE + "CredentialFuzzTestInputs/ccs"));
+        keyFiles(root.resolve(PACKAGE + "PrivateKeyFileFuzzTestInputs/keyFile"));
+        contextFiles(root.resolve(PACKAGE + "ContextFileFuzzTestInputs/contextFile"));
+        bundles(root.resolve(PACKAGE + "MemberBundleFuzzTestInputs/bundle"), root.resolve(PACKAGE + "MemberBundleFuzzTestKeys"));
     }
 
     static void seed(Path dir, String name, byte[] content) throws IOException {
@@ -165,5 +169,114 @@ class SeedCorpusWriter {
         notif.add(StandardOptionRegistry.OBSERVE.create(3));
         seed(dir, "sealed-response-deterministic-notification", prefixed(0x1b,
                 Plaintext.encode(ResponseCode.CONTENT.value, notif, "21.5".getBytes())));
+    }
+
+    /** The repository root (the build runs in fuzz/). */
+    static Path repo() {
+        Path here = Path.of("").toAbsolutePath();
+        return java.nio.file.Files.exists(here.resolve("docs")) ? here : here.getParent();
+    }
+
+    private static void credentials(Path dir) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode v = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(repo().resolve("vectors/data/cacheable-oscore.json").toFile()).get("vectors").get(0).get("inputs");
+        seed(dir, "cacheable-oscore-server", dev.coterie.keystore.Hex.decode(v.get("server_auth_cred_ccs").asText()));
+        seed(dir, "cacheable-oscore-group-manager", dev.coterie.keystore.Hex.decode(v.get("group_manager_auth_cred_ccs").asText()));
+        dev.coterie.keystore.CryptoProvider cp = GroupFixture.PROVIDER;
+        for (dev.coterie.keystore.PrivateKey.Type t : dev.coterie.keystore.PrivateKey.Type.values()) {
+            dev.coterie.keystore.PrivateKey k = cp.privateKey(t, dev.coterie.keystore.SecretBytes.copyOf(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(("coterie fuzz " + t).getBytes())));
+            seed(dir, "ccs-" + t.name().toLowerCase(), dev.coterie.keystore.Credential.ccs("fuzz-" + t, k).encoded());
+        }
+    }
+
+    private static void keyFiles(Path dir) throws Exception {
+        dev.coterie.keystore.CryptoProvider cp = GroupFixture.PROVIDER;
+        Path tmp = FuzzRules.tempDir("seed-keys-");
+        try {
+            for (dev.coterie.keystore.PrivateKey.Type t : dev.coterie.keystore.PrivateKey.Type.values()) {
+                dev.coterie.keystore.PrivateKey k = cp.privateKey(t, dev.coterie.keystore.SecretBytes.copyOf(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(("coterie fuzz key " + t).getBytes())));
+                Path f = tmp.resolve(t.name().toLowerCase() + ".key");
+                dev.coterie.keystore.PrivateKeyFile.write(f, k, null);
+                seed(dir, "written-" + t.name().toLowerCase(), java.nio.file.Files.readAllBytes(f));
+            }
+            // PrivateKeyFile.write encrypts with 210000 iterations, which would make every mutation of that seed
+            // slow: the same format at the reader's minimum of 10000, with the write's key, salt and nonce
+            dev.coterie.keystore.PrivateKey k = cp.privateKey(dev.coterie.keystore.PrivateKey.Type.ED25519,
+                    dev.coterie.keystore.SecretBytes.copyOf(new byte[32]));
+            byte[] salt = new byte[16];
+            byte[] nonce = new byte[12];
+            javax.crypto.SecretKeyFactory kdf = javax.crypto.SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
+            byte[] kek = kdf.generateSecret(new javax.crypto.spec.PBEKeySpec(PrivateKeyFileFuzzTest.PASSPHRASE, salt, 10000, 256))
+                    .getEncoded();
+            javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(kek, "AES"),
+                    new javax.crypto.spec.GCMParameterSpec(128, nonce));
+            c.updateAAD("Ed25519".getBytes());
+            byte[] ct = c.doFinal(new byte[32]);
+            String json = "{\"type\": \"Ed25519\", \"public_key\": \"" + dev.coterie.keystore.Hex.encode(k.publicKey())
+                    + "\",\n \"encrypted\": {\"kdf\": \"PBKDF2-HMAC-SHA256\", \"iterations\": 10000, \"salt\": \""
+                    + dev.coterie.keystore.Hex.encode(salt) + "\", \"nonce\": \"" + dev.coterie.keystore.Hex.encode(nonce)
+                    + "\", \"ciphertext\": \"" + dev.coterie.keystore.Hex.encode(ct) + "\"}}\n";
+            seed(dir, "encrypted-ed25519-10000-iterations", json.getBytes());
+            seed(dir, "docs-example-lights-01", java.nio.file.Files.readAllBytes(repo().resolve("docs/examples/group/lights/members/01.key")));
+        } finally {
+            FuzzRules.deleteTree(tmp);
+        }
+    }
+
+    private static void contextFiles(Path dir) throws Exception {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(repo().resolve("docs/examples"))) {
+            for (Path f : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".json")).sorted()::iterator) {
+                seed(dir, "docs-example-" + f.getFileName().toString().replace(".json", ""), java.nio.file.Files.readAllBytes(f));
+            }
+        }
+    }
+
+    private static void bundles(Path dir, Path keys) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Path lights = repo().resolve("docs/examples/group/lights/members");
+        for (String sid : new String[] {"01", "02"}) {
+            bundle(dir, keys, "docs-example-lights-" + sid, (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                    lights.resolve(sid + ".bundle.json").toFile()), lights.resolve(sid + ".key"));
+        }
+        Path groups = FuzzRules.tempDir("seed-groups-");
+        try {
+            dev.coterie.app.group.GroupManager eddsa = dev.coterie.app.group.GroupManager.create(groups, "eddsa",
+                    dev.coterie.grouposcore.GroupAlgorithms.defaults(), dev.coterie.keystore.Hex.decode("b1"), 7, 1,
+                    dev.coterie.keystore.Hex.decode("dc"), null, null, GroupFixture.PROVIDER);
+            eddsa.addMember("client", "switch", null);
+            eddsa.addMember("server", "lamp", null);
+            dev.coterie.app.group.GroupManager p256 = dev.coterie.app.group.GroupManager.create(groups, "p256",
+                    new dev.coterie.grouposcore.GroupAlgorithms(dev.coterie.keystore.AeadAlgorithm.A128GCM,
+                            dev.coterie.keystore.AeadAlgorithm.A128GCM, dev.coterie.keystore.SignatureAlgorithm.ES256,
+                            dev.coterie.keystore.KeyAgreementAlgorithm.P256, dev.coterie.keystore.HkdfAlgorithm.HKDF_SHA_512),
+                    dev.coterie.keystore.Hex.decode("c0"), 3, 2, null, null, null, GroupFixture.PROVIDER);
+            p256.addMember("both", "sensor", null);
+            p256.addMember("server", "display", null);
+            for (String[] g : new String[][] {{"eddsa", "01"}, {"eddsa", "02"}, {"p256", "01"}, {"p256", "02"}}) {
+                Path m = groups.resolve(g[0]).resolve("members");
+                com.fasterxml.jackson.databind.node.ObjectNode b = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                        m.resolve(g[1] + ".bundle.json").toFile());
+                bundle(dir, keys, "group-manager-" + g[0] + "-" + g[1], b, m.resolve(g[1] + ".key"));
+            }
+            // a silent server: the same bundle without a Sender Context
+            com.fasterxml.jackson.databind.node.ObjectNode silent = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                    groups.resolve("eddsa/members/02.bundle.json").toFile());
+            silent.remove(java.util.List.of("sender_id", "private_key_file", "own_credential"));
+            seed(dir, "group-manager-eddsa-silent-server", json.writerWithDefaultPrettyPrinter().writeValueAsBytes(silent));
+        } finally {
+            FuzzRules.deleteTree(groups);
+        }
+    }
+
+    /** A bundle seed whose key file is {@code ../keys/NAME.key}, written to the keys resources. */
+    private static void bundle(Path dir, Path keys, String name, com.fasterxml.jackson.databind.node.ObjectNode b, Path key)
+            throws Exception {
+        b.put("private_key_file", "../keys/" + name + ".key");
+        b.put("state_dir", "state");
+        seed(keys, name + ".key", java.nio.file.Files.readAllBytes(key));
+        seed(dir, name, new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(b));
     }
 }
