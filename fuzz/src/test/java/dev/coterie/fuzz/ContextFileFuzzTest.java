@@ -30,7 +30,7 @@ class ContextFileFuzzTest {
                 return;
             }
             Path file = FuzzRules.ownerOnlyFile(dir, "context.json", input);
-            FileRules.load("context file", input.length, 4 << 20, 64, () -> {
+            FileRules.load("context file", dir, input.length, 4 << 20, 64, () -> {
                 try {
                     return ContextFile.load(file, PROVIDER, warning -> { });
                 } catch (IOException | StateUnavailableException rejected) {

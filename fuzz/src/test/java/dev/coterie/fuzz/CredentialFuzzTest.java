@@ -10,15 +10,16 @@ import java.util.Arrays;
  * CborReader.
  *
  * <p>Rules: accepted or {@link IllegalArgumentException}, and nothing else; the input is left as it
- * was; at most 16 KiB plus 16 bytes per input byte allocated (every declared length is checked
- * against the bytes left); an accepted credential keeps exactly the input bytes (they enter the
+ * was; at most 16 KiB plus 256 bytes per input byte allocated (every declared length is checked
+ * against the bytes left, so what grows is per item: a one-byte empty text string costs a UTF-8
+ * decoder and a String, about 100 bytes); an accepted credential keeps exactly the input bytes (they enter the
  * AAD), a public key of 32 (OKP) or 65 (P-256) bytes, and a subject no longer than the input.
  */
 class CredentialFuzzTest {
     @FuzzTest
     void ccs(byte[] input) throws Exception {
         byte[] copy = input.clone();
-        Credential c = FuzzRules.bounded(16 << 10, 16, input.length, "parsing a CCS", () -> {
+        Credential c = FuzzRules.bounded(16 << 10, 256, input.length, "parsing a CCS", () -> {
             try {
                 return Credential.parseCcs(input);
             } catch (IllegalArgumentException rejected) {

@@ -3,20 +3,38 @@ package dev.coterie.fuzz;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coterie.keystore.JsonFile;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
+import java.nio.file.DirectoryStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
 /** What the file targets share: the sandbox every input is confined to, and the open-files rule. */
 final class FileRules {
-    private static final com.sun.management.UnixOperatingSystemMXBean OS =
-            (com.sun.management.UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
     private FileRules() {
     }
 
-    static long openFiles() {
-        return OS.getOpenFileDescriptorCount();
+    /**
+     * The files under {@code dir} this process has open (/proc/self/fd). Only these count: the JDK
+     * opens some files of its own lazily and keeps them (a random source, a jar), which a plain
+     * count of open files would blame on the input that happened to come first.
+     */
+    static List<String> openFilesUnder(Path dir) throws IOException {
+        List<String> open = new ArrayList<>();
+        String prefix = dir.toAbsolutePath().normalize().toString();
+        try (DirectoryStream<Path> fds = java.nio.file.Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    String target = java.nio.file.Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(prefix)) {
+                        open.add(target.substring(prefix.length()));
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the directory stream's own descriptor, or one closed while listing
+                }
+            }
+        }
+        return open;
     }
 
     /**
@@ -59,17 +77,15 @@ final class FileRules {
     /**
      * Runs one loader call under the file rules: it loads (and {@code close} is called on what it
      * loaded) or throws one of the documented exceptions, which the caller's call catches; it
-     * allocates at most {@code base + perByte * input}; and it leaves no file open.
+     * allocates at most {@code base + perByte * input}; and it leaves no file under {@code sandbox} open.
      */
     @FunctionalInterface
     interface Closer<T> {
         void close(T loaded) throws Exception;
     }
 
-    static <T> T load(String what, int inputLength, long base, long perByte, FuzzRules.Call<T> call, Closer<T> close)
-            throws Exception {
-        long files = openFiles();
-        long classes = FuzzRules.loadedClasses();
+    static <T> T load(String what, Path sandbox, int inputLength, long base, long perByte, FuzzRules.Call<T> call,
+                      Closer<T> close) throws Exception {
         FuzzRules.Measure m = new FuzzRules.Measure();
         T loaded = call.run();
         long bound = base + perByte * inputLength;
@@ -80,10 +96,9 @@ final class FileRules {
         if (loaded != null) {
             close.close(loaded);
         }
-        long after = openFiles();
-        if (after > files && FuzzRules.loadedClasses() == classes) {
-            throw new AssertionError((loaded != null ? "a loaded and closed " : "a rejected ") + what + " left "
-                    + (after - files) + " file(s) open");
+        List<String> open = openFilesUnder(sandbox);
+        if (!open.isEmpty()) {
+            throw new AssertionError((loaded != null ? "a loaded and closed " : "a rejected ") + what + " left open: " + open);
         }
         return loaded;
     }

@@ -55,7 +55,7 @@ class MemberBundleFuzzTest {
                 return;
             }
             Path file = FuzzRules.ownerOnlyFile(dir, "member.bundle.json", input);
-            FileRules.load("member bundle", input.length, 4 << 20, 64, () -> {
+            FileRules.load("member bundle", root, input.length, 4 << 20, 64, () -> {
                 try {
                     return MemberBundle.load(file, PROVIDER, PrivateKeyFileFuzzTest.PASSPHRASE);
                 } catch (IOException | StateUnavailableException rejected) {

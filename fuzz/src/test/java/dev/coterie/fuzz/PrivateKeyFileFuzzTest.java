@@ -26,7 +26,7 @@ class PrivateKeyFileFuzzTest {
         Path dir = FuzzRules.tempDir("fuzz-key-");
         try {
             Path file = FuzzRules.ownerOnlyFile(dir, "member.key", input);
-            PrivateKey k = FileRules.load("key file", input.length, 1 << 20, 64, () -> {
+            PrivateKey k = FileRules.load("key file", dir, input.length, 1 << 20, 64, () -> {
                 try {
                     return PrivateKeyFile.read(file, PASSPHRASE, PROVIDER);
                 } catch (IOException rejected) {

@@ -10,8 +10,9 @@ import org.eclipse.californium.core.coap.Option;
  * keeps scheme and authority outer and protects path and query. The input is the option value as
  * it comes (UTF-8).
  *
- * <p>Rules: split or {@link IllegalArgumentException}, nothing else; at most 16 KiB plus 32 bytes per
- * input byte allocated; the outer Proxy-Uri, each Uri-Path and Uri-Query (at most 255 bytes
+ * <p>Rules: split or {@link IllegalArgumentException}, nothing else; at most 64 KiB (the split
+ * matches a few regular expressions, each compiled per call) plus 256 bytes per input byte (an
+ * Option, a String and a byte array per one-byte segment) allocated; the outer Proxy-Uri, each Uri-Path and Uri-Query (at most 255 bytes
  * each) and all of them together are no longer than the input; the outer Proxy-Uri is scheme and
  * authority only, and splitting it again gives itself with no path and no query.
  */
@@ -20,7 +21,7 @@ class ProxyUriFuzzTest {
     void proxyUri(byte[] input) throws Exception {
         String uri = new String(input, StandardCharsets.UTF_8);
         int length = uri.getBytes(StandardCharsets.UTF_8).length; // U+FFFD for bytes that are not UTF-8
-        ProxyUriSplit.Parts parts = FuzzRules.bounded(16 << 10, 32, length, "splitting a Proxy-Uri", () -> {
+        ProxyUriSplit.Parts parts = FuzzRules.bounded(64 << 10, 256, length, "splitting a Proxy-Uri", () -> {
             try {
                 return ProxyUriSplit.split(uri);
             } catch (IllegalArgumentException rejected) {
