@@ -1,5 +1,6 @@
 package dev.coterie.fuzz;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.coterie.app.ContextFile;
 import dev.coterie.keystore.CryptoProvider;
@@ -21,6 +22,10 @@ import java.nio.file.Path;
 class ContextFileFuzzTest {
     private static final CryptoProvider PROVIDER = CryptoProviders.defaultProvider();
 
+    /** The format's field names and a few values that matter to paths and hex: where mutations of JSON are worth it. */
+    @DictionaryEntries({"\"name\"", "\"master_secret\"", "\"master_salt\"", "\"sender_id\"", "\"recipient_id\"",
+        "\"id_context\"", "\"aead\"", "\"hkdf\"", "\"replay_window\"", "\"state_dir\"", "\"sequence_block\"", "\\u0000",
+        "../", "null", "\"A128GCM\"", "\"HKDF-SHA-512\"", "2147483648", "-1"})
     @FuzzTest
     void contextFile(byte[] input) throws Exception {
         Path dir = FuzzRules.tempDir("fuzz-context-");

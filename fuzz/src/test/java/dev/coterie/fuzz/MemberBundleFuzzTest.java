@@ -1,5 +1,6 @@
 package dev.coterie.fuzz;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.coterie.app.group.MemberBundle;
 import dev.coterie.grouposcore.GroupContext;
@@ -44,6 +45,11 @@ class MemberBundleFuzzTest {
         }
     }
 
+    /** The format's field names and a few values that matter to paths, algorithms and hex. */
+    @DictionaryEntries({"\"format\"", "\"group\"", "\"gid\"", "\"master_secret\"", "\"algorithms\"", "\"sender_id\"",
+        "\"private_key_file\"", "\"own_credential\"", "\"members\"", "\"det_sender_id\"", "\"det_hash_alg\"",
+        "\"unknown_kids\"", "\"fixed\"", "\"state_dir\"", "\"group_manager_credential\"", "\\u0000", "../", "null",
+        "\"ES256\"", "\"P-256\"", "\"X25519\"", "\"SHA-512\""})
     @FuzzTest
     void bundle(byte[] input) throws Exception {
         Path root = Sandbox.ROOT;

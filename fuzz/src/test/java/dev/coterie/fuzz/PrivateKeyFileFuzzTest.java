@@ -1,5 +1,6 @@
 package dev.coterie.fuzz;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.coterie.keystore.CryptoProvider;
 import dev.coterie.keystore.CryptoProviders;
@@ -21,6 +22,8 @@ class PrivateKeyFileFuzzTest {
     static final char[] PASSPHRASE = "fuzz passphrase".toCharArray();
     private static final CryptoProvider PROVIDER = CryptoProviders.defaultProvider();
 
+    @DictionaryEntries({"\"type\"", "\"private_key\"", "\"public_key\"", "\"encrypted\"", "\"kdf\"", "\"iterations\"",
+        "\"salt\"", "\"nonce\"", "\"ciphertext\"", "\"X25519\"", "\"P-256\"", "\"Ed25519\"", "null", "10000"})
     @FuzzTest
     void keyFile(byte[] input) throws Exception {
         Path dir = FuzzRules.tempDir("fuzz-key-");
