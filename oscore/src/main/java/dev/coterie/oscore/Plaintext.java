@@ -156,7 +156,11 @@ public final class Plaintext {
                 throw new OscoreException.DecodeFailure("inner option " + number + " is larger than this endpoint can hold");
             }
             try {
-                options.add(def.create(value));
+                Option option = def.create(value);
+                // what Californium's OptionSet refuses (a Block option of 4 bytes, ...) would throw later, when the
+                // message is delivered: refuse it here, before any replay window or Response Number moved
+                new OptionSet().addOption(option);
+                options.add(option);
             } catch (IllegalArgumentException e) {
                 throw new OscoreException.DecodeFailure("inner option " + number + " has an invalid value");
             }

@@ -29,4 +29,19 @@ class PlaintextRegressionTest {
         assertEquals(Integer.MAX_VALUE, set.getSize2());
         assertEquals(1, set.asSortedList().size());
     }
+
+    /**
+     * Fuzz finding 7 (OscoreUnprotectFuzzTest in the first CI run, sealed notification with an
+     * inner Block1 of 4 bytes, minimized to 45 d4 0e 01 02 03 04): the option definition accepted
+     * 4 bytes, Californium's BlockOption takes at most 3, and OptionSet.addOption threw
+     * IllegalArgumentException while the response was being delivered, after its Partial IV had
+     * been recorded. Every inner option is now checked against an OptionSet while the plaintext is
+     * parsed, and one it refuses is a DecodeFailure.
+     */
+    @Test
+    void blockOptionOfFourBytesIsRefused() throws Exception {
+        assertThrows(OscoreException.DecodeFailure.class, () -> Plaintext.decode(Hex.decode("45d40e01020304"), registry));
+        assertThrows(OscoreException.DecodeFailure.class, () -> Plaintext.decode(Hex.decode("02d40a01020304"), registry));
+        assertEquals(1, Plaintext.decode(Hex.decode("45d30e010203"), registry).options().size());
+    }
 }
