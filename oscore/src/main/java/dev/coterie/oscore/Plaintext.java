@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.eclipse.californium.core.coap.Option;
-import org.eclipse.californium.core.coap.OptionNumberRegistry;
 import org.eclipse.californium.core.coap.OptionSet;
 import org.eclipse.californium.core.coap.option.OpaqueOptionDefinition;
 import org.eclipse.californium.core.coap.option.OptionDefinition;
@@ -150,16 +149,14 @@ public final class Plaintext {
                 }
                 def = new OpaqueOptionDefinition(number, "Unknown-" + number, false);
             }
-            if ((number == OptionNumberRegistry.SIZE1 || number == OptionNumberRegistry.SIZE2) && value.length == 4
-                    && (value[0] & 0x80) != 0) {
-                // Californium's OptionSet keeps Size1/Size2 in an int: 2^31 and more would come out negative
-                throw new OscoreException.DecodeFailure("inner option " + number + " is larger than this endpoint can hold");
-            }
             try {
                 Option option = def.create(value);
-                // what Californium's OptionSet refuses (a Block option of 4 bytes, ...) would throw later, when the
-                // message is delivered: refuse it here, before any replay window or Response Number moved
-                new OptionSet().addOption(option);
+                // what Californium's OptionSet refuses or cannot give back (a Block option of 4 bytes, a Size2 of
+                // 2^31 or more, which it keeps in an int) would throw later, when the message is delivered or
+                // relayed: refuse it here, before any replay window or Response Number moved
+                OptionSet scratch = new OptionSet();
+                scratch.addOption(option);
+                scratch.asSortedList();
                 options.add(option);
             } catch (IllegalArgumentException e) {
                 throw new OscoreException.DecodeFailure("inner option " + number + " has an invalid value");
