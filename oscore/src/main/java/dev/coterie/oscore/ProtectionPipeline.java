@@ -107,6 +107,7 @@ public final class ProtectionPipeline {
     public Unprotected<Request> unprotectRequest(Request received, RequestVerifier.Resolver resolver)
             throws OscoreException, ProtectedAnswerRequired {
         OscoreOptionValue v = decodeRequestOption(received, resolver.understandsGroupFlag());
+        OptionClassifier.Received outer = outerOptions(received, OptionClassifier.Role.REQUEST);
         byte[] requestHash = optionValue(received.getOptions(), classifier.requestHashNumber());
         RequestVerifier r = resolver.resolve(v, received, requestHash);
         Freshness freshness = r.freshness();
@@ -172,7 +173,6 @@ public final class ProtectionPipeline {
         copyHeader(received, out);
         out.setSourceContext(received.getSourceContext());
         out.setLocalAddress(received.getLocalAddress(), received.isMulticast());
-        OptionClassifier.Received outer = classifier.onReceive(received.getOptions(), OptionClassifier.Role.REQUEST);
         OptionSet o = out.getOptions();
         for (Option opt : outer.classU()) {
             o.addOption(opt);
@@ -252,6 +252,7 @@ public final class ProtectionPipeline {
         }
         ResponseVerifier verifier = request.responseVerifier();
         OscoreOptionValue v = OscoreOptionValue.decode(optionBytes, verifier.understandsGroupFlag());
+        OptionClassifier.Received outer = outerOptions(received, OptionClassifier.Role.RESPONSE);
         byte[] payload = received.getPayload();
         if (payload == null || payload.length == 0) {
             throw new OscoreException.DecodeFailure("OSCORE response without payload");
@@ -311,7 +312,6 @@ public final class ProtectionPipeline {
         if (p.payload.length > 0) {
             out.setPayload(p.payload);
         }
-        OptionClassifier.Received outer = classifier.onReceive(received.getOptions(), OptionClassifier.Role.RESPONSE);
         return new Unprotected<>(out, request, opened.peer(), outer.hopByHop(), opened.description());
     }
 
@@ -340,6 +340,22 @@ public final class ProtectionPipeline {
             throw new OscoreException.DecodeFailure("kid longer than any nonce allows");
         }
         return v;
+    }
+
+    /**
+     * The outer options a receiver keeps, sorted out before anything is looked up or recorded.
+     * Californium's parser keeps a Size1 or Size2 of 2^31 or more as a negative int and then
+     * cannot list the options again; that message is a DecodeFailure here, not an
+     * IllegalArgumentException after a replay window or Response Number moved (an outer option is
+     * not authenticated, so anyone on the path could add one to an authentic message).
+     */
+    private OptionClassifier.Received outerOptions(Message received, OptionClassifier.Role role)
+            throws OscoreException.DecodeFailure {
+        try {
+            return classifier.onReceive(received.getOptions(), role);
+        } catch (IllegalArgumentException e) {
+            throw new OscoreException.DecodeFailure("an outer option this endpoint cannot hold");
+        }
     }
 
     /** The plain answer of a {@link ProtectedAnswerRequired}: its code, its Echo option or diagnostic. */

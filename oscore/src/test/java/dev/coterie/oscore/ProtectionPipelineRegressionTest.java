@@ -111,4 +111,31 @@ class ProtectionPipelineRegressionTest {
         r.setPayload(s.payload());
         return r;
     }
+
+    /**
+     * Fuzz finding 9 (GroupUnprotectFuzzTest, 150 s run: an authentic pairwise response with an
+     * outer Size2 of 2^32 - 1 added on the way, which nothing authenticates): Californium's parser
+     * keeps Size1/Size2 in an int, so it held a negative value, and listing the outer options at
+     * the end of unprotectResponse threw IllegalArgumentException after the responder's Partial IV
+     * had been recorded; on a request, after the window had accepted it. Anyone on the path could
+     * so use up an authentic message. The outer options are sorted out first now, and that
+     * message is a DecodeFailure before any state moves; the same message without the option
+     * still verifies after it.
+     */
+    @Test
+    void outerSize1Of2To31OrMoreIsADecodeFailureBeforeTheWindowMoves() throws Exception {
+        OscoreContext server = context(new byte[] {1}, new byte[0]);
+        OscoreContext client = context(new byte[0], new byte[] {1});
+        InMemoryContextDb db = new InMemoryContextDb().add(server);
+        Request r = sealed(client, "01");
+        byte[] clean = new org.eclipse.californium.core.network.serialization.UdpDataSerializer().getByteArray(r);
+        // what Californium's parser makes of an outer Size1 80 00 00 00: a negative int in the OptionSet
+        r.getOptions().addOption(new org.eclipse.californium.core.coap.Option(60, Hex.decode("80000000")));
+        Request hostile = r;
+        String window = server.replayWindow().snapshot();
+        assertThrows(OscoreException.DecodeFailure.class, () -> pipeline.unprotectRequest(hostile, db));
+        assertEquals(window, server.replayWindow().snapshot());
+        Request good = (Request) new org.eclipse.californium.core.network.serialization.UdpDataParser().parseMessage(clean);
+        assertEquals(Code.GET, pipeline.unprotectRequest(good, db).plain().getCode());
+    }
 }
