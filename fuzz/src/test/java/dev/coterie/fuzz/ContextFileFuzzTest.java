@@ -28,6 +28,10 @@ class ContextFileFuzzTest {
         "../", "null", "\"A128GCM\"", "\"HKDF-SHA-512\"", "2147483648", "-1"})
     @FuzzTest
     void contextFile(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         Path dir = FuzzRules.tempDir("fuzz-context-");
         try {
             String name = FileRules.text(dir, input, "name", "context");

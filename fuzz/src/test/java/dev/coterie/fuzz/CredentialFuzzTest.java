@@ -18,6 +18,10 @@ import java.util.Arrays;
 class CredentialFuzzTest {
     @FuzzTest
     void ccs(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         byte[] copy = input.clone();
         Credential c = FuzzRules.bounded(16 << 10, 256, input.length, "parsing a CCS", () -> {
             try {

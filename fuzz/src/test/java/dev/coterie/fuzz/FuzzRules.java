@@ -99,6 +99,26 @@ final class FuzzRules {
         }
     }
 
+    /** A target's body: it throws only a finding. */
+    @FunctionalInterface
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs a target's body and puts the input, in hex, into the message of whatever it throws:
+     * Jazzer writes a finding into the source tree of the run, which a CI run does not keep, and
+     * the console shows only this message. The cause is what broke the rule.
+     */
+    static void reporting(byte[] input, Body body) throws Exception {
+        try {
+            body.run();
+        } catch (Exception | Error finding) {
+            throw new AssertionError("fuzz input " + dev.coterie.keystore.Hex.encode(input) + " (" + input.length + " bytes): "
+                    + finding, finding);
+        }
+    }
+
     static void check(boolean condition, String what) {
         if (!condition) {
             throw new AssertionError(what);

@@ -39,6 +39,10 @@ class GroupUnprotectFuzzTest {
 
     @FuzzTest
     void groupMessage(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         if (input.length < 1) {
             return;
         }

@@ -52,6 +52,10 @@ class MemberBundleFuzzTest {
         "\"ES256\"", "\"P-256\"", "\"X25519\"", "\"SHA-512\""})
     @FuzzTest
     void bundle(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         Path root = Sandbox.ROOT;
         Path dir = java.nio.file.Files.createTempDirectory(root, "in-");
         try {

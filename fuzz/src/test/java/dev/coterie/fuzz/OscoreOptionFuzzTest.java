@@ -19,6 +19,10 @@ import java.util.Arrays;
 class OscoreOptionFuzzTest {
     @FuzzTest
     void optionValue(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         OscoreOptionValue plain = decode(input, false);
         OscoreOptionValue group = decode(input, true);
         if (plain != null) {

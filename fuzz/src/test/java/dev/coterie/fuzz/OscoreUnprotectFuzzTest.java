@@ -43,6 +43,10 @@ class OscoreUnprotectFuzzTest {
 
     @FuzzTest
     void oscoreMessage(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         if (input.length < 1) {
             return;
         }

@@ -26,6 +26,10 @@ class PrivateKeyFileFuzzTest {
         "\"salt\"", "\"nonce\"", "\"ciphertext\"", "\"X25519\"", "\"P-256\"", "\"Ed25519\"", "null", "10000"})
     @FuzzTest
     void keyFile(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         Path dir = FuzzRules.tempDir("fuzz-key-");
         try {
             Path file = FuzzRules.ownerOnlyFile(dir, "member.key", input);

@@ -19,6 +19,10 @@ import org.eclipse.californium.core.coap.Option;
 class ProxyUriFuzzTest {
     @FuzzTest
     void proxyUri(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
         String uri = new String(input, StandardCharsets.UTF_8);
         int length = uri.getBytes(StandardCharsets.UTF_8).length; // U+FFFD for bytes that are not UTF-8
         ProxyUriSplit.Parts parts = FuzzRules.bounded(64 << 10, 256, length, "splitting a Proxy-Uri", () -> {
