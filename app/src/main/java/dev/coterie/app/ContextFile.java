@@ -10,6 +10,7 @@ import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.keystore.StateUnavailableException;
 import dev.coterie.oscore.OscoreContext;
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -63,9 +64,15 @@ public final class ContextFile {
         n.allowOnly(KNOWN);
         String name = n.text("name", stripExtension(file.getFileName().toString()));
         SecretBytes secret = n.secret("master_secret");
-        Path stateDir = Path.of(n.text("state_dir", "state/" + name));
-        if (!stateDir.isAbsolute()) {
-            stateDir = file.toAbsolutePath().getParent().resolve(stateDir);
+        Path stateDir;
+        try {
+            stateDir = Path.of(n.text("state_dir", "state/" + name));
+            if (!stateDir.isAbsolute()) {
+                stateDir = file.toAbsolutePath().getParent().resolve(stateDir);
+            }
+        } catch (InvalidPathException e) {
+            // a NUL character, say: not a path on this system (the value is not repeated)
+            throw n.error(n.has("state_dir") ? "state_dir" : "name", "does not give a usable state directory path");
         }
         long block = n.integer("sequence_block", 1000, 1, Integer.MAX_VALUE);
         AeadAlgorithm aead;

@@ -64,8 +64,9 @@ public final class OscoreOptionValue {
     }
 
     /**
-     * Decodes strictly (OSC-08): reserved flag bits, n = 6 or 7, a kid context running past the
-     * end, or trailing bytes without the kid flag are all errors.
+     * Decodes strictly (OSC-08, OSC-10): reserved flag bits, n = 6 or 7, a kid context running
+     * past the end, trailing bytes without the kid flag, or a flag byte 0x00 (the empty value has
+     * no flag byte) are all errors, so every accepted value is the one encoding of what it decodes to.
      *
      * @param groupFlagAllowed whether bit 0x20 is understood (Group OSCORE endpoints)
      */
@@ -74,6 +75,10 @@ public final class OscoreOptionValue {
             return new OscoreOptionValue(null, null, null, false);
         }
         int flags = v[0] & 0xff;
+        if (flags == 0) {
+            // Section 6.1: with all flags zero the value SHALL be empty; a lone 0x00 is a second encoding of it
+            throw new OscoreException.DecodeFailure("OSCORE option with all flags zero is not empty");
+        }
         if ((flags & FLAGS_RESERVED) != 0) {
             throw new OscoreException.DecodeFailure("reserved flag bits set in OSCORE option");
         }

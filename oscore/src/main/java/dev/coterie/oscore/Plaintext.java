@@ -150,7 +150,14 @@ public final class Plaintext {
                 def = new OpaqueOptionDefinition(number, "Unknown-" + number, false);
             }
             try {
-                options.add(def.create(value));
+                Option option = def.create(value);
+                // what Californium's OptionSet refuses or cannot give back (a Block option of 4 bytes, a Size2 of
+                // 2^31 or more, which it keeps in an int) would throw later, when the message is delivered or
+                // relayed: refuse it here, before any replay window or Response Number moved
+                OptionSet scratch = new OptionSet();
+                scratch.addOption(option);
+                scratch.asSortedList();
+                options.add(option);
             } catch (IllegalArgumentException e) {
                 throw new OscoreException.DecodeFailure("inner option " + number + " has an invalid value");
             }

@@ -9,6 +9,7 @@ import org.eclipse.californium.core.coap.CoAP.ResponseCode;
  * <ul>
  * <li>4.01 with an Echo option: the replay window is invalid (RFC 8613 Appendix B.1.2, GRP-24, GRP-25);
  * <li>4.02: an unrecognized critical inner option (RFC 7252 Section 5.4.1);
+ * <li>4.05: an inner method code Californium does not know (RFC 7252 Section 5.8);
  * <li>4.01: a deterministic request with an unsafe method (DET-06).
  * </ul>
  */

@@ -107,6 +107,7 @@ public final class ProtectionPipeline {
     public Unprotected<Request> unprotectRequest(Request received, RequestVerifier.Resolver resolver)
             throws OscoreException, ProtectedAnswerRequired {
         OscoreOptionValue v = decodeRequestOption(received, resolver.understandsGroupFlag());
+        OptionClassifier.Received outer = outerOptions(received, OptionClassifier.Role.REQUEST);
         byte[] requestHash = optionValue(received.getOptions(), classifier.requestHashNumber());
         RequestVerifier r = resolver.resolve(v, received, requestHash);
         Freshness freshness = r.freshness();
@@ -158,6 +159,11 @@ public final class ProtectionPipeline {
             throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.BAD_OPTION, null,
                     "Unrecognized critical option " + p.unrecognizedCritical);
         }
+        if (!isKnownMethod(p.code)) {
+            // RFC 7252 Section 5.8: an unrecognized method code gets 4.05; Californium has no Request for it
+            throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.METHOD_NOT_ALLOWED, null,
+                    "Unknown method code " + CoAP.formatCode(p.code));
+        }
         if (r.mode() == ProtectionMode.DETERMINISTIC && !isSafe(p.code)) {
             throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.UNAUTHORIZED, null,
                     "Deterministic requests must be safe");
@@ -167,7 +173,6 @@ public final class ProtectionPipeline {
         copyHeader(received, out);
         out.setSourceContext(received.getSourceContext());
         out.setLocalAddress(received.getLocalAddress(), received.isMulticast());
-        OptionClassifier.Received outer = classifier.onReceive(received.getOptions(), OptionClassifier.Role.REQUEST);
         OptionSet o = out.getOptions();
         for (Option opt : outer.classU()) {
             o.addOption(opt);
@@ -178,6 +183,9 @@ public final class ProtectionPipeline {
             }
         }
         if (p.payload.length > 0) {
+            if (!out.isIntendedPayload()) {
+                out.setUnintendedPayload(); // a GET or DELETE with payload: delivered as Californium's parser delivers one
+            }
             out.setPayload(p.payload);
         }
         return new Unprotected<>(out, identifiers, identifiers.peer(), outer.hopByHop(), r.describe());
@@ -244,6 +252,7 @@ public final class ProtectionPipeline {
         }
         ResponseVerifier verifier = request.responseVerifier();
         OscoreOptionValue v = OscoreOptionValue.decode(optionBytes, verifier.understandsGroupFlag());
+        OptionClassifier.Received outer = outerOptions(received, OptionClassifier.Role.RESPONSE);
         byte[] payload = received.getPayload();
         if (payload == null || payload.length == 0) {
             throw new OscoreException.DecodeFailure("OSCORE response without payload");
@@ -264,7 +273,8 @@ public final class ProtectionPipeline {
         ReceivedCose in = new ReceivedCose(v, optionBytes, Plaintext.encodeOptions(classI), payload, expectedHash);
         ResponseVerifier.OpenedResponse opened = verifier.open(request, in);
         Plaintext p = Plaintext.decode(opened.plaintext(), optionRegistry);
-        if (!CoAP.isResponse(p.code)) {
+        if (!isKnownResponseCode(p.code)) {
+            // CoAP.isResponse admits class 3 (reserved), which Californium has no ResponseCode for
             throw new OscoreException.DecodeFailure("inner code is not a response code");
         }
         if (p.unrecognizedCritical >= 0) {
@@ -302,7 +312,6 @@ public final class ProtectionPipeline {
         if (p.payload.length > 0) {
             out.setPayload(p.payload);
         }
-        OptionClassifier.Received outer = classifier.onReceive(received.getOptions(), OptionClassifier.Role.RESPONSE);
         return new Unprotected<>(out, request, opened.peer(), outer.hopByHop(), opened.description());
     }
 
@@ -331,6 +340,22 @@ public final class ProtectionPipeline {
             throw new OscoreException.DecodeFailure("kid longer than any nonce allows");
         }
         return v;
+    }
+
+    /**
+     * The outer options a receiver keeps, sorted out before anything is looked up or recorded.
+     * Californium's parser keeps a Size1 or Size2 of 2^31 or more as a negative int and then
+     * cannot list the options again; that message is a DecodeFailure here, not an
+     * IllegalArgumentException after a replay window or Response Number moved (an outer option is
+     * not authenticated, so anyone on the path could add one to an authentic message).
+     */
+    private OptionClassifier.Received outerOptions(Message received, OptionClassifier.Role role)
+            throws OscoreException.DecodeFailure {
+        try {
+            return classifier.onReceive(received.getOptions(), role);
+        } catch (IllegalArgumentException e) {
+            throw new OscoreException.DecodeFailure("an outer option this endpoint cannot hold");
+        }
     }
 
     /** The plain answer of a {@link ProtectedAnswerRequired}: its code, its Echo option or diagnostic. */
@@ -372,6 +397,22 @@ public final class ProtectionPipeline {
     public static byte[] oscoreAadArray(byte[] algorithmsCbor, byte[] requestKid, byte[] requestPiv, byte[] classI) {
         return new CborWriter(24 + requestKid.length + requestPiv.length + classI.length)
                 .array(5).integer(1).raw(algorithmsCbor).bytes(requestKid).bytes(requestPiv).bytes(classI).toByteArray();
+    }
+
+    /** Whether Californium knows request code {@code code} (0.01-0.07, 0.30): it has a {@link Request} only for those. */
+    static boolean isKnownMethod(int code) {
+        try {
+            Code.valueOf(code);
+            return true;
+        } catch (org.eclipse.californium.core.coap.MessageFormatException unknown) {
+            return false;
+        }
+    }
+
+    /** Whether {@code code} is a response code of class 2, 4 or 5, the ones Californium has a {@link Response} for. */
+    static boolean isKnownResponseCode(int code) {
+        int codeClass = code >>> 5;
+        return CoAP.isResponse(code) && (codeClass == 2 || codeClass == 4 || codeClass == 5);
     }
 
     /** Whether a request code is safe (no side effects, RFC 7252 Section 5.1): GET or FETCH. */

@@ -20,6 +20,7 @@ import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.keystore.SignatureAlgorithm;
 import dev.coterie.keystore.StateUnavailableException;
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -76,7 +77,12 @@ public final class MemberBundle {
         if (n.has("sender_id")) {
             own = n.hex("sender_id");
             ids.add(Hex.encode(own));
-            Path keyFile = file.toAbsolutePath().getParent().resolve(n.text("private_key_file"));
+            Path keyFile;
+            try {
+                keyFile = file.toAbsolutePath().getParent().resolve(n.text("private_key_file"));
+            } catch (InvalidPathException e) {
+                throw n.error("private_key_file", "is not a usable path");
+            }
             PrivateKey key = PrivateKeyFile.read(keyFile, passphrase, provider);
             b.sender(own, key, credential(n, "own_credential"));
         } else {
@@ -118,9 +124,14 @@ public final class MemberBundle {
         if (kids.equals("fixed")) {
             b.unknownKids(GroupContext.UnknownKidPolicy.FIXED);
         }
-        Path state = Path.of(n.text("state_dir", "state/" + group));
-        if (!state.isAbsolute()) {
-            state = file.toAbsolutePath().getParent().resolve(state);
+        Path state;
+        try {
+            state = Path.of(n.text("state_dir", "state/" + group));
+            if (!state.isAbsolute()) {
+                state = file.toAbsolutePath().getParent().resolve(state);
+            }
+        } catch (InvalidPathException e) {
+            throw n.error(n.has("state_dir") ? "state_dir" : "group", "does not give a usable state directory path");
         }
         long block = n.integer("sequence_block", 1000, 1, Integer.MAX_VALUE);
         try {
