@@ -1,22 +1,47 @@
 package dev.coterie.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Disabled;
+import dev.coterie.oscore.Cri;
 
 /**
- * TODO(proxy-cri): the Proxy-Cri split, once {@code oscore} has it (a CRI, draft-ietf-core-href,
- * split like {@link dev.coterie.oscore.ProxyUriSplit}: scheme and authority outer, path and query
- * inner). To fill in: call the split on {@code input} (the option value, CBOR) and catch only its
- * documented rejection; check what {@link ProxyUriFuzzTest} checks (sizes against the input, the
- * outer part has no path or query, splitting it again gives itself); put seeds (the CRIs of its
- * unit tests) in {@code src/test/resources/dev/coterie/fuzz/ProxyCriFuzzTestInputs/proxyCri/};
- * remove {@code @Disabled}; and add a {@code fuzz-proxy-cri} execution to {@code fuzz/pom.xml}
- * beside {@code fuzz-proxy-uri}.
+ * The Proxy-Cri split (href Section 8.2.1 with RFC 8613 Section 4.1.3.3): the option value is a
+ * CRI ({@link Cri#decode}); an OSCORE client keeps its scheme and authority outer
+ * ({@link Cri#schemeAndAuthority}) and protects path and query as Uri-Path and Uri-Query.
+ *
+ * <p>Rules: a CRI or {@link IllegalArgumentException}, nothing else; at most 16 KiB plus 256 bytes
+ * per input byte allocated (a String and a list slot per one-byte item); every text of the path
+ * and query together is no longer than the input; an accepted CRI encodes to a CRI that decodes
+ * to itself; the outer part has no path, query or fragment and is a fixed point of the split.
  */
-@Disabled("TODO(proxy-cri): no Proxy-Cri split on main yet")
 class ProxyCriFuzzTest {
     @FuzzTest
-    void proxyCri(byte[] input) {
-        throw new UnsupportedOperationException("TODO(proxy-cri): call the Proxy-Cri split here");
+    void proxyCri(byte[] input) throws Exception {
+        FuzzRules.reporting(input, () -> check(input));
+    }
+
+    private static void check(byte[] input) throws Exception {
+        Cri cri = FuzzRules.bounded(16 << 10, 256, input.length, "decoding a Proxy-Cri", () -> {
+            try {
+                return Cri.decode(input, "Proxy-Cri");
+            } catch (IllegalArgumentException rejected) {
+                return null;
+            }
+        });
+        if (cri == null) {
+            return;
+        }
+        int total = 0;
+        for (String s : cri.path()) {
+            total += s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        }
+        for (String s : cri.query()) {
+            total += s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        }
+        FuzzRules.notLongerThanInput(total, input.length, "the path and query of a Proxy-Cri");
+        FuzzRules.check(Cri.decode(cri.encode(), "re-encoded").equals(cri), "a CRI does not survive its own encoding");
+        Cri outer = cri.schemeAndAuthority();
+        FuzzRules.check(outer.path().isEmpty() && outer.query().isEmpty() && outer.fragment() == null,
+                "the outer Proxy-Cri keeps a path, query or fragment");
+        FuzzRules.check(outer.schemeAndAuthority().equals(outer), "splitting the outer Proxy-Cri again changes it");
     }
 }

@@ -141,4 +141,11 @@ class SeedCorpusTest {
             assertNotNull(ProxyUriSplit.split(new String(read(p), StandardCharsets.UTF_8)), p.toString());
         }
     }
+
+    @Test
+    void proxyCriSeedsDecode() throws Exception {
+        for (Path p : seeds("ProxyCriFuzzTest", "proxyCri")) {
+            assertNotNull(dev.coterie.oscore.Cri.decode(read(p), "seed"), p.toString());
+        }
+    }
 }
