@@ -22,7 +22,10 @@ class ClientHelpTest {
         int at = guide.indexOf("\n## Client command reference\n");
         assertTrue(at > 0, "the section exists");
         String section = guide.substring(at + 1);
-        assertFalse(section.substring(3).contains("\n## "), "it is the last section of the guide");
+        int next = section.indexOf("\n## ", 3);
+        if (next > 0) {
+            section = section.substring(0, next); // up to the next section
+        }
         int options = 0;
         for (OptionSpec o : new CommandLine(new ClientCommand()).getCommandSpec().options()) {
             for (String name : o.names()) {
