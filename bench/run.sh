@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark beside its reference in one JMH invocation and prints medians and ratios.
-# bench/run.sh          full run (about 8 minutes on 2 cores)
+# bench/run.sh          full run (about 10 minutes on 2 cores)
 # bench/run.sh quick    short iterations, for a smoke check
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -307,11 +307,23 @@ public final class GroupContext {
     /** K = HKDF(SenderKey_det, H, [det SID, Gid, AEAD Alg, "Key", L]) (step 4): the key of the request with hash H. */
     AeadKey deterministicRequestKey(byte[] h) {
         AeadAlgorithm a = algs.aead();
-        SecretBytes none = SecretBytes.copyOf(new byte[0]);
-        SecretBytes k = provider.hkdf(algs.hkdf(), deterministicSenderKey(), h, none, info(detSenderId, a, "Key", a.keyLength()),
-                a.keyLength());
-        return provider.aeadKey(a, k);
+        byte[] info = detKeyInfo;
+        if (info == null) {
+            detKeyInfo = info = info(detSenderId, a, "Key", a.keyLength()); // constant per context
+        }
+        SecretBytes k = provider.hkdf(algs.hkdf(), deterministicSenderKey(), h, NO_SECRET, info, a.keyLength());
+        return provider.oneShotAeadKey(a, k); // used once by the client, once by the server
     }
+
+    private final java.util.Map<dev.coterie.oscore.ProtectionMode, String> descriptions = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** How {@code mode} protects messages in this group, for traces. */
+    String description(dev.coterie.oscore.ProtectionMode mode) {
+        return descriptions.computeIfAbsent(mode, m -> GroupViews.build(this, m));
+    }
+
+    private static final SecretBytes NO_SECRET = SecretBytes.copyOf(new byte[0]);
+    private volatile byte[] detKeyInfo;
 
     /**
      * The Recipient Context for {@code kid}, created on demand when the policy allows and a

@@ -20,6 +20,10 @@ final class GroupViews {
     }
 
     static String describe(GroupContext ctx, ProtectionMode mode) {
+        return ctx.description(mode); // built once per context and mode: this is on every message's path
+    }
+
+    static String build(GroupContext ctx, ProtectionMode mode) {
         GroupAlgorithms a = ctx.algorithms();
         switch (mode) {
             case GROUP:

@@ -12,6 +12,15 @@ public interface CryptoProvider {
     /** Binds {@code key} to {@code alg}; the key must have the algorithm's length. */
     AeadKey aeadKey(AeadAlgorithm alg, SecretBytes key);
 
+    /**
+     * A key that seals or opens only a message or two (a deterministic request's key, derived
+     * per request): the same operations as {@link #aeadKey}, without per-key setup that only
+     * pays off over many messages.
+     */
+    default AeadKey oneShotAeadKey(AeadAlgorithm alg, SecretBytes key) {
+        return aeadKey(alg, key);
+    }
+
     /** HKDF-Extract then -Expand (RFC 5869). An empty or null salt means the all-zero salt. */
     SecretBytes hkdf(HkdfAlgorithm alg, byte[] salt, SecretBytes ikm, byte[] info, int length);
 

@@ -35,9 +35,32 @@ final class DefaultCryptoProvider implements CryptoProvider {
     }
 
     @Override
+    public AeadKey oneShotAeadKey(AeadAlgorithm alg, SecretBytes key) {
+        if (alg.family() == AeadAlgorithm.Family.CCM && key.length() == alg.keyLength()) {
+            return JdkCcm.oneShot(alg, key);
+        }
+        return aeadKey(alg, key);
+    }
+
+    /** One HMAC object per thread and algorithm: Mac.getInstance is a JCA lookup each time. */
+    private static final java.util.Map<HkdfAlgorithm, ThreadLocal<Mac>> MACS = new java.util.EnumMap<>(HkdfAlgorithm.class);
+
+    static {
+        for (HkdfAlgorithm a : HkdfAlgorithm.values()) {
+            MACS.put(a, ThreadLocal.withInitial(() -> {
+                try {
+                    return Mac.getInstance(a.jdkMac());
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("JDK HMAC unavailable", e);
+                }
+            }));
+        }
+    }
+
+    @Override
     public SecretBytes hkdf(HkdfAlgorithm alg, byte[] salt, SecretBytes ikm, byte[] info, int length) {
         try {
-            Mac mac = Mac.getInstance(alg.jdkMac());
+            Mac mac = MACS.get(alg).get();
             byte[] s = salt == null || salt.length == 0 ? new byte[alg.hashLength()] : salt;
             mac.init(new SecretKeySpec(s, alg.jdkMac()));
             byte[] prk = mac.doFinal(ikm.bytes());

@@ -10,30 +10,75 @@ import javax.crypto.spec.SecretKeySpec;
  * AES-CCM (RFC 3610) built on the JDK's AES, which uses the AES-NI instructions. The CBC-MAC
  * runs as one AES/CBC call over the formatted blocks and the CTR keystream as one AES/ECB call
  * over all counter blocks, so one message costs two cipher invocations. The two Cipher objects
- * are initialised once per key; calls are serialised on the key.
+ * are initialised once per key; calls are serialised on the key. A one-shot key (a deterministic
+ * request's, used for one message by each side) has no Cipher objects of its own: it
+ * initialises the calling thread's pair with its key at each call, which saves the JCA lookup
+ * that dominated its cost.
  */
 final class JdkCcm implements AeadKey {
     private final AeadAlgorithm alg;
     private final Cipher cbc;
     private final Cipher ecb;
+    private final SecretKeySpec oneShotKey;
     private final int tagLen;
     private final int nonceLen;
     private final int lenFieldSize;
 
+    private static final IvParameterSpec ZERO_IV = new IvParameterSpec(new byte[16]);
+    /** The calling thread's uninitialised-by-key CBC and ECB ciphers, for one-shot keys. */
+    private static final ThreadLocal<Cipher[]> THREAD_CIPHERS = ThreadLocal.withInitial(() -> {
+        try {
+            return new Cipher[] {Cipher.getInstance("AES/CBC/NoPadding"), Cipher.getInstance("AES/ECB/NoPadding")};
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("JDK AES unavailable", e);
+        }
+    });
+
     JdkCcm(AeadAlgorithm alg, SecretBytes key) {
+        this(alg, key, false);
+    }
+
+    private JdkCcm(AeadAlgorithm alg, SecretBytes key, boolean oneShot) {
         this.alg = alg;
         this.tagLen = alg.tagLength();
         this.nonceLen = alg.nonceLength();
         this.lenFieldSize = 15 - nonceLen;
+        SecretKeySpec spec = new SecretKeySpec(key.bytes(), "AES");
+        if (oneShot) {
+            cbc = null;
+            ecb = null;
+            oneShotKey = spec;
+            return;
+        }
+        oneShotKey = null;
         try {
-            SecretKeySpec spec = new SecretKeySpec(key.bytes(), "AES");
             cbc = Cipher.getInstance("AES/CBC/NoPadding");
-            cbc.init(Cipher.ENCRYPT_MODE, spec, new IvParameterSpec(new byte[16]));
+            cbc.init(Cipher.ENCRYPT_MODE, spec, ZERO_IV);
             ecb = Cipher.getInstance("AES/ECB/NoPadding");
             ecb.init(Cipher.ENCRYPT_MODE, spec);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("JDK AES unavailable", e);
         }
+    }
+
+    /** A key for one or two messages: no Cipher objects of its own (see the class comment). */
+    static JdkCcm oneShot(AeadAlgorithm alg, SecretBytes key) {
+        return new JdkCcm(alg, key, true);
+    }
+
+    /** The CBC and ECB ciphers to use now, keyed with this key. */
+    private Cipher[] ciphers() {
+        if (oneShotKey == null) {
+            return new Cipher[] {cbc, ecb};
+        }
+        Cipher[] c = THREAD_CIPHERS.get();
+        try {
+            c[0].init(Cipher.ENCRYPT_MODE, oneShotKey, ZERO_IV);
+            c[1].init(Cipher.ENCRYPT_MODE, oneShotKey);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("JDK AES unavailable", e);
+        }
+        return c;
     }
 
     @Override
@@ -46,8 +91,9 @@ final class JdkCcm implements AeadKey {
         checkNonce(nonce);
         byte[] out = new byte[len + tagLen];
         synchronized (this) {
-            byte[] mac = cbcMac(nonce, aad, in, off, len);
-            byte[] ks = keystream(nonce, len);
+            Cipher[] c = ciphers();
+            byte[] mac = cbcMac(c[0], nonce, aad, in, off, len);
+            byte[] ks = keystream(c[1], nonce, len);
             for (int i = 0; i < tagLen; i++) {
                 out[len + i] = (byte) (mac[i] ^ ks[i]);
             }
@@ -68,11 +114,12 @@ final class JdkCcm implements AeadKey {
         byte[] pt = new byte[ptLen];
         byte[] tag = new byte[tagLen];
         synchronized (this) {
-            byte[] ks = keystream(nonce, ptLen);
+            Cipher[] c = ciphers();
+            byte[] ks = keystream(c[1], nonce, ptLen);
             for (int i = 0; i < ptLen; i++) {
                 pt[i] = (byte) (in[off + i] ^ ks[16 + i]);
             }
-            byte[] mac = cbcMac(nonce, aad, pt, 0, ptLen);
+            byte[] mac = cbcMac(c[0], nonce, aad, pt, 0, ptLen);
             for (int i = 0; i < tagLen; i++) {
                 tag[i] = (byte) (mac[i] ^ ks[i]);
             }
@@ -93,7 +140,7 @@ final class JdkCcm implements AeadKey {
     }
 
     /** Counter blocks A_0..A_n encrypted: A_0's output masks the tag, the rest the payload. */
-    private byte[] keystream(byte[] nonce, int len) {
+    private byte[] keystream(Cipher ecb, byte[] nonce, int len) {
         int blocks = 1 + (len + 15) / 16;
         byte[] ctr = new byte[blocks * 16];
         for (int b = 0; b < blocks; b++) {
@@ -116,7 +163,7 @@ final class JdkCcm implements AeadKey {
         }
     }
 
-    private byte[] cbcMac(byte[] nonce, byte[] aad, byte[] in, int off, int len) {
+    private byte[] cbcMac(Cipher cbc, byte[] nonce, byte[] aad, byte[] in, int off, int len) {
         int aadLen = aad == null ? 0 : aad.length;
         int aadHeader = aadLen == 0 ? 0 : (aadLen < 0xff00 ? 2 : 6);
         int aadBlockBytes = aadLen == 0 ? 0 : roundUp(aadHeader + aadLen);

@@ -43,6 +43,43 @@ class ProviderEquivalenceTest {
         }
     }
 
+    /**
+     * One-shot keys (deterministic requests) key the calling thread's ciphers at each call: two
+     * keys interleaved on one thread, and one key used from two threads, must still give exactly
+     * the Bouncy Castle results.
+     */
+    @ParameterizedTest
+    @EnumSource(AeadAlgorithm.class)
+    void aead_oneShotKeysInterleavedAndAcrossThreadsAgree(AeadAlgorithm alg) throws Exception {
+        Random r = new Random(alg.coseId() * 31L);
+        for (int i = 0; i < 300; i++) {
+            byte[] k1 = bytes(r, alg.keyLength());
+            byte[] k2 = bytes(r, alg.keyLength());
+            byte[] nonce = bytes(r, alg.nonceLength());
+            byte[] aad = bytes(r, r.nextInt(100));
+            byte[] pt = bytes(r, r.nextInt(300));
+            AeadKey a = DEF.oneShotAeadKey(alg, SecretBytes.copyOf(k1));
+            AeadKey b = DEF.oneShotAeadKey(alg, SecretBytes.copyOf(k2));
+            byte[] ca = a.seal(nonce, aad, pt);
+            byte[] cb = b.seal(nonce, aad, pt);
+            assertArrayEquals(BC.aeadKey(alg, SecretBytes.copyOf(k1)).seal(nonce, aad, pt), ca);
+            assertArrayEquals(BC.aeadKey(alg, SecretBytes.copyOf(k2)).seal(nonce, aad, pt), cb);
+            byte[][] opened = new byte[1][];
+            Thread t = new Thread(() -> {
+                try {
+                    opened[0] = a.open(nonce, aad, ca);
+                } catch (AeadFailure e) {
+                    opened[0] = null;
+                }
+            });
+            t.start();
+            t.join();
+            assertArrayEquals(pt, opened[0]);
+            assertThrows(AeadFailure.class, () -> b.open(nonce, aad, ca));
+            assertArrayEquals(pt, b.open(nonce, aad, cb));
+        }
+    }
+
     @Test
     void aead_ciphertextShorterThanTagIsAFailureNotAnException() {
         for (AeadAlgorithm alg : AeadAlgorithm.values()) {
