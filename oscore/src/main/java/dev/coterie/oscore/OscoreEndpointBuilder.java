@@ -75,6 +75,7 @@ public final class OscoreEndpointBuilder {
     private int maxClientExchanges = 10_000;
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
     private InboundLimit inboundLimit;
+    private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> forwardUntouched = r -> false;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -104,6 +105,16 @@ public final class OscoreEndpointBuilder {
      */
     public OscoreEndpointBuilder deterministicRequests(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> allowed) {
         deterministicAllowed = Objects.requireNonNull(allowed);
+        return this;
+    }
+
+    /**
+     * A proxy's front endpoint: which requests it forwards as they came, without removing a layer
+     * (proxy-related options, a reverse-proxy route). Their responses go back unprotected by this
+     * hop, as they came from the next one. Default: none.
+     */
+    public OscoreEndpointBuilder forwardUntouched(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> p) {
+        forwardUntouched = Objects.requireNonNull(p);
         return this;
     }
 
@@ -162,6 +173,7 @@ public final class OscoreEndpointBuilder {
         Configuration cfg = config != null ? config : defaultConfiguration();
         OscoreLayer layer = new OscoreLayer(new ProtectionPipeline(extensions, innerObserve), server, clientBinding, trace,
                 echoRetry, unprotected, maxClientExchanges, deterministicAllowed);
+        layer.forwardUntouched(forwardUntouched);
         OscoreObservationStore observations = new OscoreObservationStore(cfg);
         observations.onRemove(layer::observationRemoved);
         TokenGenerator tokens = tokenGenerator != null ? tokenGenerator : new RandomTokenGenerator(cfg);

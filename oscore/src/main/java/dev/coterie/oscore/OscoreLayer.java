@@ -55,6 +55,7 @@ public final class OscoreLayer extends AbstractLayer {
     private final Map<Exchange, RequestIdentifiers> serverExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private final Map<Exchange, Boolean> unprotectedExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private volatile Consumer<Exchange> dropDeduplication = e -> { };
+    private volatile java.util.function.Predicate<Request> forwardUntouched = r -> false;
 
     OscoreLayer(ProtectionPipeline pipeline, RequestVerifier.Resolver server, ClientContextBinding client, SecurityTrace trace,
                 boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges,
@@ -67,6 +68,15 @@ public final class OscoreLayer extends AbstractLayer {
         this.unprotected = unprotected;
         this.deterministicAllowed = deterministicAllowed;
         this.clientExchanges = new ClientExchanges(maxClientExchanges, ClientExchanges.DEFAULT_LIFETIME_NANOS);
+    }
+
+    /**
+     * Requests a proxy forwards as they came, with whatever OSCORE layers they carry: those with
+     * proxy-related options or for a reverse-proxy route (oscore-capable-proxies Section 2.4,
+     * steps 1-4, before any layer is removed). They reach the deliverer unprotected by this hop.
+     */
+    void forwardUntouched(java.util.function.Predicate<Request> p) {
+        forwardUntouched = p;
     }
 
     /** How this layer drops the deduplication entry of a request it rejected (set by the endpoint builder). */
@@ -256,6 +266,11 @@ public final class OscoreLayer extends AbstractLayer {
     public void receiveRequest(Exchange exchange, Request request) {
         if (server == null) {
             LOG.debug("ignoring a request on a client-only endpoint");
+            return;
+        }
+        if (forwardUntouched.test(request)) {
+            unprotectedExchanges.put(exchange, Boolean.TRUE);
+            super.receiveRequest(exchange, request);
             return;
         }
         if (!request.getOptions().hasOscore()) {
