@@ -61,6 +61,13 @@ public final class ExtensionOptionRegistry {
         }
     }
 
+    /**
+     * Hop-Limit (RFC 8768, number 16, uint of one byte, class U per oscore-capable-proxies): an
+     * assigned option that Californium's standard registry lacks, so it is added to every
+     * registry here; it is not an extension and cannot be renumbered.
+     */
+    public static final IntegerOptionDefinition HOP_LIMIT = new IntegerOptionDefinition(16, "Hop-Limit", true, 1, 1);
+
     public static ExtensionOptionRegistry defaults() {
         return DEFAULTS;
     }
@@ -100,6 +107,7 @@ public final class ExtensionOptionRegistry {
                 defs.add(new OpaqueOptionDefinition(o.number(), o.name(), !o.repeatable(), o.minLength(), o.maxLength()));
             }
         }
+        defs.add(HOP_LIMIT);
         return new MapBasedOptionRegistry(StandardOptionRegistry.getDefaultOptionRegistry(),
                 defs.toArray(new OptionDefinition[0]));
     }

@@ -1,0 +1,244 @@
+package dev.coterie.proxy;
+
+import dev.coterie.oscore.Cri;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.ProxyUriSplit;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.OptionNumberRegistry;
+import org.eclipse.californium.core.coap.OptionSet;
+import org.eclipse.californium.core.coap.Request;
+
+/**
+ * Where a request goes: the origin (host, port, whether the host was a name) and the Uri-Path
+ * and Uri-Query of the forwarded request, from the forward-proxy options (RFC 7252 Section
+ * 5.7.2: Proxy-Uri, or Proxy-Scheme with Uri-Host/Uri-Port; href: Proxy-Cri, Proxy-Scheme-Number)
+ * or a reverse-proxy route. A request that cannot be resolved is a {@link Refusal} with the code
+ * the proxy answers.
+ */
+public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<String> path, List<String> query,
+                            String viaRoute) {
+
+    /** Why a request is not forwarded, and with what code. */
+    public static final class Refusal extends Exception {
+        private final ResponseCode code;
+
+        public Refusal(ResponseCode code, String why) {
+            super(why, null, false, false);
+            this.code = code;
+        }
+
+        public ResponseCode code() {
+            return code;
+        }
+    }
+
+    /** The option numbers this class reads. */
+    public record Numbers(int proxyCri, int proxySchemeNumber) {
+        public static Numbers of(ExtensionOptionRegistry r) {
+            return new Numbers(r.byName(ExtensionOptionRegistry.PROXY_CRI).number(),
+                    r.byName(ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number());
+        }
+    }
+
+    public String uri() {
+        StringBuilder sb = new StringBuilder("coap://").append(origin).append('/');
+        sb.append(String.join("/", path));
+        if (!query.isEmpty()) {
+            sb.append('?').append(String.join("&", query));
+        }
+        return sb.toString();
+    }
+
+    /** Whether {@code r} carries forward-proxy options (incoming-request algorithm step 1/2). */
+    public static boolean hasProxyOptions(Request r, Numbers n) {
+        OptionSet o = r.getOptions();
+        return o.hasProxyUri() || o.hasProxyScheme() || o.hasOption(n.proxyCri()) || o.hasOption(n.proxySchemeNumber());
+    }
+
+    /** The target of a request with forward-proxy options. */
+    public static ForwardTarget forward(Request r, Numbers n) throws Refusal {
+        OptionSet o = r.getOptions();
+        boolean cri = o.hasOption(n.proxyCri());
+        boolean schemeNumber = o.hasOption(n.proxySchemeNumber());
+        if (o.hasProxyScheme() && schemeNumber) {
+            throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Scheme and Proxy-Scheme-Number together");
+        }
+        if (cri) {
+            if (o.hasProxyUri() || o.hasUriHost() || o.hasUriPort() || o.getURIPathCount() > 0 || o.getURIQueryCount() > 0
+                    || o.hasProxyScheme() || schemeNumber) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Cri with other URI options");
+            }
+            Cri c;
+            try {
+                c = Cri.decode(o.getOtherOption(n.proxyCri()).getValue(), "Proxy-Cri");
+            } catch (IllegalArgumentException e) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Cri is not a well-formed CRI");
+            }
+            if (!"coap".equals(c.schemeName())) {
+                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + c.schemeName() + " is not proxied");
+            }
+            if (c.authority() == null || c.authority() == Cri.ROOTLESS || c.fragment() != null) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Cri needs a host and no fragment");
+            }
+            String host = c.authority().host();
+            if (host.startsWith("[")) {
+                host = host.substring(1, host.indexOf(']'));
+            }
+            int port = c.authority().port() < 0 ? 5683 : c.authority().port();
+            return new ForwardTarget(new ProxyConfig.Origin(host.toLowerCase(Locale.ROOT), port), !c.authority().isIp(),
+                    c.path(), c.query(), null);
+        }
+        if (o.hasProxyUri()) {
+            if (o.hasUriHost() || o.hasUriPort() || o.getURIPathCount() > 0 || o.getURIQueryCount() > 0) {
+                // RFC 7252 5.10.2: Proxy-Uri MUST take precedence; a client MUST NOT mix them. Treat as malformed.
+                throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Uri with Uri-Host, Uri-Port, Uri-Path or Uri-Query");
+            }
+            String uri = o.getProxyUri();
+            ProxyUriSplit.Parts parts;
+            try {
+                parts = ProxyUriSplit.split(uri);
+            } catch (IllegalArgumentException e) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Uri: " + e.getMessage());
+            }
+            String outer = parts.outerProxyUri();
+            int colon = outer.indexOf("://");
+            String scheme = outer.substring(0, colon);
+            if (!scheme.equals("coap")) {
+                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + scheme + " is not proxied");
+            }
+            ProxyConfig.Origin origin = authority(outer.substring(colon + 3));
+            return new ForwardTarget(origin, isName(origin.host()), strings(parts.uriPath()), strings(parts.uriQuery()), null);
+        }
+        // Proxy-Scheme or Proxy-Scheme-Number with the Uri-* options
+        if (o.hasProxyScheme()) {
+            String scheme = o.getProxyScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("coap")) {
+                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + scheme + " is not proxied");
+            }
+        } else {
+            byte[] v = o.getOtherOption(n.proxySchemeNumber()).getValue();
+            long num = 0;
+            for (byte b : v) {
+                num = (num << 8) | (b & 0xff);
+            }
+            if (num != 0) {
+                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme number " + num + " is not proxied");
+            }
+        }
+        if (!o.hasUriHost()) {
+            throw new Refusal(ResponseCode.BAD_REQUEST, "Proxy-Scheme without Uri-Host");
+        }
+        String host = o.getUriHost().toLowerCase(Locale.ROOT);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = o.hasUriPort() ? o.getUriPort() : 5683;
+        return new ForwardTarget(new ProxyConfig.Origin(host, port), isName(host), o.getUriPath(), o.getUriQuery(), null);
+    }
+
+    /** The reverse-proxy route {@code r} matches, with its target, or null. */
+    public static ForwardTarget reverse(Request r, List<ProxyConfig.Route> routes) {
+        OptionSet o = r.getOptions();
+        String host = o.hasUriHost() ? o.getUriHost().toLowerCase(Locale.ROOT) : null;
+        List<String> path = o.getUriPath();
+        for (ProxyConfig.Route route : routes) {
+            if (route.uriHost() != null && !route.uriHost().equals(host)) {
+                continue;
+            }
+            if (!startsWith(path, route.pathPrefix())) {
+                continue;
+            }
+            List<String> rest = route.stripPrefix() ? path.subList(route.pathPrefix().size(), path.size()) : path;
+            ProxyConfig.Origin origin = route.origin();
+            return new ForwardTarget(origin, isName(origin.host()), List.copyOf(rest), o.getUriQuery(), route.name());
+        }
+        return null;
+    }
+
+    static boolean startsWith(List<String> path, List<String> prefix) {
+        if (prefix.size() > path.size()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.size(); i++) {
+            if (!prefix.get(i).equals(path.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The origin's address; a name is resolved here (an unresolvable one is 5.02). */
+    public InetAddress address() throws Refusal {
+        try {
+            return InetAddress.getByName(origin.host());
+        } catch (UnknownHostException e) {
+            throw new Refusal(ResponseCode.BAD_GATEWAY, "cannot resolve the origin host");
+        }
+    }
+
+    private static ProxyConfig.Origin authority(String a) throws Refusal {
+        int at = a.lastIndexOf('@');
+        if (at >= 0) {
+            a = a.substring(at + 1);
+        }
+        String host;
+        int port = 5683;
+        if (a.startsWith("[")) {
+            int end = a.indexOf(']');
+            if (end < 0) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Uri has an unclosed IPv6 literal");
+            }
+            host = a.substring(1, end);
+            if (end + 1 < a.length()) {
+                port = port(a.substring(end + 2));
+            }
+        } else {
+            int c = a.indexOf(':');
+            host = c < 0 ? a : a.substring(0, c);
+            if (c >= 0) {
+                port = port(a.substring(c + 1));
+            }
+        }
+        if (host.isEmpty()) {
+            throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Uri has no host");
+        }
+        return new ProxyConfig.Origin(host.toLowerCase(Locale.ROOT), port);
+    }
+
+    private static int port(String s) throws Refusal {
+        try {
+            int p = Integer.parseInt(s);
+            if (p < 1 || p > 65535) {
+                throw new NumberFormatException();
+            }
+            return p;
+        } catch (NumberFormatException e) {
+            throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Uri has an invalid port");
+        }
+    }
+
+    static boolean isName(String host) {
+        return !(host.indexOf(':') >= 0 || host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}"));
+    }
+
+    private static List<String> strings(List<Option> options) {
+        List<String> out = new ArrayList<>();
+        for (Option opt : options) {
+            out.add(new String(opt.getValue(), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    /** The option numbers of the forward-proxy options, which the forwarded request never carries. */
+    static boolean isForwardProxyOption(int number, Numbers n) {
+        return number == OptionNumberRegistry.PROXY_URI || number == OptionNumberRegistry.PROXY_SCHEME
+                || number == n.proxyCri() || number == n.proxySchemeNumber();
+    }
+}

@@ -1,0 +1,464 @@
+package dev.coterie.proxy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.coterie.keystore.Hex;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The proxy's one configuration file (YAML), checked field by field: an unknown field, a wrong
+ * type or an out-of-range value is a {@link ConfigException} naming the file and the field.
+ * Security contexts live in their own files (the same context files {@code coterie client} and
+ * {@code coterie server} use), named here by path relative to this file. docs/configuration.md,
+ * "Proxy", documents every field.
+ */
+public record ProxyConfig(
+        List<InetSocketAddress> listen,
+        InetSocketAddress upstreamBind,
+        boolean forwardProxy,
+        int maxOscoreLayers,
+        List<Path> clientContexts,
+        List<OriginHop> originHops,
+        List<Route> routes,
+        List<AccessRule> access,
+        Limits limits,
+        CacheLimits cache,
+        InetSocketAddress admin,
+        Path source) {
+
+    /** A proxy↔server hop: requests to {@code origin} are protected with the context in {@code context}. */
+    public record OriginHop(Origin origin, Path context) {
+    }
+
+    /** host and port of an origin server. */
+    public record Origin(String host, int port) {
+        @Override
+        public String toString() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /**
+     * A reverse-proxy route: a request whose Uri-Host equals {@code uriHost} (when given) and
+     * whose path starts with {@code pathPrefix} (when given) goes to {@code origin}, with the
+     * prefix removed when {@code stripPrefix}.
+     */
+    public record Route(String name, String uriHost, List<String> pathPrefix, Origin origin, boolean stripPrefix) {
+    }
+
+    /** Who a rule is for: one hop context's (kid context, kid), or unauthenticated clients. */
+    public record ClientId(byte[] kidContext, byte[] kid) {
+        public static final ClientId UNAUTHENTICATED = new ClientId(null, null);
+
+        public boolean isUnauthenticated() {
+            return kid == null;
+        }
+
+        public boolean matches(byte[] otherKidContext, byte[] otherKid) {
+            if (kid == null || otherKid == null) {
+                return false;
+            }
+            byte[] a = kidContext == null ? new byte[0] : kidContext;
+            byte[] b = otherKidContext == null ? new byte[0] : otherKidContext;
+            return java.util.Arrays.equals(kid, otherKid) && java.util.Arrays.equals(a, b);
+        }
+
+        @Override
+        public String toString() {
+            if (kid == null) {
+                return "unauthenticated";
+            }
+            return "kid_context=" + (kidContext == null ? "" : Hex.encode(kidContext)) + " kid=" + Hex.encode(kid);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ClientId c && java.util.Arrays.equals(kid, c.kid)
+                    && java.util.Arrays.equals(kidContext, c.kidContext);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * java.util.Arrays.hashCode(kid) + java.util.Arrays.hashCode(kidContext);
+        }
+    }
+
+    /** A target a client may reach: an origin (or any, "*") and a path prefix (empty: every path). */
+    public record Target(Origin origin, List<String> pathPrefix) {
+        public boolean anyOrigin() {
+            return origin == null;
+        }
+    }
+
+    public record AccessRule(ClientId client, List<Target> allow) {
+    }
+
+    /**
+     * Past a limit the proxy answers 5.03 with Max-Age {@code retryAfterSeconds}.
+     * {@code requestsPerSecond} and {@code burst} form a token bucket per client (its identity, or
+     * its address when unauthenticated); {@code clientsTracked} bounds those buckets.
+     */
+    public record Limits(int exchanges, int observers, int requestsPerSecond, int burst, int clientsTracked,
+                         long upstreamTimeoutMs, int retryAfterSeconds, int hopLimit) {
+    }
+
+    /** Cache bounds: entries and bytes (keys, options and payloads counted), and whether it is on. */
+    public record CacheLimits(boolean enabled, int maxEntries, long maxBytes) {
+    }
+
+    public static final Limits DEFAULT_LIMITS = new Limits(1000, 1000, 200, 400, 10_000, 10_000, 5, 16);
+    public static final CacheLimits DEFAULT_CACHE = new CacheLimits(true, 10_000, 16L << 20);
+
+    private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
+            "client_contexts", "origin_contexts", "routes", "access", "limits", "cache", "admin");
+
+    /** Reads and checks {@code file}. */
+    public static ProxyConfig load(Path file) throws ConfigException {
+        String name = file.toString();
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(name, null, "not valid YAML"
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ")"));
+        } catch (IOException e) {
+            throw new ConfigException(name, null, "cannot be read: " + e.getClass().getSimpleName());
+        }
+        return parse(root, name, file.toAbsolutePath().getParent());
+    }
+
+    /** Checks an already-read YAML or JSON tree; context paths are resolved against {@code base}. */
+    public static ProxyConfig parse(JsonNode root, String name, Path base) throws ConfigException {
+        Reader r = new Reader(name, base);
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(name, null, "must be a mapping of fields (listen, routes, access, ...)");
+        }
+        r.onlyFields(root, "", TOP);
+        List<InetSocketAddress> listen = new ArrayList<>();
+        JsonNode l = root.get("listen");
+        if (l == null) {
+            listen.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), 5683));
+        } else {
+            for (JsonNode n : r.list(l, "listen")) {
+                listen.add(r.address(n, "listen[" + listen.size() + "]"));
+            }
+            if (listen.isEmpty()) {
+                throw new ConfigException(name, "listen", "needs at least one address");
+            }
+        }
+        InetSocketAddress upstream = root.has("upstream_bind") ? r.address(root.get("upstream_bind"), "upstream_bind")
+                : new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        boolean forward = r.bool(root, "forward_proxy", "forward_proxy", false);
+        int layers = r.integer(root, "max_oscore_layers", "max_oscore_layers", 1, 0, 8);
+        List<Path> clients = new ArrayList<>();
+        if (root.has("client_contexts")) {
+            int i = 0;
+            for (JsonNode n : r.list(root.get("client_contexts"), "client_contexts")) {
+                clients.add(r.path(n, "client_contexts[" + i++ + "]"));
+            }
+        }
+        List<OriginHop> hops = new ArrayList<>();
+        if (root.has("origin_contexts")) {
+            int i = 0;
+            for (JsonNode n : r.list(root.get("origin_contexts"), "origin_contexts")) {
+                String f = "origin_contexts[" + i++ + "]";
+                r.onlyFields(n, f, Set.of("origin", "context"));
+                hops.add(new OriginHop(r.origin(r.required(n, "origin", f), f + ".origin"),
+                        r.path(r.required(n, "context", f), f + ".context")));
+            }
+        }
+        List<Route> routes = new ArrayList<>();
+        if (root.has("routes")) {
+            int i = 0;
+            for (JsonNode n : r.list(root.get("routes"), "routes")) {
+                String f = "routes[" + i++ + "]";
+                r.onlyFields(n, f, Set.of("name", "uri_host", "path_prefix", "origin", "strip_prefix"));
+                String rn = n.has("name") ? r.text(n.get("name"), f + ".name") : "route" + (i - 1);
+                String host = n.has("uri_host") ? r.text(n.get("uri_host"), f + ".uri_host").toLowerCase(Locale.ROOT) : null;
+                List<String> prefix = n.has("path_prefix") ? r.pathPrefix(n.get("path_prefix"), f + ".path_prefix") : List.of();
+                if (host == null && prefix.isEmpty() && n.has("path_prefix") == false) {
+                    throw new ConfigException(name, f, "needs uri_host, path_prefix or both");
+                }
+                Origin o = r.origin(r.required(n, "origin", f), f + ".origin");
+                routes.add(new Route(rn, host, prefix, o, r.bool(n, "strip_prefix", f + ".strip_prefix", false)));
+            }
+        }
+        List<AccessRule> access = new ArrayList<>();
+        if (root.has("access")) {
+            int i = 0;
+            for (JsonNode n : r.list(root.get("access"), "access")) {
+                String f = "access[" + i++ + "]";
+                r.onlyFields(n, f, Set.of("client", "allow"));
+                ClientId id = r.client(r.required(n, "client", f), f + ".client");
+                List<Target> allow = new ArrayList<>();
+                int j = 0;
+                for (JsonNode t : r.list(r.required(n, "allow", f), f + ".allow")) {
+                    String tf = f + ".allow[" + j++ + "]";
+                    r.onlyFields(t, tf, Set.of("origin", "path_prefix"));
+                    JsonNode on = r.required(t, "origin", tf);
+                    Origin o = on.isTextual() && on.asText().equals("*") ? null : r.origin(on, tf + ".origin");
+                    allow.add(new Target(o, t.has("path_prefix") ? r.pathPrefix(t.get("path_prefix"), tf + ".path_prefix")
+                            : List.of()));
+                }
+                for (AccessRule earlier : access) {
+                    if (earlier.client().equals(id)) {
+                        throw new ConfigException(name, f + ".client", "the same client as an earlier rule; merge them");
+                    }
+                }
+                access.add(new AccessRule(id, List.copyOf(allow)));
+            }
+        }
+        Limits limits = DEFAULT_LIMITS;
+        if (root.has("limits")) {
+            JsonNode n = root.get("limits");
+            r.onlyFields(n, "limits", Set.of("exchanges", "observers", "requests_per_second", "burst", "clients_tracked",
+                    "upstream_timeout_ms", "retry_after_s", "hop_limit"));
+            Limits d = DEFAULT_LIMITS;
+            limits = new Limits(
+                    r.integer(n, "exchanges", "limits.exchanges", d.exchanges(), 1, 1_000_000),
+                    r.integer(n, "observers", "limits.observers", d.observers(), 0, 1_000_000),
+                    r.integer(n, "requests_per_second", "limits.requests_per_second", d.requestsPerSecond(), 1, 1_000_000),
+                    r.integer(n, "burst", "limits.burst", d.burst(), 1, 10_000_000),
+                    r.integer(n, "clients_tracked", "limits.clients_tracked", d.clientsTracked(), 1, 10_000_000),
+                    r.integer(n, "upstream_timeout_ms", "limits.upstream_timeout_ms", (int) d.upstreamTimeoutMs(), 100, 600_000),
+                    r.integer(n, "retry_after_s", "limits.retry_after_s", d.retryAfterSeconds(), 0, 3600),
+                    r.integer(n, "hop_limit", "limits.hop_limit", d.hopLimit(), 1, 255));
+        }
+        CacheLimits cache = DEFAULT_CACHE;
+        if (root.has("cache")) {
+            JsonNode n = root.get("cache");
+            r.onlyFields(n, "cache", Set.of("enabled", "max_entries", "max_bytes"));
+            cache = new CacheLimits(r.bool(n, "enabled", "cache.enabled", true),
+                    r.integer(n, "max_entries", "cache.max_entries", DEFAULT_CACHE.maxEntries(), 1, 100_000_000),
+                    r.longInteger(n, "max_bytes", "cache.max_bytes", DEFAULT_CACHE.maxBytes(), 1024, 1L << 40));
+        }
+        InetSocketAddress admin = null;
+        if (root.has("admin") && !root.get("admin").isNull()) {
+            JsonNode n = root.get("admin");
+            r.onlyFields(n, "admin", Set.of("listen"));
+            admin = r.address(r.required(n, "listen", "admin"), "admin.listen");
+            if (!admin.getAddress().isLoopbackAddress()) {
+                throw new ConfigException(name, "admin.listen", "the admin endpoint listens on loopback only");
+            }
+        }
+        return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
+                List.copyOf(routes), List.copyOf(access), limits, cache, admin, base);
+    }
+
+    /** Field readers that name the file and field in every error. */
+    private static final class Reader {
+        private final String file;
+        private final Path base;
+
+        Reader(String file, Path base) {
+            this.file = file;
+            this.base = base;
+        }
+
+        ConfigException error(String field, String why) {
+            return new ConfigException(file, field, why);
+        }
+
+        void onlyFields(JsonNode n, String at, Set<String> allowed) throws ConfigException {
+            if (!n.isObject()) {
+                throw error(at, "must be a mapping");
+            }
+            Iterator<String> it = n.fieldNames();
+            while (it.hasNext()) {
+                String f = it.next();
+                if (!allowed.contains(f)) {
+                    throw error(at.isEmpty() ? f : at + "." + f, "unknown field; known: " + new java.util.TreeSet<>(allowed));
+                }
+            }
+        }
+
+        JsonNode required(JsonNode n, String field, String at) throws ConfigException {
+            JsonNode v = n.get(field);
+            if (v == null || v.isNull()) {
+                throw error(at + "." + field, "is required");
+            }
+            return v;
+        }
+
+        List<JsonNode> list(JsonNode n, String at) throws ConfigException {
+            if (!n.isArray()) {
+                throw error(at, "must be a list");
+            }
+            List<JsonNode> out = new ArrayList<>();
+            n.forEach(out::add);
+            return out;
+        }
+
+        String text(JsonNode n, String at) throws ConfigException {
+            if (!n.isTextual() || n.asText().isEmpty()) {
+                throw error(at, "must be a non-empty string");
+            }
+            return n.asText();
+        }
+
+        boolean bool(JsonNode parent, String field, String at, boolean dflt) throws ConfigException {
+            JsonNode n = parent.get(field);
+            if (n == null) {
+                return dflt;
+            }
+            if (!n.isBoolean()) {
+                throw error(at, "must be true or false");
+            }
+            return n.asBoolean();
+        }
+
+        int integer(JsonNode parent, String field, String at, int dflt, int min, int max) throws ConfigException {
+            return (int) longInteger(parent, field, at, dflt, min, max);
+        }
+
+        long longInteger(JsonNode parent, String field, String at, long dflt, long min, long max) throws ConfigException {
+            JsonNode n = parent.get(field);
+            if (n == null) {
+                return dflt;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+                throw error(at, "must be a whole number");
+            }
+            long v = n.asLong();
+            if (v < min || v > max) {
+                throw error(at, "must be between " + min + " and " + max + ", not " + v);
+            }
+            return v;
+        }
+
+        Path path(JsonNode n, String at) throws ConfigException {
+            String s = text(n, at);
+            Path p = base == null ? Path.of(s) : base.resolve(s);
+            if (!Files.isRegularFile(p)) {
+                throw error(at, "no such file: " + p);
+            }
+            return p;
+        }
+
+        /** "host:port", "[v6]:port" or "host" (port 5683). */
+        InetSocketAddress address(JsonNode n, String at) throws ConfigException {
+            Origin o = hostPort(text(n, at), at, 5683);
+            try {
+                return new InetSocketAddress(InetAddress.getByName(o.host()), o.port());
+            } catch (IOException e) {
+                throw error(at, "cannot resolve host " + o.host());
+            }
+        }
+
+        /** An origin: "coap://host[:port]" or "host:port". */
+        Origin origin(JsonNode n, String at) throws ConfigException {
+            String s = text(n, at);
+            if (s.contains("://")) {
+                try {
+                    URI u = new URI(s);
+                    if (!"coap".equalsIgnoreCase(u.getScheme())) {
+                        throw error(at, "only coap:// origins are supported (scheme " + u.getScheme() + ")");
+                    }
+                    if (u.getHost() == null || (u.getRawPath() != null && !u.getRawPath().isEmpty() && !u.getRawPath().equals("/"))
+                            || u.getRawQuery() != null) {
+                        throw error(at, "an origin is scheme, host and port only");
+                    }
+                    String h = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
+                    return new Origin(h.toLowerCase(Locale.ROOT), u.getPort() < 0 ? 5683 : u.getPort());
+                } catch (URISyntaxException e) {
+                    throw error(at, "not a URI");
+                }
+            }
+            return hostPort(s, at, 5683);
+        }
+
+        Origin hostPort(String s, String at, int dfltPort) throws ConfigException {
+            String host;
+            String port = null;
+            if (s.startsWith("[")) {
+                int end = s.indexOf(']');
+                if (end < 0) {
+                    throw error(at, "unclosed [ in an IPv6 address");
+                }
+                host = s.substring(1, end);
+                if (end + 1 < s.length()) {
+                    if (s.charAt(end + 1) != ':') {
+                        throw error(at, "expected :port after ]");
+                    }
+                    port = s.substring(end + 2);
+                }
+            } else {
+                int c = s.lastIndexOf(':');
+                if (c >= 0 && s.indexOf(':') == c) {
+                    host = s.substring(0, c);
+                    port = s.substring(c + 1);
+                } else {
+                    host = s;
+                }
+            }
+            if (host.isEmpty()) {
+                throw error(at, "needs a host");
+            }
+            int p = dfltPort;
+            if (port != null) {
+                try {
+                    p = Integer.parseInt(port);
+                } catch (NumberFormatException e) {
+                    throw error(at, "port is not a number");
+                }
+                if (p < 0 || p > 65535) {
+                    throw error(at, "port must be 0 to 65535");
+                }
+            }
+            return new Origin(host.toLowerCase(Locale.ROOT), p);
+        }
+
+        /** "/a/b" as the segments [a, b]; "/" and "" are the empty prefix. */
+        List<String> pathPrefix(JsonNode n, String at) throws ConfigException {
+            String s = n.isTextual() ? n.asText() : null;
+            if (s == null || !s.startsWith("/")) {
+                throw error(at, "must be a path starting with /");
+            }
+            List<String> out = new ArrayList<>();
+            for (String seg : s.substring(1).split("/", -1)) {
+                if (!seg.isEmpty()) {
+                    out.add(seg);
+                }
+            }
+            return List.copyOf(out);
+        }
+
+        ClientId client(JsonNode n, String at) throws ConfigException {
+            if (n.isTextual()) {
+                if (n.asText().equals("unauthenticated")) {
+                    return ClientId.UNAUTHENTICATED;
+                }
+                throw error(at, "must be 'unauthenticated' or {kid: HEX, kid_context: HEX}");
+            }
+            onlyFields(n, at, Set.of("kid", "kid_context"));
+            byte[] kid = hex(required(n, "kid", at), at + ".kid", true);
+            byte[] kidContext = n.has("kid_context") ? hex(n.get("kid_context"), at + ".kid_context", false) : null;
+            return new ClientId(kidContext == null || kidContext.length == 0 ? null : kidContext, kid);
+        }
+
+        byte[] hex(JsonNode n, String at, boolean allowEmpty) throws ConfigException {
+            if (!n.isTextual()) {
+                throw error(at, "must be a hex string in quotes");
+            }
+            String s = n.asText();
+            if (s.length() % 2 != 0 || !s.matches("[0-9a-fA-F]*")) {
+                throw error(at, "must be an even number of hex digits");
+            }
+            return Hex.decode(s);
+        }
+    }
+}

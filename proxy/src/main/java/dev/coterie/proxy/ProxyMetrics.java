@@ -1,0 +1,115 @@
+package dev.coterie.proxy;
+
+import dev.coterie.oscore.SecurityTrace;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.eclipse.californium.core.coap.Message;
+
+/**
+ * The proxy's counters, in Micrometer's Prometheus registry. Labels come from fixed sets (an
+ * outcome, a verification-failure reason from RFC 8613's diagnostics), never from message
+ * contents, so no label or value can carry key material.
+ */
+public final class ProxyMetrics implements SecurityTrace {
+    /** How a request ended at the proxy. */
+    public enum Outcome {
+        FORWARDED, CACHE_HIT, REVALIDATED, DENIED, NO_ROUTE, NOT_A_FORWARD_PROXY, BAD_REQUEST, BAD_OPTION, HOP_LIMIT,
+        TIMEOUT, BAD_GATEWAY, OVERLOADED, RATE_LIMITED, LOCAL;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private static final Map<String, String> REASONS = Map.of(
+            "Decryption failed", "decryption_failed",
+            "Security context not found", "context_not_found",
+            "Replay detected", "replay",
+            "Failed to decode COSE", "decode_failed",
+            "Group mode not supported", "mode_not_supported",
+            "Pairwise mode not supported", "mode_not_supported");
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<Outcome, Counter> outcomes = new ConcurrentHashMap<>();
+    private final Map<String, Counter> failures = new ConcurrentHashMap<>();
+    private final Counter hits;
+    private final Counter misses;
+    private final Counter evictions;
+    private final Counter layersAdded;
+    private final Counter layersRemoved;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger observers = new AtomicInteger();
+
+    public ProxyMetrics() {
+        for (Outcome o : Outcome.values()) {
+            outcomes.put(o, Counter.builder("coterie.proxy.requests").description("Requests by how they ended")
+                    .tag("outcome", o.label()).register(registry));
+        }
+        hits = Counter.builder("coterie.proxy.cache.hits").description("Requests answered from the cache").register(registry);
+        misses = Counter.builder("coterie.proxy.cache.misses").description("Cacheable requests not in the cache")
+                .register(registry);
+        evictions = Counter.builder("coterie.proxy.cache.evictions").description("Entries evicted by the size bounds")
+                .register(registry);
+        layersAdded = Counter.builder("coterie.proxy.oscore.layers.added").description("OSCORE layers the proxy added")
+                .register(registry);
+        layersRemoved = Counter.builder("coterie.proxy.oscore.layers.removed").description("OSCORE layers the proxy removed")
+                .register(registry);
+        Gauge.builder("coterie.proxy.exchanges.in.flight", inFlight, AtomicInteger::get)
+                .description("Forwarded requests awaiting the origin").register(registry);
+        Gauge.builder("coterie.proxy.observers", observers, AtomicInteger::get).description("Observers of relayed resources")
+                .register(registry);
+    }
+
+    public void outcome(Outcome o) {
+        outcomes.get(o).increment();
+    }
+
+    public void cacheHit() { hits.increment(); }
+    public void cacheMiss() { misses.increment(); }
+    void cacheEviction() { evictions.increment(); }
+    public AtomicInteger inFlight() { return inFlight; }
+    public AtomicInteger observers() { return observers; }
+
+    /** A gauge read from {@code value} (cache entries and bytes). */
+    void gauge(String name, String description, Supplier<Number> value) {
+        Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    public double count(Outcome o) {
+        return outcomes.get(o).count();
+    }
+
+    public double layersAdded() { return layersAdded.count(); }
+    public double layersRemoved() { return layersRemoved.count(); }
+    public double cacheHits() { return hits.count(); }
+    public double cacheMisses() { return misses.count(); }
+    public double cacheEvictions() { return evictions.count(); }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** Counts layers and verification failures from the OSCORE layers of both sides. */
+    @Override
+    public void onMessage(Event event, Message plain, Message onWire, Info info) {
+        switch (event) {
+            case REQUEST_VERIFIED, RESPONSE_VERIFIED -> layersRemoved.increment();
+            case REQUEST_PROTECTED, RESPONSE_PROTECTED -> layersAdded.increment();
+            case REJECTED -> {
+                String reason = info == null || info.note() == null ? "other" : REASONS.getOrDefault(info.note(), "other");
+                failures.computeIfAbsent(reason, r -> Counter.builder("coterie.proxy.oscore.verification.failures")
+                        .description("Messages whose OSCORE layer did not verify, by reason").tag("reason", r)
+                        .register(registry)).increment();
+            }
+            default -> { }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.coterie.proxy;
+
+import dev.coterie.oscore.ClientContextBinding;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.InMemoryContextDb;
+import dev.coterie.oscore.OscoreContext;
+import dev.coterie.oscore.OscoreEndpointBuilder;
+import dev.coterie.oscore.OscoreLayer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.eclipse.californium.core.CoapServer;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.network.Endpoint;
+import org.eclipse.californium.elements.config.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Coterie proxy: front endpoints that remove the clients' hop layers, the forwarder with its
+ * access control and cache, upstream endpoints (plain, and OSCORE for origins with a hop
+ * context), and the admin endpoint. {@link #close()} stops everything and closes the hop
+ * contexts, which saves their security state.
+ */
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final CoapServer front;
+    private final List<CoapEndpoint> frontEndpoints = new ArrayList<>();
+    private final CoapEndpoint plainUpstream;
+    private final CoapEndpoint oscoreUpstream;
+    private final Forwarder forwarder;
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final ResponseCache cache;
+    private final AdminServer admin;
+    private final ScheduledExecutorService timer;
+    private final List<OscoreContext> contexts = new ArrayList<>();
+    private final ForwardTarget.Numbers numbers;
+
+    /**
+     * @param clientContexts hop contexts shared with clients (the proxy verifies their requests)
+     * @param originContexts hop contexts shared with origins (the proxy protects requests to them)
+     */
+    public ProxyServer(ProxyConfig config, List<OscoreContext> clientContexts, Map<ProxyConfig.Origin, OscoreContext> originContexts)
+            throws IOException {
+        ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
+        numbers = ForwardTarget.Numbers.of(extensions);
+        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        contexts.addAll(clientContexts);
+        contexts.addAll(originContexts.values());
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "coterie-proxy-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        cache = config.cache().enabled()
+                ? new ResponseCache(config.cache(), metrics, extensions.byName(ExtensionOptionRegistry.REQUEST_HASH).number(),
+                        numbers, System::nanoTime)
+                : null;
+        if (cache != null) {
+            metrics.gauge("coterie.proxy.cache.entries", "Entries in the cache", cache::size);
+            metrics.gauge("coterie.proxy.cache.bytes", "Weighed bytes in the cache", cache::weight);
+        }
+        plainUpstream = new CoapEndpoint.Builder().setConfiguration(cfg).setInetSocketAddress(config.upstreamBind())
+                .setOptionRegistry(extensions.californiumRegistry()).build();
+        ClientContextBinding binding = new ClientContextBinding();
+        oscoreUpstream = originContexts.isEmpty() ? null : new OscoreEndpointBuilder().configuration(cfg)
+                .bind(new InetSocketAddress(config.upstreamBind().getAddress(), 0)).clientBinding(binding)
+                .maxClientExchanges(config.limits().exchanges()).trace(metrics).build();
+        InMemoryContextDb clients = new InMemoryContextDb();
+        for (OscoreContext c : clientContexts) {
+            clients.add(c);
+        }
+        List<InetSocketAddress> own = new ArrayList<>(config.listen());
+        forwarder = new Forwarder(policyOf(config), config.limits(), numbers, metrics, cache, plainUpstream, oscoreUpstream,
+                binding, originContexts, timer, own);
+        front = new CoapServer(cfg);
+        for (InetSocketAddress a : config.listen()) {
+            CoapEndpoint ep = new OscoreEndpointBuilder().configuration(cfg).bind(a).serverContexts(clients)
+                    .unprotectedRequests(OscoreLayer.UnprotectedRequests.DELIVER)
+                    .forwardUntouched(forwarder::forwardUntouched).trace(metrics).build();
+            front.addEndpoint(ep);
+            frontEndpoints.add(ep);
+        }
+        front.setMessageDeliverer(forwarder);
+        admin = config.admin() == null ? null : new AdminServer(config.admin(), metrics);
+    }
+
+    static Forwarder.Policy policyOf(ProxyConfig c) {
+        return new Forwarder.Policy(c.forwardProxy(), c.routes(), new AccessControl(c.access()));
+    }
+
+    public ProxyServer start() throws IOException {
+        plainUpstream.start();
+        if (oscoreUpstream != null) {
+            oscoreUpstream.start();
+        }
+        front.start();
+        if (admin != null) {
+            admin.start();
+        }
+        LOG.info("proxy listening on {}", listenAddresses());
+        return this;
+    }
+
+    /** Routes, access control and the forward-proxy switch from {@code c}; exchanges in flight go on. */
+    public void reload(ProxyConfig c) {
+        forwarder.policy(policyOf(c));
+        LOG.info("reloaded routes ({}) and access control ({} rules)", c.routes().size(), c.access().size());
+    }
+
+    public List<InetSocketAddress> listenAddresses() {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (Endpoint e : frontEndpoints) {
+            out.add(e.getAddress());
+        }
+        return out;
+    }
+
+    public InetSocketAddress adminAddress() {
+        return admin == null ? null : admin.address();
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    public ResponseCache cache() {
+        return cache;
+    }
+
+    @Override
+    public void close() {
+        if (admin != null) {
+            admin.stop();
+        }
+        front.stop();
+        front.destroy();
+        plainUpstream.destroy();
+        if (oscoreUpstream != null) {
+            oscoreUpstream.destroy();
+        }
+        timer.shutdownNow();
+        for (OscoreContext c : contexts) {
+            try {
+                c.close();
+            } catch (RuntimeException | dev.coterie.keystore.StateUnavailableException e) {
+                LOG.warn("closing hop context {}: {}", c.name(), e.getClass().getSimpleName());
+            }
+        }
+    }
+
+    /** The map type the constructor takes, in configuration order. */
+    public static Map<ProxyConfig.Origin, OscoreContext> originMap() {
+        return new LinkedHashMap<>();
+    }
+}
