@@ -74,11 +74,36 @@ public final class OptionClassifier {
      * OSCORE option is refused: nesting is decided by the caller, never by accident (OSC-19).
      */
     public Split split(OptionSet options, Role role) throws OscoreException.ProtectionRefused {
+        return split(options, role, false, false);
+    }
+
+    /**
+     * Sorts the options of a message to protect with nesting on or off and, for a request,
+     * whether the layer is for the proxy that is the next hop. With {@code nested}, an OSCORE
+     * option already present (an inner layer's) is encrypted in this one (OSCORE-in-OSCORE).
+     * With {@code forProxy}, the escalation algorithm of oscore-capable-proxies Section 2.2
+     * applies to the options the proxy consumes: Proxy-Uri, Proxy-Cri, Proxy-Scheme,
+     * Proxy-Scheme-Number, Hop-Limit and Request-Hash are encrypted whole (the proxy needs none
+     * of them to remove the layer, and is their immediately next consumer), and Uri-Host and
+     * Uri-Port too when a Proxy-Scheme or Proxy-Scheme-Number is present; otherwise they stay
+     * outer for a reverse proxy.
+     */
+    public Split split(OptionSet options, Role role, boolean nested, boolean forProxy) throws OscoreException.ProtectionRefused {
         Split s = new Split();
+        boolean proxyScheme = options.hasProxyScheme() || options.hasOption(extensions.byName(
+                ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number());
         for (Option opt : options.asSortedList()) {
             int n = opt.getNumber();
+            if (forProxy && role == Role.REQUEST && escalates(n, proxyScheme)) {
+                s.inner.add(opt);
+                continue;
+            }
             switch (n) {
                 case OptionNumberRegistry.OSCORE:
+                    if (nested) {
+                        s.inner.add(opt);
+                        break;
+                    }
                     throw new OscoreException.ProtectionRefused("message already carries an OSCORE option");
                 case OptionNumberRegistry.URI_HOST:
                 case OptionNumberRegistry.URI_PORT:
@@ -110,6 +135,22 @@ public final class OptionClassifier {
         s.inner.sort(BY_NUMBER);
         s.outer.sort(BY_NUMBER);
         return s;
+    }
+
+    /** Whether a request option is encrypted for the proxy that consumes it (Section 2.2 steps 1-8). */
+    private boolean escalates(int n, boolean proxyScheme) {
+        switch (n) {
+            case OptionNumberRegistry.PROXY_URI:
+            case OptionNumberRegistry.PROXY_SCHEME:
+            case HOP_LIMIT:
+                return true;
+            case OptionNumberRegistry.URI_HOST:
+            case OptionNumberRegistry.URI_PORT:
+                return proxyScheme;
+            default:
+                return n == proxyCri || n == requestHash
+                        || n == extensions.byName(ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number();
+        }
     }
 
     /**

@@ -76,6 +76,7 @@ public final class OscoreEndpointBuilder {
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
     private InboundLimit inboundLimit;
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> forwardUntouched = r -> false;
+    private boolean nesting;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -115,6 +116,16 @@ public final class OscoreEndpointBuilder {
      */
     public OscoreEndpointBuilder forwardUntouched(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> p) {
         forwardUntouched = Objects.requireNonNull(p);
+        return this;
+    }
+
+    /**
+     * Whether messages may carry an OSCORE layer inside this endpoint's one (see
+     * {@link ProtectionPipeline#ProtectionPipeline(ExtensionOptionRegistry, InnerObserve, boolean)}).
+     * Default off.
+     */
+    public OscoreEndpointBuilder nesting(boolean on) {
+        nesting = on;
         return this;
     }
 
@@ -171,7 +182,7 @@ public final class OscoreEndpointBuilder {
             throw new IllegalArgumentException("maxClientExchanges must be positive");
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
-        OscoreLayer layer = new OscoreLayer(new ProtectionPipeline(extensions, innerObserve), server, clientBinding, trace,
+        OscoreLayer layer = new OscoreLayer(new ProtectionPipeline(extensions, innerObserve, nesting), server, clientBinding, trace,
                 echoRetry, unprotected, maxClientExchanges, deterministicAllowed);
         layer.forwardUntouched(forwardUntouched);
         OscoreObservationStore observations = new OscoreObservationStore(cfg);

@@ -38,10 +38,27 @@ public final class ProtectionPipeline {
     private final OptionRegistry optionRegistry;
     private final OptionClassifier classifier;
 
+    private final boolean nesting;
+
     public ProtectionPipeline(ExtensionOptionRegistry extensions, InnerObserve innerObserve) {
+        this(extensions, innerObserve, false);
+    }
+
+    /**
+     * @param nesting whether a message may carry another OSCORE layer inside this one
+     *     (OSCORE-in-OSCORE, oscore-capable-proxies Section 3): off, an inner OSCORE option is a
+     *     decode failure and a message with one is never protected again (OSC-19); on (a proxy's
+     *     front endpoint, a client of a proxy), the caller counts the layers (OCP-04, OCP-08).
+     */
+    public ProtectionPipeline(ExtensionOptionRegistry extensions, InnerObserve innerObserve, boolean nesting) {
         this.extensions = extensions;
         this.classifier = new OptionClassifier(extensions, innerObserve);
         this.optionRegistry = extensions.californiumRegistry();
+        this.nesting = nesting;
+    }
+
+    public boolean nesting() {
+        return nesting;
     }
 
     public ProtectionPipeline(ExtensionOptionRegistry extensions) {
@@ -74,7 +91,8 @@ public final class ProtectionPipeline {
     /** Protects a request with {@code view} (RFC 8613 Section 8.1; Group OSCORE 7.1, 8.1; cacheable-oscore 3.3). */
     public ProtectedRequest protectRequest(Request plain, RequestProtector view) throws OscoreException {
         view.checkDestination(plain);
-        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.REQUEST);
+        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.REQUEST, nesting,
+                view.protectsForProxy());
         byte[] pt = view.plaintext(plain.getRawCode(), split.inner, payloadOf(plain));
         boolean observe = plain.getOptions().hasObserve();
         RequestProtector.SealedRequest s = view.seal(Plaintext.encodeOptions(split.classI), pt, observe);
@@ -131,7 +149,7 @@ public final class ProtectionPipeline {
         byte[] echo = null;
         boolean innerObserve = false;
         for (Option opt : p.options) {
-            if (opt.getNumber() == OptionNumberRegistry.OSCORE) {
+            if (opt.getNumber() == OptionNumberRegistry.OSCORE && !nesting) {
                 throw new OscoreException.DecodeFailure("OSCORE option inside the plaintext (nesting is off)");
             }
             if (opt.getNumber() == ECHO_NUMBER) {
@@ -199,7 +217,7 @@ public final class ProtectionPipeline {
      * Partial IV; a notification always gets its own.
      */
     public Response protectResponse(Response plain, RequestIdentifiers request) throws OscoreException {
-        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.RESPONSE);
+        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.RESPONSE, nesting, false);
         boolean notification = plain.getOptions().hasObserve();
         boolean deterministic = request.mode() == ProtectionMode.DETERMINISTIC;
         List<Option> classI = new ArrayList<>(split.classI);
@@ -283,7 +301,7 @@ public final class ProtectionPipeline {
         }
         boolean innerObserve = false;
         for (Option opt : p.options) {
-            if (opt.getNumber() == OptionNumberRegistry.OSCORE) {
+            if (opt.getNumber() == OptionNumberRegistry.OSCORE && !nesting) {
                 throw new OscoreException.DecodeFailure("OSCORE option inside the plaintext (nesting is off)");
             }
             innerObserve |= opt.getNumber() == OptionNumberRegistry.OBSERVE;

@@ -21,6 +21,34 @@ public interface RequestProtector {
         return mode().label();
     }
 
+    /**
+     * Whether this view protects for an OSCORE-capable proxy, the next hop (oscore-capable-proxies
+     * Section 2.2): the proxy-related options, Hop-Limit, Request-Hash and an inner layer's OSCORE
+     * option are then encrypted for it rather than left outer. See {@link #forProxy}.
+     */
+    default boolean protectsForProxy() {
+        return false;
+    }
+
+    /** {@code view} as the layer of a client and the proxy next to it (the hop layer). */
+    static RequestProtector forProxy(RequestProtector view) {
+        return new RequestProtector() {
+            @Override public ProtectionMode mode() { return view.mode(); }
+            @Override public String contextName() { return view.contextName(); }
+            @Override public String describe() { return view.describe() + ", for the proxy (hop layer)"; }
+            @Override public boolean protectsForProxy() { return true; }
+            @Override public void checkDestination(Request plain) throws OscoreException.ProtectionRefused {
+                view.checkDestination(plain);
+            }
+            @Override public byte[] plaintext(int code, List<Option> inner, byte[] payload) {
+                return view.plaintext(code, inner, payload);
+            }
+            @Override public SealedRequest seal(byte[] classI, byte[] plaintext, boolean observe) throws OscoreException {
+                return view.seal(classI, plaintext, observe);
+            }
+        };
+    }
+
     /** Refuses a destination this view must not send to (pairwise mode to a multicast group, ...). */
     default void checkDestination(Request plain) throws OscoreException.ProtectionRefused {
     }

@@ -119,6 +119,12 @@ final class Forwarder implements MessageDeliverer {
                 target = ForwardTarget.forward(req, numbers);
             } else {
                 target = ForwardTarget.reverse(req, pol.routes());
+                if (target == null && req.getOptions().hasOscore()) {
+                    // another layer for the proxy itself, past the layers it removes (OCP-04): 4.01,
+                    // protected by the front endpoint with the layer it removed
+                    answer(exchange, ResponseCode.UNAUTHORIZED, "OSCORE layer limit", ProxyMetrics.Outcome.BAD_REQUEST);
+                    return;
+                }
                 if (target == null) {
                     // a request for the proxy itself: it has no resources of its own
                     answer(exchange, ResponseCode.NOT_FOUND, null, ProxyMetrics.Outcome.NO_ROUTE);

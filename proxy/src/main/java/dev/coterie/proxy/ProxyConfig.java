@@ -163,13 +163,19 @@ public record ProxyConfig(
         InetSocketAddress upstream = root.has("upstream_bind") ? r.address(root.get("upstream_bind"), "upstream_bind")
                 : new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         boolean forward = r.bool(root, "forward_proxy", "forward_proxy", false);
-        int layers = r.integer(root, "max_oscore_layers", "max_oscore_layers", 1, 0, 8);
+        // the layers the proxy removes from one request: its clients' hop layer; more (a client
+        // nesting two layers for this proxy) is refused with 4.01 (OCP-04)
+        int layers = r.integer(root, "max_oscore_layers", "max_oscore_layers", 1, 0, 1);
         List<Path> clients = new ArrayList<>();
         if (root.has("client_contexts")) {
             int i = 0;
             for (JsonNode n : r.list(root.get("client_contexts"), "client_contexts")) {
                 clients.add(r.path(n, "client_contexts[" + i++ + "]"));
             }
+        }
+        if (layers == 0 && !clients.isEmpty()) {
+            throw new ConfigException(name, "client_contexts", "max_oscore_layers is 0: the proxy removes no layer, "
+                    + "so it cannot use client hop contexts");
         }
         List<OriginHop> hops = new ArrayList<>();
         if (root.has("origin_contexts")) {

@@ -83,7 +83,7 @@ public final class ProxyServer implements AutoCloseable {
         for (InetSocketAddress a : config.listen()) {
             CoapEndpoint ep = new OscoreEndpointBuilder().configuration(cfg).bind(a).serverContexts(clients)
                     .unprotectedRequests(OscoreLayer.UnprotectedRequests.DELIVER)
-                    .forwardUntouched(forwarder::forwardUntouched).trace(metrics).build();
+                    .forwardUntouched(forwarder::forwardUntouched).nesting(true).trace(metrics).build();
             front.addEndpoint(ep);
             frontEndpoints.add(ep);
         }

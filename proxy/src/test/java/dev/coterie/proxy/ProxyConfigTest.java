@@ -28,7 +28,7 @@ class ProxyConfigTest {
                 "listen: ['127.0.0.1:5783', '[::1]:5783']",
                 "upstream_bind: 127.0.0.1:0",
                 "forward_proxy: true",
-                "max_oscore_layers: 2",
+                "max_oscore_layers: 1",
                 "client_contexts: [hop.json]",
                 "origin_contexts: [{origin: 'coap://127.0.0.1:5690', context: hop.json}]",
                 "routes:",
@@ -44,7 +44,7 @@ class ProxyConfigTest {
         assertEquals(2, c.listen().size());
         assertEquals(5783, c.listen().get(1).getPort());
         assertTrue(c.forwardProxy());
-        assertEquals(2, c.maxOscoreLayers());
+        assertEquals(1, c.maxOscoreLayers());
         assertEquals(List.of(ctx.toAbsolutePath()), c.clientContexts().stream().map(Path::toAbsolutePath).toList());
         assertEquals(new ProxyConfig.Origin("127.0.0.1", 5690), c.originHops().get(0).origin());
         ProxyConfig.Route r = c.routes().get(0);
