@@ -137,6 +137,16 @@ final class ClientCommand implements Callable<Integer> {
             + "a deregistration waits as long again")
     long timeout;
 
+    @Option(names = "--proxy", paramLabel = "URI", description = "send the request to the forward proxy at coap://HOST[:PORT] "
+            + "with the target in Proxy-Uri (RFC 7252 5.7.2); with --context the end-to-end layer keeps only scheme and "
+            + "authority outer (RFC 8613 4.1.3.3)")
+    String proxy;
+
+    @Option(names = "--proxy-context", paramLabel = "FILE", description = "with --proxy: an OSCORE context shared with the proxy "
+            + "(the hop layer, oscore-capable-proxies): Proxy-Uri and Hop-Limit are encrypted for the proxy. Alone, it is "
+            + "the only layer; over --context or --bundle it is not implemented yet")
+    Path proxyContext;
+
     @Option(names = "--bind", paramLabel = "ADDR:PORT", description = "local address of the client socket (default: any, port chosen)")
     String bind;
 
@@ -163,6 +173,9 @@ final class ClientCommand implements Callable<Integer> {
             throw new IllegalArgumentException("URI " + uri + ": " + e.getMessage());
         }
         shape.apply(request);
+        if (proxy != null) {
+            viaProxy(request);
+        }
         boolean multicast = request.getDestinationContext().getPeerAddress().getAddress().isMulticastAddress();
         checkExchange(code, multicast);
         request.setType(multicast || non ? Type.NON : Type.CON);
@@ -172,6 +185,9 @@ final class ClientCommand implements Callable<Integer> {
         InetSocketAddress local = bind == null ? new InetSocketAddress(0) : localAddress(bind);
         ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
                 expect == null ? 0 : expect, timeout, trace, registry);
+        if (proxyContext != null) {
+            return hopOnly(request, local, s);
+        }
         if (noOscore) {
             return ClientRun.unprotected(s).run(request, local);
         }
@@ -183,9 +199,20 @@ final class ClientCommand implements Callable<Integer> {
 
     /** Exactly one of --context, --bundle, --no-oscore, and the options that only fit one of them. */
     private void checkSecurityChoice() {
-        int choices = (context != null ? 1 : 0) + (bundle != null ? 1 : 0) + (noOscore ? 1 : 0);
+        if (proxyContext != null && proxy == null) {
+            throw new IllegalArgumentException("--proxy-context needs --proxy");
+        }
+        if (proxyContext != null && (context != null || bundle != null)) {
+            throw new IllegalArgumentException("--proxy-context over an end-to-end --context or --bundle layer is not "
+                    + "implemented yet (the proxy supports it; the client does not); nothing was sent");
+        }
+        if (proxyContext != null && noOscore) {
+            throw new IllegalArgumentException("--proxy-context protects the request for the proxy; drop --no-oscore");
+        }
+        int choices = (context != null ? 1 : 0) + (bundle != null ? 1 : 0) + (noOscore ? 1 : 0) + (proxyContext != null ? 1 : 0);
         if (choices != 1) {
-            throw new IllegalArgumentException("give one of --context (OSCORE), --bundle (Group OSCORE) or --no-oscore (plaintext)");
+            throw new IllegalArgumentException("give one of --context (OSCORE), --bundle (Group OSCORE), --no-oscore (plaintext) "
+                    + "or --proxy with --proxy-context (a hop layer only)");
         }
         if (bundle == null) {
             for (String[] f : new String[][] {{"--group", group ? "" : null}, {"--group-mode-unicast", groupModeUnicast ? "" : null},
@@ -269,6 +296,61 @@ final class ClientCommand implements Callable<Integer> {
         if (expect != null && expect < 1) {
             throw new IllegalArgumentException("--expect must be at least 1");
         }
+    }
+
+    /** The request goes to the proxy; the URI it named travels in Proxy-Uri. */
+    private void viaProxy(Request request) {
+        java.net.URI p;
+        try {
+            p = new java.net.URI(proxy);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("--proxy " + proxy + ": not a URI");
+        }
+        if (!"coap".equalsIgnoreCase(p.getScheme()) || p.getHost() == null
+                || (p.getRawPath() != null && !p.getRawPath().isEmpty() && !p.getRawPath().equals("/"))) {
+            throw new IllegalArgumentException("--proxy " + proxy + ": expected coap://HOST[:PORT]");
+        }
+        String host = p.getHost().startsWith("[") ? p.getHost().substring(1, p.getHost().length() - 1) : p.getHost();
+        InetSocketAddress to;
+        try {
+            to = new InetSocketAddress(java.net.InetAddress.getByName(host), p.getPort() < 0 ? 5683 : p.getPort());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("--proxy " + proxy + ": cannot resolve " + host);
+        }
+        if (to.getAddress().isMulticastAddress()) {
+            throw new IllegalArgumentException("--proxy " + proxy + ": a proxy has a unicast address");
+        }
+        org.eclipse.californium.core.coap.OptionSet o = request.getOptions();
+        o.removeUriHost();
+        o.removeUriPort();
+        o.clearUriPath();
+        o.clearUriQuery();
+        o.setProxyUri(uri);
+        request.setDestinationContext(new org.eclipse.californium.elements.AddressEndpointContext(to));
+    }
+
+    /** Only the hop layer: the request protected for the proxy with --proxy-context. */
+    private int hopOnly(Request request, InetSocketAddress local, ClientRun.Settings s) throws Exception {
+        OscoreContext ctx;
+        try {
+            ctx = ContextFile.load(proxyContext, CryptoProviders.byName(provider));
+        } catch (StateUnavailableException e) {
+            System.err.println("coterie client: " + e.getMessage());
+            return 3;
+        }
+        int status;
+        try {
+            ClientRun run = ClientRun.protectedBy(s, "OSCORE", false);
+            OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(local)
+                    .configuration(Endpoints.configuration()).extensions(s.registry())
+                    .clientBinding(new ClientContextBinding().endpointDefault(RequestProtector.forProxy(ctx.protector())));
+            eb.trace(run.securityTrace());
+            status = run.run(request, eb::build);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(ctx::close);
+            throw e;
+        }
+        return close(ctx::close, status);
     }
 
     private static InetSocketAddress localAddress(String bind) {

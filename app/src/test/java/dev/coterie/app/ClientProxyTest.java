@@ -1,0 +1,85 @@
+package dev.coterie.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coterie.app.ClientFixtures.Run;
+import dev.coterie.app.ClientFixtures.Server;
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.oscore.OscoreContext;
+import dev.coterie.proxy.ProxyConfig;
+import dev.coterie.proxy.ProxyServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code coterie client --proxy} and {@code --proxy-context}, and {@code coterie proxy --check}, against a running proxy. */
+class ClientProxyTest {
+    @TempDir
+    Path dir;
+
+    private ProxyServer proxy(String access, List<OscoreContext> hops) throws Exception {
+        Path cfg = Files.writeString(dir.resolve("proxy.yaml"), "listen: ['127.0.0.1:0']\nforward_proxy: true\naccess:\n" + access);
+        return new ProxyServer(ProxyConfig.load(cfg), hops, Map.of()).start();
+    }
+
+    private static String at(ProxyServer p) {
+        return "coap://127.0.0.1:" + p.listenAddresses().get(0).getPort();
+    }
+
+    @Test
+    void OSC_21_endToEndOscoreThroughTheProxy_fromTheCommandLine() throws Exception {
+        try (Server server = Server.oscore(dir);
+             ProxyServer p = proxy("  - {client: unauthenticated, allow: [{origin: '127.0.0.1:" + server.port() + "'}]}\n", List.of())) {
+            Path client = ClientFixtures.contextFile(dir, "client", "", "01", ",\n  \"state_dir\": \"client-state\"");
+            Run r = ClientFixtures.run("client", "--context", client.toString(), "--proxy", at(p), server.uri("hello"));
+            assertEquals(0, r.status(), r.err());
+            assertEquals(List.of("2.05 CONTENT", "  Content-Format: \"text/plain\"", "Hello World!"), r.lines());
+            assertEquals(0.0, p.metrics().layersRemoved());
+        }
+    }
+
+    @Test
+    void OCP_05_aHopLayerOnlyFromTheCommandLine_andWithoutItTheProxyDenies() throws Exception {
+        Path proxySide = ClientFixtures.contextFile(dir, "proxy-hop", "0b", "0c", ",\n  \"state_dir\": \"proxy-state\"");
+        OscoreContext hop = ContextFile.load(proxySide, CryptoProviders.defaultProvider());
+        try (Server server = Server.plain();
+             ProxyServer p = proxy("  - {client: {kid: '0c'}, allow: [{origin: '127.0.0.1:" + server.port() + "'}]}\n", List.of(hop))) {
+            Path client = ClientFixtures.contextFile(dir, "client-hop", "0c", "0b", ",\n  \"state_dir\": \"client-hop-state\"");
+            Run r = ClientFixtures.run("client", "--proxy-context", client.toString(), "--proxy", at(p), server.uri("hello"));
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.lines().contains("Hello World!"), r.out());
+            assertEquals(1.0, p.metrics().layersRemoved());
+            Run denied = ClientFixtures.run("client", "--no-oscore", "--proxy", at(p), server.uri("hello"));
+            assertTrue(denied.out().contains("4.01"), "unauthenticated is not listed: " + denied.out() + denied.err());
+        }
+    }
+
+    @Test
+    void CLI_proxyContextOverAnEndToEndLayerIsRefusedUntilImplemented_nothingIsSent() throws Exception {
+        Path client = ClientFixtures.contextFile(dir, "client", "", "01", "");
+        Run r = ClientFixtures.run("client", "--context", client.toString(), "--proxy-context", client.toString(),
+                "--proxy", "coap://127.0.0.1:9", "coap://127.0.0.1:9/x");
+        assertEquals(64, r.status());
+        assertTrue(r.err().contains("not implemented yet"), r.err());
+        Run noProxy = ClientFixtures.run("client", "--proxy-context", client.toString(), "coap://127.0.0.1:9/x");
+        assertEquals(64, noProxy.status());
+        assertTrue(noProxy.err().contains("--proxy-context needs --proxy"), noProxy.err());
+    }
+
+    @Test
+    void CONFIG_proxyCheckExits0ForAGoodFileAnd64NamingTheFieldForABadOne() throws Exception {
+        Path good = Files.writeString(dir.resolve("good.yaml"), "listen: ['127.0.0.1:0']\nroutes: []\n");
+        Run ok = ClientFixtures.run("proxy", "--config", good.toString(), "--check");
+        assertEquals(0, ok.status(), ok.err());
+        assertTrue(ok.out().contains("is valid"), ok.out());
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "listen: ['127.0.0.1:0']\nlimits: {exchanges: -1}\n");
+        Run no = ClientFixtures.run("proxy", "--config", bad.toString(), "--check");
+        assertEquals(64, no.status());
+        assertEquals("coterie proxy: " + bad + ": field 'limits.exchanges': must be between 1 and 1000000, not -1",
+                no.err().strip());
+    }
+}
