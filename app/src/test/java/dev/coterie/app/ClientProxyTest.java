@@ -82,4 +82,18 @@ class ClientProxyTest {
         assertEquals("coterie proxy: " + bad + ": field 'limits.exchanges': must be between 1 and 1000000, not -1",
                 no.err().strip());
     }
+
+    @Test
+    void CONFIG_theDocumentedExampleIsValid() throws Exception {
+        // copied: --check opens the hop context, whose state directory must not land in the source tree
+        Path src = Path.of("..", "docs", "examples", "proxy");
+        for (String f : List.of("proxy.yaml", "proxy-controller.json")) {
+            Files.copy(src.resolve(f), dir.resolve(f));
+        }
+        Files.setPosixFilePermissions(dir.resolve("proxy-controller.json"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Run ok = ClientFixtures.run("proxy", "--config", dir.resolve("proxy.yaml").toString(), "--check");
+        assertEquals(0, ok.status(), ok.err());
+        assertTrue(ok.out().contains("1 route(s), 2 access rule(s), 1 client and 0 origin hop context(s)"), ok.out());
+    }
 }
