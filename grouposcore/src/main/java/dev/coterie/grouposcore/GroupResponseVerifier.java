@@ -13,7 +13,8 @@ import java.util.Arrays;
 
 /**
  * A client's view for the responses to one Group OSCORE request (Sections 7.4, 8.4; cacheable-
- * oscore 3.4.4): it finds the epoch (a newer one after a rekey, GRP-21), the responder and its
+ * oscore 3.4.4): it finds the epoch (a newer one of the same group after a rekey, GRP-21; never
+ * another group in the same database nor an older epoch), the responder and its
  * mode, and checks that a response to a request for one member comes from that member. The
  * member is identified by its credential, not only its kid, so a Sender ID that changed with a
  * rekey is still the same server, and another member that now holds the old kid is not (GRP-22).
@@ -51,6 +52,15 @@ final class GroupResponseVerifier implements ResponseVerifier {
             ctx = epochs == null ? null : epochs.find(v.kidContext());
             if (ctx == null) {
                 throw new OscoreException.ContextNotFound("response protected with an unknown Gid");
+            }
+            // GRP-21: another Gid only for a newer epoch of the request's own group, never another group
+            // the database also holds, nor an older epoch (which a member removed by the rekey still has)
+            if (!ctx.name().equals(requestEpoch.name())) {
+                throw new OscoreException.ContextNotFound("response protected with the Gid of another group");
+            }
+            int requestOrder = epochs.order(requestEpoch);
+            if (requestOrder == 0 || epochs.order(ctx) <= requestOrder) {
+                throw new OscoreException.ContextNotFound("response protected with the Gid of an older epoch (GRP-21: only a newer one)");
             }
         }
         ProtectionMode mode = v.groupFlag() ? ProtectionMode.GROUP : ProtectionMode.PAIRWISE;

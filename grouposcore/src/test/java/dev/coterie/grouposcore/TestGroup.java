@@ -38,13 +38,20 @@ final class TestGroup {
     final List<GroupContext> servers = new ArrayList<>();
 
     final CryptoProvider provider;
+    /** The group's name (its epochs share it). */
+    final String name;
 
     TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret) throws Exception {
         this(algs, gid, secret, P);
     }
 
     TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret, CryptoProvider provider) throws Exception {
+        this(algs, gid, secret, provider, "test-group");
+    }
+
+    TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret, CryptoProvider provider, String name) throws Exception {
         this.provider = provider;
+        this.name = name;
         this.algs = algs;
         this.gid = gid;
         this.secret = secret;
@@ -69,7 +76,7 @@ final class TestGroup {
     }
 
     GroupContext member(int i, SecurityStateStore store) throws Exception {
-        GroupContext.Builder b = GroupContext.builder().provider(provider).name("test-group").algorithms(algs)
+        GroupContext.Builder b = GroupContext.builder().provider(provider).name(name).algorithms(algs)
                 .gid(gidOverride != null ? gidOverride : gid)
                 .masterSecret(secret)
                 .masterSalt(new byte[] {(byte) 0x9e, 0x7c}).groupManagerCredential(gm)
