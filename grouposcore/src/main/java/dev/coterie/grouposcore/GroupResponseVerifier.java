@@ -97,13 +97,17 @@ final class GroupResponseVerifier implements ResponseVerifier {
         byte[] aad = GroupCose.aadArray(ctx, request.kid(), request.partialIv(), in.classI(), request.kidContext(),
                 in.optionBytes(), server.credential().encodedUnsafe());
         server.checkKeys();
+        // a bad signature is not counted: it never reached the AEAD, and anyone can send one under any kid
+        byte[] ct = mode == ProtectionMode.GROUP
+                ? GroupCose.verifySignature(ctx, server.credential(), idPiv, pivForNonce, false, aad, in.payload())
+                : in.payload();
         byte[] pt;
         try {
             pt = mode == ProtectionMode.GROUP
-                    ? GroupCose.verifyAndOpen(ctx, server.credential(), server.groupKey(), idPiv, pivForNonce, false, aad, in.payload())
-                    : GroupCose.open(ctx, server.pairwiseRecipientKey(), ctx.algorithms().aead(), idPiv, pivForNonce, aad, in.payload());
+                    ? GroupCose.open(ctx, server.groupKey(), ctx.algorithms().groupEncryption(), idPiv, pivForNonce, aad, ct)
+                    : GroupCose.open(ctx, server.pairwiseRecipientKey(), ctx.algorithms().aead(), idPiv, pivForNonce, aad, ct);
         } catch (OscoreException.DecryptionFailed e) {
-            server.countFailedDecryption();
+            server.countFailedDecryption(); // AEAD failures only
             throw e;
         }
         int order = epochs == null ? 0 : epochs.order(ctx);

@@ -30,6 +30,8 @@ final class TestGroup {
     List<byte[]> idsOverride;
     /** A Gid that {@link #member} uses instead of {@link #gid}. */
     byte[] gidOverride;
+    /** A failed-decryption limit lower than the algorithms' for the members {@link #member} builds, or 0. */
+    long integrityLimit;
     /** The group's Deterministic Client, if it has one (SHA-256). */
     byte[] detSenderId;
     final Credential gm;
@@ -81,6 +83,9 @@ final class TestGroup {
                 .masterSecret(secret)
                 .masterSalt(new byte[] {(byte) 0x9e, 0x7c}).groupManagerCredential(gm)
                 .sender(idsNow().get(i), keys.get(i), creds.get(i)).stateStore(store);
+        if (integrityLimit > 0) {
+            b.integrityLimit(integrityLimit);
+        }
         if (detSenderId != null) {
             b.deterministicClient(detSenderId, dev.coterie.keystore.HashAlgorithm.SHA_256);
         }
