@@ -410,6 +410,11 @@ final class ClientCommand implements Callable<Integer> {
         int status;
         try {
             RequestProtector view = view(ctx, s.registry());
+            if (groupModeUnicast) {
+                // GRP-28: nothing binds a group-mode answer to the addressed server
+                System.err.println("coterie client: warning: --group-mode-unicast: any member of the group can answer in the "
+                        + "name of " + destination(uri) + "; the member that did is printed with each answer (GRP-28)");
+            }
             ClientRun run = ClientRun.protectedBy(s, view.mode().label(), true);
             GroupEndpointBuilder eb = new GroupEndpointBuilder().bind(local).extensions(s.registry())
                     .clientBinding(new ClientContextBinding().endpointDefault(view));

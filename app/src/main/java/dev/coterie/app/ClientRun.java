@@ -2,6 +2,7 @@ package dev.coterie.app;
 
 import dev.coterie.keystore.Hex;
 import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.MulticastGuard;
 import dev.coterie.oscore.OscorePeer;
 import dev.coterie.oscore.ProtectionMode;
 import dev.coterie.oscore.SecurityTrace;
@@ -96,8 +97,17 @@ final class ClientRun {
         return plain.getOptions().hasBlock2() ? " (Block2 " + plain.getOptions().getBlock2().getNum() + ")" : "";
     }
 
-    /** Runs on a plain Californium endpoint: no OSCORE layer at all, by the user's explicit choice. */
+    /**
+     * Runs on a plain Californium endpoint: no OSCORE layer at all, by the user's explicit choice.
+     * No protection pipeline checks the destination here, so the multicast guard is applied here.
+     */
     int run(Request request, InetSocketAddress local) throws InterruptedException {
+        try {
+            MulticastGuard.checkDestination(request.getDestinationContext().getPeerAddress());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            err.println("coterie client: request not sent: " + e.getMessage());
+            return 2;
+        }
         return run(request, () -> {
             CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(Endpoints.configuration()).setInetSocketAddress(local)
                     .setOptionRegistry(s.registry().californiumRegistry()).build();

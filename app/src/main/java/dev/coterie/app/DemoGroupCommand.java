@@ -52,7 +52,7 @@ final class DemoGroupCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         InetAddress group = InetAddress.getByName("224.0.1.187");
-        dev.coterie.grouposcore.MulticastGuard.check(group); // refuses outside a private namespace
+        dev.coterie.oscore.MulticastGuard.check(group); // refuses outside a private namespace
         Path dir = Files.createTempDirectory("coterie-demo-group");
         GroupManager gm = GroupManager.create(dir, "lights", GroupAlgorithms.defaults(), Hex.decode("b1"), 61532,
                 CryptoProviders.defaultProvider());

@@ -37,6 +37,8 @@ class ClientBundleTest {
 
             Run asked = run("client", "--bundle", bundle, "--group", "--group-mode-unicast", server.uri("hello"));
             assertEquals(0, asked.status(), asked.err());
+            assertEquals("coterie client: warning: --group-mode-unicast: any member of the group can answer in the name of "
+                    + "127.0.0.1; the member that did is printed with each answer (GRP-28)\n", asked.err());
             assertEquals(List.of("from /127.0.0.1:" + server.port() + " member 02 (group mode):", "2.05 CONTENT",
                     "  Content-Format: \"text/plain\"", "Hello World!"), asked.lines());
             assertEquals(1, server.seen.count("REQUEST_VERIFIED GROUP"));

@@ -73,9 +73,7 @@ final class DeterministicProtector implements RequestProtector {
         if (plain.getCode() != Code.GET && plain.getCode() != Code.FETCH) {
             throw new OscoreException.ProtectionRefused("deterministic requests must be safe: GET or FETCH (DET-06)");
         }
-        if (plain.isMulticast()) {
-            GroupViews.checkMulticastDestination(plain);
-        }
+        // the port and the multicast guard are checked for every view by ProtectionPipeline.protectRequest
     }
 
     @Override

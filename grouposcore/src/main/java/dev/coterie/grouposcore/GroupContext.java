@@ -60,6 +60,7 @@ public final class GroupContext {
     private volatile boolean recipientsDeleted;
 
     private final boolean keyUsageLimits;
+    private final long integrityLimit;
     private final KeyUsageCounter encryptions;
 
     // the Deterministic Client of cacheable-oscore (absent unless the Group Manager names one)
@@ -140,6 +141,7 @@ public final class GroupContext {
             throw new IllegalArgumentException("replay window size must be 1..64, was " + replayWindowSize);
         }
         this.keyUsageLimits = b.keyUsageLimits;
+        this.integrityLimit = b.integrityLimit;
         AeadAlgorithm strictest = algs.groupEncryption() != null && (algs.aead() == null
                 || algs.groupEncryption().confidentialityLimit() < algs.aead().confidentialityLimit())
                 ? algs.groupEncryption() : algs.aead();
@@ -216,6 +218,8 @@ public final class GroupContext {
 
     byte[] commonIvRaw() { return commonIv; }
     boolean keyUsageLimits() { return keyUsageLimits; }
+    /** A v lower than the algorithms' (tests), or 0 for theirs. */
+    long integrityLimit() { return integrityLimit; }
 
     /**
      * Counts one encryption by this member against the confidentiality limit q of its keys
@@ -459,6 +463,7 @@ public final class GroupContext {
         private SecurityStateStore store;
         private String name;
         private boolean keyUsageLimits = true;
+        private long integrityLimit;
         private byte[] detSenderId;
         private dev.coterie.keystore.HashAlgorithm detHash;
 
@@ -487,6 +492,8 @@ public final class GroupContext {
         public Builder name(String n) { name = n; return this; }
         /** Whether the AEAD key usage limits are enforced (default on); off only for benchmarks. */
         public Builder keyUsageLimits(boolean on) { keyUsageLimits = on; return this; }
+        /** For tests: a failed-decryption limit v lower than the algorithms' (never higher), so it is reached quickly. */
+        Builder integrityLimit(long v) { integrityLimit = v; return this; }
         /** The Deterministic Client (det_senderId, det_hash_alg; cacheable-oscore Section 3.1). */
         public Builder deterministicClient(byte[] senderId, dev.coterie.keystore.HashAlgorithm hash) {
             detSenderId = senderId;

@@ -57,7 +57,7 @@ public final class GroupContextDb implements RequestVerifier.Resolver {
         return this;
     }
 
-    /** How this server answers group-mode requests (default: in group mode). */
+    /** How this server answers requests (default: {@link ResponseMode#SAME_AS_REQUEST}, in the request's mode). */
     public GroupContextDb responseMode(ResponseMode m) {
         responseMode = Objects.requireNonNull(m);
         return this;

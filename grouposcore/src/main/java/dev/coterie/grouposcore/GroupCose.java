@@ -15,8 +15,8 @@ import java.util.Arrays;
 /**
  * The COSE building blocks of Group OSCORE (draft-ietf-core-oscore-groupcomm-28 Sections 4.1 to
  * 4.3) that every group view shares: the 9-element aad_array, the Countersign_structure, the
- * keystream that encrypts the signature, sealing with an optional signature step, and opening
- * with the signature checked first (GRP-14). The public functions take public inputs only.
+ * keystream that encrypts the signature, sealing with an optional signature step, and the
+ * signature check that comes before opening (GRP-14). The public functions take public inputs only.
  */
 public final class GroupCose {
     private static final byte[] EMPTY = new byte[0];
@@ -77,9 +77,14 @@ public final class GroupCose {
         }
     }
 
-    /** Signature first (GRP-14), then decryption; a bad signature reads as "Decryption failed" (table 2.9). */
-    static byte[] verifyAndOpen(GroupContext ctx, Credential sender, AeadKey key, byte[] idPiv, byte[] piv, boolean request,
-                                byte[] aadArray, byte[] payload) throws OscoreException.DecryptionFailed {
+    /**
+     * Group mode, the step before decryption (GRP-14): decrypts the signature with the keystream
+     * and verifies it; returns the ciphertext to open. A bad signature reads as "Decryption
+     * failed" (table 2.9). No AEAD key was used, so callers do not count it against the integrity
+     * limit: only {@link #open} failures are AEAD forgery attempts.
+     */
+    static byte[] verifySignature(GroupContext ctx, Credential sender, byte[] idPiv, byte[] piv, boolean request,
+                                  byte[] aadArray, byte[] payload) throws OscoreException.DecryptionFailed {
         SignatureAlgorithm sa = ctx.algorithms().signature();
         int sigLen = sa.signatureLength();
         if (payload.length < sigLen + ctx.algorithms().groupEncryption().tagLength()) {
@@ -92,7 +97,7 @@ public final class GroupCose {
         if (!ctx.provider().verify(sa, sender.publicKey(), countersignStructure(aadArray, ct), sig)) {
             throw new OscoreException.DecryptionFailed("signature did not verify");
         }
-        return open(ctx, key, ctx.algorithms().groupEncryption(), idPiv, piv, aadArray, ct);
+        return ct;
     }
 
     /** GRP-17: a mode the group does not use is discarded (group mode: 4.01; pairwise: 4.02, table 2.9). */

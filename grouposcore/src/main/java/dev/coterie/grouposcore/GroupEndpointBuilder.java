@@ -2,6 +2,7 @@ package dev.coterie.grouposcore;
 
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.InboundLimit;
+import dev.coterie.oscore.MulticastGuard;
 import dev.coterie.oscore.OscoreEndpointBuilder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -72,9 +73,7 @@ public final class GroupEndpointBuilder {
 
     /** RFC 7252 / groupcomm-bis: 5684 (coaps) must not carry group communication (GCB-10). */
     static void checkGroupPort(int port) {
-        if (port == 5684) {
-            throw new IllegalArgumentException("port 5684 must not be used for group communication (GCB-10)");
-        }
+        MulticastGuard.checkGroupPort(port);
     }
 
     public CoapEndpoint build() {

@@ -44,11 +44,9 @@ final class GroupProtector implements RequestProtector {
 
     @Override
     public void checkDestination(Request plain) throws OscoreException.ProtectionRefused {
-        if (plain.isMulticast()) {
-            if (mode == ProtectionMode.PAIRWISE) {
-                throw new OscoreException.ProtectionRefused("a pairwise request is for one member, not for a multicast group");
-            }
-            GroupViews.checkMulticastDestination(plain);
+        // the port and the multicast guard are checked for every view by ProtectionPipeline.protectRequest
+        if (plain.isMulticast() && mode == ProtectionMode.PAIRWISE) {
+            throw new OscoreException.ProtectionRefused("a pairwise request is for one member, not for a multicast group");
         }
     }
 

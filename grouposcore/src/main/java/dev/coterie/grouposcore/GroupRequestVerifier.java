@@ -54,12 +54,16 @@ final class GroupRequestVerifier implements RequestVerifier {
         byte[] aad = GroupCose.aadArray(ctx, kid, piv, in.classI(), in.option().kidContext(), in.optionBytes(),
                 client.credential().encodedUnsafe());
         client.checkKeys();
+        // a bad signature is not counted: it never reached the AEAD, and anyone can send one under any kid
+        byte[] ct = mode == ProtectionMode.GROUP
+                ? GroupCose.verifySignature(ctx, client.credential(), kid, piv, true, aad, in.payload())
+                : in.payload();
         try {
             return mode == ProtectionMode.GROUP
-                    ? GroupCose.verifyAndOpen(ctx, client.credential(), client.groupKey(), kid, piv, true, aad, in.payload())
-                    : GroupCose.open(ctx, client.pairwiseRecipientKey(), ctx.algorithms().aead(), kid, piv, aad, in.payload());
+                    ? GroupCose.open(ctx, client.groupKey(), ctx.algorithms().groupEncryption(), kid, piv, aad, ct)
+                    : GroupCose.open(ctx, client.pairwiseRecipientKey(), ctx.algorithms().aead(), kid, piv, aad, ct);
         } catch (OscoreException.DecryptionFailed e) {
-            client.countFailedDecryption();
+            client.countFailedDecryption(); // AEAD failures only (key-limits: v bounds forgery attempts on the AEAD)
             throw e;
         }
     }

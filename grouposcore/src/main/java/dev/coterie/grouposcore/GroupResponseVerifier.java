@@ -13,7 +13,8 @@ import java.util.Arrays;
 
 /**
  * A client's view for the responses to one Group OSCORE request (Sections 7.4, 8.4; cacheable-
- * oscore 3.4.4): it finds the epoch (a newer one after a rekey, GRP-21), the responder and its
+ * oscore 3.4.4): it finds the epoch (a newer one of the same group after a rekey, GRP-21; never
+ * another group in the same database nor an older epoch), the responder and its
  * mode, and checks that a response to a request for one member comes from that member. The
  * member is identified by its credential, not only its kid, so a Sender ID that changed with a
  * rekey is still the same server, and another member that now holds the old kid is not (GRP-22).
@@ -52,6 +53,15 @@ final class GroupResponseVerifier implements ResponseVerifier {
             if (ctx == null) {
                 throw new OscoreException.ContextNotFound("response protected with an unknown Gid");
             }
+            // GRP-21: another Gid only for a newer epoch of the request's own group, never another group
+            // the database also holds, nor an older epoch (which a member removed by the rekey still has)
+            if (!ctx.name().equals(requestEpoch.name())) {
+                throw new OscoreException.ContextNotFound("response protected with the Gid of another group");
+            }
+            int requestOrder = epochs.order(requestEpoch);
+            if (requestOrder == 0 || epochs.order(ctx) <= requestOrder) {
+                throw new OscoreException.ContextNotFound("response protected with the Gid of an older epoch (GRP-21: only a newer one)");
+            }
         }
         ProtectionMode mode = v.groupFlag() ? ProtectionMode.GROUP : ProtectionMode.PAIRWISE;
         GroupCose.checkModeSupported(ctx, mode);
@@ -87,13 +97,17 @@ final class GroupResponseVerifier implements ResponseVerifier {
         byte[] aad = GroupCose.aadArray(ctx, request.kid(), request.partialIv(), in.classI(), request.kidContext(),
                 in.optionBytes(), server.credential().encodedUnsafe());
         server.checkKeys();
+        // a bad signature is not counted: it never reached the AEAD, and anyone can send one under any kid
+        byte[] ct = mode == ProtectionMode.GROUP
+                ? GroupCose.verifySignature(ctx, server.credential(), idPiv, pivForNonce, false, aad, in.payload())
+                : in.payload();
         byte[] pt;
         try {
             pt = mode == ProtectionMode.GROUP
-                    ? GroupCose.verifyAndOpen(ctx, server.credential(), server.groupKey(), idPiv, pivForNonce, false, aad, in.payload())
-                    : GroupCose.open(ctx, server.pairwiseRecipientKey(), ctx.algorithms().aead(), idPiv, pivForNonce, aad, in.payload());
+                    ? GroupCose.open(ctx, server.groupKey(), ctx.algorithms().groupEncryption(), idPiv, pivForNonce, aad, ct)
+                    : GroupCose.open(ctx, server.pairwiseRecipientKey(), ctx.algorithms().aead(), idPiv, pivForNonce, aad, ct);
         } catch (OscoreException.DecryptionFailed e) {
-            server.countFailedDecryption();
+            server.countFailedDecryption(); // AEAD failures only
             throw e;
         }
         int order = epochs == null ? 0 : epochs.order(ctx);

@@ -1,22 +1,13 @@
 package dev.coterie.grouposcore;
 
-import dev.coterie.oscore.OscoreException;
 import dev.coterie.oscore.ProtectionMode;
-import org.eclipse.californium.core.coap.Request;
 
-/** What the group views share: the destination rules for group requests and how a mode is described. */
+/**
+ * What the group views share: how a mode is described. (Multicast destinations are checked for
+ * every view in {@link dev.coterie.oscore.ProtectionPipeline#protectRequest}: port and guard.)
+ */
 final class GroupViews {
     private GroupViews() {
-    }
-
-    /** A request to a multicast group: never to port 5684 (GCB-10), never outside a private network (the guard). */
-    static void checkMulticastDestination(Request plain) throws OscoreException.ProtectionRefused {
-        try {
-            GroupEndpointBuilder.checkGroupPort(plain.getDestinationContext().getPeerAddress().getPort());
-            MulticastGuard.check(plain.getDestinationContext().getPeerAddress().getAddress());
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            throw new OscoreException.ProtectionRefused(e.getMessage());
-        }
     }
 
     static String describe(GroupContext ctx, ProtectionMode mode) {

@@ -36,8 +36,11 @@ public final class RecipientContext {
         if (group.algorithms().aead() != null && group.algorithms().aead().integrityLimit() < a.integrityLimit()) {
             a = group.algorithms().aead();
         }
-        this.failedDecryptions = group.keyUsageLimits() ? dev.coterie.keystore.KeyUsageCounter.failedDecryptions(a)
-                : dev.coterie.keystore.KeyUsageCounter.withLimit("failed decryptions (limits off)", Long.MAX_VALUE);
+        this.failedDecryptions = !group.keyUsageLimits()
+                ? dev.coterie.keystore.KeyUsageCounter.withLimit("failed decryptions (limits off)", Long.MAX_VALUE)
+                : group.integrityLimit() > 0 && group.integrityLimit() < a.integrityLimit()
+                ? dev.coterie.keystore.KeyUsageCounter.withLimit("failed decryptions", group.integrityLimit())
+                : dev.coterie.keystore.KeyUsageCounter.failedDecryptions(a);
     }
 
     public byte[] id() { return id.clone(); }
@@ -55,7 +58,11 @@ public final class RecipientContext {
     public ReplayWindow replayWindow() { return freshness.window(); }
     dev.coterie.oscore.Freshness freshness() { return freshness; }
 
-    /** Counts a failed decryption or signature check against this member's keys' integrity limit v. */
+    /**
+     * Counts a failed AEAD decryption against this member's keys' integrity limit v. A failed
+     * signature check is not counted: it is decided before the AEAD key is used, and counting it
+     * would let anyone who knows a kid lock that member out without one AEAD attempt.
+     */
     void countFailedDecryption() {
         failedDecryptions.tryCount();
     }

@@ -189,6 +189,40 @@ class DeterministicRequestTest {
         assertThrows(OscoreException.ContextNotFound.class, () -> p.unprotectRequest(noHash, g.db(0)));
     }
 
+    /**
+     * DET-05, review B finding 3: a member knows SenderKey_det, so it can derive the request key
+     * K from any hash. It sends the Request-Hash of GET /temperature with GET /secret encrypted
+     * under K(H(GET /temperature)): the request decrypts, and only recomputing H over the
+     * recovered plaintext stops a cache from storing the answer for /secret under /temperature's
+     * hash. The honest requests are the positive control.
+     */
+    @Test
+    void DET_05_aRequestThatDecryptsUnderAnotherRequestsHashIsRejectedByTheRecomputation() throws Exception {
+        TestGroup g = group(GroupAlgorithms.defaults());
+        int number = REG.byName(ExtensionOptionRegistry.REQUEST_HASH).number();
+        Request honest = p.protectRequest(get("temperature"), det(g.client, null)).wire();
+        byte[] h = honest.getOptions().getOthers().stream().filter(o -> o.getNumber() == number).findFirst().orElseThrow()
+                .getValue();
+        // the positive control: the honest requests for /temperature and for /secret are accepted
+        assertEquals("temperature", p.unprotectRequest(wire(honest), g.db(0)).plain().getOptions().getUriPathString());
+        Request honestSecret = p.protectRequest(get("secret"), det(g.client, null)).wire();
+        assertEquals("secret", p.unprotectRequest(wire(honestSecret), g.db(0)).plain().getOptions().getUriPathString());
+
+        // the forgery: the same outer message (OSCORE option, Request-Hash), GET /secret sealed under K(h)
+        Request forged = wire(honest);
+        byte[] sid = g.client.deterministicSenderIdRaw();
+        byte[] aad = GroupCose.aadArray(g.client, sid, new byte[] {0}, dev.coterie.oscore.Plaintext.encodeOptions(List.of()),
+                g.gid, forged.getOptions().getOscore(), new byte[0]);
+        Request secret = get("secret");
+        byte[] pt = dev.coterie.oscore.Plaintext.encode(Code.GET.value, secret.getOptions().asSortedList(), new byte[0]);
+        forged.setPayload(GroupCose.seal(g.client, g.client.deterministicRequestKey(h), g.algs.aead(),
+                dev.coterie.oscore.SealingNonce.deterministicRequest(sid), aad, pt));
+        OscoreException e = assertThrows(OscoreException.DecryptionFailed.class, () -> p.unprotectRequest(wire(forged), g.db(0)));
+        // this message comes from the recomputation only: the AEAD accepted the forgery
+        assertEquals("the request hash does not match the plaintext", e.getMessage());
+        assertEquals("Decryption failed", e.diagnostic());
+    }
+
     @Test
     void DET_06_anUnsafeDeterministicRequestGetsAProtected401() throws Exception {
         TestGroup g = group(GroupAlgorithms.defaults());

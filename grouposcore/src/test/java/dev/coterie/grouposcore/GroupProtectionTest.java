@@ -377,6 +377,72 @@ class GroupProtectionTest {
     }
 
     /**
+     * A response to {@code req} from {@code responder}, or (if {@code responderDb} holds another
+     * context of {@code responder}'s group) from that group's current epoch there, with its Gid as
+     * kid context. It is
+     * built from what the request shows on the wire (kid, Partial IV, kid context); the
+     * responder need not have received the request.
+     */
+    private Response answerFrom(GroupContext responder, GroupContextDb responderDb, ProtectionPipeline.ProtectedRequest req,
+                                String payload) throws OscoreException {
+        RequestIdentifiers seen = RequestIdentifiers.builder().mode(ProtectionMode.GROUP).contextName(responder.name())
+                .kid(req.identifiers().kid()).partialIv(req.identifiers().partialIv()).kidContext(req.identifiers().kidContext())
+                .responseProtector(new GroupResponder(responder, null, ProtectionMode.GROUP, responderDb)).build();
+        return wire(respond(content(payload), seen));
+    }
+
+    /**
+     * Review B finding 2, scenario A: a client in groups A and B keeps both in one database. A
+     * member of B only, answering a group-A request with its B keys and B's Gid, is not an answer
+     * to that request: another Gid is accepted only for the same group.
+     */
+    @Test
+    void GRP_21_aResponseUnderAnotherGroupsGidIsRejected() throws Exception {
+        TestGroup a = TestGroup.of(GroupAlgorithms.defaults());
+        TestGroup b = new TestGroup(GroupAlgorithms.defaults(), new byte[] {(byte) 0xbb}, SecretBytes.fromHex(
+                "2122232425262728292a2b2c2d2e2f30"), TestGroup.P, "other-group");
+        GroupContextDb clientDb = new GroupContextDb().add(a.client).add(b.client);
+        ProtectionPipeline.ProtectedRequest req = protect(get("alarm"), a.client.groupMode(clientDb));
+        // b's a1 answers in the current epoch of its own group (named through b's a2), so its response carries B's Gid
+        Response fromB = answerFrom(b.servers.get(1), new GroupContextDb().add(b.servers.get(0)), req, "hijacked");
+        assertArrayEquals(b.gid, OscoreOptionValue.decode(fromB.getOptions().getOscore(), true).kidContext());
+        OscoreException e = assertThrows(OscoreException.ContextNotFound.class, () -> accept(fromB, req.identifiers()));
+        assertTrue(e.getMessage().contains("another group"), e.getMessage());
+        // the positive control: a member of group A answering the same request is accepted
+        assertEquals("ringing", accept(answerFrom(a.servers.get(0), null, req, "ringing"), req.identifiers())
+                .plain().getPayloadString());
+    }
+
+    /**
+     * Review B finding 2, scenario B: after a rekey the old epoch stays installed for messages in
+     * flight. A response to a new-epoch request under the old epoch's Gid (a member the rekey
+     * removed still holds the old keys) is rejected: GRP-21 allows only a newer Gid. A response
+     * to an old-epoch request under the new Gid is the positive control.
+     */
+    @Test
+    void GRP_21_aResponseUnderAnOlderEpochsGidIsRejectedAndANewerOneAccepted() throws Exception {
+        TestGroup g = TestGroup.of(GroupAlgorithms.defaults());
+        TestGroup next = rekeyed(g, null);
+        GroupContext clientNew = next.member(0, SecurityStateStore.inMemory());
+        GroupContextDb clientDb = new GroupContextDb().add(g.client).installEpoch(clientNew);
+        GroupContext a1Old = g.servers.get(0);
+        GroupContext a1New = next.member(1, SecurityStateStore.inMemory());
+
+        ProtectionPipeline.ProtectedRequest inNew = protect(get("alarm"), clientNew.groupMode(clientDb));
+        // the old epoch's a1 answers in its own epoch, so its response carries the old Gid
+        Response old = answerFrom(a1New, new GroupContextDb().add(a1New).installEpoch(a1Old), inNew, "stale");
+        assertArrayEquals(g.gid, OscoreOptionValue.decode(old.getOptions().getOscore(), true).kidContext());
+        OscoreException e = assertThrows(OscoreException.ContextNotFound.class, () -> accept(old, inNew.identifiers()));
+        assertTrue(e.getMessage().contains("older"), e.getMessage());
+
+        // the positive control: a request of the old epoch, answered in the new one, with the new Gid
+        ProtectionPipeline.ProtectedRequest inOld = protect(get("alarm"), g.client.groupMode(clientDb));
+        Response newer = answerFrom(a1Old, new GroupContextDb().add(a1Old).installEpoch(a1New), inOld, "still ringing");
+        assertArrayEquals(next.gid, OscoreOptionValue.decode(newer.getOptions().getOscore(), true).kidContext());
+        assertEquals("still ringing", accept(newer, inOld.identifiers()).plain().getPayloadString());
+    }
+
+    /**
      * Issue 6 defect 8: in a new epoch a pairwise response looked up the old request's kid in the
      * new epoch, where that kid may belong to another member. The server finds the client by its
      * credential, and the client checks the responder by credential, not by kid (GRP-20, GRP-22).

@@ -30,6 +30,8 @@ final class TestGroup {
     List<byte[]> idsOverride;
     /** A Gid that {@link #member} uses instead of {@link #gid}. */
     byte[] gidOverride;
+    /** A failed-decryption limit lower than the algorithms' for the members {@link #member} builds, or 0. */
+    long integrityLimit;
     /** The group's Deterministic Client, if it has one (SHA-256). */
     byte[] detSenderId;
     final Credential gm;
@@ -38,13 +40,20 @@ final class TestGroup {
     final List<GroupContext> servers = new ArrayList<>();
 
     final CryptoProvider provider;
+    /** The group's name (its epochs share it). */
+    final String name;
 
     TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret) throws Exception {
         this(algs, gid, secret, P);
     }
 
     TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret, CryptoProvider provider) throws Exception {
+        this(algs, gid, secret, provider, "test-group");
+    }
+
+    TestGroup(GroupAlgorithms algs, byte[] gid, SecretBytes secret, CryptoProvider provider, String name) throws Exception {
         this.provider = provider;
+        this.name = name;
         this.algs = algs;
         this.gid = gid;
         this.secret = secret;
@@ -69,11 +78,14 @@ final class TestGroup {
     }
 
     GroupContext member(int i, SecurityStateStore store) throws Exception {
-        GroupContext.Builder b = GroupContext.builder().provider(provider).name("test-group").algorithms(algs)
+        GroupContext.Builder b = GroupContext.builder().provider(provider).name(name).algorithms(algs)
                 .gid(gidOverride != null ? gidOverride : gid)
                 .masterSecret(secret)
                 .masterSalt(new byte[] {(byte) 0x9e, 0x7c}).groupManagerCredential(gm)
                 .sender(idsNow().get(i), keys.get(i), creds.get(i)).stateStore(store);
+        if (integrityLimit > 0) {
+            b.integrityLimit(integrityLimit);
+        }
         if (detSenderId != null) {
             b.deterministicClient(detSenderId, dev.coterie.keystore.HashAlgorithm.SHA_256);
         }

@@ -91,6 +91,7 @@ public final class ProtectionPipeline {
     /** Protects a request with {@code view} (RFC 8613 Section 8.1; Group OSCORE 7.1, 8.1; cacheable-oscore 3.3). */
     public ProtectedRequest protectRequest(Request plain, RequestProtector view) throws OscoreException {
         view.checkDestination(plain);
+        checkMulticastDestination(plain); // every view, after its own rules (a pairwise request to a group, ...)
         OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.REQUEST, nesting,
                 view.protectsForProxy());
         byte[] pt = view.plaintext(plain.getRawCode(), split.inner, payloadOf(plain));
@@ -110,6 +111,21 @@ public final class ProtectionPipeline {
         o.setOscore(s.optionValue());
         out.setPayload(s.payload());
         return new ProtectedRequest(out, s.identifiers());
+    }
+
+    /**
+     * Every view's requests to a multicast address pass {@link MulticastGuard} and the GCB-10 port
+     * rule here, so no view (plain OSCORE among them) can put multicast on a real network.
+     */
+    private static void checkMulticastDestination(Request plain) throws OscoreException.ProtectionRefused {
+        if (plain.getDestinationContext() == null) {
+            return;
+        }
+        try {
+            MulticastGuard.checkDestination(plain.getDestinationContext().getPeerAddress());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new OscoreException.ProtectionRefused(e.getMessage());
+        }
     }
 
     /* ================================================================ server: request */

@@ -172,11 +172,11 @@ class GroupMulticastTest {
     @Test
     void multicastIsRefusedOutsideAPrivateNamespace() {
         // this test JVM runs in the machine's own namespace, which has real interfaces
-        if (dev.coterie.grouposcore.MulticastGuard.externalInterfaces().isEmpty()) {
+        if (dev.coterie.oscore.MulticastGuard.externalInterfaces().isEmpty()) {
             throw new AssertionError("expected the test host to have a real interface");
         }
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-                () -> dev.coterie.grouposcore.MulticastGuard.check(java.net.InetAddress.getByName("224.0.1.187")));
+                () -> dev.coterie.oscore.MulticastGuard.check(java.net.InetAddress.getByName("224.0.1.187")));
         assertTrue(e.getMessage().contains("private namespace"), e.getMessage());
     }
 }

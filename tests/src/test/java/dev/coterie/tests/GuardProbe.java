@@ -1,7 +1,7 @@
 package dev.coterie.tests;
 
-import dev.coterie.grouposcore.LinkSurvey;
-import dev.coterie.grouposcore.MulticastGuard;
+import dev.coterie.oscore.LinkSurvey;
+import dev.coterie.oscore.MulticastGuard;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;

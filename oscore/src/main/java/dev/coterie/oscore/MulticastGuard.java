@@ -1,6 +1,7 @@
-package dev.coterie.grouposcore;
+package dev.coterie.oscore;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -10,6 +11,11 @@ import java.util.stream.Collectors;
  * put multicast on a real network. Link types decide, never names (see {@link LinkSurvey}). A
  * deployment opts in explicitly with the environment variable or system property
  * {@code COTERIE_MULTICAST_ON_NETWORK=allow}.
+ *
+ * <p>It lives in the OSCORE module so that {@link ProtectionPipeline#protectRequest} can apply it
+ * to every request whatever its view (OSCORE, group, pairwise, deterministic): a multicast
+ * destination is checked once, there, and not by each view. An application that sends
+ * unprotected requests calls {@link #checkDestination} itself.
  */
 public final class MulticastGuard {
     public static final String OPT_IN = "COTERIE_MULTICAST_ON_NETWORK";
@@ -31,6 +37,28 @@ public final class MulticastGuard {
             lastSurveyAt = now;
         }
         return s;
+    }
+
+    /**
+     * What every request to a multicast destination must pass: never port 5684 (GCB-10: coaps
+     * carries no group communication), and the guard. Does nothing for a unicast destination.
+     *
+     * @throws IllegalArgumentException for port 5684
+     * @throws IllegalStateException if multicast is not allowed here
+     */
+    public static void checkDestination(InetSocketAddress destination) {
+        if (destination == null || destination.isUnresolved() || !destination.getAddress().isMulticastAddress()) {
+            return;
+        }
+        checkGroupPort(destination.getPort());
+        check(destination.getAddress());
+    }
+
+    /** RFC 7252 / groupcomm-bis: 5684 (coaps) must not carry group communication (GCB-10). */
+    public static void checkGroupPort(int port) {
+        if (port == 5684) {
+            throw new IllegalArgumentException("port 5684 must not be used for group communication (GCB-10)");
+        }
     }
 
     /** Throws {@link IllegalStateException} saying why if multicast to {@code group} is not allowed here. */

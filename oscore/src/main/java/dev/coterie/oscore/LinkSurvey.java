@@ -1,4 +1,4 @@
-package dev.coterie.grouposcore;
+package dev.coterie.oscore;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,12 +1,12 @@
-package dev.coterie.grouposcore;
+package dev.coterie.oscore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.coterie.grouposcore.LinkSurvey.Link;
-import dev.coterie.grouposcore.LinkSurvey.Namespace;
-import dev.coterie.grouposcore.LinkSurvey.Type;
+import dev.coterie.oscore.LinkSurvey.Link;
+import dev.coterie.oscore.LinkSurvey.Namespace;
+import dev.coterie.oscore.LinkSurvey.Type;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,13 +1,13 @@
-package dev.coterie.grouposcore;
+package dev.coterie.oscore;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.coterie.grouposcore.LinkSurvey.Link;
-import dev.coterie.grouposcore.LinkSurvey.Namespace;
-import dev.coterie.grouposcore.LinkSurvey.Type;
+import dev.coterie.oscore.LinkSurvey.Link;
+import dev.coterie.oscore.LinkSurvey.Namespace;
+import dev.coterie.oscore.LinkSurvey.Type;
 import java.net.InetAddress;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
