@@ -216,4 +216,48 @@ class OscoreThroughProxyTest {
             assertEquals(3, hopLimit.getValue()[0], "the client's Hop-Limit, decremented (it travelled encrypted)");
         }
     }
+
+    @Test
+    void OCP_04_aSecondLayerForTheProxyItselfGetsA401ProtectedWithTheHopLayer() throws Exception {
+        String access = "  - {client: {kid: '" + Hex.encode(CLIENT) + "'}, allow: [{origin: '*'}]}\n";
+        OscoreContext proxySide = context("proxy-hop", HOP_SECRET, PROXY, CLIENT);
+        try (ProxyFixture f = new ProxyFixture(config(access), List.of(proxySide), Map.of())) {
+            ProtectionPipeline nested = new ProtectionPipeline(ExtensionOptionRegistry.defaults(), InnerObserve.EMPTY, true);
+            OscoreContext hop = context("client-hop", HOP_SECRET, CLIENT, PROXY);
+            OscoreContext second = context("client-second", E2E_SECRET, CLIENT, PROXY);
+            Request local = Request.newGet();
+            local.getOptions().setUriPath("status"); // for the proxy itself, under two layers
+            ProtectionPipeline.ProtectedRequest inner = nested.protectRequest(local, second.protector());
+            ProtectionPipeline.ProtectedRequest outer = nested.protectRequest(inner.wire(), RequestProtector.forProxy(hop.protector()));
+            Response r = f.send(outer.wire());
+            assertNotNull(r);
+            assertTrue(r.getOptions().hasOscore(), "the 4.01 is protected");
+            ProtectionPipeline.Unprotected<Response> h = nested.unprotectResponse(r, outer.identifiers());
+            assertEquals(ResponseCode.UNAUTHORIZED, h.plain().getCode());
+            assertEquals("OSCORE layer limit", h.plain().getPayloadString());
+
+            // positive control: the same hop layer around a request for an origin is forwarded
+            Request fwd = Request.newGet();
+            fwd.getOptions().setProxyUri("coap://127.0.0.1:" + plainOrigin.port() + "/sensors/temp");
+            ProtectionPipeline.ProtectedRequest ok = nested.protectRequest(fwd, RequestProtector.forProxy(hop.protector()));
+            Response okr = f.send(ok.wire());
+            assertEquals("21.5", nested.unprotectResponse(okr, ok.identifiers()).plain().getPayloadString());
+        }
+    }
+
+    @Test
+    void OCP_03_uriHostIsEncryptedForTheProxyOnlyWithProxyScheme() throws Exception {
+        dev.coterie.oscore.OptionClassifier c = new dev.coterie.oscore.OptionClassifier(ExtensionOptionRegistry.defaults(),
+                InnerObserve.EMPTY);
+        org.eclipse.californium.core.coap.OptionSet withScheme = new org.eclipse.californium.core.coap.OptionSet()
+                .setProxyScheme("coap").setUriHost("lights.example").setUriPort(5690);
+        dev.coterie.oscore.OptionClassifier.Split a = c.split(withScheme, dev.coterie.oscore.OptionClassifier.Role.REQUEST, false, true);
+        assertTrue(a.outer.isEmpty(), "Proxy-Scheme, Uri-Host and Uri-Port all for the proxy: " + a.outer);
+        org.eclipse.californium.core.coap.OptionSet reverse = new org.eclipse.californium.core.coap.OptionSet()
+                .setUriHost("lights.example").setUriPort(5690);
+        dev.coterie.oscore.OptionClassifier.Split b = c.split(reverse, dev.coterie.oscore.OptionClassifier.Role.REQUEST, false, true);
+        assertEquals(2, b.outer.size(), "no Proxy-Scheme: Uri-Host and Uri-Port stay outer for a reverse proxy");
+        dev.coterie.oscore.OptionClassifier.Split e2e = c.split(withScheme, dev.coterie.oscore.OptionClassifier.Role.REQUEST);
+        assertEquals(3, e2e.outer.size(), "an end-to-end layer keeps them outer (RFC 8613 4.1.3.3)");
+    }
 }
