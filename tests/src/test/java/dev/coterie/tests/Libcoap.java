@@ -145,13 +145,32 @@ final class Libcoap {
         }
     }
 
-    /** Starts coap-server on 127.0.0.1:{@code port}, logging to {@code log}; the caller stops it with {@link #stop}. */
+    /**
+     * Starts coap-server on 127.0.0.1:{@code port} with -v 7, so it logs every PDU it gets, to
+     * {@code log} (line-buffered through stdbuf, so nothing is lost when it is killed).
+     */
     Process startServer(int port, Path log, String... extra) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(server, "-A", "127.0.0.1", "-p", String.valueOf(port), "-v", "7"));
+        List<String> cmd = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/stdbuf"))) {
+            cmd.addAll(List.of("/usr/bin/stdbuf", "-oL", "-eL"));
+        }
+        cmd.addAll(List.of(server, "-A", "127.0.0.1", "-p", String.valueOf(port), "-v", "7"));
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         p.getOutputStream().close();
         return p;
+    }
+
+    /** The requests a coap-server logged as received (its PDU dumps with a method code). */
+    static List<String> receivedRequests(String serverLog) {
+        List<String> out = new ArrayList<>();
+        Matcher m = PDU.matcher(serverLog);
+        while (m.find()) {
+            if (!Character.isDigit(m.group(2).charAt(0))) {
+                out.add(m.group(0));
+            }
+        }
+        return out;
     }
 
     static void stop(Process p) throws InterruptedException {
