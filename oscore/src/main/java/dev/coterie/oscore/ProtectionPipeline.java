@@ -145,9 +145,9 @@ public final class ProtectionPipeline {
                 .kid(v.kid()).partialIv(v.partialIv()).kidContext(v.kidContext()).requestHash(in.requestHash())
                 .observe(innerObserve && !stripObserve).responseProtector(r.responseProtector()).peer(r.peer(v));
         if (pre == ReplayWindow.Verdict.WINDOW_INVALID) {
-            if (r.echoRecoveryAllowed(received) && echo != null && freshness.consumeEcho(echo)) {
-                freshness.window().reinitialise(seq);
-            } else {
+            // a window that cannot be rebuilt (its context closed) keeps challenging
+            if (!(r.echoRecoveryAllowed(received) && echo != null && freshness.consumeEcho(echo)
+                    && freshness.window().reinitialise(seq))) {
                 throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.UNAUTHORIZED,
                         freshness.issueEcho(), null);
             }
