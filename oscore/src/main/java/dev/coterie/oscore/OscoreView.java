@@ -60,8 +60,8 @@ final class OscoreView implements RequestProtector, RequestVerifier, ResponsePro
     public byte[] open(ReceivedCose in) throws OscoreException {
         byte[] kid = in.option().kid();
         byte[] piv = in.option().partialIv();
-        byte[] aad = ProtectionPipeline.encStructure(ProtectionPipeline.oscoreAadArray(ctx.algorithmsCbor(), kid, piv, in.classI()));
         ctx.checkRecipientKey();
+        byte[] aad = ProtectionPipeline.encStructure(ProtectionPipeline.oscoreAadArray(ctx.algorithmsCbor(), kid, piv, in.classI()));
         try {
             return ctx.recipientKey().open(Nonce.build(ctx.commonIvRaw(), ctx.aead().nonceLength(), kid, piv), aad, in.payload());
         } catch (AeadFailure e) {
