@@ -160,6 +160,7 @@ public final class SecurityStateStore {
             }
         }
         FileChannel ch = null;
+        boolean handedOver = false;
         try {
             ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock;
@@ -178,16 +179,19 @@ public final class SecurityStateStore {
             }
             recordOwner(ch);
             StateLease lease = new StateLease(OPEN_IN_THIS_PROCESS, key, ch, lock);
-            ch = null;
+            handedOver = true;
             return lease;
         } catch (IOException e) {
             throw new StateUnavailableException("cannot lock " + lockFile, e);
         } finally {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // refusing anyway
+            // on every refusal, also when the lock file could not even be opened: no entry stays behind
+            if (!handedOver) {
+                if (ch != null) {
+                    try {
+                        ch.close();
+                    } catch (IOException ignored) {
+                        // refusing anyway
+                    }
                 }
                 synchronized (OPEN_IN_THIS_PROCESS) {
                     OPEN_IN_THIS_PROCESS.remove(key);
