@@ -1,6 +1,8 @@
 package dev.coterie.oscore;
 
 import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -84,6 +86,7 @@ public final class ProxyUriSplit {
                 throw new IllegalArgumentException("Proxy-Uri has an unterminated IP literal");
             }
             host = authority.substring(0, end + 1).toLowerCase(Locale.ROOT);
+            checkIpLiteral(host.substring(1, host.length() - 1));
             String after = authority.substring(end + 1);
             if (!after.isEmpty()) {
                 if (!after.startsWith(":")) {
@@ -108,6 +111,29 @@ public final class ProxyUriSplit {
         int p = Integer.parseInt(port);
         Integer dflt = DEFAULT_PORTS.get(scheme);
         return dflt != null && dflt == p ? host : host + ":" + p;
+    }
+
+    /**
+     * RFC 3986 Section 3.2.2: an IP literal is an IPv6 address or an IPvFuture. The IPv6 form is
+     * parsed as a numeric literal only (the characters are checked first, so nothing is ever
+     * looked up in the DNS).
+     */
+    private static void checkIpLiteral(String literal) {
+        if (literal.matches("v[0-9a-f]+\\.[a-z0-9._~!$&'()*+,;=:-]+")) {
+            return;
+        }
+        boolean ok = literal.indexOf(':') >= 0 && literal.matches("[0-9a-f:.]+");
+        if (ok) {
+            try {
+                // an IPv4-mapped IPv6 literal comes back as an Inet4Address: any parse is good
+                InetAddress.getByName("[" + literal + "]");
+            } catch (UnknownHostException e) {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("Proxy-Uri has an invalid IP literal");
+        }
     }
 
     private static int firstOf(String s, String chars) {
