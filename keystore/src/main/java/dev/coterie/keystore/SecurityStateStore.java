@@ -91,13 +91,22 @@ public final class SecurityStateStore {
         return new SecurityStateStore(null, null, Long.MAX_VALUE / 4);
     }
 
+    /** Set for a store of {@link #inMemoryStartingAt}: it loads one context, once. */
+    private boolean singleUse;
+    private boolean used;
+
     /**
-     * A store that keeps nothing on disk and whose contexts start at sequence number
-     * {@code start}: for reproducing published test vectors only.
+     * TEST FIXTURE, never for real secrets: a store that keeps nothing on disk and whose one
+     * context starts at sequence number {@code start}, for reproducing published test vectors
+     * (which fix the Sender Sequence Number) and for tests near the limits. Every in-memory store
+     * forgets what it handed out, so two contexts over one secret would repeat nonces; this one
+     * therefore loads a single context once and refuses every later load, even after close, so a
+     * store cannot be shared or reused to seal twice at one number.
      */
     public static SecurityStateStore inMemoryStartingAt(long start) {
         SecurityStateStore s = inMemory();
         s.inMemoryStart = start;
+        s.singleUse = true;
         return s;
     }
 
@@ -142,6 +151,11 @@ public final class SecurityStateStore {
     private StateLease acquire(String id) throws StateUnavailableException {
         if (dir == null) {
             synchronized (openInMemory) {
+                if (singleUse && used) {
+                    throw new StateInUseException("this test-vector store (inMemoryStartingAt) has loaded its one context"
+                            + " already; a second load would hand out the same sequence numbers again", null);
+                }
+                used = true;
                 if (!openInMemory.add(id)) {
                     throw new StateInUseException("in-memory state " + id + " is in use: this store has the context"
                             + " open already; two owners would reuse sequence numbers", null);

@@ -38,7 +38,8 @@ public final class OscoreContext {
     private final SenderSequence sequence;
     private final Freshness freshness;
     private final String name;
-    private final OscoreView view = new OscoreView(this);
+    private final OscoreView.Client clientView = new OscoreView.Client(this);
+    private final OscoreView.Server serverView = new OscoreView.Server(this);
     private final KeyUsageCounter encryptions;
     private final KeyUsageCounter failedDecryptions;
 
@@ -123,11 +124,14 @@ public final class OscoreContext {
     public ReplayWindow replayWindow() { return freshness.window(); }
     Freshness freshness() { return freshness; }
 
-    /** This context as a client protecting requests (the endpoint's or one request's binding). */
-    public RequestProtector protector() { return view; }
+    /**
+     * This context as a client protecting requests (the endpoint's or one request's binding).
+     * The object only protects requests and verifies their responses: it is no response protector.
+     */
+    public RequestProtector protector() { return clientView; }
 
     /** This context as a server verifying requests from its one recipient. */
-    RequestVerifier verifier() { return view; }
+    RequestVerifier verifier() { return serverView; }
 
     /** Whether the AEAD key usage limits are enforced for this context. */
     public boolean keyUsageLimits() {
