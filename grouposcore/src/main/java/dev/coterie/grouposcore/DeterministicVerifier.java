@@ -51,6 +51,7 @@ final class DeterministicVerifier implements RequestVerifier {
 
     @Override
     public byte[] open(ReceivedCose in) throws OscoreException {
+        ctx.checkOpen();
         OscoreOptionValue v = in.option();
         if (v.partialIv().length != 1 || v.partialIv()[0] != 0) {
             throw new OscoreException.DecodeFailure("a deterministic request has Partial IV 0");

@@ -226,6 +226,9 @@ public final class GroupContext {
      * (draft-ietf-core-oscore-key-limits), one count for all of them, on the safe side.
      */
     void useSenderKeys() throws dev.coterie.oscore.OscoreException.ProtectionRefused {
+        if (state.isClosed()) {
+            throw new dev.coterie.oscore.OscoreException.ProtectionRefused(CLOSED);
+        }
         if (!encryptions.tryCount()) {
             throw new dev.coterie.oscore.OscoreException.ProtectionRefused("this member's keys reached their usage limit ("
                     + encryptions.describe() + "); the group must be rekeyed");
@@ -435,9 +438,24 @@ public final class GroupContext {
         return out;
     }
 
-    /** Persists replay windows and marks the state clean. */
+    /** The message of every refusal by a closed group context (no key material). */
+    static final String CLOSED = "the group context is closed; it protects and verifies nothing more";
+
+    /** Persists replay windows and marks the state clean; from then on nothing is sealed or opened. */
     public void close() throws StateUnavailableException {
         state.close();
+    }
+
+    /** Whether {@link #close()} was called (or its state was abandoned). */
+    public boolean isClosed() {
+        return state.isClosed();
+    }
+
+    /** Refuses to open anything once the context is closed. */
+    void checkOpen() throws dev.coterie.oscore.OscoreException.ContextNotFound {
+        if (state.isClosed()) {
+            throw new dev.coterie.oscore.OscoreException.ContextNotFound(CLOSED);
+        }
     }
 
     @Override

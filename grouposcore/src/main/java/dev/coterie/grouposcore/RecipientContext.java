@@ -68,7 +68,8 @@ public final class RecipientContext {
     }
 
     /** Refuses to verify anything more from this member once its keys reached their integrity limit. */
-    void checkKeys() throws dev.coterie.oscore.OscoreException.DecryptionFailed {
+    void checkKeys() throws dev.coterie.oscore.OscoreException {
+        group.checkOpen();
         if (failedDecryptions.isExhausted()) {
             throw new dev.coterie.oscore.OscoreException.DecryptionFailed("this member's keys reached their integrity limit ("
                     + failedDecryptions.describe() + "); the group must be rekeyed");

@@ -15,6 +15,8 @@ public final class ReplayWindow {
     private long highest = -1;
     private long seen; // bit i set = (highest - i) was received
     private boolean valid;
+    /** Set when its context closes: from then on nothing is accepted, so nothing moves unpersisted. */
+    private boolean frozen;
 
     public ReplayWindow(int size, boolean valid) {
         if (size < 1 || size > 64) {
@@ -28,12 +30,13 @@ public final class ReplayWindow {
         return size;
     }
 
+    /** Whether the window can accept numbers: not after an unclean restart, nor once its context closed. */
     public synchronized boolean isValid() {
-        return valid;
+        return valid && !frozen;
     }
 
     public synchronized Verdict check(long seq) {
-        if (!valid) {
+        if (!valid || frozen) {
             return Verdict.WINDOW_INVALID;
         }
         return checkLocked(seq);
@@ -52,7 +55,7 @@ public final class ReplayWindow {
 
     /** Records {@code seq} if it is still fresh; returns the verdict that applied. */
     public synchronized Verdict accept(long seq) {
-        Verdict v = valid ? checkLocked(seq) : Verdict.WINDOW_INVALID;
+        Verdict v = valid && !frozen ? checkLocked(seq) : Verdict.WINDOW_INVALID;
         if (v == Verdict.FRESH) {
             record(seq);
         }
@@ -63,11 +66,17 @@ public final class ReplayWindow {
      * Makes an invalid window valid again at {@code seq}, the Partial IV of a request that
      * carried a verified Echo value (RFC 8613 Appendix B.1.2). Every number up to {@code seq}
      * counts as used: the numbers below it may have been received before the restart.
+     *
+     * @return false, and nothing changes, if the window's context is closed
      */
-    public synchronized void reinitialise(long seq) {
+    public synchronized boolean reinitialise(long seq) {
+        if (frozen) {
+            return false;
+        }
         valid = true;
         highest = seq;
         seen = size == 64 ? -1L : (1L << size) - 1;
+        return true;
     }
 
     public synchronized void invalidate() {
@@ -88,6 +97,15 @@ public final class ReplayWindow {
         if (size < 64) {
             seen &= (1L << size) - 1;
         }
+    }
+
+    /**
+     * Stops the window for good (its context closed) and returns what a clean close persists:
+     * {highest, bitmap} if it was valid, null if it was invalid.
+     */
+    synchronized long[] freeze() {
+        frozen = true;
+        return valid ? new long[] {highest, seen} : null;
     }
 
     /** A comparable summary of the whole state (validity, highest number, bitmap), for tests and traces. */

@@ -13,11 +13,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.zip.CRC32;
 
 /**
@@ -34,9 +37,15 @@ import java.util.zip.CRC32;
  * The lock file stays in place after close: deleting it would let two owners lock two different
  * files of one name.
  *
- * <p>File format (text, one item a line): {@code coterie-state 1}, {@code sender-reserved N},
- * {@code clean 0|1}, {@code window RECIPIENT_ID_HEX HIGHEST BITMAP_HEX} (any number), and a last
- * line {@code crc32 HEX} over everything before it.
+ * <p>File format (text, one item a line): {@code coterie-state 2}, {@code sender-reserved N},
+ * {@code clean 0|1}, {@code unlisted-recipients new|invalid}, then per recipient ever seen
+ * either {@code window RECIPIENT_ID_HEX HIGHEST BITMAP_HEX} (a window that was valid at a clean
+ * close) or {@code window-invalid RECIPIENT_ID_HEX} (any other), and a last line
+ * {@code crc32 HEX} over everything before it. A recipient is listed before its window is first
+ * used, so one the file does not list never had a window ({@code unlisted-recipients new}).
+ * A version-1 file (no {@code window-invalid} lines and no recipient list) is read with
+ * {@code unlisted-recipients invalid}: it may have dropped windows, so a recipient it does not
+ * list must rebuild its window with the Echo procedure; that stays so once it is rewritten.
  */
 public final class SecurityStateStore {
     private static final String REGISTER = "contexts.register";
@@ -82,13 +91,22 @@ public final class SecurityStateStore {
         return new SecurityStateStore(null, null, Long.MAX_VALUE / 4);
     }
 
+    /** Set for a store of {@link #inMemoryStartingAt}: it loads one context, once. */
+    private boolean singleUse;
+    private boolean used;
+
     /**
-     * A store that keeps nothing on disk and whose contexts start at sequence number
-     * {@code start}: for reproducing published test vectors only.
+     * TEST FIXTURE, never for real secrets: a store that keeps nothing on disk and whose one
+     * context starts at sequence number {@code start}, for reproducing published test vectors
+     * (which fix the Sender Sequence Number) and for tests near the limits. Every in-memory store
+     * forgets what it handed out, so two contexts over one secret would repeat nonces; this one
+     * therefore loads a single context once and refuses every later load, even after close, so a
+     * store cannot be shared or reused to seal twice at one number.
      */
     public static SecurityStateStore inMemoryStartingAt(long start) {
         SecurityStateStore s = inMemory();
         s.inMemoryStart = start;
+        s.singleUse = true;
         return s;
     }
 
@@ -133,6 +151,11 @@ public final class SecurityStateStore {
     private StateLease acquire(String id) throws StateUnavailableException {
         if (dir == null) {
             synchronized (openInMemory) {
+                if (singleUse && used) {
+                    throw new StateInUseException("this test-vector store (inMemoryStartingAt) has loaded its one context"
+                            + " already; a second load would hand out the same sequence numbers again", null);
+                }
+                used = true;
                 if (!openInMemory.add(id)) {
                     throw new StateInUseException("in-memory state " + id + " is in use: this store has the context"
                             + " open already; two owners would reuse sequence numbers", null);
@@ -151,6 +174,7 @@ public final class SecurityStateStore {
             }
         }
         FileChannel ch = null;
+        boolean handedOver = false;
         try {
             ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock;
@@ -169,16 +193,19 @@ public final class SecurityStateStore {
             }
             recordOwner(ch);
             StateLease lease = new StateLease(OPEN_IN_THIS_PROCESS, key, ch, lock);
-            ch = null;
+            handedOver = true;
             return lease;
         } catch (IOException e) {
             throw new StateUnavailableException("cannot lock " + lockFile, e);
         } finally {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // refusing anyway
+            // on every refusal, also when the lock file could not even be opened: no entry stays behind
+            if (!handedOver) {
+                if (ch != null) {
+                    try {
+                        ch.close();
+                    } catch (IOException ignored) {
+                        // refusing anyway
+                    }
                 }
                 synchronized (OPEN_IN_THIS_PROCESS) {
                     OPEN_IN_THIS_PROCESS.remove(key);
@@ -210,7 +237,7 @@ public final class SecurityStateStore {
 
     private ContextState loadOwned(String id, StateLease lease) throws StateUnavailableException {
         if (dir == null) {
-            return new ContextState(this, id, lease, inMemoryStart, blockSize, Map.of(), true);
+            return new ContextState(this, id, lease, inMemoryStart, blockSize, Map.of(), Set.of(), true, true);
         }
         Path file = dir.resolve(id + ".state");
         boolean registered = register().contains(id);
@@ -219,15 +246,17 @@ public final class SecurityStateStore {
                 throw new StateUnavailableException("state file " + file + " of a known context is missing;"
                         + " refusing to send (sequence numbers could repeat). Restore the file or provision a new context.");
             }
-            ContextState fresh = new ContextState(this, id, lease, 0, blockSize, Map.of(), true);
-            write(fresh, 0, false);
+            // brand new: no recipient ever had a window, so each may start valid and empty
+            ContextState fresh = new ContextState(this, id, lease, 0, blockSize, Map.of(), Set.of(), true, true);
+            fresh.markUnclean();
             addToRegister(id);
             return fresh;
         }
         Parsed p = parse(file);
-        ContextState s = new ContextState(this, id, lease, p.reserved, blockSize, p.windows, p.clean);
+        ContextState s = new ContextState(this, id, lease, p.reserved, blockSize, p.windows, p.invalid, p.clean,
+                p.unlistedNew);
         // from now on the windows in memory are ahead of the file: mark it unclean
-        write(s, p.reserved, false, p.windows);
+        s.markUnclean();
         if (!registered) {
             addToRegister(id);
         }
@@ -251,36 +280,35 @@ public final class SecurityStateStore {
         return parse(file).reserved;
     }
 
-    void write(ContextState state, long reserved, boolean clean) throws StateUnavailableException {
-        Map<String, long[]> w = new HashMap<>();
-        if (clean) {
-            for (Map.Entry<String, ReplayWindow> e : state.windows().entrySet()) {
-                if (e.getValue().isValid()) {
-                    w.put(e.getKey(), new long[] {e.getValue().highest(), e.getValue().bitmap()});
-                }
-            }
-        }
-        write(state, reserved, clean, w);
-    }
-
-    private void write(ContextState state, long reserved, boolean clean, Map<String, long[]> windows)
-            throws StateUnavailableException {
+    /**
+     * Writes the state file of {@code id}: the reservation bound, whether the windows may be
+     * trusted, and every recipient ever seen, as a valid window ({@code valid}, only meaningful
+     * when clean) or as invalid ({@code invalid}).
+     */
+    void write(String id, long reserved, boolean clean, boolean unlistedNew, Map<String, long[]> valid,
+               Collection<String> invalid) throws StateUnavailableException {
         if (dir == null) {
             return;
         }
         StringBuilder sb = new StringBuilder();
-        sb.append("coterie-state 1\n");
+        sb.append("coterie-state 2\n");
         sb.append("sender-reserved ").append(reserved).append('\n');
         sb.append("clean ").append(clean ? 1 : 0).append('\n');
-        for (Map.Entry<String, long[]> e : windows.entrySet()) {
+        sb.append("unlisted-recipients ").append(unlistedNew ? "new" : "invalid").append('\n');
+        for (Map.Entry<String, long[]> e : new TreeMap<>(valid).entrySet()) {
             sb.append("window ").append(e.getKey().isEmpty() ? "-" : e.getKey()).append(' ')
                     .append(e.getValue()[0]).append(' ').append(Long.toHexString(e.getValue()[1])).append('\n');
+        }
+        for (String k : new TreeSet<>(invalid)) {
+            if (!valid.containsKey(k)) {
+                sb.append("window-invalid ").append(k.isEmpty() ? "-" : k).append('\n');
+            }
         }
         CRC32 crc = new CRC32();
         byte[] body = sb.toString().getBytes(StandardCharsets.US_ASCII);
         crc.update(body);
         sb.append("crc32 ").append(Long.toHexString(crc.getValue())).append('\n');
-        writeAtomically(dir.resolve(state.id() + ".state"), sb.toString().getBytes(StandardCharsets.US_ASCII));
+        writeAtomically(dir.resolve(id + ".state"), sb.toString().getBytes(StandardCharsets.US_ASCII));
     }
 
     private void writeAtomically(Path target, byte[] content) throws StateUnavailableException {
@@ -312,7 +340,10 @@ public final class SecurityStateStore {
     private static final class Parsed {
         long reserved = -1;
         boolean clean;
+        /** Whether a recipient the file does not list never had a window (version 2 files only). */
+        boolean unlistedNew;
         Map<String, long[]> windows = new HashMap<>();
+        Set<String> invalid = new HashSet<>();
     }
 
     private Parsed parse(Path file) throws StateUnavailableException {
@@ -323,7 +354,9 @@ public final class SecurityStateStore {
             throw new StateUnavailableException("cannot read state file " + file, e);
         }
         try {
-            if (lines.size() < 4 || !lines.get(0).equals("coterie-state 1")) {
+            int version = lines.isEmpty() ? 0 : lines.get(0).equals("coterie-state 1") ? 1
+                    : lines.get(0).equals("coterie-state 2") ? 2 : 0;
+            if (lines.size() < 4 || version == 0) {
                 throw new IllegalArgumentException("bad header");
             }
             String last = lines.get(lines.size() - 1);
@@ -338,6 +371,7 @@ public final class SecurityStateStore {
                 throw new IllegalArgumentException("checksum mismatch");
             }
             Parsed p = new Parsed();
+            String unlisted = null;
             for (int i = 1; i < lines.size() - 1; i++) {
                 String[] f = lines.get(i).split(" ");
                 switch (f[0]) {
@@ -347,12 +381,29 @@ public final class SecurityStateStore {
                         p.windows.put(f[1].equals("-") ? "" : f[1],
                                 new long[] {Long.parseLong(f[2]), Long.parseUnsignedLong(f[3], 16)});
                         break;
+                    case "window-invalid":
+                        if (version < 2 || f.length != 2) {
+                            throw new IllegalArgumentException("unknown line");
+                        }
+                        p.invalid.add(f[1].equals("-") ? "" : f[1]);
+                        break;
+                    case "unlisted-recipients":
+                        if (version < 2 || f.length != 2 || !(f[1].equals("new") || f[1].equals("invalid"))) {
+                            throw new IllegalArgumentException("unknown line");
+                        }
+                        unlisted = f[1];
+                        break;
                     default: throw new IllegalArgumentException("unknown line");
                 }
             }
             if (p.reserved < 0) {
                 throw new IllegalArgumentException("no reservation");
             }
+            if (version == 2 && unlisted == null) {
+                throw new IllegalArgumentException("no recipient list");
+            }
+            // a version-1 file may have dropped windows at a clean close: an unlisted recipient is not new
+            p.unlistedNew = "new".equals(unlisted);
             return p;
         } catch (RuntimeException e) {
             throw new StateUnavailableException("state file " + file + " is corrupt (" + e.getMessage()

@@ -122,4 +122,17 @@ class SecurityStateStoreTest {
         }
         throw new AssertionError("no reservation line");
     }
+
+    /** Review A, M2: the test-vector store cannot be shared or reused to start a second context at the same number. */
+    @Test
+    void OSC_15_aTestVectorStoreLoadsOneContextOnce() throws Exception {
+        SecurityStateStore vectors = SecurityStateStore.inMemoryStartingAt(20);
+        ContextState s = vectors.load("x");
+        assertEquals(20, s.senderSequence().next(), "positive control: it starts where the vector says");
+        s.close();
+        assertThrows(StateInUseException.class, () -> vectors.load("x"), "not again after close");
+        assertThrows(StateInUseException.class, () -> vectors.load("y"), "nor for another context");
+        ContextState plain = SecurityStateStore.inMemory().load("x");
+        plain.close();
+    }
 }

@@ -254,4 +254,18 @@ class StateOwnershipTest {
             return l;
         }
     }
+
+    /** Review A, L1: the in-process registry entry must not outlive a lock file that could not be opened. */
+    @Test
+    void OSC_15_aLockFileThatCannotBeOpenedLeavesNoRegistryEntry() throws Exception {
+        SecurityStateStore store = SecurityStateStore.open(dir, 16);
+        Path lock = dir.resolve("ctx.lock");
+        Files.createDirectory(lock); // opening it for writing fails with an IOException, even as root
+        StateUnavailableException first = assertThrows(StateUnavailableException.class, () -> store.load("ctx"));
+        assertFalse(first instanceof StateInUseException, "positive control: the open itself failed: " + first.getMessage());
+        Files.delete(lock); // the operator fixes the problem
+        ContextState s = store.load("ctx"); // threw StateInUseException ("held by this process") before the fix
+        assertEquals(0, s.senderSequence().next());
+        s.close();
+    }
 }

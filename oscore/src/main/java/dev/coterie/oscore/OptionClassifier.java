@@ -199,11 +199,20 @@ public final class OptionClassifier {
         }
         s.outer.add(new Option(opt.getDefinition(), cri.schemeAndAuthority().encode()));
         for (String seg : cri.path()) {
-            s.inner.add(StandardOptionRegistry.URI_PATH.create(seg));
+            s.inner.add(new Option(StandardOptionRegistry.URI_PATH, uriPart(seg, "path segment")));
         }
         for (String arg : cri.query()) {
-            s.inner.add(StandardOptionRegistry.URI_QUERY.create(arg));
+            s.inner.add(new Option(StandardOptionRegistry.URI_QUERY, uriPart(arg, "query argument")));
         }
+    }
+
+    /** A Uri-Path or Uri-Query value from a Proxy-Cri: at most 255 bytes (RFC 7252 Section 5.10). */
+    private static byte[] uriPart(String text, String what) throws OscoreException.ProtectionRefused {
+        byte[] b = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (b.length > 255) {
+            throw new OscoreException.ProtectionRefused("a " + what + " of the Proxy-Cri is longer than 255 bytes");
+        }
+        return b;
     }
 
     /** The class-I options of a received message, for its AAD (Request-Hash is the pipeline's). */

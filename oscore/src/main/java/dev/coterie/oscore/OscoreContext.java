@@ -38,7 +38,8 @@ public final class OscoreContext {
     private final SenderSequence sequence;
     private final Freshness freshness;
     private final String name;
-    private final OscoreView view = new OscoreView(this);
+    private final OscoreView.Client clientView = new OscoreView.Client(this);
+    private final OscoreView.Server serverView = new OscoreView.Server(this);
     private final KeyUsageCounter encryptions;
     private final KeyUsageCounter failedDecryptions;
 
@@ -123,27 +124,46 @@ public final class OscoreContext {
     public ReplayWindow replayWindow() { return freshness.window(); }
     Freshness freshness() { return freshness; }
 
-    /** This context as a client protecting requests (the endpoint's or one request's binding). */
-    public RequestProtector protector() { return view; }
+    /**
+     * This context as a client protecting requests (the endpoint's or one request's binding).
+     * The object only protects requests and verifies their responses: it is no response protector.
+     */
+    public RequestProtector protector() { return clientView; }
 
     /** This context as a server verifying requests from its one recipient. */
-    RequestVerifier verifier() { return view; }
+    RequestVerifier verifier() { return serverView; }
 
     /** Whether the AEAD key usage limits are enforced for this context. */
     public boolean keyUsageLimits() {
         return encryptions.limit() != Long.MAX_VALUE;
     }
 
-    /** Counts an encryption with the Sender Key against its confidentiality limit q; refuses past it. */
+    /** The message of every refusal by a closed context (no key material, no identifiers). */
+    static final String CLOSED = "the security context is closed; it protects and verifies nothing more";
+
+    /**
+     * Counts an encryption with the Sender Key against its confidentiality limit q; refuses past
+     * it, and always once the context is closed (a first response would otherwise still be sealed
+     * under the request nonce, which needs no sequence number).
+     */
     void useSenderKey() throws OscoreException.ProtectionRefused {
+        if (state.isClosed()) {
+            throw new OscoreException.ProtectionRefused(CLOSED);
+        }
         if (!encryptions.tryCount()) {
             throw new OscoreException.ProtectionRefused("the Sender Key reached its usage limit (" + encryptions.describe()
                     + "); the context must be renewed");
         }
     }
 
-    /** Refuses to decrypt once the Recipient Key's integrity limit v is reached. */
-    void checkRecipientKey() throws OscoreException.DecryptionFailed {
+    /**
+     * Refuses to decrypt once the Recipient Key's integrity limit v is reached, and once the
+     * context is closed (as if it were gone: 4.01 "Security context not found" to a request).
+     */
+    void checkRecipientKey() throws OscoreException {
+        if (state.isClosed()) {
+            throw new OscoreException.ContextNotFound(CLOSED);
+        }
         if (failedDecryptions.isExhausted()) {
             throw new OscoreException.DecryptionFailed("the Recipient Key reached its integrity limit ("
                     + failedDecryptions.describe() + "); the context must be renewed");
@@ -178,9 +198,17 @@ public final class OscoreContext {
     }
 
 
-    /** Persists the replay window and marks the state clean (call at orderly shutdown). */
+    /**
+     * Persists the replay window and marks the state clean (call at orderly shutdown). From then
+     * on the context refuses to seal or open anything: requests, responses and notifications.
+     */
     public void close() throws StateUnavailableException {
         state.close();
+    }
+
+    /** Whether {@link #close()} was called (or its state was abandoned). */
+    public boolean isClosed() {
+        return state.isClosed();
     }
 
     @Override

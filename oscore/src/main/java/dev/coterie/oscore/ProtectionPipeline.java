@@ -179,9 +179,9 @@ public final class ProtectionPipeline {
                 .kid(v.kid()).partialIv(v.partialIv()).kidContext(v.kidContext()).requestHash(in.requestHash())
                 .observe(innerObserve && !stripObserve).responseProtector(r.responseProtector()).peer(r.peer(v));
         if (pre == ReplayWindow.Verdict.WINDOW_INVALID) {
-            if (r.echoRecoveryAllowed(received) && echo != null && freshness.consumeEcho(echo)) {
-                freshness.window().reinitialise(seq);
-            } else {
+            // a window that cannot be rebuilt (its context closed) keeps challenging
+            if (!(r.echoRecoveryAllowed(received) && echo != null && freshness.consumeEcho(echo)
+                    && freshness.window().reinitialise(seq))) {
                 throw new ProtectedAnswerRequired(ids.nonceReusable(false).build(), ResponseCode.UNAUTHORIZED,
                         freshness.issueEcho(), null);
             }
@@ -277,7 +277,10 @@ public final class ProtectionPipeline {
      * Verifies a response to the request of {@code request} (RFC 8613 Section 8.4; Group OSCORE
      * 7.4, 8.4; cacheable-oscore 3.5). Every responder's Partial IVs are checked against its
      * Response Numbers, updated only after verification (GRP-19, OSC-17). A notification is
-     * delivered with an Observe number that grows with every newest notification of its server.
+     * delivered with an Observe number that grows with every newest notification of its server;
+     * a verified notification older than its server's freshest one is dropped (a
+     * {@link OscoreException.Replay}), while an older final response, without inner Observe, is
+     * still delivered.
      */
     public Unprotected<Response> unprotectResponse(Response received, RequestIdentifiers request) throws OscoreException {
         byte[] optionBytes = received.getOptions().getOscore();
@@ -330,6 +333,12 @@ public final class ProtectionPipeline {
                 v.partialIv() == null ? -1 : SealingNonce.toLong(v.partialIv()));
         if (verdict == ResponseNumbers.Verdict.REPLAYED) {
             throw new OscoreException.Replay("this responder used that Partial IV (or no Partial IV) before");
+        }
+        if (verdict == ResponseNumbers.Verdict.OLDER && innerObserve && !ignoreObserve) {
+            // OSC-17, RFC 8613 Section 8.4 step 6: the highest Partial IV is the freshest. Any Observe number given
+            // to an older notification would be the current one or lower, and Californium's orderer takes even
+            // that as new once 128 s have passed (RFC 7641 Section 3.4), so it is not delivered at all
+            throw new OscoreException.Replay("a notification older than the freshest one of its server (not delivered)");
         }
         Response out = new Response(ResponseCode.valueOf(p.code));
         copyHeader(received, out);

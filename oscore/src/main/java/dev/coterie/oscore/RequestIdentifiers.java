@@ -50,6 +50,12 @@ public final class RequestIdentifiers {
         }
     }
 
+    /**
+     * A builder for a client's identifiers (its protector's), or for tests. Whatever it is given,
+     * what it builds never hands out the request nonce ({@link #claimReusableNonce()} returns
+     * null): only identifiers that {@link ProtectionPipeline#unprotectRequest} built for a verified
+     * request may, once.
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -128,7 +134,7 @@ public final class RequestIdentifiers {
         private byte[] kidContext;
         private byte[] requestHash;
         private boolean observe;
-        private boolean nonceReusable = true;
+        private boolean nonceReusable;
         private ResponseProtector responseProtector;
         private ResponseVerifier responseVerifier;
         private OscorePeer peer;
@@ -140,8 +146,17 @@ public final class RequestIdentifiers {
         public Builder kidContext(byte[] c) { kidContext = c; return this; }
         public Builder requestHash(byte[] h) { requestHash = h; return this; }
         public Builder observe(boolean o) { observe = o; return this; }
-        /** Whether one response may reuse the request nonce (the mode's rule; default true). */
-        public Builder nonceReusable(boolean r) { nonceReusable = r; return this; }
+        /**
+         * Whether one response may reuse the request nonce. Package-private: only
+         * {@link ProtectionPipeline#unprotectRequest} sets it, for the identifiers of a request it
+         * verified itself (the mode's rule), so a nonce can be reused once per verified request.
+         */
+        Builder nonceReusable(boolean r) { nonceReusable = r; return this; }
+        /**
+         * Server side: the view that protects the responses. Identifiers built here, outside the
+         * pipeline, never let a response reuse the request nonce: every response draws its own
+         * Partial IV.
+         */
         public Builder responseProtector(ResponseProtector p) { responseProtector = p; return this; }
         public Builder responseVerifier(ResponseVerifier v) { responseVerifier = v; return this; }
         public Builder peer(OscorePeer p) { peer = p; return this; }

@@ -12,9 +12,10 @@ import java.util.Map;
  *
  * <p>Californium orders notifications by their Observe number per Token, and a group request has
  * one Token for every server. So the number delivered to the application is one counter per
- * request, increased for every notification that is the freshest from its own server; a stale
- * one gets the current value and is not delivered again as new. An older epoch never counts as
- * newer, whatever its Partial IV.
+ * request, increased for every notification that is the freshest from its own server. A stale
+ * notification ({@link Verdict#OLDER}) is not delivered at all by the pipeline: with any number
+ * it could get, Californium's orderer would take it as new once 128 s have passed. An older
+ * epoch never counts as newer, whatever its Partial IV.
  */
 public final class ResponseNumbers {
     /** What a verified response is to its responder's history. */

@@ -143,7 +143,11 @@ class OscoreProtectionTest {
 
     @Test
     void RFC7252_6_4_emptyQueryTrailingSlashAndEmptyArguments() throws Exception {
-        // corr-clar on RFC 7252 6.4: "coap://authority/?" has one Uri-Query option carrying an empty query
+        // DELIBERATE DEVIATION from the issue text ("a bare ? must not make an empty Uri-Query"), kept after review A
+        // (M3): RFC 3986 tells an empty query ("...?") from an absent one, RFC 7252 Section 6.4 step 8 makes one
+        // Uri-Query per argument of a present query, and the CoRE WG's corrections and clarifications draft (corr-clar)
+        // reads "coap://authority/?" as one Uri-Query option carrying an empty value. Dropping it would make
+        // "/p?" and "/p" the same resource on the wire, and Section 6.5 could not recompose what the client sent.
         assertEquals(List.of(""), split("coap://h.example/p?").uriQuery().stream().map(Option::getStringValue).toList());
         assertEquals(List.of("a", "", "b"), split("coap://h.example/p?a&&b").uriQuery().stream().map(Option::getStringValue).toList());
         assertEquals(List.of(), split("coap://h.example/p").uriQuery());
@@ -239,8 +243,9 @@ class OscoreProtectionTest {
         assertEquals(ResponseCode.CONTENT, w1.getCode(), "outer 2.05 with Observe");
         assertArrayEquals(Hex.decode("0100"), w1.getOptions().getOscore(), "the first notification has its own Partial IV too");
         Response d2 = p.unprotectResponse(w2, pr.identifiers()).plain();
-        Response d1 = p.unprotectResponse(w1, pr.identifiers()).plain();
-        assertTrue(d2.getOptions().getObserve() >= d1.getOptions().getObserve(), "the older one is not delivered as newer");
+        assertTrue(d2.getOptions().hasObserve());
+        assertThrows(OscoreException.Replay.class, () -> p.unprotectResponse(w1, pr.identifiers()),
+                "the older one is not delivered (see NotificationOrderRegressionTest)");
         assertThrows(OscoreException.Replay.class, () -> p.unprotectResponse(w2, pr.identifiers()));
     }
 
