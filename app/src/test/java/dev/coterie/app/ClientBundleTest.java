@@ -92,8 +92,8 @@ class ClientBundleTest {
                     + "least 1");
             cases.put(List.of("--bundle", bundle, "--member", "0g", hello), "--member 0g: not a Sender ID in hex");
             cases.put(List.of("--bundle", bundle, "--member", "09", hello), "pairwise mode needs a known member; no credential for 09");
-            cases.put(List.of("--member", "02", hello), "give one of --context (OSCORE), --bundle (Group OSCORE) or --no-oscore "
-                    + "(plaintext)");
+            cases.put(List.of("--member", "02", hello), "give one of --context (OSCORE), --bundle (Group OSCORE), --no-oscore "
+                    + "(plaintext) or --proxy with --proxy-context (a hop layer only)");
             cases.put(List.of("--no-oscore", "--member", "02", hello), "--member needs --bundle");
             cases.put(List.of("--no-oscore", "--group", hello), "--group needs --bundle");
             cases.put(List.of("--no-oscore", "--passphrase-env", "X", hello), "--passphrase-env needs --bundle");

@@ -24,6 +24,62 @@ import org.eclipse.californium.core.coap.Request;
  */
 public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<String> path, List<String> query,
                             String viaRoute) {
+    /** The longest Uri-Path or Uri-Query value (RFC 7252 Section 5.10). */
+    static final int MAX_SEGMENT = 255;
+
+    public ForwardTarget {
+        path = List.copyOf(path);
+        query = List.copyOf(query);
+    }
+
+    /**
+     * {@code t}, checked for forwarding: no "." or ".." path segment (the access list compares
+     * segments, and an origin that resolves them would serve another path than the one
+     * allowed), no segment or argument longer than an option can carry, and an IP-literal host
+     * in its one canonical form (so "127.1" and "127.0.0.1" are the same origin everywhere).
+     */
+    static ForwardTarget checked(ForwardTarget t) throws Refusal {
+        for (String seg : t.path()) {
+            if (seg.equals(".") || seg.equals("..")) {
+                throw new Refusal(ResponseCode.BAD_REQUEST, "dot segments in the target path are not forwarded");
+            }
+            if (seg.getBytes(StandardCharsets.UTF_8).length > MAX_SEGMENT) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "a target path segment is longer than 255 bytes");
+            }
+        }
+        for (String q : t.query()) {
+            if (q.getBytes(StandardCharsets.UTF_8).length > MAX_SEGMENT) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "a target query argument is longer than 255 bytes");
+            }
+        }
+        String host = t.origin().host();
+        if (!t.hostIsName() || looksNumeric(host)) {
+            String canonical = canonicalIp(host);
+            if (canonical == null) {
+                throw new Refusal(ResponseCode.BAD_OPTION, "the target host is not a valid IP address");
+            }
+            return new ForwardTarget(new ProxyConfig.Origin(canonical, t.origin().port()), false, t.path(), t.query(),
+                    t.viaRoute());
+        }
+        return t;
+    }
+
+    /** Digits and dots only (IPv4 in any of the forms resolvers accept), or a colon (IPv6). */
+    static boolean looksNumeric(String host) {
+        return host.indexOf(':') >= 0 || host.matches("[0-9.]+") || host.matches("0x[0-9a-fA-F.x]+");
+    }
+
+    /** The canonical text of an IP literal (java.net's), or null when it is not one. */
+    static String canonicalIp(String host) {
+        if (host.indexOf(':') < 0 && !host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+            return null; // only dotted-quad IPv4: "127.1", "2130706433" and hex forms are refused, not guessed
+        }
+        try {
+            return InetAddress.getByName(host).getHostAddress();
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
 
     /** Why a request is not forwarded, and with what code. */
     public static final class Refusal extends Exception {

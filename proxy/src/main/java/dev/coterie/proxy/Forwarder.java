@@ -22,7 +22,7 @@ import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
 import org.eclipse.californium.core.network.Endpoint;
 import org.eclipse.californium.core.network.Exchange;
-import org.eclipse.californium.core.server.MessageDeliverer;
+import org.eclipse.californium.core.server.ServerMessageDeliverer;
 import org.eclipse.californium.elements.AddressEndpointContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * the origin, over a hop layer of its own when one is configured for that origin. The response
  * goes back through the front endpoint, which protects it with the client's hop layer again.
  */
-final class Forwarder implements MessageDeliverer {
+final class Forwarder extends ServerMessageDeliverer {
     private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
 
     /** What changes on SIGHUP: routes, access control, whether this is a forward proxy. */
@@ -51,13 +51,20 @@ final class Forwarder implements MessageDeliverer {
     private final ClientContextBinding originBinding;
     private final Map<ProxyConfig.Origin, OscoreContext> originContexts;
     private final ScheduledExecutorService timer;
-    private final List<InetSocketAddress> ownAddresses;
+    private final java.util.function.Supplier<List<InetSocketAddress>> ownAddresses;
     private volatile Policy policy;
+    private final java.util.concurrent.ConcurrentHashMap<ResponseCache.Key, ObserveRelay> relays =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Upstream notifications by the Token of their registration (Californium hands them to endpoint listeners). */
+    private final java.util.concurrent.ConcurrentHashMap<org.eclipse.californium.core.coap.Token,
+            java.util.function.Consumer<Response>> notifications = new java.util.concurrent.ConcurrentHashMap<>();
 
     Forwarder(Policy policy, ProxyConfig.Limits limits, ForwardTarget.Numbers numbers, ProxyMetrics metrics,
               ResponseCache cache, Endpoint plainUpstream, Endpoint oscoreUpstream, ClientContextBinding originBinding,
               Map<ProxyConfig.Origin, OscoreContext> originContexts, ScheduledExecutorService timer,
-              List<InetSocketAddress> ownAddresses) {
+              java.util.function.Supplier<List<InetSocketAddress>> ownAddresses,
+              org.eclipse.californium.elements.config.Configuration config) {
+        super(new org.eclipse.californium.core.CoapResource(""), config);
         this.policy = policy;
         this.limits = limits;
         this.numbers = numbers;
@@ -69,17 +76,33 @@ final class Forwarder implements MessageDeliverer {
         this.originBinding = originBinding;
         this.originContexts = Map.copyOf(originContexts);
         this.timer = timer;
-        this.ownAddresses = List.copyOf(ownAddresses);
+        this.ownAddresses = ownAddresses;
     }
 
     void policy(Policy p) {
         policy = p;
     }
 
-    /** Whether the front endpoint forwards {@code r} without removing a layer (steps 1-3: proxy options, a route). */
+    private volatile java.util.function.Predicate<Request> hopLayerForUs = r -> false;
+
+    /** Which OSCORE requests name one of the proxy's client hop contexts (by kid and kid context). */
+    void hopLayers(java.util.function.Predicate<Request> forUs) {
+        hopLayerForUs = forUs;
+    }
+
+    /**
+     * Whether the front endpoint forwards {@code r} without removing a layer (steps 1-3). Visible
+     * proxy options mean the request is not in a layer for this proxy (a hop layer would have
+     * encrypted them). A reverse route matches only the outer Uri-Host and path, which an OSCORE
+     * layer hides, so a request whose OSCORE option names one of the proxy's own hop contexts is
+     * verified first (step 6) and routed on its inner options; others go to the route untouched.
+     */
     boolean forwardUntouched(Request r) {
         if (ForwardTarget.hasProxyOptions(r, numbers)) {
             return true;
+        }
+        if (r.getOptions().hasOscore() && hopLayerForUs.test(r)) {
+            return false;
         }
         return ForwardTarget.reverse(r, policy.routes()) != null;
     }
@@ -94,8 +117,14 @@ final class Forwarder implements MessageDeliverer {
         return new ProxyConfig.ClientId(kc == null || kc.length == 0 ? null : kc, p.kid());
     }
 
+    /** Every request is the proxy's: none reaches Californium's resource tree. */
     @Override
-    public void deliverRequest(Exchange exchange) {
+    protected boolean preDeliverRequest(Exchange exchange) {
+        handle(exchange);
+        return true;
+    }
+
+    private void handle(Exchange exchange) {
         Request req = exchange.getRequest();
         Policy pol = policy;
         ProxyConfig.ClientId client = clientOf(req);
@@ -137,8 +166,15 @@ final class Forwarder implements MessageDeliverer {
                     : r.code() == ResponseCode.BAD_GATEWAY ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.BAD_REQUEST);
             return;
         }
+        try {
+            target = ForwardTarget.checked(target);
+        } catch (ForwardTarget.Refusal r) {
+            answer(exchange, r.code(), r.getMessage(), r.code() == ResponseCode.BAD_OPTION ? ProxyMetrics.Outcome.BAD_OPTION
+                    : ProxyMetrics.Outcome.BAD_REQUEST);
+            return;
+        }
         if (!pol.access().allows(client, target)) {
-            LOG.info("denied: client {} to {}", client, target.uri());
+            LOG.info("denied: client {} to {}", client, printable(target.uri()));
             answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
             return;
         }
@@ -148,7 +184,7 @@ final class Forwarder implements MessageDeliverer {
             metrics.outcome(ProxyMetrics.Outcome.HOP_LIMIT);
             Response r = new HopLimitReached();
             r.setPayload(ownName(req));
-            r.getOptions().setContentFormat(0);
+            r.getOptions().setContentFormat(0).setMaxAge(0);
             exchange.sendResponse(r);
             return;
         }
@@ -159,9 +195,20 @@ final class Forwarder implements MessageDeliverer {
             answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
         }
+        if (address.isMulticastAddress()) {
+            // forwarding to a CoAP group (Multicast-Timeout, Reply-From) is the group proxy's job (issue 8)
+            answer(exchange, ResponseCode.PROXY_NOT_SUPPORTED, "forwarding to a group is not supported",
+                    ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
+            return;
+        }
         InetSocketAddress origin = new InetSocketAddress(address, target.origin().port());
         if (isSelf(origin)) {
             answer(exchange, ResponseCode.NOT_FOUND, null, ProxyMetrics.Outcome.LOCAL);
+            return;
+        }
+        if (req.getOptions().hasObserve() && (req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.GET
+                || req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.FETCH)) {
+            observe(exchange, req, target, nextHop, origin);
             return;
         }
         ResponseCache.Key key = cache == null ? null : cache.keyOf(req, target);
@@ -174,13 +221,13 @@ final class Forwarder implements MessageDeliverer {
         if (key != null) {
             metrics.cacheMiss();
         }
+        Request up = upstreamRequest(req, target, nextHop); // before counting: nothing after this can throw
+        up.setDestinationContext(new AddressEndpointContext(origin));
         if (metrics.inFlight().incrementAndGet() > limits.exchanges()) {
             metrics.inFlight().decrementAndGet();
             overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many exchanges in flight");
             return;
         }
-        Request up = upstreamRequest(req, target, nextHop);
-        up.setDestinationContext(new AddressEndpointContext(origin));
         boolean revalidate = stored != null && stored.etag != null && req.getOptions().getETagCount() == 0;
         if (revalidate) {
             up.getOptions().addETag(stored.etag);
@@ -205,7 +252,7 @@ final class Forwarder implements MessageDeliverer {
                     return;
                 }
                 finish.run();
-                relay(exchange, req, response, key, revalidating);
+                relay(exchange, req, response, key, revalidating, target);
             }
 
             @Override
@@ -255,8 +302,12 @@ final class Forwarder implements MessageDeliverer {
         }
     }
 
+    private static boolean isInvalidating(ResponseCode c) {
+        return c == ResponseCode.CREATED || c == ResponseCode.DELETED || c == ResponseCode.CHANGED;
+    }
+
     private void relay(Exchange exchange, Request req, Response fromOrigin, ResponseCache.Key key,
-                       ResponseCache.Entry revalidating) {
+                       ResponseCache.Entry revalidating, ForwardTarget target) {
         Response toSend;
         if (revalidating != null && fromOrigin.getCode() == ResponseCode.VALID) {
             cache.refresh(key, revalidating, fromOrigin);
@@ -264,7 +315,11 @@ final class Forwarder implements MessageDeliverer {
             metrics.outcome(ProxyMetrics.Outcome.REVALIDATED);
         } else {
             if (key != null && cache.storable(req, fromOrigin)) {
-                cache.store(key, fromOrigin);
+                cache.store(key, fromOrigin, target);
+            } else if (cache != null && key == null && !req.getOptions().hasObserve() && !req.getOptions().hasOscore()
+                    && isInvalidating(fromOrigin.getCode())) {
+                // an OSCORE request hides its method: its outer POST and 2.04 invalidate nothing
+                cache.invalidate(target);
             }
             toSend = downstreamResponse(fromOrigin);
             metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
@@ -287,6 +342,186 @@ final class Forwarder implements MessageDeliverer {
         }
         metrics.outcome(ProxyMetrics.Outcome.CACHE_HIT);
         exchange.sendResponse(r);
+    }
+
+    /**
+     * Observe through the proxy (RFC 7641 Section 5): one upstream registration per resource
+     * (the cache key of the request without Observe), fanned out to every observer.
+     */
+    private void observe(Exchange exchange, Request req, ForwardTarget target, int nextHop, InetSocketAddress origin) {
+        ResponseCache.Key key = ResponseCache.key(req, target, numbers);
+        boolean register = req.getOptions().getObserve() == 0;
+        ObserveRelay relay = relays.get(key);
+        if (!register) {
+            // a deregistration (Observe 1): Californium ends the relation; the answer is the latest notification
+            if (relay != null && relay.hasNotification()) {
+                checkForObserveOption(exchange, relay);
+                relay.handleRequest(exchange);
+            } else {
+                forwardPlain(exchange, req, target, nextHop, origin);
+            }
+            return;
+        }
+        if (relay != null && relay.hasNotification() && !relay.isClosed()) {
+            if (metrics.observers().get() >= limits.observers()) {
+                overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers");
+                return;
+            }
+            metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
+            checkForObserveOption(exchange, relay);
+            relay.handleRequest(exchange);
+            return;
+        }
+        if (relay != null && relay.await(exchange)) {
+            return; // answered with the first notification
+        }
+        if (metrics.observers().get() >= limits.observers()) {
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers");
+            return;
+        }
+        Request up = upstreamRequest(req, target, nextHop);
+        up.getOptions().setObserve(0);
+        up.setDestinationContext(new AddressEndpointContext(origin));
+        if (metrics.inFlight().incrementAndGet() > limits.exchanges()) {
+            metrics.inFlight().decrementAndGet();
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many exchanges in flight");
+            return;
+        }
+        OscoreContext hop = originContexts.get(target.origin());
+        if (hop != null && up.getOptions().hasOscore()) {
+            metrics.inFlight().decrementAndGet();
+            answer(exchange, ResponseCode.BAD_GATEWAY, "nested OSCORE towards this origin is not supported",
+                    ProxyMetrics.Outcome.BAD_GATEWAY);
+            return;
+        }
+        Endpoint via = hop != null ? oscoreUpstream : plainUpstream;
+        java.util.function.Consumer<Request> send = r -> {
+            if (hop != null) {
+                originBinding.bind(r, hop);
+            }
+            via.sendRequest(r);
+        };
+        ObserveRelay fresh = new ObserveRelay(key, via, send, metrics, () -> relays.remove(key));
+        ObserveRelay raced = relays.putIfAbsent(key, fresh);
+        if (raced != null) {
+            metrics.inFlight().decrementAndGet();
+            if (!raced.await(exchange)) {
+                forwardPlain(exchange, req, target, nextHop, origin);
+            }
+            return;
+        }
+        fresh.await(exchange);
+        fresh.registration(up);
+        AtomicBoolean first = new AtomicBoolean(true);
+        ScheduledFuture<?> timeout = timer.schedule(() -> {
+            if (first.compareAndSet(true, false)) {
+                metrics.inFlight().decrementAndGet();
+                relays.remove(key, fresh);
+                up.cancel();
+                for (Exchange e : fresh.end()) {
+                    answer(e, ResponseCode.GATEWAY_TIMEOUT, null, ProxyMetrics.Outcome.TIMEOUT);
+                }
+            }
+        }, limits.upstreamTimeoutMs(), TimeUnit.MILLISECONDS);
+        Response[] lastSeen = new Response[1];
+        up.addMessageObserver(new MessageObserverAdapter() {
+            @Override
+            public void onResponse(Response response) {
+                synchronized (lastSeen) {
+                    if (lastSeen[0] == response) {
+                        return; // delivered both to the request and to the endpoint's listener
+                    }
+                    lastSeen[0] = response;
+                }
+                boolean isFirst = first.compareAndSet(true, false);
+                if (isFirst && response.getOptions().hasObserve() && response.getToken() != null) {
+                    notifications.put(response.getToken(), this::onResponse);
+                    fresh.onEnd(() -> notifications.remove(response.getToken()));
+                }
+                if (isFirst) {
+                    timeout.cancel(false);
+                    metrics.inFlight().decrementAndGet();
+                }
+                if (!response.getOptions().hasObserve() || !response.isSuccess()) {
+                    // not (or no longer) observable: the waiting observers get this answer, the relay ends
+                    relays.remove(key, fresh);
+                    List<Exchange> waiting = fresh.end();
+                    for (Exchange e : waiting) {
+                        metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
+                        e.sendResponse(downstreamResponse(response));
+                    }
+                    if (!isFirst) {
+                        fresh.notification(response);
+                        fresh.changed(); // the error ends every relation (RFC 7641 3.2)
+                    }
+                    return;
+                }
+                List<Exchange> waiting = fresh.notification(response);
+                for (Exchange e : waiting) {
+                    metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
+                    // the relation belongs to the observer's exchange: set it up on that exchange's executor
+                    e.execute(() -> {
+                        checkForObserveOption(e, fresh);
+                        fresh.handleRequest(e);
+                    });
+                }
+                if (!isFirst) {
+                    fresh.changed();
+                }
+            }
+
+            @Override
+            public void onReject() {
+                fail(ResponseCode.BAD_GATEWAY, ProxyMetrics.Outcome.BAD_GATEWAY);
+            }
+
+            @Override
+            public void onSendError(Throwable error) {
+                fail(ResponseCode.BAD_GATEWAY, ProxyMetrics.Outcome.BAD_GATEWAY);
+            }
+
+            @Override
+            public void onTimeout() {
+                fail(ResponseCode.GATEWAY_TIMEOUT, ProxyMetrics.Outcome.TIMEOUT);
+            }
+
+            private void fail(ResponseCode code, ProxyMetrics.Outcome outcome) {
+                if (first.compareAndSet(true, false)) {
+                    timeout.cancel(false);
+                    metrics.inFlight().decrementAndGet();
+                    relays.remove(key, fresh);
+                    for (Exchange e : fresh.end()) {
+                        answer(e, code, null, outcome);
+                    }
+                }
+            }
+        });
+        send.accept(up);
+    }
+
+    /** A request forwarded once, without Observe (a deregistration nobody relays). */
+    private void forwardPlain(Exchange exchange, Request req, ForwardTarget target, int nextHop, InetSocketAddress origin) {
+        Request up = upstreamRequest(req, target, nextHop);
+        up.setDestinationContext(new AddressEndpointContext(origin));
+        if (metrics.inFlight().incrementAndGet() > limits.exchanges()) {
+            metrics.inFlight().decrementAndGet();
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many exchanges in flight");
+            return;
+        }
+        send(exchange, req, up, target, null, null);
+    }
+
+    /** A notification the upstream endpoint delivered to its listeners (RFC 7641: after the first response). */
+    void onNotification(Request registration, Response response) {
+        java.util.function.Consumer<Response> h = response.getToken() == null ? null : notifications.get(response.getToken());
+        if (h != null) {
+            h.accept(response);
+        }
+    }
+
+    /** Relayed observations (for tests and metrics). */
+    int relayCount() {
+        return relays.size();
     }
 
     /** The request to the origin: the client's options without the proxy and URI ones, the target's URI, Hop-Limit. */
@@ -326,6 +561,11 @@ final class Forwarder implements MessageDeliverer {
     /** The response to the client: the origin's code, options and payload on the client's exchange. */
     private static Response downstreamResponse(Response fromOrigin) {
         Response r = new Response(fromOrigin.getCode());
+        byte[] wire = fromOrigin.getBytes();
+        if (wire != null && wire.length > 1 && (wire[1] & 0xff) != fromOrigin.getRawCode()) {
+            // a code Californium has no constant for (it keeps the class default): relay the code that came
+            r = new HopLimitReached.RawCode(wire[1] & 0xff, fromOrigin.getCode());
+        }
         OptionSet o = r.getOptions();
         for (Option opt : fromOrigin.getOptions().asSortedList()) {
             if (opt.getNumber() != OptionNumberRegistry.OBSERVE) {
@@ -376,7 +616,10 @@ final class Forwarder implements MessageDeliverer {
     }
 
     private boolean isSelf(InetSocketAddress origin) {
-        for (InetSocketAddress own : ownAddresses) {
+        if (origin.getAddress().isAnyLocalAddress()) {
+            return true; // 0.0.0.0 or :: as a destination is this host
+        }
+        for (InetSocketAddress own : ownAddresses.get()) {
             if (own.getPort() == origin.getPort()
                     && (own.getAddress().equals(origin.getAddress()) || own.getAddress().isAnyLocalAddress())) {
                 return true;
@@ -385,11 +628,19 @@ final class Forwarder implements MessageDeliverer {
         return false;
     }
 
-    @Override
-    public void deliverResponse(Exchange exchange, Response response) {
-        if (exchange.getRequest() != null) {
-            exchange.getRequest().setResponse(response);
+
+    /** {@code s} with control characters escaped, for a log line (a target comes from the network). */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
         }
+        return b.toString();
     }
 
     static String utf8(byte[] b) {

@@ -21,4 +21,19 @@ final class HopLimitReached extends Response {
     public int getRawCode() {
         return CODE;
     }
+
+    /** A response whose code Californium has no constant for, relayed with the code it came with. */
+    static final class RawCode extends Response {
+        private final int raw;
+
+        RawCode(int raw, ResponseCode base) {
+            super(base);
+            this.raw = raw;
+        }
+
+        @Override
+        public int getRawCode() {
+            return raw;
+        }
+    }
 }

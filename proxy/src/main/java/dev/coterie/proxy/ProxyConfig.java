@@ -130,7 +130,9 @@ public record ProxyConfig(
         String name = file.toString();
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+            ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+            yaml.enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            root = yaml.readTree(Files.readAllBytes(file));
         } catch (JsonProcessingException e) {
             throw new ConfigException(name, null, "not valid YAML"
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
@@ -379,7 +381,8 @@ public record ProxyConfig(
                         throw error(at, "an origin is scheme, host and port only");
                     }
                     String h = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
-                    return new Origin(h.toLowerCase(Locale.ROOT), u.getPort() < 0 ? 5683 : u.getPort());
+                    return hostPort(h.indexOf(':') >= 0 ? "[" + h + "]:" + (u.getPort() < 0 ? 5683 : u.getPort())
+                            : h + ":" + (u.getPort() < 0 ? 5683 : u.getPort()), at, 5683);
                 } catch (URISyntaxException e) {
                     throw error(at, "not a URI");
                 }
@@ -425,7 +428,15 @@ public record ProxyConfig(
                     throw error(at, "port must be 0 to 65535");
                 }
             }
-            return new Origin(host.toLowerCase(Locale.ROOT), p);
+            host = host.toLowerCase(Locale.ROOT);
+            if (ForwardTarget.looksNumeric(host)) {
+                String canonical = ForwardTarget.canonicalIp(host);
+                if (canonical == null) {
+                    throw error(at, "not a valid IP address (IPv4 as a dotted quad)");
+                }
+                host = canonical; // the form targets are compared in
+            }
+            return new Origin(host, p);
         }
 
         /** "/a/b" as the segments [a, b]; "/" and "" are the empty prefix. */

@@ -21,7 +21,7 @@ public final class ProxyMetrics implements SecurityTrace {
     /** How a request ended at the proxy. */
     public enum Outcome {
         FORWARDED, CACHE_HIT, REVALIDATED, DENIED, NO_ROUTE, NOT_A_FORWARD_PROXY, BAD_REQUEST, BAD_OPTION, HOP_LIMIT,
-        TIMEOUT, BAD_GATEWAY, OVERLOADED, RATE_LIMITED, LOCAL;
+        TIMEOUT, BAD_GATEWAY, OVERLOADED, RATE_LIMITED, LOCAL, OBSERVE_JOINED;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);

@@ -76,9 +76,24 @@ public final class ProxyServer implements AutoCloseable {
         for (OscoreContext c : clientContexts) {
             clients.add(c);
         }
-        List<InetSocketAddress> own = new ArrayList<>(config.listen());
         forwarder = new Forwarder(policyOf(config), config.limits(), numbers, metrics, cache, plainUpstream, oscoreUpstream,
-                binding, originContexts, timer, own);
+                binding, originContexts, timer, this::listenAddresses, cfg);
+        java.util.Set<String> hopIds = new java.util.HashSet<>();
+        for (OscoreContext c : clientContexts) {
+            hopIds.add(idOf(c.idContext(), c.recipientId()));
+        }
+        forwarder.hopLayers(r -> {
+            try {
+                dev.coterie.oscore.OscoreOptionValue v = dev.coterie.oscore.OscoreOptionValue.decode(r.getOptions().getOscore(), false);
+                return v.kid() != null && hopIds.contains(idOf(v.kidContext(), v.kid()));
+            } catch (dev.coterie.oscore.OscoreException e) {
+                return false;
+            }
+        });
+        plainUpstream.addNotificationListener(forwarder::onNotification);
+        if (oscoreUpstream != null) {
+            oscoreUpstream.addNotificationListener(forwarder::onNotification);
+        }
         front = new CoapServer(cfg);
         for (InetSocketAddress a : config.listen()) {
             CoapEndpoint ep = new OscoreEndpointBuilder().configuration(cfg).bind(a).serverContexts(clients)
@@ -89,6 +104,10 @@ public final class ProxyServer implements AutoCloseable {
         }
         front.setMessageDeliverer(forwarder);
         admin = config.admin() == null ? null : new AdminServer(config.admin(), metrics);
+    }
+
+    private static String idOf(byte[] kidContext, byte[] kid) {
+        return (kidContext == null ? "" : dev.coterie.keystore.Hex.encode(kidContext)) + "/" + dev.coterie.keystore.Hex.encode(kid);
     }
 
     static Forwarder.Policy policyOf(ProxyConfig c) {

@@ -58,9 +58,11 @@ public final class ResponseCache {
         volatile long freshUntil;
         final byte[] etag;
         final int weight;
+        final String uri;
 
-        Entry(Response response, long freshUntil, int weight) {
+        Entry(Response response, long freshUntil, int weight, String uri) {
             this.response = response;
+            this.uri = uri;
             this.freshUntil = freshUntil;
             List<byte[]> etags = response.getOptions().getETags();
             this.etag = etags.isEmpty() ? null : etags.get(0);
@@ -130,6 +132,12 @@ public final class ResponseCache {
         if (request.getOptions().hasObserve()) {
             return null; // observations are relayed, never answered from the cache
         }
+        return key(request, target, numbers);
+    }
+
+    /** The key of {@code request} whatever its method and Observe (the relay of observations uses it too). */
+    static Key key(Request request, ForwardTarget target, ForwardTarget.Numbers numbers) {
+        Code code = request.getCode();
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
         out.write(request.getRawCode());
         writeText(out, target.origin().toString());
@@ -154,8 +162,8 @@ public final class ResponseCache {
         }
         out.write(0xff);
         byte[] p = request.getPayload();
-        if (code == Code.FETCH && p != null) {
-            out.writeBytes(p);
+        if (p != null) {
+            out.writeBytes(p); // FETCH (RFC 8132); a GET's payload is forwarded, so it keys too
         }
         return new Key(out.toByteArray());
     }
@@ -191,6 +199,11 @@ public final class ResponseCache {
 
     /** Stores the origin's response under {@code key}; returns the entry (null if not stored). */
     public Entry store(Key key, Response response) {
+        return store(key, response, null);
+    }
+
+    /** Stores the origin's response to a request for {@code target} (null: unknown) under {@code key}. */
+    public Entry store(Key key, Response response, ForwardTarget target) {
         long age = maxAge(response);
         if (key == null || age <= 0) {
             return null;
@@ -200,9 +213,19 @@ public final class ResponseCache {
         for (Option o : copy.getOptions().asSortedList()) {
             bytes += 4 + o.getLength();
         }
-        Entry e = new Entry(copy, clock.getAsLong() + TimeUnit.SECONDS.toNanos(age), Math.max(bytes, weightFloor));
+        Entry e = new Entry(copy, clock.getAsLong() + TimeUnit.SECONDS.toNanos(age), Math.max(bytes, weightFloor),
+                target == null ? null : target.uri());
         cache.put(key, e);
         return e;
+    }
+
+    /**
+     * A 2.01, 2.02 or 2.04 to an unsafe request for {@code target} makes every stored response
+     * for that URI stale (RFC 7252 Sections 5.9.1.1, 5.9.1.3, 5.9.1.4): they are dropped.
+     */
+    public void invalidate(ForwardTarget target) {
+        String uri = target.uri();
+        cache.asMap().values().removeIf(e -> uri.equals(e.uri));
     }
 
     /** A 2.03 from the origin for the stored entry: fresh again for the 2.03's Max-Age. */

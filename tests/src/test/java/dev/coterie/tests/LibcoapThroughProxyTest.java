@@ -42,9 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Block-wise works through the proxy today, hop by hop: Californium's block-wise layer in the
  * proxy's front endpoint reassembles a client's Block1 body and serves Block2 follow-ups from a
  * body its upstream endpoint reassembled; the proxy forwards one whole request per transfer
- * (the tests assert that, so a change to pass-through is noticed). Observe is not relayed yet:
- * a registration through the proxy is answered once, without Observe, and that is what the
- * Observe test asserts. libcoap's binaries come from tests/scripts/ensure-libcoap.sh; the class
+ * (the tests assert that, so a change to pass-through is noticed). An observation of coap-server
+ * is relayed: the proxy registers upstream and the client is registered with the proxy. libcoap's binaries come from tests/scripts/ensure-libcoap.sh; the class
  * fails, never skips, when they cannot be installed.
  */
 @Timeout(120)
@@ -343,12 +342,12 @@ class LibcoapThroughProxyTest {
     }
 
     /**
-     * Observe relay is not implemented yet: an Observe registration through the proxy is
-     * forwarded as a plain GET and answered once, without Observe. The control is the same
-     * registration sent to coap-server directly, which does establish an observation.
+     * Observe through the proxy (RFC 7641 Section 5): the registration reaches coap-server with
+     * Observe and the client is registered with the proxy. The control is the same registration
+     * sent to coap-server directly.
      */
     @Test
-    void OBSERVE_notRelayedYet_aRegistrationThroughTheProxyIsAPlainGet() throws Exception {
+    void RFC7641_5_anObservationOfCoapServerIsRelayedThroughTheProxy() throws Exception {
         CoapEndpoint client = plainClient();
         try (LibcoapServer server = new LibcoapServer(client)) {
             Request directReg = Request.newGet();
@@ -364,10 +363,11 @@ class LibcoapThroughProxyTest {
             Response r = send(client, proxy.address, reg);
             assertNotNull(r);
             assertEquals(ResponseCode.CONTENT, r.getCode());
-            assertFalse(r.getOptions().hasObserve(), "answered once, without Observe (no relay yet)");
+            assertTrue(r.getOptions().hasObserve(), "registered through the proxy: " + r);
             List<String> upstream = server.received("time");
             String last = upstream.get(upstream.size() - 1);
-            assertFalse(last.contains("Observe"), "the proxy forwarded a plain GET: " + last);
+            assertTrue(last.contains("Observe"), "the proxy registered upstream: " + last);
+            reg.cancel();
         } finally {
             client.destroy();
         }

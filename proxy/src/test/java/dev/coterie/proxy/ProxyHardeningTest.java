@@ -1,0 +1,248 @@
+package dev.coterie.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coterie.keystore.Hex;
+import dev.coterie.keystore.SecretBytes;
+import dev.coterie.keystore.SecurityStateStore;
+import dev.coterie.oscore.ClientContextBinding;
+import dev.coterie.oscore.Cri;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.OscoreContext;
+import dev.coterie.oscore.OscoreEndpointBuilder;
+import dev.coterie.oscore.RequestProtector;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.Token;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
+import org.eclipse.californium.elements.AddressEndpointContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Hostile inputs at the proxy, each with the valid request on the same path as its control. */
+class ProxyHardeningTest {
+    private static final int PROXY_CRI = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.PROXY_CRI).number();
+    private Origin origin;
+    @TempDir
+    Path state;
+
+    @BeforeEach
+    void start() {
+        origin = new Origin();
+    }
+
+    @AfterEach
+    void stop() {
+        origin.close();
+    }
+
+    private String config(String allow, String extra) {
+        return "listen: ['127.0.0.1:0']\nforward_proxy: true\nlimits: {upstream_timeout_ms: 1500, exchanges: 2}\n"
+                + "access: [{client: unauthenticated, allow: [" + allow + "]}]\n" + extra;
+    }
+
+    private Request get(String path) {
+        Request r = Request.newGet();
+        r.getOptions().setProxyUri("coap://127.0.0.1:" + origin.port() + path);
+        return r;
+    }
+
+    @Test
+    void LIMITS_anOverlongProxyCriSegmentIs402AndLeaksNoExchangeSlot() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
+            for (int i = 0; i < 5; i++) {
+                Cri cri = new Cri(-1L, new Cri.Authority(null, new byte[] {127, 0, 0, 1}, null, List.of(), origin.port()),
+                        List.of("x".repeat(300)), List.of(), null);
+                Request r = Request.newGet();
+                r.getOptions().addOption(new Option(PROXY_CRI, cri.encode()));
+                assertEquals(ResponseCode.BAD_OPTION, f.send(r).getCode());
+            }
+            assertEquals(0, f.proxy.metrics().inFlight().get(), "no slot leaked");
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode(), "the 2 slots are all free");
+        }
+    }
+
+    @Test
+    void ACL_dotSegmentsAreNotForwarded_soAPrefixRuleCannotBeEscaped() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(config("{origin: '127.0.0.1:" + origin.port() + "', path_prefix: /sensors}", ""))) {
+            assertEquals(ResponseCode.BAD_REQUEST, f.send(get("/sensors/../echo")).getCode());
+            assertEquals(ResponseCode.BAD_REQUEST, f.send(get("/sensors/%2e%2e/echo")).getCode());
+            assertEquals(ResponseCode.BAD_REQUEST, f.send(get("/sensors/./temp")).getCode());
+            assertEquals(0, origin.received.size());
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
+        }
+    }
+
+    @Test
+    void ACL_anIpLiteralHasOneForm_otherSpellingsOfTheOriginAreRefused() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(config("{origin: '127.0.0.1:" + origin.port() + "'}", ""))) {
+            Request shortForm = Request.newGet();
+            shortForm.getOptions().setProxyUri("coap://127.1:" + origin.port() + "/sensors/temp");
+            assertEquals(ResponseCode.BAD_OPTION, f.send(shortForm).getCode());
+            Request decimal = Request.newGet();
+            decimal.getOptions().setProxyUri("coap://2130706433:" + origin.port() + "/sensors/temp");
+            assertEquals(ResponseCode.BAD_OPTION, f.send(decimal).getCode());
+            assertEquals(0, origin.received.size());
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
+        }
+    }
+
+    @Test
+    void GROUP_aMulticastTargetIs505_nothingIsSent() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
+            Request r = Request.newGet();
+            r.getOptions().setProxyUri("coap://224.0.1.187/lights");
+            assertEquals(ResponseCode.PROXY_NOT_SUPPORTED, f.send(r).getCode());
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
+        }
+    }
+
+    @Test
+    void LOOP_aRequestForTheProxyItselfIsNotForwarded() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
+            Request r = Request.newGet();
+            r.getOptions().setProxyUri("coap://127.0.0.1:" + f.proxyAddress.getPort() + "/x");
+            assertEquals(ResponseCode.NOT_FOUND, f.send(r).getCode());
+            Request any = Request.newGet();
+            any.getOptions().setProxyUri("coap://0.0.0.0:" + origin.port() + "/sensors/temp");
+            assertEquals(ResponseCode.NOT_FOUND, f.send(any).getCode(), "0.0.0.0 is this host");
+            assertEquals(0, f.proxy.metrics().inFlight().get());
+        }
+    }
+
+    @Test
+    void RFC7252_5_9_1_aPutInvalidatesTheCachedGet() throws Exception {
+        String cfg = config("{origin: '127.0.0.1:" + origin.port() + "'}", "");
+        origin.server.add(new org.eclipse.californium.core.CoapResource("doc") {
+            private volatile String body = "v1";
+
+            @Override
+            public void handleGET(org.eclipse.californium.core.server.resources.CoapExchange e) {
+                e.respond(ResponseCode.CONTENT, body);
+            }
+
+            @Override
+            public void handlePUT(org.eclipse.californium.core.server.resources.CoapExchange e) {
+                body = e.getRequestText();
+                e.respond(ResponseCode.CHANGED);
+            }
+        });
+        try (ProxyFixture f = new ProxyFixture(cfg)) {
+            assertEquals("v1", f.send(get("/doc")).getPayloadString());
+            assertEquals("v1", f.send(get("/doc")).getPayloadString());
+            assertEquals(1.0, f.proxy.metrics().cacheHits(), "control: cached");
+            Request put = Request.newPut();
+            put.getOptions().setProxyUri("coap://127.0.0.1:" + origin.port() + "/doc");
+            put.setPayload("v2");
+            assertEquals(ResponseCode.CHANGED, f.send(put).getCode());
+            assertEquals("v2", f.send(get("/doc")).getPayloadString(), "the 2.04 made the stored GET stale");
+        }
+    }
+
+    @Test
+    void RFC8768_a508FromTheNextHopReachesTheClientAs508_notAsTheClassDefault() throws Exception {
+        try (DatagramSocket next = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                byte[] buf = new byte[1500];
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    next.receive(p);
+                    int tkl = buf[0] & 0x0f;
+                    // piggybacked ACK (the request is CON) with code 5.08, same MID and Token
+                    byte[] ack = new byte[4 + tkl];
+                    ack[0] = (byte) (0x60 | tkl);
+                    ack[1] = (byte) 0xA8;
+                    ack[2] = buf[2];
+                    ack[3] = buf[3];
+                    System.arraycopy(buf, 4, ack, 4, tkl);
+                    next.send(new DatagramPacket(ack, ack.length, p.getSocketAddress()));
+                } catch (java.io.IOException ignored) {
+                    // closed
+                }
+            });
+            t.start();
+            try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
+                Request r = Request.newGet();
+                r.getOptions().setProxyUri("coap://127.0.0.1:" + next.getLocalPort() + "/x");
+                r.setMID(7);
+                r.setToken(new Token(new byte[] {7}));
+                byte[] wire = new UdpDataSerializer().getByteArray(r);
+                try (DatagramSocket raw = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+                    raw.setSoTimeout(5000);
+                    raw.send(new DatagramPacket(wire, wire.length, f.proxyAddress));
+                    byte[] buf = new byte[1500];
+                    raw.receive(new DatagramPacket(buf, buf.length));
+                    assertEquals(0xA8, buf[1] & 0xff, "5.08 relayed as it came");
+                }
+            }
+            t.join(2000);
+        }
+    }
+
+    @Test
+    void CONFIG_aDuplicateKeyIsAMistake_aSingleOneIsNot() throws Exception {
+        Path dup = java.nio.file.Files.writeString(state.resolve("dup.yaml"), "forward_proxy: true\nforward_proxy: false\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.load(dup));
+        assertTrue(e.getMessage().contains("not valid YAML"), e.getMessage());
+        Path one = java.nio.file.Files.writeString(state.resolve("one.yaml"), "forward_proxy: true\n");
+        assertTrue(ProxyConfig.load(one).forwardProxy());
+    }
+
+    @Test
+    void RELOAD_accessControlChangesWithoutARestart() throws Exception {
+        String denyAll = config("{origin: '127.0.0.1:1'}", "");
+        try (ProxyFixture f = new ProxyFixture(denyAll)) {
+            assertEquals(ResponseCode.UNAUTHORIZED, f.send(get("/sensors/temp")).getCode());
+            f.proxy.reload(ProxyFixture.config(config("{origin: '127.0.0.1:" + origin.port() + "'}", "")));
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
+            f.proxy.reload(ProxyFixture.config(denyAll));
+            assertEquals(ResponseCode.UNAUTHORIZED, f.send(get("/sensors/temp")).getCode());
+        }
+    }
+
+    @Test
+    void OCP_05_aCatchAllRouteDoesNotSwallowAHopLayerForTheProxy() throws Exception {
+        byte[] secret = Hex.decode("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+        OscoreContext proxySide = OscoreContext.builder().name("proxy-hop").masterSecret(SecretBytes.copyOf(secret))
+                .senderId(new byte[] {0x0b}).recipientId(new byte[] {0x0c})
+                .stateStore(SecurityStateStore.open(state.resolve("p"), 20)).build();
+        OscoreContext clientSide = OscoreContext.builder().name("client-hop").masterSecret(SecretBytes.copyOf(secret))
+                .senderId(new byte[] {0x0c}).recipientId(new byte[] {0x0b})
+                .stateStore(SecurityStateStore.open(state.resolve("c"), 20)).build();
+        String cfg = "listen: ['127.0.0.1:0']\nforward_proxy: true\n"
+                + "routes: [{path_prefix: /, origin: '127.0.0.1:" + origin.port() + "'}]\n"
+                + "access: [{client: {kid: '0c'}, allow: [{origin: '127.0.0.1:" + origin.port() + "'}]}]\n";
+        try (ProxyFixture f = new ProxyFixture(cfg, List.of(proxySide), Map.of())) {
+            CoapEndpoint c = new OscoreEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", 0))
+                    .clientBinding(new ClientContextBinding().endpointDefault(RequestProtector.forProxy(clientSide.protector())))
+                    .build();
+            c.start();
+            try {
+                Request r = Request.newGet();
+                r.getOptions().setUriPath("sensors/temp");
+                r.setDestinationContext(new AddressEndpointContext(f.proxyAddress));
+                c.sendRequest(r);
+                Response resp = r.waitForResponse(5000);
+                assertEquals(ResponseCode.CONTENT, resp.getCode());
+                assertEquals("21.5", resp.getPayloadString());
+                assertEquals(1.0, f.proxy.metrics().layersRemoved(), "the proxy removed its hop layer before routing");
+            } finally {
+                c.destroy();
+            }
+        }
+    }
+}
