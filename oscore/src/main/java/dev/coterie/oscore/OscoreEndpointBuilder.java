@@ -169,6 +169,36 @@ public final class OscoreEndpointBuilder {
         }
     }
 
+    /**
+     * A plain CoAP endpoint (no OSCORE layer) with the same bounded state as the OSCORE ones:
+     * the {@link #deduplicator} of {@code cfg}, and at most {@link #MAX_PENDING_DATAGRAMS} waiting.
+     * For a proxy's unprotected upstream side, whose incoming notifications Californium's own
+     * deduplicator would keep without a ceiling for the exchange lifetime.
+     */
+    public static CoapEndpoint boundedPlainEndpoint(Configuration cfg, InetSocketAddress address, ExtensionOptionRegistry extensions) {
+        TokenGenerator tokens = new RandomTokenGenerator(cfg);
+        InMemoryMessageExchangeStore exchanges = new InMemoryMessageExchangeStore(cfg, tokens);
+        exchanges.setDeduplicator(deduplicator(cfg));
+        InboundLimit inbound = new InboundLimit(cfg);
+        CoapEndpoint.Builder b = new CoapEndpoint.Builder().setConfiguration(cfg)
+                .setOptionRegistry(extensions.californiumRegistry()).setTokenGenerator(tokens).setMessageExchangeStore(exchanges);
+        b.setDataSerializerAndParser(new UdpDataSerializer(),
+                inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry()));
+        b.setConnector(new UDPConnector(address, cfg) {
+            @Override
+            public void setRawDataReceiver(RawDataChannel receiver) {
+                super.setRawDataReceiver(inbound.wrap(receiver));
+            }
+
+            @Override
+            public synchronized void start() throws java.io.IOException {
+                inbound.reset();
+                super.start();
+            }
+        });
+        return b.build();
+    }
+
     /** The OSCORE layer of an endpoint this builder made, or null. */
     public static OscoreLayer layerOf(Endpoint endpoint) {
         return LAYERS.get(endpoint);

@@ -66,8 +66,7 @@ public final class ProxyServer implements AutoCloseable {
             metrics.gauge("coterie.proxy.cache.entries", "Entries in the cache", cache::size);
             metrics.gauge("coterie.proxy.cache.bytes", "Weighed bytes in the cache", cache::weight);
         }
-        plainUpstream = new CoapEndpoint.Builder().setConfiguration(cfg).setInetSocketAddress(config.upstreamBind())
-                .setOptionRegistry(extensions.californiumRegistry()).build();
+        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(cfg, config.upstreamBind(), extensions);
         ClientContextBinding binding = new ClientContextBinding();
         oscoreUpstream = originContexts.isEmpty() ? null : new OscoreEndpointBuilder().configuration(cfg)
                 .bind(new InetSocketAddress(config.upstreamBind().getAddress(), 0)).clientBinding(binding)

@@ -30,7 +30,11 @@ final class Origin implements AutoCloseable {
 
     Origin() {
         server = new CoapServer(OscoreEndpointBuilder.defaultConfiguration());
-        CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(OscoreEndpointBuilder.defaultConfiguration())
+        // the test origin keeps no deduplication state, so that memory measurements see the proxy's
+        org.eclipse.californium.elements.config.Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        cfg.set(org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR,
+                org.eclipse.californium.core.config.CoapConfig.NO_DEDUPLICATOR);
+        CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(cfg)
                 .setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0))
                 .setOptionRegistry(ExtensionOptionRegistry.defaults().californiumRegistry()).build();
         server.addEndpoint(ep);

@@ -165,14 +165,14 @@ class OscoreThroughProxyTest {
                 assertTrue(wire.getOptions().hasOscore());
                 assertEquals(List.of("sensors", "temp"), plainOrigin.last().getOptions().getUriPath());
                 assertEquals(1.0, f.proxy.metrics().layersRemoved());
-                assertEquals(1.0, f.proxy.metrics().layersAdded(), "the response got the hop layer back");
+                assertNotNull(dev.coterie.oscore.OscorePeer.of(resp), "the response came back under the hop layer, verified");
 
                 // the same client, to a target its rule does not list: 4.01, protected on the hop
                 Request denied = Request.newGet();
                 denied.getOptions().setProxyUri("coap://127.0.0.1:" + port + "/slow");
                 Response d = send(c, denied, f.proxyAddress);
                 assertEquals(ResponseCode.UNAUTHORIZED, d.getCode());
-                assertEquals(2.0, f.proxy.metrics().layersAdded(), "the denial was protected");
+                assertNotNull(dev.coterie.oscore.OscorePeer.of(d), "the denial was protected on the hop and verified");
             } finally {
                 c.destroy();
             }
