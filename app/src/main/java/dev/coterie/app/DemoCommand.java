@@ -52,7 +52,7 @@ final class DemoCommand implements Callable<Integer> {
      * this process creates (unshare --user --map-root-user --net), with IPv4 multicast on its lo.
      */
     private int runGroupPartInPrivateNamespace() throws Exception {
-        out.println("Part 2: Group OSCORE lighting group (in a private network namespace)\n");
+        out.println("Part 3: Group OSCORE lighting group (in a private network namespace)\n");
         out.flush();
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cmd = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec '"
@@ -163,6 +163,7 @@ final class DemoCommand implements Callable<Integer> {
                 + clientCtx.senderSequence().peek() + ", server rejected " + rejected.get()
                 + " request(s), " + failures + " unexpected result(s)");
         out.println();
+        failures += new DemoProxyScene(out, CryptoProviders.byName(provider), state).run();
         if (!noGroup) {
             failures += runGroupPartInPrivateNamespace();
         }
