@@ -51,6 +51,12 @@ public final class ProxyServer implements AutoCloseable {
         ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
         numbers = ForwardTarget.Numbers.of(extensions);
         Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        // Californium's default MID tracker leases every Message ID for EXCHANGE_LIFETIME: one
+        // upstream endpoint talking to one origin runs out after 65536 messages and then manages
+        // about 265 a second (every further request 5.02). The other commands set NULL too
+        // (app Endpoints.configuration()); deduplication stays bounded either way.
+        cfg.set(org.eclipse.californium.core.config.CoapConfig.MID_TRACKER,
+                org.eclipse.californium.core.config.CoapConfig.TrackerMode.NULL);
         contexts.addAll(clientContexts);
         contexts.addAll(originContexts.values());
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -66,7 +72,13 @@ public final class ProxyServer implements AutoCloseable {
             metrics.gauge("coterie.proxy.cache.entries", "Entries in the cache", cache::size);
             metrics.gauge("coterie.proxy.cache.bytes", "Weighed bytes in the cache", cache::weight);
         }
-        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(cfg, config.upstreamBind(), extensions);
+        // Californium's default deduplicator here would keep every incoming response and
+        // notification for EXCHANGE_LIFETIME (247 s) without a bound (about 6 KB per forwarded
+        // request): per peer (64 messages per origin) and under the global ceiling instead.
+        Configuration upstreamCfg = new Configuration(cfg);
+        upstreamCfg.set(org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR,
+                org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP);
+        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(upstreamCfg, config.upstreamBind(), extensions);
         ClientContextBinding binding = new ClientContextBinding();
         oscoreUpstream = originContexts.isEmpty() ? null : new OscoreEndpointBuilder().configuration(cfg)
                 .bind(new InetSocketAddress(config.upstreamBind().getAddress(), 0)).clientBinding(binding)
