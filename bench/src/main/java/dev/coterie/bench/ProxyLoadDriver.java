@@ -299,8 +299,12 @@ public final class ProxyLoadDriver {
     private Proc coterie(String name, String yaml, boolean hop) throws IOException, InterruptedException {
         Path f = logs.resolve("coterie-" + name + ".yaml");
         Files.writeString(f, yaml);
-        List<String> cmd = new ArrayList<>(List.of(java(), "-Xms256m", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                CoterieProxyMain.class.getName(), f.toString()));
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Xms256m", "-Xmx512m"));
+        String extra = System.getenv("COTERIE_PROXY_BENCH_JVM"); // e.g. a JFR recording, to profile the proxy
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CoterieProxyMain.class.getName(), f.toString()));
         if (hop) {
             cmd.add("--hop");
         }

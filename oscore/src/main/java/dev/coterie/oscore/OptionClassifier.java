@@ -90,8 +90,13 @@ public final class OptionClassifier {
      */
     public Split split(OptionSet options, Role role, boolean nested, boolean forProxy) throws OscoreException.ProtectionRefused {
         Split s = new Split();
-        boolean proxyScheme = options.hasProxyScheme() || options.hasOption(extensions.byName(
-                ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number());
+        boolean proxyScheme = options.hasProxyScheme();
+        if (forProxy && !proxyScheme) {
+            int psn = extensions.byName(ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number();
+            for (Option o : options.getOthers()) {
+                proxyScheme |= o.getNumber() == psn; // not OptionSet.hasOption(int): it builds a definition per call
+            }
+        }
         for (Option opt : options.asSortedList()) {
             int n = opt.getNumber();
             if (forProxy && role == Role.REQUEST && escalates(n, proxyScheme)) {

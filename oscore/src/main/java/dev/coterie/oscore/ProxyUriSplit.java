@@ -24,6 +24,12 @@ import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
  * (which asked for none); docs/conformance.md, row OSC-12, says why.
  */
 public final class ProxyUriSplit {
+    // compiled once: this runs for every request a proxy forwards
+    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("[a-z][a-z0-9+.-]*");
+    private static final java.util.regex.Pattern REG_NAME = java.util.regex.Pattern.compile("[a-z0-9._~!$&'()*+,;=%-]+");
+    private static final java.util.regex.Pattern PORT = java.util.regex.Pattern.compile("\\d{1,5}");
+    private static final java.util.regex.Pattern IP_FUTURE = java.util.regex.Pattern.compile("v[0-9a-f]+\\.[a-z0-9._~!$&'()*+,;=:-]+");
+    private static final java.util.regex.Pattern IPV6_CHARS = java.util.regex.Pattern.compile("[0-9a-f:.]+");
     private static final Map<String, Integer> DEFAULT_PORTS = Map.of("coap", 5683, "coaps", 5684, "coap+tcp", 5683,
             "coaps+tcp", 5684, "coap+ws", 80, "coaps+ws", 443, "http", 80, "https", 443);
 
@@ -41,7 +47,7 @@ public final class ProxyUriSplit {
             throw new IllegalArgumentException("Proxy-Uri must be an absolute URI with an authority");
         }
         String scheme = proxyUri.substring(0, colon).toLowerCase(Locale.ROOT);
-        if (!scheme.matches("[a-z][a-z0-9+.-]*")) {
+        if (!SCHEME.matcher(scheme).matches()) {
             throw new IllegalArgumentException("Proxy-Uri has an invalid scheme");
         }
         if (proxyUri.indexOf('#') >= 0) {
@@ -99,14 +105,14 @@ public final class ProxyUriSplit {
             int c = authority.lastIndexOf(':');
             host = (c < 0 ? authority : authority.substring(0, c)).toLowerCase(Locale.ROOT);
             port = c < 0 ? null : authority.substring(c + 1);
-            if (host.isEmpty() || !host.matches("[a-z0-9._~!$&'()*+,;=%-]+")) {
+            if (host.isEmpty() || !REG_NAME.matcher(host).matches()) {
                 throw new IllegalArgumentException("Proxy-Uri has an invalid host");
             }
         }
         if (port == null || port.isEmpty()) {
             return host;
         }
-        if (!port.matches("\\d{1,5}") || Integer.parseInt(port) > 65535) {
+        if (!PORT.matcher(port).matches() || Integer.parseInt(port) > 65535) {
             throw new IllegalArgumentException("Proxy-Uri has an invalid port");
         }
         int p = Integer.parseInt(port);
@@ -120,10 +126,10 @@ public final class ProxyUriSplit {
      * looked up in the DNS).
      */
     private static void checkIpLiteral(String literal) {
-        if (literal.matches("v[0-9a-f]+\\.[a-z0-9._~!$&'()*+,;=:-]+")) {
+        if (IP_FUTURE.matcher(literal).matches()) {
             return;
         }
-        boolean ok = literal.indexOf(':') >= 0 && literal.matches("[0-9a-f:.]+");
+        boolean ok = literal.indexOf(':') >= 0 && IPV6_CHARS.matcher(literal).matches();
         if (ok) {
             try {
                 // an IPv4-mapped IPv6 literal comes back as an Inet4Address: any parse is good

@@ -24,6 +24,10 @@ import org.eclipse.californium.core.coap.Request;
  */
 public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<String> path, List<String> query,
                             String viaRoute) {
+    private static final java.util.regex.Pattern DIGITS_DOTS = java.util.regex.Pattern.compile("[0-9.]+");
+    private static final java.util.regex.Pattern HEXISH = java.util.regex.Pattern.compile("0x[0-9a-fA-F.x]+");
+    private static final java.util.regex.Pattern DOTTED_QUAD = java.util.regex.Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+
     /** The longest Uri-Path or Uri-Query value (RFC 7252 Section 5.10). */
     static final int MAX_SEGMENT = 255;
 
@@ -66,12 +70,12 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
 
     /** Digits and dots only (IPv4 in any of the forms resolvers accept), or a colon (IPv6). */
     static boolean looksNumeric(String host) {
-        return host.indexOf(':') >= 0 || host.matches("[0-9.]+") || host.matches("0x[0-9a-fA-F.x]+");
+        return host.indexOf(':') >= 0 || DIGITS_DOTS.matcher(host).matches() || HEXISH.matcher(host).matches();
     }
 
     /** The canonical text of an IP literal (java.net's), or null when it is not one. */
     static String canonicalIp(String host) {
-        if (host.indexOf(':') < 0 && !host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+        if (host.indexOf(':') < 0 && !DOTTED_QUAD.matcher(host).matches()) {
             return null; // only dotted-quad IPv4: "127.1", "2130706433" and hex forms are refused, not guessed
         }
         try {
@@ -112,17 +116,31 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
         return sb.toString();
     }
 
+    /**
+     * The option {@code number} among the options Californium keeps apart, or null. (OptionSet's
+     * own hasOption(int) builds an option definition for every unregistered number it is asked
+     * about: too slow for every forwarded request.)
+     */
+    static Option other(OptionSet o, int number) {
+        for (Option opt : o.getOthers()) {
+            if (opt.getNumber() == number) {
+                return opt;
+            }
+        }
+        return null;
+    }
+
     /** Whether {@code r} carries forward-proxy options (incoming-request algorithm step 1/2). */
     public static boolean hasProxyOptions(Request r, Numbers n) {
         OptionSet o = r.getOptions();
-        return o.hasProxyUri() || o.hasProxyScheme() || o.hasOption(n.proxyCri()) || o.hasOption(n.proxySchemeNumber());
+        return o.hasProxyUri() || o.hasProxyScheme() || other(o, n.proxyCri()) != null || other(o, n.proxySchemeNumber()) != null;
     }
 
     /** The target of a request with forward-proxy options. */
     public static ForwardTarget forward(Request r, Numbers n) throws Refusal {
         OptionSet o = r.getOptions();
-        boolean cri = o.hasOption(n.proxyCri());
-        boolean schemeNumber = o.hasOption(n.proxySchemeNumber());
+        boolean cri = other(o, n.proxyCri()) != null;
+        boolean schemeNumber = other(o, n.proxySchemeNumber()) != null;
         if (o.hasProxyScheme() && schemeNumber) {
             throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Scheme and Proxy-Scheme-Number together");
         }
@@ -133,7 +151,7 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
             }
             Cri c;
             try {
-                c = Cri.decode(o.getOtherOption(n.proxyCri()).getValue(), "Proxy-Cri");
+                c = Cri.decode(other(o, n.proxyCri()).getValue(), "Proxy-Cri");
             } catch (IllegalArgumentException e) {
                 throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Cri is not a well-formed CRI");
             }
@@ -179,7 +197,7 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
                 throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + scheme + " is not proxied");
             }
         } else {
-            byte[] v = o.getOtherOption(n.proxySchemeNumber()).getValue();
+            byte[] v = other(o, n.proxySchemeNumber()).getValue();
             long num = 0;
             for (byte b : v) {
                 num = (num << 8) | (b & 0xff);
@@ -281,7 +299,7 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
     }
 
     static boolean isName(String host) {
-        return !(host.indexOf(':') >= 0 || host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}"));
+        return !(host.indexOf(':') >= 0 || DOTTED_QUAD.matcher(host).matches());
     }
 
     private static List<String> strings(List<Option> options) {

@@ -602,7 +602,7 @@ final class Forwarder extends ServerMessageDeliverer {
     }
 
     private static Integer hopLimit(Request r) {
-        Option o = r.getOptions().getOtherOption(ExtensionOptionRegistry.HOP_LIMIT.getNumber());
+        Option o = ForwardTarget.other(r.getOptions(), ExtensionOptionRegistry.HOP_LIMIT.getNumber());
         if (o == null) {
             return null;
         }

@@ -59,11 +59,15 @@ public final class ProxyServer implements AutoCloseable {
                 org.eclipse.californium.core.config.CoapConfig.TrackerMode.NULL);
         contexts.addAll(clientContexts);
         contexts.addAll(originContexts.values());
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        java.util.concurrent.ScheduledThreadPoolExecutor t0 = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "coterie-proxy-timer");
             t.setDaemon(true);
             return t;
         });
+        // one timeout per forwarded request, nearly all cancelled: without this they stay queued
+        // until they would have fired (rate x timeout entries, sifted on every schedule)
+        t0.setRemoveOnCancelPolicy(true);
+        timer = t0;
         cache = config.cache().enabled()
                 ? new ResponseCache(config.cache(), metrics, extensions.byName(ExtensionOptionRegistry.REQUEST_HASH).number(),
                         numbers, System::nanoTime)

@@ -188,7 +188,7 @@ public final class ResponseCache {
         }
         if (response.getOptions().hasOscore()) {
             // only a response to a deterministic request is cacheable OSCORE (cacheable-oscore, DET-10)
-            return request.getOptions().hasOption(requestHashNumber);
+            return ForwardTarget.other(request.getOptions(), requestHashNumber) != null;
         }
         return maxAge(response) > 0;
     }
