@@ -142,4 +142,44 @@ class DeterministicCacheThroughProxyTest {
             assertEquals(0.0, f.proxy.metrics().layersRemoved(), "the proxy removed no layer: it has no group key");
         }
     }
+
+    /**
+     * OCP-10 with a hop layer: member 02 reads directly (the proxy stores the response), member 03
+     * sends the same deterministic request inside a hop layer for the proxy. The proxy removes
+     * the hop layer, finds the stored response by the inner request, and returns it under the
+     * hop layer; member 03 verifies both layers.
+     */
+    @Test
+    void OCP_10_theLookupUsesTheRequestAfterTheHopLayerIsRemoved() throws Exception {
+        byte[] hopSecret = Hex.decode("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+        dev.coterie.oscore.OscoreContext proxySide = dev.coterie.oscore.OscoreContext.builder().name("proxy-hop")
+                .masterSecret(SecretBytes.copyOf(hopSecret)).senderId(new byte[] {0x0b}).recipientId(new byte[] {0x0c})
+                .stateStore(SecurityStateStore.inMemory()).build();
+        dev.coterie.oscore.OscoreContext clientSide = dev.coterie.oscore.OscoreContext.builder().name("client-hop")
+                .masterSecret(SecretBytes.copyOf(hopSecret)).senderId(new byte[] {0x0c}).recipientId(new byte[] {0x0b})
+                .stateStore(SecurityStateStore.inMemory()).build();
+        String cfg = "listen: ['127.0.0.1:0']\nforward_proxy: true\naccess:\n"
+                + "  - {client: unauthenticated, allow: [{origin: '127.0.0.1:" + port + "'}]}\n"
+                + "  - {client: {kid: '0c'}, allow: [{origin: '127.0.0.1:" + port + "'}]}\n";
+        try (ProxyFixture f = new ProxyFixture(cfg, List.of(proxySide), java.util.Map.of())) {
+            assertEquals("temperature reading 1", read(member(1 - 1), "temperature", f.proxyAddress).getPayloadString());
+            dev.coterie.oscore.ProtectionPipeline nested = new dev.coterie.oscore.ProtectionPipeline(
+                    ExtensionOptionRegistry.defaults(), dev.coterie.oscore.InnerObserve.EMPTY, true);
+            GroupContext m3 = member(2);
+            RequestProtector det = m3.deterministic(IDS.get(1), null, ExtensionOptionRegistry.defaults(), true, 0);
+            Request plain = Request.newGet();
+            plain.getOptions().setProxyUri("coap://127.0.0.1:" + port + "/temperature");
+            dev.coterie.oscore.ProtectionPipeline.ProtectedRequest inner = nested.protectRequest(plain, det);
+            dev.coterie.oscore.ProtectionPipeline.ProtectedRequest outer = nested.protectRequest(inner.wire(),
+                    RequestProtector.forProxy(clientSide.protector()));
+            Response r = f.send(outer.wire());
+            assertNotNull(r);
+            Response underHop = nested.unprotectResponse(r, outer.identifiers()).plain();
+            Response reading = nested.unprotectResponse(underHop, inner.identifiers()).plain();
+            assertEquals("temperature reading 1", reading.getPayloadString(), "the stored response, found after the hop layer");
+            assertEquals(1, reads.get(), "the sensor answered once");
+            assertEquals(1.0, f.proxy.metrics().cacheHits());
+            assertEquals(1.0, f.proxy.metrics().layersRemoved(), "the hop layer, and only it");
+        }
+    }
 }
