@@ -137,9 +137,19 @@ class SeedCorpusTest {
 
     @Test
     void proxyUriSeedsSplit() throws Exception {
+        int refused = 0;
         for (Path p : seeds("ProxyUriFuzzTest", "proxyUri")) {
-            assertNotNull(ProxyUriSplit.split(new String(read(p), StandardCharsets.UTF_8)), p.toString());
+            String uri = new String(read(p), StandardCharsets.UTF_8);
+            if (p.getFileName().toString().startsWith("invalid-")) {
+                // a seed of a rejection: refused with the one exception the split documents
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ProxyUriSplit.split(uri),
+                        p.toString());
+                refused++;
+            } else {
+                assertNotNull(ProxyUriSplit.split(uri), p.toString());
+            }
         }
+        org.junit.jupiter.api.Assertions.assertTrue(refused >= 1, "the invalid-IP-literal seed is among them");
     }
 
     @Test
