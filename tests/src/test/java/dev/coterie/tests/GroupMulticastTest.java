@@ -118,7 +118,9 @@ class GroupMulticastTest {
         assertEquals(List.of("coterie client: --group: 127.0.0.1 is a unicast address; unicast requests use pairwise mode "
                 + "(--member SID, GRP-28); add --group-mode-unicast to send group mode to it anyway"),
                 step(out, "group to unicast", 64));
-        assertEquals(List.of("from /127.0.0.1:5702 member 02 (group mode):", "2.05 CONTENT", "  Content-Format: \"text/plain\"",
+        assertEquals(List.of("coterie client: warning: --group-mode-unicast: any member of the group can answer in the name of "
+                + "127.0.0.1; the member that did is printed with each answer (GRP-28)",
+                "from /127.0.0.1:5702 member 02 (group mode):", "2.05 CONTENT", "  Content-Format: \"text/plain\"",
                 "on"), step(out, "group mode unicast", 0));
 
         // a 30 s timeout: only --expect 1 explains a single answer from a group of two
