@@ -186,13 +186,13 @@ final class ClientCommand implements Callable<Integer> {
         ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
                 expect == null ? 0 : expect, timeout, trace, registry);
         if (proxyContext != null) {
-            return hopOnly(request, local, s);
+            return oscore(request, local, s, proxyContext, true); // only the hop layer, for the proxy
         }
         if (noOscore) {
             return ClientRun.unprotected(s).run(request, local);
         }
         if (context != null) {
-            return oscore(request, local, s);
+            return oscore(request, local, s, context, false);
         }
         return group(request, local, s);
     }
@@ -329,30 +329,6 @@ final class ClientCommand implements Callable<Integer> {
         request.setDestinationContext(new org.eclipse.californium.elements.AddressEndpointContext(to));
     }
 
-    /** Only the hop layer: the request protected for the proxy with --proxy-context. */
-    private int hopOnly(Request request, InetSocketAddress local, ClientRun.Settings s) throws Exception {
-        OscoreContext ctx;
-        try {
-            ctx = ContextFile.load(proxyContext, CryptoProviders.byName(provider));
-        } catch (StateUnavailableException e) {
-            System.err.println("coterie client: " + e.getMessage());
-            return 3;
-        }
-        int status;
-        try {
-            ClientRun run = ClientRun.protectedBy(s, "OSCORE", false);
-            OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(local)
-                    .configuration(Endpoints.configuration()).extensions(s.registry())
-                    .clientBinding(new ClientContextBinding().endpointDefault(RequestProtector.forProxy(ctx.protector())));
-            eb.trace(run.securityTrace());
-            status = run.run(request, eb::build);
-        } catch (RuntimeException | Error e) {
-            closeQuietly(ctx::close);
-            throw e;
-        }
-        return close(ctx::close, status);
-    }
-
     private static InetSocketAddress localAddress(String bind) {
         InetSocketAddress a;
         try {
@@ -375,10 +351,12 @@ final class ClientCommand implements Callable<Integer> {
         }
     }
 
-    private int oscore(Request request, InetSocketAddress local, ClientRun.Settings s) throws Exception {
+    /** One OSCORE layer from {@code file}: end to end, or ({@code forProxy}) the hop layer for the proxy. */
+    private int oscore(Request request, InetSocketAddress local, ClientRun.Settings s, Path file, boolean forProxy)
+            throws Exception {
         OscoreContext ctx;
         try {
-            ctx = ContextFile.load(context, CryptoProviders.byName(provider));
+            ctx = ContextFile.load(file, CryptoProviders.byName(provider));
         } catch (StateUnavailableException e) {
             System.err.println("coterie client: " + e.getMessage());
             return 3;
@@ -388,7 +366,8 @@ final class ClientCommand implements Callable<Integer> {
             ClientRun run = ClientRun.protectedBy(s, "OSCORE", false);
             OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(local)
                     .configuration(Endpoints.configuration()).extensions(s.registry())
-                    .clientBinding(new ClientContextBinding().endpointDefault(ctx));
+                    .clientBinding(new ClientContextBinding().endpointDefault(
+                            forProxy ? RequestProtector.forProxy(ctx.protector()) : ctx.protector()));
             eb.trace(run.securityTrace());
             status = run.run(request, eb::build);
         } catch (RuntimeException | Error e) {

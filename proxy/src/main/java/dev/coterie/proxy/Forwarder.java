@@ -161,16 +161,13 @@ final class Forwarder extends ServerMessageDeliverer {
                 }
             }
         } catch (ForwardTarget.Refusal r) {
-            answer(exchange, r.code(), r.getMessage(), r.code() == ResponseCode.BAD_OPTION ? ProxyMetrics.Outcome.BAD_OPTION
-                    : r.code() == ResponseCode.PROXY_NOT_SUPPORTED ? ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY
-                    : r.code() == ResponseCode.BAD_GATEWAY ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.BAD_REQUEST);
+            refuse(exchange, r);
             return;
         }
         try {
             target = ForwardTarget.checked(target);
         } catch (ForwardTarget.Refusal r) {
-            answer(exchange, r.code(), r.getMessage(), r.code() == ResponseCode.BAD_OPTION ? ProxyMetrics.Outcome.BAD_OPTION
-                    : ProxyMetrics.Outcome.BAD_REQUEST);
+            refuse(exchange, r);
             return;
         }
         if (!pol.access().allows(client, target)) {
@@ -223,9 +220,7 @@ final class Forwarder extends ServerMessageDeliverer {
         }
         Request up = upstreamRequest(req, target, nextHop); // before counting: nothing after this can throw
         up.setDestinationContext(new AddressEndpointContext(origin));
-        if (metrics.inFlight().incrementAndGet() > limits.exchanges()) {
-            metrics.inFlight().decrementAndGet();
-            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many exchanges in flight");
+        if (!takeSlot(exchange)) {
             return;
         }
         boolean revalidate = stored != null && stored.etag != null && req.getOptions().getETagCount() == 0;
@@ -382,9 +377,7 @@ final class Forwarder extends ServerMessageDeliverer {
         Request up = upstreamRequest(req, target, nextHop);
         up.getOptions().setObserve(0);
         up.setDestinationContext(new AddressEndpointContext(origin));
-        if (metrics.inFlight().incrementAndGet() > limits.exchanges()) {
-            metrics.inFlight().decrementAndGet();
-            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many exchanges in flight");
+        if (!takeSlot(exchange)) {
             return;
         }
         OscoreContext hop = originContexts.get(target.origin());
@@ -503,9 +496,7 @@ final class Forwarder extends ServerMessageDeliverer {
     private void forwardPlain(Exchange exchange, Request req, ForwardTarget target, int nextHop, InetSocketAddress origin) {
         Request up = upstreamRequest(req, target, nextHop);
         up.setDestinationContext(new AddressEndpointContext(origin));
-        if (metrics.inFlight().incrementAndGet() > limits.exchanges()) {
-            metrics.inFlight().decrementAndGet();
-            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many exchanges in flight");
+        if (!takeSlot(exchange)) {
             return;
         }
         send(exchange, req, up, target, null, null);
@@ -591,6 +582,23 @@ final class Forwarder extends ServerMessageDeliverer {
             r.getOptions().setMaxAge(0);
         }
         exchange.sendResponse(r);
+    }
+
+    private void refuse(Exchange exchange, ForwardTarget.Refusal r) {
+        ProxyMetrics.Outcome o = r.code() == ResponseCode.BAD_OPTION ? ProxyMetrics.Outcome.BAD_OPTION
+                : r.code() == ResponseCode.PROXY_NOT_SUPPORTED ? ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY
+                : r.code() == ResponseCode.BAD_GATEWAY ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.BAD_REQUEST;
+        answer(exchange, r.code(), r.getMessage(), o);
+    }
+
+    /** One of the exchanges in flight, or a 5.03 when all are taken. Released when the origin's answer (or none) is known. */
+    private boolean takeSlot(Exchange exchange) {
+        if (metrics.inFlight().incrementAndGet() > limits.exchanges()) {
+            metrics.inFlight().decrementAndGet();
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many exchanges in flight");
+            return false;
+        }
+        return true;
     }
 
     private void overloaded(Exchange exchange, ProxyMetrics.Outcome outcome, String why) {
