@@ -144,8 +144,12 @@ final class ClientCommand implements Callable<Integer> {
 
     @Option(names = "--proxy-context", paramLabel = "FILE", description = "with --proxy: an OSCORE context shared with the proxy "
             + "(the hop layer, oscore-capable-proxies): Proxy-Uri and Hop-Limit are encrypted for the proxy. Alone, it is "
-            + "the only layer; over --context or --bundle it is not implemented yet")
+            + "the only layer; with --context or --bundle it is the outer layer over the end-to-end one (OSCORE-in-OSCORE)")
     Path proxyContext;
+
+    @Option(names = "--max-oscore-layers", defaultValue = "2", paramLabel = "N", description = "the most OSCORE layers one "
+            + "request may get (${DEFAULT-VALUE}); a request that needs more is not sent (OCP-04)")
+    int maxOscoreLayers;
 
     @Option(names = "--bind", paramLabel = "ADDR:PORT", description = "local address of the client socket (default: any, port chosen)")
     String bind;
@@ -185,14 +189,11 @@ final class ClientCommand implements Callable<Integer> {
         InetSocketAddress local = bind == null ? new InetSocketAddress(0) : localAddress(bind);
         ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
                 expect == null ? 0 : expect, timeout, trace, registry);
-        if (proxyContext != null) {
-            return oscore(request, local, s, proxyContext, true); // only the hop layer, for the proxy
-        }
         if (noOscore) {
             return ClientRun.unprotected(s).run(request, local);
         }
-        if (context != null) {
-            return oscore(request, local, s, context, false);
+        if (bundle == null) {
+            return oscore(request, local, s); // --context, --proxy-context, or both
         }
         return group(request, local, s);
     }
@@ -202,17 +203,16 @@ final class ClientCommand implements Callable<Integer> {
         if (proxyContext != null && proxy == null) {
             throw new IllegalArgumentException("--proxy-context needs --proxy");
         }
-        if (proxyContext != null && (context != null || bundle != null)) {
-            throw new IllegalArgumentException("--proxy-context over an end-to-end --context or --bundle layer is not "
-                    + "implemented yet (the proxy supports it; the client does not); nothing was sent");
+        if (maxOscoreLayers < 1) {
+            throw new IllegalArgumentException("--max-oscore-layers must be at least 1");
         }
         if (proxyContext != null && noOscore) {
             throw new IllegalArgumentException("--proxy-context protects the request for the proxy; drop --no-oscore");
         }
-        int choices = (context != null ? 1 : 0) + (bundle != null ? 1 : 0) + (noOscore ? 1 : 0) + (proxyContext != null ? 1 : 0);
-        if (choices != 1) {
+        int choices = (context != null ? 1 : 0) + (bundle != null ? 1 : 0) + (noOscore ? 1 : 0);
+        if (choices > 1 || (choices == 0 && proxyContext == null)) {
             throw new IllegalArgumentException("give one of --context (OSCORE), --bundle (Group OSCORE), --no-oscore (plaintext) "
-                    + "or --proxy with --proxy-context (a hop layer only)");
+                    + "or --proxy with --proxy-context (a hop layer only; with --context or --bundle, over the end-to-end layer)");
         }
         if (bundle == null) {
             for (String[] f : new String[][] {{"--group", group ? "" : null}, {"--group-mode-unicast", groupModeUnicast ? "" : null},
@@ -351,44 +351,63 @@ final class ClientCommand implements Callable<Integer> {
         }
     }
 
-    /** One OSCORE layer from {@code file}: end to end, or ({@code forProxy}) the hop layer for the proxy. */
-    private int oscore(Request request, InetSocketAddress local, ClientRun.Settings s, Path file, boolean forProxy)
-            throws Exception {
-        OscoreContext ctx;
+    /**
+     * OSCORE from --context (end to end), --proxy-context (the hop layer for the proxy), or both:
+     * the end-to-end layer first, the hop layer over it (OCP-01).
+     */
+    private int oscore(Request request, InetSocketAddress local, ClientRun.Settings s) throws Exception {
+        OpenState state = new OpenState();
         try {
-            ctx = ContextFile.load(file, CryptoProviders.byName(provider));
-        } catch (StateUnavailableException e) {
-            System.err.println("coterie client: " + e.getMessage());
-            return 3;
-        }
-        int status;
-        try {
+            List<RequestProtector> layers = new ArrayList<>();
+            if (context != null) {
+                OscoreContext ctx = state.open(() -> ContextFile.load(context, CryptoProviders.byName(provider)), c -> c::close);
+                if (ctx == null) {
+                    return 3;
+                }
+                layers.add(ctx.protector());
+            }
+            if (!hopLayer(state, layers)) {
+                return 3;
+            }
             ClientRun run = ClientRun.protectedBy(s, "OSCORE", false);
             OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(local)
-                    .configuration(Endpoints.configuration()).extensions(s.registry())
-                    .clientBinding(new ClientContextBinding().endpointDefault(
-                            forProxy ? RequestProtector.forProxy(ctx.protector()) : ctx.protector()));
+                    .configuration(Endpoints.configuration()).extensions(s.registry()).maxOscoreLayers(maxOscoreLayers)
+                    .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
             eb.trace(run.securityTrace());
-            status = run.run(request, eb::build);
+            return state.close(run.run(request, eb::build));
         } catch (RuntimeException | Error e) {
-            closeQuietly(ctx::close);
+            state.closeQuietly();
             throw e;
         }
-        return close(ctx::close, status);
+    }
+
+    /** With --proxy-context, the hop layer for the proxy, added last (outermost). False: the context could not be opened. */
+    private boolean hopLayer(OpenState state, List<RequestProtector> layers) throws Exception {
+        if (proxyContext == null) {
+            return true;
+        }
+        OscoreContext hop = state.open(() -> ContextFile.load(proxyContext, CryptoProviders.byName(provider)), c -> c::close);
+        if (hop == null) {
+            return false;
+        }
+        layers.add(RequestProtector.forProxy(hop.protector()));
+        return true;
     }
 
     private int group(Request request, InetSocketAddress local, ClientRun.Settings s) throws Exception {
         char[] pass = passphraseEnv == null ? null : GroupCommand.requireEnv(passphraseEnv).toCharArray();
-        GroupContext ctx;
+        OpenState state = new OpenState();
         try {
-            ctx = dev.coterie.app.group.MemberBundle.load(bundle, CryptoProviders.byName(provider), pass);
-        } catch (StateUnavailableException e) {
-            System.err.println("coterie client: " + e.getMessage());
-            return 3;
-        }
-        int status;
-        try {
+            GroupContext ctx = state.open(() -> dev.coterie.app.group.MemberBundle.load(bundle, CryptoProviders.byName(provider),
+                    pass), c -> c::close);
+            if (ctx == null) {
+                return 3;
+            }
             RequestProtector view = view(ctx, s.registry());
+            List<RequestProtector> layers = new ArrayList<>(List.of(view));
+            if (!hopLayer(state, layers)) {
+                return 3;
+            }
             if (groupModeUnicast) {
                 // GRP-28: nothing binds a group-mode answer to the addressed server
                 System.err.println("coterie client: warning: --group-mode-unicast: any member of the group can answer in the "
@@ -396,14 +415,57 @@ final class ClientCommand implements Callable<Integer> {
             }
             ClientRun run = ClientRun.protectedBy(s, view.mode().label(), true);
             GroupEndpointBuilder eb = new GroupEndpointBuilder().bind(local).extensions(s.registry())
-                    .clientBinding(new ClientContextBinding().endpointDefault(view));
+                    .maxOscoreLayers(maxOscoreLayers)
+                    .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
             eb.trace(run.securityTrace());
-            status = run.run(request, eb::build);
+            return state.close(run.run(request, eb::build));
         } catch (RuntimeException | Error e) {
-            closeQuietly(ctx::close);
+            state.closeQuietly();
             throw e;
         }
-        return close(ctx::close, status);
+    }
+
+    /**
+     * The security states this run opened (one per layer), closed together: each saves its
+     * sequence numbers, and a second owner of a state is refused with status 3.
+     */
+    private static final class OpenState {
+        private final List<AutoCloseableState> opened = new ArrayList<>();
+
+        interface Opener<T> {
+            T open() throws Exception;
+        }
+
+        /** The opened state, or null when it is unavailable (locked by another owner, unwritable): status 3. */
+        <T> T open(Opener<T> opener, java.util.function.Function<T, AutoCloseableState> closer) throws Exception {
+            T t;
+            try {
+                t = opener.open();
+            } catch (StateUnavailableException e) {
+                System.err.println("coterie client: " + e.getMessage());
+                closeQuietly();
+                return null;
+            }
+            opened.add(closer.apply(t));
+            return t;
+        }
+
+        void closeQuietly() {
+            for (AutoCloseableState c : opened) {
+                ClientCommand.closeQuietly(c);
+            }
+            opened.clear();
+        }
+
+        /** Persists every state; if one fails the next run could reuse numbers, so it is status 3 whatever the exchange gave. */
+        int close(int status) {
+            int result = status;
+            for (AutoCloseableState c : opened) {
+                result = ClientCommand.close(c, result) == 3 ? 3 : result;
+            }
+            opened.clear();
+            return result;
+        }
     }
 
     /** The view the options name; every request of this endpoint (block-wise follow-ups, a deregistration) uses it. */

@@ -59,12 +59,33 @@ class ClientProxyTest {
     }
 
     @Test
-    void CLI_proxyContextOverAnEndToEndLayerIsRefusedUntilImplemented_nothingIsSent() throws Exception {
+    void OCP_01_endToEndInsideTheHopLayer_fromTheCommandLine_theTraceShowsBothLayers() throws Exception {
+        Path proxySide = ClientFixtures.contextFile(dir, "proxy-hop", "0b", "0c", ",\n  \"state_dir\": \"proxy-state\"");
+        OscoreContext hop = ContextFile.load(proxySide, CryptoProviders.defaultProvider());
+        try (Server server = Server.oscore(dir);
+             ProxyServer p = proxy("  - {client: {kid: '0c'}, allow: [{origin: '127.0.0.1:" + server.port() + "'}]}\n", List.of(hop))) {
+            Path e2e = ClientFixtures.contextFile(dir, "client", "", "01", ",\n  \"state_dir\": \"client-state\"");
+            Path clientHop = ClientFixtures.contextFile(dir, "client-hop", "0c", "0b", ",\n  \"state_dir\": \"client-hop-state\"");
+            Run r = ClientFixtures.run("client", "--context", e2e.toString(), "--proxy-context", clientHop.toString(),
+                    "--proxy", at(p), "--trace", server.uri("hello"));
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.lines().contains("Hello World!"), r.out());
+            assertEquals(1.0, p.metrics().layersRemoved(), "the proxy removed its hop layer only");
+            String all = r.out() + r.err();
+            assertTrue(all.contains("[layer 1 of 2]") && all.contains("for the proxy (hop layer) [layer 2 of 2]"), all);
+
+            // OCP-04: with the limit at one layer the request needs two and is not sent
+            Run limited = ClientFixtures.run("client", "--context", e2e.toString(), "--proxy-context", clientHop.toString(),
+                    "--proxy", at(p), "--max-oscore-layers", "1", server.uri("hello"));
+            assertTrue(limited.status() != 0, limited.out());
+            assertTrue(limited.err().contains("OCP-04"), limited.err());
+            assertEquals(1.0, p.metrics().layersRemoved(), "nothing reached the proxy");
+        }
+    }
+
+    @Test
+    void CLI_proxyContextNeedsProxy_nothingIsSent() throws Exception {
         Path client = ClientFixtures.contextFile(dir, "client", "", "01", "");
-        Run r = ClientFixtures.run("client", "--context", client.toString(), "--proxy-context", client.toString(),
-                "--proxy", "coap://127.0.0.1:9", "coap://127.0.0.1:9/x");
-        assertEquals(64, r.status());
-        assertTrue(r.err().contains("not implemented yet"), r.err());
         Run noProxy = ClientFixtures.run("client", "--proxy-context", client.toString(), "coap://127.0.0.1:9/x");
         assertEquals(64, noProxy.status());
         assertTrue(noProxy.err().contains("--proxy-context needs --proxy"), noProxy.err());

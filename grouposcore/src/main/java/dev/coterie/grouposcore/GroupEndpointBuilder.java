@@ -28,6 +28,7 @@ public final class GroupEndpointBuilder {
     private ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
     private GroupContextDb serverGroups;
     private dev.coterie.oscore.ClientContextBinding clientBinding;
+    private int maxOscoreLayers = OscoreEndpointBuilder.DEFAULT_MAX_OSCORE_LAYERS;
     private dev.coterie.oscore.SecurityTrace trace;
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
     private final List<InetAddress> groups = new ArrayList<>();
@@ -41,6 +42,8 @@ public final class GroupEndpointBuilder {
     /** Which view protects each outgoing request ({@link GroupContext#groupMode()}, {@link GroupContext#pairwise}, ...). */
     public GroupEndpointBuilder clientBinding(dev.coterie.oscore.ClientContextBinding b) { clientBinding = b; return this; }
     public GroupEndpointBuilder trace(dev.coterie.oscore.SecurityTrace t) { trace = t; return this; }
+    /** The most OSCORE layers one request gets (see {@link OscoreEndpointBuilder#maxOscoreLayers}). */
+    public GroupEndpointBuilder maxOscoreLayers(int n) { maxOscoreLayers = n; return this; }
     /** Which resources accept deterministic requests (see {@link OscoreEndpointBuilder#deterministicRequests}). */
     public GroupEndpointBuilder deterministicRequests(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> p) {
         deterministicAllowed = Objects.requireNonNull(p);
@@ -118,6 +121,6 @@ public final class GroupEndpointBuilder {
         return new OscoreEndpointBuilder().configuration(cfg).connector(connector).inboundLimit(inbound).extensions(extensions)
                 .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
                 .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace).deterministicRequests(deterministicAllowed)
-                .build();
+                .maxOscoreLayers(maxOscoreLayers).build();
     }
 }

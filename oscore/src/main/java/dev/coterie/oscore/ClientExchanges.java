@@ -1,6 +1,7 @@
 package dev.coterie.oscore;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +19,17 @@ import org.eclipse.californium.core.coap.Token;
 final class ClientExchanges {
     static final long DEFAULT_LIFETIME_NANOS = TimeUnit.SECONDS.toNanos(500);
 
-    record Entry(RequestIdentifiers identifiers, RequestProtector view, Request plain, boolean multicast, long deadline) {
+    /**
+     * @param layers the identifiers of every layer, innermost (end to end) first
+     * @param views the views the request was protected with, in the same order
+     * @param echoed the layers whose Echo challenge this request already answered (a bit each)
+     */
+    record Entry(List<RequestIdentifiers> layers, List<RequestProtector> views, Request plain, boolean multicast,
+                 int echoed, long deadline) {
+        /** The innermost layer's identifiers: end to end. */
+        RequestIdentifiers identifiers() {
+            return layers.get(0);
+        }
     }
 
     private final Map<Token, Entry> byToken = new ConcurrentHashMap<>();
@@ -36,9 +47,10 @@ final class ClientExchanges {
         return byToken.size() < limit;
     }
 
-    void put(Token token, RequestIdentifiers ids, RequestProtector view, Request plain, boolean multicast) {
-        long deadline = ids.isObserve() ? Long.MAX_VALUE : System.nanoTime() + lifetimeNanos;
-        byToken.put(token, new Entry(ids, view, plain, multicast, deadline));
+    void put(Token token, List<RequestIdentifiers> layers, List<RequestProtector> views, Request plain, boolean multicast,
+             int echoed) {
+        long deadline = layers.get(0).isObserve() ? Long.MAX_VALUE : System.nanoTime() + lifetimeNanos;
+        byToken.put(token, new Entry(layers, views, plain, multicast, echoed, deadline));
     }
 
     Entry get(Token token) {

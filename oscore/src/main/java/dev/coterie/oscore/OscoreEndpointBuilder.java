@@ -77,6 +77,10 @@ public final class OscoreEndpointBuilder {
     private InboundLimit inboundLimit;
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> forwardUntouched = r -> false;
     private boolean nesting;
+    private int maxOscoreLayers = DEFAULT_MAX_OSCORE_LAYERS;
+
+    /** Layers a client adds to one request by default: end to end and one hop (oscore-capable-proxies). */
+    public static final int DEFAULT_MAX_OSCORE_LAYERS = 2;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -126,6 +130,18 @@ public final class OscoreEndpointBuilder {
      */
     public OscoreEndpointBuilder nesting(boolean on) {
         nesting = on;
+        return this;
+    }
+
+    /**
+     * The most OSCORE layers this endpoint adds to one request (OCP-04): a request bound to more
+     * is refused, not sent (default {@value #DEFAULT_MAX_OSCORE_LAYERS}).
+     */
+    public OscoreEndpointBuilder maxOscoreLayers(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("maxOscoreLayers must be at least 1");
+        }
+        maxOscoreLayers = n;
         return this;
     }
 
@@ -213,7 +229,7 @@ public final class OscoreEndpointBuilder {
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
         OscoreLayer layer = new OscoreLayer(new ProtectionPipeline(extensions, innerObserve, nesting), server, clientBinding, trace,
-                echoRetry, unprotected, maxClientExchanges, deterministicAllowed);
+                echoRetry, unprotected, maxClientExchanges, deterministicAllowed, maxOscoreLayers);
         layer.forwardUntouched(forwardUntouched);
         OscoreObservationStore observations = new OscoreObservationStore(cfg);
         observations.onRemove(layer::observationRemoved);

@@ -1,6 +1,7 @@
 package dev.coterie.oscore;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.function.Consumer;
@@ -52,6 +53,7 @@ public final class OscoreLayer extends AbstractLayer {
     private final UnprotectedRequests unprotected;
     private final java.util.function.Predicate<Request> deterministicAllowed;
     private final ClientExchanges clientExchanges;
+    private final int maxLayers;
     private final Map<Exchange, RequestIdentifiers> serverExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private final Map<Exchange, Boolean> unprotectedExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private volatile Consumer<Exchange> dropDeduplication = e -> { };
@@ -59,7 +61,8 @@ public final class OscoreLayer extends AbstractLayer {
 
     OscoreLayer(ProtectionPipeline pipeline, RequestVerifier.Resolver server, ClientContextBinding client, SecurityTrace trace,
                 boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges,
-                java.util.function.Predicate<Request> deterministicAllowed) {
+                java.util.function.Predicate<Request> deterministicAllowed, int maxLayers) {
+        this.maxLayers = maxLayers;
         this.pipeline = pipeline;
         this.server = server;
         this.client = client;
@@ -128,39 +131,47 @@ public final class OscoreLayer extends AbstractLayer {
 
     @Override
     public void sendRequest(Exchange exchange, Request request) {
-        RequestProtector view = client == null ? null : client.lookup(exchange.getRequest());
-        if (view == null) {
+        List<RequestProtector> views = client == null ? null : client.lookup(exchange.getRequest());
+        if (views == null) {
             refuse(exchange, request, "no security context bound to this request; not sent");
+            return;
+        }
+        if (views.size() > maxLayers) {
+            // OCP-04: an outgoing request over the layer limit is not sent at all
+            refuse(exchange, request, views.size() + " OSCORE layers exceed this endpoint's limit of " + maxLayers
+                    + " (OCP-04); not sent");
             return;
         }
         if (!clientExchanges.hasRoom()) {
             refuse(exchange, request, "too many requests awaiting responses; not sent");
             return;
         }
-        ProtectionPipeline.ProtectedRequest p;
+        ProtectionPipeline.LayeredRequest p;
         try {
-            p = pipeline.protectRequest(request, view);
+            p = pipeline.protectRequest(request, views, -1, null);
         } catch (OscoreException e) {
             refuse(exchange, request, e.getMessage());
             return;
         }
-        sendProtected(exchange, request, request, view, p);
+        sendProtected(exchange, request, views, p, 0);
     }
 
-    private void sendProtected(Exchange exchange, Request original, Request plain, RequestProtector view,
-                               ProtectionPipeline.ProtectedRequest p) {
-        TransmissionRelay.link(p.wire(), original);
+    private void sendProtected(Exchange exchange, Request original, List<RequestProtector> views,
+                               ProtectionPipeline.LayeredRequest p, int echoed) {
+        Request wire = p.wire();
+        Request plain = p.stages().get(0);
+        TransmissionRelay.link(wire, original);
         if (original.getToken() != null) {
-            clientExchanges.put(original.getToken(), p.identifiers(), view, plain, original.isMulticast());
+            clientExchanges.put(original.getToken(), p.identifiers(), views, plain, original.isMulticast(), echoed);
         }
-        super.sendRequest(exchange, p.wire());
-        if (p.wire().getToken() != null) {
+        super.sendRequest(exchange, wire);
+        if (wire.getToken() != null) {
             if (original.getToken() == null) {
-                original.setToken(p.wire().getToken());
+                original.setToken(wire.getToken());
             }
-            clientExchanges.put(p.wire().getToken(), p.identifiers(), view, plain, original.isMulticast());
-            RequestIdentifiers ids = p.identifiers();
-            org.eclipse.californium.core.coap.Token token = p.wire().getToken();
+            clientExchanges.put(wire.getToken(), p.identifiers(), views, plain, original.isMulticast(), echoed);
+            RequestIdentifiers ids = p.identifiers().get(0);
+            org.eclipse.californium.core.coap.Token token = wire.getToken();
             original.addMessageObserver(new org.eclipse.californium.core.coap.MessageObserverAdapter() {
                 @Override public void onCancel() { forget(); }
                 @Override public void onTimeout() { forget(); }
@@ -172,8 +183,16 @@ public final class OscoreLayer extends AbstractLayer {
                 }
             });
         }
-        trace(SecurityTrace.Event.REQUEST_PROTECTED, plain, p.wire(),
-                new SecurityTrace.Info(view.mode(), view.contextName(), view.describe(), null));
+        for (int i = 0; i < views.size(); i++) {
+            // one trace line per layer, each with its own inner (before) and outer (after) view
+            RequestProtector v = views.get(i);
+            trace(SecurityTrace.Event.REQUEST_PROTECTED, p.stages().get(i), p.stages().get(i + 1),
+                    new SecurityTrace.Info(v.mode(), v.contextName(), layerLabel(v.describe(), i, views.size()), null));
+        }
+    }
+
+    private static String layerLabel(String describe, int layer, int layers) {
+        return layers == 1 ? describe : describe + " [layer " + (layer + 1) + " of " + layers + "]";
     }
 
     private void refuse(Exchange exchange, Request request, String why) {
@@ -205,27 +224,38 @@ public final class OscoreLayer extends AbstractLayer {
             }
             return;
         }
-        ProtectionPipeline.Unprotected<Response> u;
+        ProtectionPipeline.LayeredResponse layered;
         try {
-            u = pipeline.unprotectResponse(response, e.identifiers());
+            layered = pipeline.unprotectResponse(response, e.layers());
         } catch (OscoreException ex) {
             LOG.debug("dropping a response that failed verification: {}", ex.getMessage());
             trace(SecurityTrace.Event.REJECTED, null, response, SecurityTrace.Info.rejected(ex.getMessage()));
             return;
         }
-        Response plain = u.plain();
+        Response plain = layered.plain();
         if (response.getApplicationRttNanos() != null) {
             plain.setApplicationRttNanos(response.getApplicationRttNanos());
         }
         if (response.getTransmissionRttNanos() != null) {
             plain.setTransmissionRttNanos(response.getTransmissionRttNanos());
         }
-        trace(SecurityTrace.Event.RESPONSE_VERIFIED, plain, response,
-                new SecurityTrace.Info(u.peer().mode(), u.peer().context(), u.description(), null));
+        Response outer = response;
+        int n = e.layers().size();
+        for (int k = 0; k < layered.steps().size(); k++) {
+            ProtectionPipeline.Unprotected<Response> u = layered.steps().get(k);
+            int layer = n - 1 - k;
+            String what = layer == layered.innermostLayer() && layer > 0
+                    ? u.description() + " [layer " + (layer + 1) + " of " + n + "; the intermediary's own answer]"
+                    : layerLabel(u.description(), layer, n);
+            trace(SecurityTrace.Event.RESPONSE_VERIFIED, u.plain(), outer,
+                    new SecurityTrace.Info(u.peer().mode(), u.peer().context(), what, null));
+            outer = u.plain();
+        }
+        int layer = layered.innermostLayer();
         if (echoRetry && !e.multicast() && plain.getCode() == ResponseCode.UNAUTHORIZED) {
             byte[] echo = echoOf(plain.getOptions());
-            if (echo != null && echoOf(e.plain().getOptions()) == null) {
-                retryWithEcho(exchange, e, echo);
+            if (echo != null && (e.echoed() & (1 << layer)) == 0) {
+                retryWithEcho(exchange, e, echo, layer);
                 return;
             }
         }
@@ -240,24 +270,27 @@ public final class OscoreLayer extends AbstractLayer {
         }
     }
 
-    /** RFC 9175 Section 2.4 / RFC 8613 Appendix B.1.2: repeat the request once with the server's Echo value. */
-    private void retryWithEcho(Exchange exchange, ClientExchanges.Entry previous, byte[] echo) {
+    /**
+     * RFC 9175 Section 2.4 / RFC 8613 Appendix B.1.2: repeat the request once with the Echo value
+     * of the endpoint that challenged, inside the layer that endpoint removes ({@code layer}: 0 for
+     * the server, more for an intermediary).
+     */
+    private void retryWithEcho(Exchange exchange, ClientExchanges.Entry previous, byte[] echo, int layer) {
         Request original = previous.plain();
         Request retry = new Request(original.getCode(), original.getType());
         retry.setOptions(new OptionSet(original.getOptions()));
-        retry.getOptions().addOption(StandardOptionRegistry.ECHO.create(echo));
         retry.setPayload(original.getPayload());
         retry.setToken(exchange.getCurrentRequest().getToken());
         retry.setDestinationContext(exchange.getCurrentRequest().getDestinationContext());
-        ProtectionPipeline.ProtectedRequest p;
+        ProtectionPipeline.LayeredRequest p;
         try {
-            p = pipeline.protectRequest(retry, previous.view());
+            p = pipeline.protectRequest(retry, previous.views(), layer, echo);
         } catch (OscoreException ex) {
             refuse(exchange, exchange.getRequest(), ex.getMessage());
             return;
         }
-        LOG.debug("server asked for freshness; repeating the request with its Echo value");
-        sendProtected(exchange, exchange.getRequest(), retry, previous.view(), p);
+        LOG.debug("{} asked for freshness; repeating the request with its Echo value", layer == 0 ? "the server" : "a proxy");
+        sendProtected(exchange, exchange.getRequest(), previous.views(), p, previous.echoed() | (1 << layer));
     }
 
     /* ----------------------------------------------------------------- server side */

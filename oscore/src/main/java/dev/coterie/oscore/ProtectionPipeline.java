@@ -90,9 +90,64 @@ public final class ProtectionPipeline {
 
     /** Protects a request with {@code view} (RFC 8613 Section 8.1; Group OSCORE 7.1, 8.1; cacheable-oscore 3.3). */
     public ProtectedRequest protectRequest(Request plain, RequestProtector view) throws OscoreException {
+        return protectRequest(plain, view, nesting);
+    }
+
+    /**
+     * A request protected with several layers (oscore-capable-proxies Section 2, OCP-01): the
+     * message after each layer, innermost first ({@code stages.get(0)} is the plain request, the
+     * last one goes on the wire), and the identifiers each layer's response is verified with.
+     */
+    public record LayeredRequest(List<Request> stages, List<RequestIdentifiers> identifiers) {
+        public Request wire() {
+            return stages.get(stages.size() - 1);
+        }
+    }
+
+    /**
+     * Protects {@code plain} with {@code layers}, innermost (end to end) first and the next hop's
+     * last (OCP-01). Every layer after the first protects a message that already carries an
+     * OSCORE option: nesting is decided here, by the caller's list, never by accident (OSC-19).
+     * With {@code echoLayer} at 0 or more, that layer's plaintext carries {@code echo} (the answer
+     * to the Echo challenge of the endpoint that removes it, RFC 9175 Section 2.4).
+     */
+    public LayeredRequest protectRequest(Request plain, List<RequestProtector> layers, int echoLayer, byte[] echo)
+            throws OscoreException {
+        if (layers.isEmpty()) {
+            throw new OscoreException.ProtectionRefused("no OSCORE layer to protect with");
+        }
+        List<Request> stages = new ArrayList<>(layers.size() + 1);
+        List<RequestIdentifiers> ids = new ArrayList<>(layers.size());
+        Request m = plain;
+        stages.add(m);
+        for (int i = 0; i < layers.size(); i++) {
+            if (i == echoLayer) {
+                Request withEcho = new Request(m.getCode(), m.getType());
+                copyHeader(m, withEcho);
+                withEcho.setDestinationContext(m.getDestinationContext());
+                withEcho.setOptions(new OptionSet(m.getOptions()));
+                withEcho.getOptions().addOption(StandardOptionRegistry.ECHO.create(echo));
+                if (m.getPayload() != null && m.getPayloadSize() > 0) {
+                    if (!withEcho.isIntendedPayload()) {
+                        withEcho.setUnintendedPayload();
+                    }
+                    withEcho.setPayload(m.getPayload());
+                }
+                m = withEcho;
+                stages.set(i, m);
+            }
+            ProtectedRequest p = protectRequest(m, layers.get(i), nesting || i > 0);
+            m = p.wire();
+            stages.add(m);
+            ids.add(p.identifiers());
+        }
+        return new LayeredRequest(List.copyOf(stages), List.copyOf(ids));
+    }
+
+    private ProtectedRequest protectRequest(Request plain, RequestProtector view, boolean nested) throws OscoreException {
         view.checkDestination(plain);
         checkMulticastDestination(plain); // every view, after its own rules (a pairwise request to a group, ...)
-        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.REQUEST, nesting,
+        OptionClassifier.Split split = classifier.split(plain.getOptions(), OptionClassifier.Role.REQUEST, nested,
                 view.protectsForProxy());
         byte[] pt = view.plaintext(plain.getRawCode(), split.inner, payloadOf(plain));
         boolean observe = plain.getOptions().hasObserve();
@@ -283,6 +338,49 @@ public final class ProtectionPipeline {
      * still delivered.
      */
     public Unprotected<Response> unprotectResponse(Response received, RequestIdentifiers request) throws OscoreException {
+        return unprotectResponse(received, request, nesting, false);
+    }
+
+    /**
+     * A response with the layers of its {@link LayeredRequest} removed, outermost first (OCP-06).
+     * {@code steps} holds what each removed layer gave, outermost first; {@code innermostLayer}
+     * is the index of the last layer removed: 0 when the response came end to end, more when an
+     * intermediary answered itself inside the layers down to it.
+     */
+    public record LayeredResponse(Response plain, List<Unprotected<Response>> steps, int innermostLayer) {
+        public Unprotected<Response> last() {
+            return steps.get(steps.size() - 1);
+        }
+    }
+
+    /**
+     * Removes the layers of a response to a request protected with {@code layers} (innermost
+     * first), outermost first. Inside an outer layer a further OSCORE option is the next layer;
+     * a message without one is the answer of the intermediary that removed that layer, accepted
+     * only when it is an error (an intermediary never supplies a success in place of the
+     * server's protected one). An OSCORE option left inside the innermost layer stops
+     * processing (OCP-08).
+     */
+    public LayeredResponse unprotectResponse(Response received, List<RequestIdentifiers> layers) throws OscoreException {
+        List<Unprotected<Response>> steps = new ArrayList<>(layers.size());
+        Response m = received;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            Unprotected<Response> u = unprotectResponse(m, layers.get(i), nesting || i > 0, layers.size() > 1);
+            steps.add(u);
+            m = u.plain();
+            if (i > 0 && !m.getOptions().hasOscore()) {
+                if (!m.isError()) {
+                    throw new OscoreException.DecodeFailure("a success response without the end-to-end layer, from an "
+                            + "intermediary (layer " + i + ")");
+                }
+                return new LayeredResponse(m, List.copyOf(steps), i);
+            }
+        }
+        return new LayeredResponse(m, List.copyOf(steps), 0);
+    }
+
+    private Unprotected<Response> unprotectResponse(Response received, RequestIdentifiers request, boolean nested,
+                                                    boolean layered) throws OscoreException {
         byte[] optionBytes = received.getOptions().getOscore();
         if (optionBytes == null) {
             throw new OscoreException.DecodeFailure("response carries no OSCORE option");
@@ -320,8 +418,11 @@ public final class ProtectionPipeline {
         }
         boolean innerObserve = false;
         for (Option opt : p.options) {
-            if (opt.getNumber() == OptionNumberRegistry.OSCORE && !nesting) {
-                throw new OscoreException.DecodeFailure("OSCORE option inside the plaintext (nesting is off)");
+            if (opt.getNumber() == OptionNumberRegistry.OSCORE && !nested) {
+                // before any Response Number moved: the response is not processed further
+                throw new OscoreException.DecodeFailure(layered
+                        ? "an OSCORE option is left after removing every layer this client added (OCP-08)"
+                        : "OSCORE option inside the plaintext (nesting is off)");
             }
             innerObserve |= opt.getNumber() == OptionNumberRegistry.OBSERVE;
         }

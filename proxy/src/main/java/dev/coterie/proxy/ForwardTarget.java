@@ -250,8 +250,13 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
 
     /** The origin's address; a name is resolved here (an unresolvable one is 5.02). */
     public InetAddress address() throws Refusal {
+        return resolve(origin);
+    }
+
+    /** The address of {@code o}'s host; 5.02 when it does not resolve. */
+    static InetAddress resolve(ProxyConfig.Origin o) throws Refusal {
         try {
-            return InetAddress.getByName(origin.host());
+            return InetAddress.getByName(o.host());
         } catch (UnknownHostException e) {
             throw new Refusal(ResponseCode.BAD_GATEWAY, "cannot resolve the origin host");
         }

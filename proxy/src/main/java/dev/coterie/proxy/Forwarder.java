@@ -52,6 +52,7 @@ final class Forwarder extends ServerMessageDeliverer {
     private final Map<ProxyConfig.Origin, OscoreContext> originContexts;
     private final ScheduledExecutorService timer;
     private final java.util.function.Supplier<List<InetSocketAddress>> ownAddresses;
+    private final ProxyConfig.Origin nextProxy;
     private volatile Policy policy;
     private final java.util.concurrent.ConcurrentHashMap<ResponseCache.Key, ObserveRelay> relays =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -62,7 +63,7 @@ final class Forwarder extends ServerMessageDeliverer {
     Forwarder(Policy policy, ProxyConfig.Limits limits, ForwardTarget.Numbers numbers, ProxyMetrics metrics,
               ResponseCache cache, Endpoint plainUpstream, Endpoint oscoreUpstream, ClientContextBinding originBinding,
               Map<ProxyConfig.Origin, OscoreContext> originContexts, ScheduledExecutorService timer,
-              java.util.function.Supplier<List<InetSocketAddress>> ownAddresses,
+              java.util.function.Supplier<List<InetSocketAddress>> ownAddresses, ProxyConfig.Origin nextProxy,
               org.eclipse.californium.elements.config.Configuration config) {
         super(new org.eclipse.californium.core.CoapResource(""), config);
         this.policy = policy;
@@ -77,6 +78,14 @@ final class Forwarder extends ServerMessageDeliverer {
         this.originContexts = Map.copyOf(originContexts);
         this.timer = timer;
         this.ownAddresses = ownAddresses;
+        this.nextProxy = nextProxy;
+    }
+
+    /**
+     * Where a forwarded request goes next: the origin, or the next proxy of a chain (with its
+     * proxy options kept, for that proxy to consume). {@code key} names the hop context, if any.
+     */
+    private record Leg(InetSocketAddress address, ProxyConfig.Origin key, boolean toProxy) {
     }
 
     void policy(Policy p) {
@@ -185,9 +194,12 @@ final class Forwarder extends ServerMessageDeliverer {
             exchange.sendResponse(r);
             return;
         }
+        // a forward-proxy request goes on to the next proxy of a chain, which resolves the target itself
+        boolean chained = nextProxy != null && target.viaRoute() == null;
+        ProxyConfig.Origin next = chained ? nextProxy : target.origin();
         InetAddress address;
         try {
-            address = target.address();
+            address = chained ? ForwardTarget.resolve(nextProxy) : target.address();
         } catch (ForwardTarget.Refusal r) {
             answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
@@ -198,14 +210,14 @@ final class Forwarder extends ServerMessageDeliverer {
                     ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
             return;
         }
-        InetSocketAddress origin = new InetSocketAddress(address, target.origin().port());
-        if (isSelf(origin)) {
+        Leg leg = new Leg(new InetSocketAddress(address, next.port()), next, chained);
+        if (isSelf(leg.address())) {
             answer(exchange, ResponseCode.NOT_FOUND, null, ProxyMetrics.Outcome.LOCAL);
             return;
         }
         if (req.getOptions().hasObserve() && (req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.GET
                 || req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.FETCH)) {
-            observe(exchange, req, target, nextHop, origin);
+            observe(exchange, req, target, nextHop, leg);
             return;
         }
         ResponseCache.Key key = cache == null ? null : cache.keyOf(req, target);
@@ -218,8 +230,7 @@ final class Forwarder extends ServerMessageDeliverer {
         if (key != null) {
             metrics.cacheMiss();
         }
-        Request up = upstreamRequest(req, target, nextHop); // before counting: nothing after this can throw
-        up.setDestinationContext(new AddressEndpointContext(origin));
+        Request up = upstreamRequest(req, target, nextHop, leg); // before counting: nothing after this can throw
         if (!takeSlot(exchange)) {
             return;
         }
@@ -227,10 +238,10 @@ final class Forwarder extends ServerMessageDeliverer {
         if (revalidate) {
             up.getOptions().addETag(stored.etag);
         }
-        send(exchange, req, up, target, key, revalidate ? stored : null);
+        send(exchange, req, up, target, leg, key, revalidate ? stored : null);
     }
 
-    private void send(Exchange exchange, Request req, Request up, ForwardTarget target, ResponseCache.Key key,
+    private void send(Exchange exchange, Request req, Request up, ForwardTarget target, Leg leg, ResponseCache.Key key,
                       ResponseCache.Entry revalidating) {
         AtomicBoolean done = new AtomicBoolean();
         ScheduledFuture<?>[] timeout = new ScheduledFuture<?>[1];
@@ -279,10 +290,10 @@ final class Forwarder extends ServerMessageDeliverer {
                 answer(exchange, ResponseCode.GATEWAY_TIMEOUT, null, ProxyMetrics.Outcome.TIMEOUT);
             }
         }, limits.upstreamTimeoutMs(), TimeUnit.MILLISECONDS);
-        OscoreContext hop = originContexts.get(target.origin());
+        OscoreContext hop = originContexts.get(leg.key());
         if (hop != null) {
-            if (up.getOptions().hasOscore()) {
-                // an end-to-end layer inside a proxy-to-server layer needs option escalation (OSCORE-in-OSCORE)
+            if (up.getOptions().hasOscore() && !leg.toProxy()) {
+                // an origin is not known to remove two layers (OCP-11 Q2); a next proxy removes its own
                 if (done.compareAndSet(false, true)) {
                     finish.run();
                     answer(exchange, ResponseCode.BAD_GATEWAY, "nested OSCORE towards this origin is not supported",
@@ -290,7 +301,7 @@ final class Forwarder extends ServerMessageDeliverer {
                 }
                 return;
             }
-            originBinding.bind(up, hop);
+            bindHop(up, hop, leg);
             oscoreUpstream.sendRequest(up);
         } else {
             plainUpstream.sendRequest(up);
@@ -343,7 +354,7 @@ final class Forwarder extends ServerMessageDeliverer {
      * Observe through the proxy (RFC 7641 Section 5): one upstream registration per resource
      * (the cache key of the request without Observe), fanned out to every observer.
      */
-    private void observe(Exchange exchange, Request req, ForwardTarget target, int nextHop, InetSocketAddress origin) {
+    private void observe(Exchange exchange, Request req, ForwardTarget target, int nextHop, Leg leg) {
         ResponseCache.Key key = ResponseCache.key(req, target, numbers);
         boolean register = req.getOptions().getObserve() == 0;
         ObserveRelay relay = relays.get(key);
@@ -353,7 +364,7 @@ final class Forwarder extends ServerMessageDeliverer {
                 checkForObserveOption(exchange, relay);
                 relay.handleRequest(exchange);
             } else {
-                forwardPlain(exchange, req, target, nextHop, origin);
+                forwardPlain(exchange, req, target, nextHop, leg);
             }
             return;
         }
@@ -374,14 +385,13 @@ final class Forwarder extends ServerMessageDeliverer {
             overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers");
             return;
         }
-        Request up = upstreamRequest(req, target, nextHop);
+        Request up = upstreamRequest(req, target, nextHop, leg);
         up.getOptions().setObserve(0);
-        up.setDestinationContext(new AddressEndpointContext(origin));
         if (!takeSlot(exchange)) {
             return;
         }
-        OscoreContext hop = originContexts.get(target.origin());
-        if (hop != null && up.getOptions().hasOscore()) {
+        OscoreContext hop = originContexts.get(leg.key());
+        if (hop != null && up.getOptions().hasOscore() && !leg.toProxy()) {
             metrics.inFlight().decrementAndGet();
             answer(exchange, ResponseCode.BAD_GATEWAY, "nested OSCORE towards this origin is not supported",
                     ProxyMetrics.Outcome.BAD_GATEWAY);
@@ -390,7 +400,7 @@ final class Forwarder extends ServerMessageDeliverer {
         Endpoint via = hop != null ? oscoreUpstream : plainUpstream;
         java.util.function.Consumer<Request> send = r -> {
             if (hop != null) {
-                originBinding.bind(r, hop);
+                bindHop(r, hop, leg);
             }
             via.sendRequest(r);
         };
@@ -399,7 +409,7 @@ final class Forwarder extends ServerMessageDeliverer {
         if (raced != null) {
             metrics.inFlight().decrementAndGet();
             if (!raced.await(exchange)) {
-                forwardPlain(exchange, req, target, nextHop, origin);
+                forwardPlain(exchange, req, target, nextHop, leg);
             }
             return;
         }
@@ -493,13 +503,17 @@ final class Forwarder extends ServerMessageDeliverer {
     }
 
     /** A request forwarded once, without Observe (a deregistration nobody relays). */
-    private void forwardPlain(Exchange exchange, Request req, ForwardTarget target, int nextHop, InetSocketAddress origin) {
-        Request up = upstreamRequest(req, target, nextHop);
-        up.setDestinationContext(new AddressEndpointContext(origin));
+    private void forwardPlain(Exchange exchange, Request req, ForwardTarget target, int nextHop, Leg leg) {
+        Request up = upstreamRequest(req, target, nextHop, leg);
         if (!takeSlot(exchange)) {
             return;
         }
-        send(exchange, req, up, target, null, null);
+        send(exchange, req, up, target, leg, null, null);
+    }
+
+    /** The hop layer towards the next hop: for a next proxy, with the proxy-related options encrypted for it (digest 4.2). */
+    private void bindHop(Request up, OscoreContext hop, Leg leg) {
+        originBinding.bind(up, leg.toProxy() ? dev.coterie.oscore.RequestProtector.forProxy(hop.protector()) : hop.protector());
     }
 
     /** A notification the upstream endpoint delivered to its listeners (RFC 7641: after the first response). */
@@ -515,12 +529,23 @@ final class Forwarder extends ServerMessageDeliverer {
         return relays.size();
     }
 
-    /** The request to the origin: the client's options without the proxy and URI ones, the target's URI, Hop-Limit. */
-    private Request upstreamRequest(Request req, ForwardTarget target, int hopLimit) {
+    /**
+     * The request to the next hop. To the origin: the client's options without the proxy and URI
+     * ones, the target's URI, Hop-Limit. To the next proxy of a chain: the client's options as
+     * they came, proxy-related and URI options included, with this proxy's Hop-Limit.
+     */
+    private Request upstreamRequest(Request req, ForwardTarget target, int hopLimit, Leg leg) {
         Request up = new Request(req.getCode(), req.getType());
+        up.setDestinationContext(new AddressEndpointContext(leg.address()));
         OptionSet o = up.getOptions();
         for (Option opt : req.getOptions().asSortedList()) {
             int n = opt.getNumber();
+            if (leg.toProxy()) {
+                if (n != ExtensionOptionRegistry.HOP_LIMIT.getNumber() && n != OptionNumberRegistry.OBSERVE) {
+                    o.addOption(opt);
+                }
+                continue;
+            }
             if (ForwardTarget.isForwardProxyOption(n, numbers) || n == OptionNumberRegistry.URI_HOST
                     || n == OptionNumberRegistry.URI_PORT || n == OptionNumberRegistry.URI_PATH
                     || n == OptionNumberRegistry.URI_QUERY || n == ExtensionOptionRegistry.HOP_LIMIT.getNumber()
@@ -529,14 +554,16 @@ final class Forwarder extends ServerMessageDeliverer {
             }
             o.addOption(opt);
         }
-        if (target.hostIsName()) {
-            o.setUriHost(target.origin().host());
-        }
-        for (String seg : target.path()) {
-            o.addUriPath(seg);
-        }
-        for (String q : target.query()) {
-            o.addUriQuery(q);
+        if (!leg.toProxy()) {
+            if (target.hostIsName()) {
+                o.setUriHost(target.origin().host());
+            }
+            for (String seg : target.path()) {
+                o.addUriPath(seg);
+            }
+            for (String q : target.query()) {
+                o.addUriQuery(q);
+            }
         }
         o.addOption(ExtensionOptionRegistry.HOP_LIMIT.create(hopLimit));
         byte[] p = req.getPayload();

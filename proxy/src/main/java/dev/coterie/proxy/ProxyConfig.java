@@ -32,6 +32,7 @@ public record ProxyConfig(
         int maxOscoreLayers,
         List<Path> clientContexts,
         List<OriginHop> originHops,
+        Origin nextProxy,
         List<Route> routes,
         List<AccessRule> access,
         Limits limits,
@@ -123,7 +124,7 @@ public record ProxyConfig(
     public static final CacheLimits DEFAULT_CACHE = new CacheLimits(true, 10_000, 16L << 20);
 
     private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
-            "client_contexts", "origin_contexts", "routes", "access", "limits", "cache", "admin");
+            "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin");
 
     /** Reads and checks {@code file}. */
     public static ProxyConfig load(Path file) throws ConfigException {
@@ -187,6 +188,26 @@ public record ProxyConfig(
                 r.onlyFields(n, f, Set.of("origin", "context"));
                 hops.add(new OriginHop(r.origin(r.required(n, "origin", f), f + ".origin"),
                         r.path(r.required(n, "context", f), f + ".context")));
+            }
+        }
+        Origin nextProxy = null;
+        if (root.has("next_proxy") && !root.get("next_proxy").isNull()) {
+            // a chain: forward-proxy requests go on to this proxy with their proxy options, over its hop layer if given
+            JsonNode n = root.get("next_proxy");
+            r.onlyFields(n, "next_proxy", Set.of("address", "context"));
+            nextProxy = r.origin(r.required(n, "address", "next_proxy"), "next_proxy.address");
+            if (!forward) {
+                throw new ConfigException(name, "next_proxy", "only a forward proxy (forward_proxy: true) sends requests on "
+                        + "to a next proxy");
+            }
+            if (n.has("context")) {
+                for (OriginHop h : hops) {
+                    if (h.origin().equals(nextProxy)) {
+                        throw new ConfigException(name, "next_proxy.context", "origin_contexts already names a context for "
+                                + nextProxy + "; give it once");
+                    }
+                }
+                hops.add(new OriginHop(nextProxy, r.path(n.get("context"), "next_proxy.context")));
             }
         }
         List<Route> routes = new ArrayList<>();
@@ -264,7 +285,7 @@ public record ProxyConfig(
             }
         }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
-                List.copyOf(routes), List.copyOf(access), limits, cache, admin, base);
+                nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin, base);
     }
 
     /** Field readers that name the file and field in every error. */

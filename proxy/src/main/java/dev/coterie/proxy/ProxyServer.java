@@ -86,13 +86,13 @@ public final class ProxyServer implements AutoCloseable {
         ClientContextBinding binding = new ClientContextBinding();
         oscoreUpstream = originContexts.isEmpty() ? null : new OscoreEndpointBuilder().configuration(cfg)
                 .bind(new InetSocketAddress(config.upstreamBind().getAddress(), 0)).clientBinding(binding)
-                .maxClientExchanges(config.limits().exchanges()).trace(metrics).build();
+                .maxClientExchanges(config.limits().exchanges()).nesting(true).trace(metrics).build();
         InMemoryContextDb clients = new InMemoryContextDb();
         for (OscoreContext c : clientContexts) {
             clients.add(c);
         }
         forwarder = new Forwarder(policyOf(config), config.limits(), numbers, metrics, cache, plainUpstream, oscoreUpstream,
-                binding, originContexts, timer, this::listenAddresses, cfg);
+                binding, originContexts, timer, this::listenAddresses, config.nextProxy(), cfg);
         java.util.Set<String> hopIds = new java.util.HashSet<>();
         for (OscoreContext c : clientContexts) {
             hopIds.add(idOf(c.idContext(), c.recipientId()));

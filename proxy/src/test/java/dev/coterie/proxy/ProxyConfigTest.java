@@ -89,6 +89,31 @@ class ProxyConfigTest {
     }
 
     @Test
+    void CONFIG_nextProxyOfAChain_withAndWithoutAHopContext_andItsMistakes() throws Exception {
+        Files.writeString(dir.resolve("p1-p2.json"), "{}");
+        Path file = Files.writeString(dir.resolve("chain.yaml"), "forward_proxy: true\n"
+                + "next_proxy: {address: 'coap://127.0.0.1:5784', context: p1-p2.json}\n");
+        ProxyConfig c = ProxyConfig.load(file);
+        assertEquals(new ProxyConfig.Origin("127.0.0.1", 5784), c.nextProxy());
+        assertEquals(new ProxyConfig.Origin("127.0.0.1", 5784), c.originHops().get(0).origin(), "its hop context");
+        ProxyConfig plain = ProxyFixture.config("forward_proxy: true\nnext_proxy: {address: '127.0.0.1:5784'}\n");
+        assertEquals(5784, plain.nextProxy().port());
+        assertTrue(plain.originHops().isEmpty());
+        assertNull(ProxyFixture.config("forward_proxy: true\n").nextProxy());
+
+        assertEquals("next_proxy", mistake("next_proxy: {address: '127.0.0.1:5784'}\n").field(), "needs forward_proxy");
+        assertEquals("next_proxy.address", mistake("forward_proxy: true\nnext_proxy: {address: 'http://x'}\n").field());
+        assertEquals("next_proxy.address", mistake("forward_proxy: true\nnext_proxy: {}\n").field());
+        assertEquals("next_proxy.port", mistake("forward_proxy: true\nnext_proxy: {address: '127.0.0.1:1', port: 2}\n").field());
+        assertEquals("next_proxy.context", mistake("forward_proxy: true\nnext_proxy: {address: '127.0.0.1:1', "
+                + "context: missing.json}\n").field());
+        Path dup = Files.writeString(dir.resolve("dup.yaml"), "forward_proxy: true\n"
+                + "origin_contexts: [{origin: '127.0.0.1:5784', context: p1-p2.json}]\n"
+                + "next_proxy: {address: '127.0.0.1:5784', context: p1-p2.json}\n");
+        assertEquals("next_proxy.context", assertThrows(ConfigException.class, () -> ProxyConfig.load(dup)).field());
+    }
+
+    @Test
     void CONFIG_invalidYamlGivesTheLineNotTheText() throws Exception {
         Path file = Files.writeString(dir.resolve("bad.yaml"), "listen: ['127.0.0.1:1'\nforward_proxy: [\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.load(file));
