@@ -62,9 +62,15 @@ class SourceAddressContextsTest {
     private final List<CoapEndpoint> endpoints = new ArrayList<>();
     private final ProtectionPipeline pipeline = new ProtectionPipeline(ExtensionOptionRegistry.defaults(), InnerObserve.EMPTY, true);
 
+    /** The proxy's and the client's side of the hop context the tests list or do not list. */
+    private OscoreContext proxySide;
+    private OscoreContext clientSide;
+
     @BeforeEach
-    void start() {
+    void start() throws Exception {
         origin = new Origin();
+        proxySide = context("proxy-hop", HOP_SECRET, PROXY, CLIENT);
+        clientSide = context("client-hop", HOP_SECRET, CLIENT, PROXY);
     }
 
     @AfterEach
@@ -82,6 +88,11 @@ class SourceAddressContextsTest {
     /** A context file for the configuration (the proxy is given the opened context itself). */
     private String contextFile(String name) throws Exception {
         return Files.writeString(state.resolve(name + ".json"), "{}").toAbsolutePath().toString();
+    }
+
+    /** A client_contexts entry: the context file {@code name}, usable from {@code prefix} only. */
+    private String listed(String name, String prefix) throws Exception {
+        return "  - {context: '" + contextFile(name) + "', sources: ['" + prefix + "']}\n";
     }
 
     private String config(String listen, String clientContexts) {
@@ -125,6 +136,14 @@ class SourceAddressContextsTest {
         return resp;
     }
 
+    /** The origin's answer to {@code p}, under the hop layer: the request was verified, forwarded and answered. */
+    private void assertAnswered(Response r, ProtectionPipeline.ProtectedRequest p) throws Exception {
+        assertTrue(r.getOptions().hasOscore(), "answered under the hop layer: " + r);
+        ProtectionPipeline.Unprotected<Response> u = pipeline.unprotectResponse(r, p.identifiers());
+        assertEquals(ResponseCode.CONTENT, u.plain().getCode());
+        assertEquals("21.5", u.plain().getPayloadString());
+    }
+
     private static void assertContextNotFound(Response r) {
         assertEquals(ResponseCode.UNAUTHORIZED, r.getCode());
         assertFalse(r.getOptions().hasOscore(), "the 4.01 is unprotected: no context was used for it");
@@ -143,9 +162,7 @@ class SourceAddressContextsTest {
 
     @Test
     void OCP_09_aContextNotListedForTheSourceIsNeverTried_4_01ContextNotFound() throws Exception {
-        OscoreContext proxySide = context("proxy-hop", HOP_SECRET, PROXY, CLIENT);
-        OscoreContext clientSide = context("client-hop", HOP_SECRET, CLIENT, PROXY);
-        String yaml = config("['127.0.0.1:0']", "  - {context: '" + contextFile("proxy-hop") + "', sources: ['127.0.0.1/32']}\n");
+        String yaml = config("['127.0.0.1:0']", listed("proxy-hop", "127.0.0.1/32"));
         try (ProxyFixture f = new ProxyFixture(yaml, List.of(proxySide), Map.of())) {
             ProtectionPipeline.ProtectedRequest p = hopRequest(clientSide);
             String windowBefore = proxySide.replayWindow().snapshot();
@@ -162,11 +179,7 @@ class SourceAddressContextsTest {
 
             // positive control: the very same request (same Partial IV, same ciphertext) from the listed
             // source verifies (so the rejection consumed nothing), is forwarded and is answered
-            Response ok = send(from("127.0.0.1"), copy(p.wire()), f.proxyAddress);
-            assertTrue(ok.getOptions().hasOscore(), "answered under the hop layer");
-            ProtectionPipeline.Unprotected<Response> u = pipeline.unprotectResponse(ok, p.identifiers());
-            assertEquals(ResponseCode.CONTENT, u.plain().getCode());
-            assertEquals("21.5", u.plain().getPayloadString());
+            assertAnswered(send(from("127.0.0.1"), copy(p.wire()), f.proxyAddress), p);
             assertEquals(1, origin.received.size());
             assertEquals(1.0, f.proxy.metrics().layersRemoved());
             assertNotEquals(windowBefore, proxySide.replayWindow().snapshot(), "the accepted request moved the window");
@@ -180,9 +193,7 @@ class SourceAddressContextsTest {
 
     @Test
     void OCP_09_aTamperedRequestFromAnUnlistedSourceIsNotDecrypted_4_01Not4_00() throws Exception {
-        OscoreContext proxySide = context("proxy-hop", HOP_SECRET, PROXY, CLIENT);
-        OscoreContext clientSide = context("client-hop", HOP_SECRET, CLIENT, PROXY);
-        String yaml = config("['127.0.0.1:0']", "  - {context: '" + contextFile("proxy-hop") + "', sources: ['127.0.0.1/32']}\n");
+        String yaml = config("['127.0.0.1:0']", listed("proxy-hop", "127.0.0.1/32"));
         try (ProxyFixture f = new ProxyFixture(yaml, List.of(proxySide), Map.of())) {
             ProtectionPipeline.ProtectedRequest p = hopRequest(clientSide);
             Request tampered = copy(p.wire());
@@ -203,18 +214,15 @@ class SourceAddressContextsTest {
             assertEquals("1.0", failures(f.proxy, "decryption_failed"));
 
             // positive control: the untampered request from the listed source is forwarded and answered
-            Response ok = send(from("127.0.0.1"), copy(p.wire()), f.proxyAddress);
-            assertEquals("21.5", pipeline.unprotectResponse(ok, p.identifiers()).plain().getPayloadString());
+            assertAnswered(send(from("127.0.0.1"), copy(p.wire()), f.proxyAddress), p);
             assertEquals(1, origin.received.size());
         }
     }
 
     @Test
     void OCP_09_anUnlistedSourceGetsExactlyTheAnswerOfAnUnknownKid() throws Exception {
-        OscoreContext proxySide = context("proxy-hop", HOP_SECRET, PROXY, CLIENT);
-        OscoreContext clientSide = context("client-hop", HOP_SECRET, CLIENT, PROXY);
         OscoreContext stranger = context("stranger", OTHER_SECRET, UNKNOWN, PROXY); // a kid the proxy has no context for
-        String yaml = config("['127.0.0.1:0']", "  - {context: '" + contextFile("proxy-hop") + "', sources: ['127.0.0.1/32']}\n");
+        String yaml = config("['127.0.0.1:0']", listed("proxy-hop", "127.0.0.1/32"));
         try (ProxyFixture f = new ProxyFixture(yaml, List.of(proxySide), Map.of())) {
             CoapEndpoint unlisted = from("127.0.0.2");
             ProtectionPipeline.ProtectedRequest known = hopRequest(clientSide);
@@ -230,8 +238,7 @@ class SourceAddressContextsTest {
             assertEquals(0, origin.received.size());
 
             // positive control
-            Response ok = send(from("127.0.0.1"), copy(known.wire()), f.proxyAddress);
-            assertEquals("21.5", pipeline.unprotectResponse(ok, known.identifiers()).plain().getPayloadString());
+            assertAnswered(send(from("127.0.0.1"), copy(known.wire()), f.proxyAddress), known);
         }
     }
 
@@ -239,11 +246,9 @@ class SourceAddressContextsTest {
     void OCP_09_onAReverseRouteAnUnlistedSourceIsForwardedAsItCameLikeAnUnknownKid() throws Exception {
         // a request in an OSCORE layer that is not for this proxy goes to its route untouched (steps
         // 1-3, end-to-end OSCORE for the origin); for an unlisted source a listed context is not for this proxy
-        OscoreContext proxySide = context("proxy-hop", HOP_SECRET, PROXY, CLIENT);
-        OscoreContext clientSide = context("client-hop", HOP_SECRET, CLIENT, PROXY);
         OscoreContext stranger = context("stranger", OTHER_SECRET, UNKNOWN, PROXY);
         String yaml = "listen: ['127.0.0.1:0']\nlimits: {upstream_timeout_ms: 2000}\ncache: {enabled: false}\n"
-                + "client_contexts:\n  - {context: '" + contextFile("proxy-hop") + "', sources: ['127.0.0.1/32']}\n"
+                + "client_contexts:\n" + listed("proxy-hop", "127.0.0.1/32")
                 + "routes: [{uri_host: sensors.example, path_prefix: /, origin: '127.0.0.1:" + origin.port() + "'}]\n"
                 + "access:\n  - {client: unauthenticated, allow: [{origin: '127.0.0.1:" + origin.port() + "'}]}\n"
                 + "  - {client: {kid: '" + Hex.encode(CLIENT) + "'}, allow: [{origin: '127.0.0.1:" + origin.port() + "'}]}\n";
@@ -273,8 +278,7 @@ class SourceAddressContextsTest {
             assertEquals(0, origin.received.size(), "neither reached /sensors/temp: its path is encrypted");
 
             // positive control: from the listed source the hop layer is removed and the inner path routed
-            Response ok = send(from("127.0.0.1"), copy(known.wire()), f.proxyAddress);
-            assertEquals("21.5", pipeline.unprotectResponse(ok, known.identifiers()).plain().getPayloadString());
+            assertAnswered(send(from("127.0.0.1"), copy(known.wire()), f.proxyAddress), known);
             assertEquals(1, origin.received.size());
             assertEquals(1.0, f.proxy.metrics().layersRemoved());
         }
@@ -282,44 +286,36 @@ class SourceAddressContextsTest {
 
     @Test
     void OCP_09_prefixesMatchByFamilyAndLength_ipv6AndAWiderIpv4Prefix() throws Exception {
-        OscoreContext proxyFirst = context("proxy-first", HOP_SECRET, PROXY, CLIENT);
-        OscoreContext clientFirst = context("client-first", HOP_SECRET, CLIENT, PROXY);
         OscoreContext proxySecond = context("proxy-second", OTHER_SECRET, PROXY, SECOND);
         OscoreContext clientSecond = context("client-second", OTHER_SECRET, SECOND, PROXY);
         String yaml = config("['127.0.0.1:0', '[::1]:0']",
-                "  - {context: '" + contextFile("proxy-first") + "', sources: ['::1/128']}\n"
-                + "  - {context: '" + contextFile("proxy-second") + "', sources: ['127.0.0.0/8']}\n");
-        try (ProxyFixture f = new ProxyFixture(yaml, List.of(proxyFirst, proxySecond), Map.of())) {
+                listed("proxy-hop", "::1/128") + listed("proxy-second", "127.0.0.0/8"));
+        try (ProxyFixture f = new ProxyFixture(yaml, List.of(proxySide, proxySecond), Map.of())) {
             InetSocketAddress v4 = f.proxy.listenAddresses().get(0);
             InetSocketAddress v6 = f.proxy.listenAddresses().get(1);
             assertTrue(v6.getAddress() instanceof java.net.Inet6Address, "" + v6);
 
             // the first context is for ::1 only: not from 127.0.0.1 ...
-            ProtectionPipeline.ProtectedRequest first = hopRequest(clientFirst);
+            ProtectionPipeline.ProtectedRequest first = hopRequest(clientSide);
             assertContextNotFound(send(from("127.0.0.1"), copy(first.wire()), v4));
             // ... but from ::1 (positive control)
-            Response ok6 = send(from("::1"), copy(first.wire()), v6);
-            assertEquals("21.5", pipeline.unprotectResponse(ok6, first.identifiers()).plain().getPayloadString());
+            assertAnswered(send(from("::1"), copy(first.wire()), v6), first);
 
             // the second is for 127.0.0.0/8: 127.0.0.2 is in it, ::1 is not (the other family)
             ProtectionPipeline.ProtectedRequest second = hopRequest(clientSecond);
             assertContextNotFound(send(from("::1"), copy(second.wire()), v6));
-            Response ok4 = send(from("127.0.0.2"), copy(second.wire()), v4);
-            assertEquals("21.5", pipeline.unprotectResponse(ok4, second.identifiers()).plain().getPayloadString());
+            assertAnswered(send(from("127.0.0.2"), copy(second.wire()), v4), second);
             assertEquals(2, origin.received.size());
         }
     }
 
     @Test
     void OCP_09_aContextWithoutSourcesIsUsableFromAnySource() throws Exception {
-        OscoreContext proxySide = context("proxy-hop", HOP_SECRET, PROXY, CLIENT);
-        OscoreContext clientSide = context("client-hop", HOP_SECRET, CLIENT, PROXY);
         String yaml = config("['127.0.0.1:0']", "  - '" + contextFile("proxy-hop") + "'\n");
         try (ProxyFixture f = new ProxyFixture(yaml, List.of(proxySide), Map.of())) {
             for (String host : List.of("127.0.0.2", "127.0.0.1")) {
                 ProtectionPipeline.ProtectedRequest p = hopRequest(clientSide);
-                Response ok = send(from(host), copy(p.wire()), f.proxyAddress);
-                assertEquals("21.5", pipeline.unprotectResponse(ok, p.identifiers()).plain().getPayloadString(), host);
+                assertAnswered(send(from(host), copy(p.wire()), f.proxyAddress), p);
             }
         }
     }
