@@ -30,7 +30,7 @@ public record ProxyConfig(
         InetSocketAddress upstreamBind,
         boolean forwardProxy,
         int maxOscoreLayers,
-        List<Path> clientContexts,
+        List<ClientHop> clientHops,
         List<OriginHop> originHops,
         Origin nextProxy,
         List<Route> routes,
@@ -39,6 +39,21 @@ public record ProxyConfig(
         CacheLimits cache,
         InetSocketAddress admin,
         Path source) {
+
+    /**
+     * A client↔proxy hop: the context in {@code context} verifies requests from the source
+     * addresses {@code sources} lists, and from any source when {@code sources} is null (OCP-09).
+     */
+    public record ClientHop(Path context, List<SourcePrefix> sources) {
+        public boolean anySource() {
+            return sources == null;
+        }
+    }
+
+    /** The context files of {@link #clientHops()}, in order. */
+    public List<Path> clientContexts() {
+        return clientHops.stream().map(ClientHop::context).toList();
+    }
 
     /** A proxy↔server hop: requests to {@code origin} are protected with the context in {@code context}. */
     public record OriginHop(Origin origin, Path context) {
@@ -169,11 +184,21 @@ public record ProxyConfig(
         // the layers the proxy removes from one request: its clients' hop layer; more (a client
         // nesting two layers for this proxy) is refused with 4.01 (OCP-04)
         int layers = r.integer(root, "max_oscore_layers", "max_oscore_layers", 1, 0, 1);
-        List<Path> clients = new ArrayList<>();
+        List<ClientHop> clients = new ArrayList<>();
         if (root.has("client_contexts")) {
             int i = 0;
             for (JsonNode n : r.list(root.get("client_contexts"), "client_contexts")) {
-                clients.add(r.path(n, "client_contexts[" + i++ + "]"));
+                String f = "client_contexts[" + i++ + "]";
+                if (n.isTextual()) {
+                    clients.add(new ClientHop(r.path(n, f), null));
+                    continue;
+                }
+                if (!n.isObject()) {
+                    throw new ConfigException(name, f, "must be a path, or {context: PATH, sources: [PREFIX, ...]}");
+                }
+                r.onlyFields(n, f, Set.of("context", "sources"));
+                Path p = r.path(r.required(n, "context", f), f + ".context");
+                clients.add(new ClientHop(p, n.has("sources") ? r.sources(n.get("sources"), f + ".sources") : null));
             }
         }
         if (layers == 0 && !clients.isEmpty()) {
@@ -458,6 +483,36 @@ public record ProxyConfig(
                 host = canonical; // the form targets are compared in
             }
             return new Origin(host, p);
+        }
+
+        /** A non-empty list of CIDR prefixes, each once (OCP-09). */
+        List<SourcePrefix> sources(JsonNode n, String at) throws ConfigException {
+            if (n.isNull()) {
+                throw error(at, "must be a list of address prefixes; leave the field out for any source");
+            }
+            List<JsonNode> items = list(n, at);
+            if (items.isEmpty()) {
+                throw error(at, "is empty: the context would be usable from no source; leave the field out for any source");
+            }
+            List<SourcePrefix> out = new ArrayList<>();
+            for (int i = 0; i < items.size(); i++) {
+                String f = at + "[" + i + "]";
+                JsonNode item = items.get(i);
+                if (!item.isTextual()) {
+                    throw error(f, "must be an address prefix in quotes, e.g. '10.0.0.0/8' or '::1/128'");
+                }
+                SourcePrefix p;
+                try {
+                    p = SourcePrefix.parse(item.asText());
+                } catch (IllegalArgumentException e) {
+                    throw error(f, "'" + item.asText() + "' is not an address prefix: " + e.getMessage());
+                }
+                if (out.contains(p)) {
+                    throw error(f, p + " is listed twice");
+                }
+                out.add(p);
+            }
+            return List.copyOf(out);
         }
 
         /** "/a/b" as the segments [a, b]; "/" and "" are the empty prefix. */

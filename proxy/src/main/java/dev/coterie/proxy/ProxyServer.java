@@ -2,7 +2,6 @@ package dev.coterie.proxy;
 
 import dev.coterie.oscore.ClientContextBinding;
 import dev.coterie.oscore.ExtensionOptionRegistry;
-import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
 import dev.coterie.oscore.OscoreLayer;
@@ -43,7 +42,9 @@ public final class ProxyServer implements AutoCloseable {
     private final ForwardTarget.Numbers numbers;
 
     /**
-     * @param clientContexts hop contexts shared with clients (the proxy verifies their requests)
+     * @param clientContexts hop contexts shared with clients (the proxy verifies their requests), in
+     *        the order of {@code config.clientHops()} when the configuration names any (their
+     *        {@code sources} apply to them, OCP-09)
      * @param originContexts hop contexts shared with origins (the proxy protects requests to them)
      */
     public ProxyServer(ProxyConfig config, List<OscoreContext> clientContexts, Map<ProxyConfig.Origin, OscoreContext> originContexts)
@@ -87,20 +88,15 @@ public final class ProxyServer implements AutoCloseable {
         oscoreUpstream = originContexts.isEmpty() ? null : new OscoreEndpointBuilder().configuration(cfg)
                 .bind(new InetSocketAddress(config.upstreamBind().getAddress(), 0)).clientBinding(binding)
                 .maxClientExchanges(config.limits().exchanges()).nesting(true).trace(metrics).build();
-        InMemoryContextDb clients = new InMemoryContextDb();
-        for (OscoreContext c : clientContexts) {
-            clients.add(c);
-        }
+        SourceScopedContexts clients = clientResolver(config, clientContexts);
         forwarder = new Forwarder(policyOf(config), config.limits(), numbers, metrics, cache, plainUpstream, oscoreUpstream,
                 binding, originContexts, timer, this::listenAddresses, config.nextProxy(), cfg);
-        java.util.Set<String> hopIds = new java.util.HashSet<>();
-        for (OscoreContext c : clientContexts) {
-            hopIds.add(idOf(c.idContext(), c.recipientId()));
-        }
+        // a hop layer for this proxy is one whose context is eligible for the request's source: a
+        // context not eligible there is, for that request, as unknown as any other kid (OCP-09)
         forwarder.hopLayers(r -> {
             try {
                 dev.coterie.oscore.OscoreOptionValue v = dev.coterie.oscore.OscoreOptionValue.decode(r.getOptions().getOscore(), false);
-                return v.kid() != null && hopIds.contains(idOf(v.kidContext(), v.kid()));
+                return clients.isHopLayerFor(v.kidContext(), v.kid(), SourceScopedContexts.sourceOf(r));
             } catch (dev.coterie.oscore.OscoreException e) {
                 return false;
             }
@@ -121,8 +117,25 @@ public final class ProxyServer implements AutoCloseable {
         admin = config.admin() == null ? null : new AdminServer(config.admin(), metrics);
     }
 
-    private static String idOf(byte[] kidContext, byte[] kid) {
-        return (kidContext == null ? "" : dev.coterie.keystore.Hex.encode(kidContext)) + "/" + dev.coterie.keystore.Hex.encode(kid);
+    /**
+     * The client hop contexts, each with the sources {@code config.clientHops()} gives it (the
+     * same order). A configuration that names no client contexts leaves every context usable from
+     * any source (contexts built in code, as tests and the demo do).
+     */
+    private static SourceScopedContexts clientResolver(ProxyConfig config, List<OscoreContext> clientContexts) {
+        List<ProxyConfig.ClientHop> hops = config.clientHops();
+        if (hops.isEmpty()) {
+            return SourceScopedContexts.anySource(clientContexts);
+        }
+        if (hops.size() != clientContexts.size()) {
+            throw new IllegalArgumentException("the configuration names " + hops.size() + " client context(s), but "
+                    + clientContexts.size() + " were opened");
+        }
+        List<List<SourcePrefix>> sources = new ArrayList<>();
+        for (ProxyConfig.ClientHop h : hops) {
+            sources.add(h.sources());
+        }
+        return new SourceScopedContexts(clientContexts, sources);
     }
 
     static Forwarder.Policy policyOf(ProxyConfig c) {

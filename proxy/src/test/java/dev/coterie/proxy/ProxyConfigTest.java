@@ -114,6 +114,75 @@ class ProxyConfigTest {
     }
 
     @Test
+    void OCP_09_CONFIG_clientContextSourcesAreCidrPrefixes_absentMeansAnySource() throws Exception {
+        Path a = Files.writeString(dir.resolve("a.json"), "{}");
+        Path b = Files.writeString(dir.resolve("b.json"), "{}");
+        Path file = Files.writeString(dir.resolve("proxy.yaml"), String.join("\n",
+                "client_contexts:",
+                "  - a.json",
+                "  - {context: b.json, sources: ['127.0.0.1/32', '10.0.0.0/8', '::1/128', '2001:DB8::/32', '0.0.0.0/0',",
+                "                                 '::/0', 'fe80::/10', '::ffff:0:0:0/96', '64:ff9b::192.0.2.0/120']}",
+                ""));
+        ProxyConfig c = ProxyConfig.load(file);
+        assertEquals(2, c.clientHops().size());
+        assertTrue(c.clientHops().get(0).anySource());
+        assertNull(c.clientHops().get(0).sources());
+        assertEquals(a.toAbsolutePath(), c.clientHops().get(0).context().toAbsolutePath());
+        assertEquals(b.toAbsolutePath(), c.clientHops().get(1).context().toAbsolutePath());
+        assertFalse(c.clientHops().get(1).anySource());
+        assertEquals(List.of("127.0.0.1/32", "10.0.0.0/8", "0:0:0:0:0:0:0:1/128", "2001:db8:0:0:0:0:0:0/32", "0.0.0.0/0",
+                        "0:0:0:0:0:0:0:0/0", "fe80:0:0:0:0:0:0:0/10", "0:0:0:0:ffff:0:0:0/96", "64:ff9b:0:0:0:0:c000:200/120"),
+                c.clientHops().get(1).sources().stream().map(SourcePrefix::toString).toList());
+        assertEquals(List.of(a.toAbsolutePath(), b.toAbsolutePath()),
+                c.clientContexts().stream().map(Path::toAbsolutePath).toList(), "clientContexts() keeps the paths in order");
+    }
+
+    @Test
+    void OCP_09_CONFIG_eachBadSourcesShapeNamesTheFieldAndWhy() throws Exception {
+        Files.writeString(dir.resolve("a.json"), "{}");
+        String ctx = dir.resolve("a.json").toAbsolutePath().toString();
+        java.util.function.BiFunction<String, String, ConfigException> bad = (sources, field) -> {
+            ConfigException e = mistake("client_contexts: [{context: '" + ctx + "', sources: " + sources + "}]\n");
+            assertEquals(field, e.field(), e.getMessage());
+            assertTrue(e.getMessage().startsWith("test.yaml: field '" + field + "': "), e.getMessage());
+            return e;
+        };
+        assertTrue(bad.apply("[]", "client_contexts[0].sources").why().contains("is empty"));
+        assertTrue(bad.apply("null", "client_contexts[0].sources").why().contains("leave the field out for any source"));
+        assertTrue(bad.apply("'127.0.0.1/32'", "client_contexts[0].sources").why().contains("must be a list"));
+        assertTrue(bad.apply("[{a: 1}]", "client_contexts[0].sources[0]").why().contains("in quotes"));
+        assertTrue(bad.apply("[8]", "client_contexts[0].sources[0]").why().contains("in quotes"));
+        assertTrue(bad.apply("['10.0.0.1/8']", "client_contexts[0].sources[0]").why()
+                .contains("host bits are set past /8 (the network is 10.0.0.0/8)"));
+        assertTrue(bad.apply("['127.0.0.1/32', '::1/64']", "client_contexts[0].sources[1]").why()
+                .contains("host bits are set past /64"));
+        assertTrue(bad.apply("['127.0.0.1']", "client_contexts[0].sources[0]").why().contains("needs a prefix length"));
+        assertTrue(bad.apply("['127.0.0.1/33']", "client_contexts[0].sources[0]").why().contains("from 0 to 32"));
+        assertTrue(bad.apply("['::1/129']", "client_contexts[0].sources[0]").why().contains("from 0 to 128"));
+        assertTrue(bad.apply("['10.0.0.0/08']", "client_contexts[0].sources[0]").why().contains("from 0 to 32"));
+        assertTrue(bad.apply("['10.0.0.0/-1']", "client_contexts[0].sources[0]").why().contains("from 0 to 32"));
+        assertTrue(bad.apply("['10.0.0.0/']", "client_contexts[0].sources[0]").why().contains("from 0 to 32"));
+        assertTrue(bad.apply("['10.0.0.0/8/8']", "client_contexts[0].sources[0]").why().contains("more than one '/'"));
+        for (String v4 : List.of("10.0.0/8", "10.0.0.0.0/8", "256.0.0.0/8", "010.0.0.0/8", "10.0.0.x/8", "/8", "10..0.0/8",
+                "localhost/32", " 10.0.0.0/8")) {
+            assertTrue(bad.apply("['" + v4 + "']", "client_contexts[0].sources[0]").why().contains("not an IPv4 address"), v4);
+        }
+        for (String v6 : List.of("::1::/128", "1:2:3:4:5:6:7/112", "1:2:3:4:5:6:7:8:9/128", "12345::/16", "fe80::1%lo/128",
+                ":1::/16", "1::2:/16", "g::/16", "::1.2.3/128", "1.2.3.4::/128", "[::1]/128")) {
+            assertTrue(bad.apply("['" + v6 + "']", "client_contexts[0].sources[0]").why().contains("not an IPv6 address"), v6);
+        }
+        assertTrue(bad.apply("['::ffff:10.0.0.0/104']", "client_contexts[0].sources[0]").why().contains("IPv4-mapped"));
+        assertTrue(bad.apply("['10.0.0.0/8', '10.0.0.0/8']", "client_contexts[0].sources[1]").why().contains("listed twice"));
+        assertTrue(bad.apply("['::1/128', '0:0::1/128']", "client_contexts[0].sources[1]").why().contains("listed twice"));
+        // the entry itself
+        assertEquals("client_contexts[0].sorces", mistake("client_contexts: [{context: '" + ctx + "', sorces: []}]\n").field());
+        assertEquals("client_contexts[0].context", mistake("client_contexts: [{sources: ['10.0.0.0/8']}]\n").field());
+        assertEquals("client_contexts[0].context", mistake("client_contexts: [{context: missing.json}]\n").field());
+        assertEquals("client_contexts[1]", mistake("client_contexts: ['" + ctx + "', 7]\n").field());
+        assertEquals("client_contexts", mistake("client_contexts: {context: '" + ctx + "'}\n").field());
+    }
+
+    @Test
     void CONFIG_invalidYamlGivesTheLineNotTheText() throws Exception {
         Path file = Files.writeString(dir.resolve("bad.yaml"), "listen: ['127.0.0.1:1'\nforward_proxy: [\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.load(file));
