@@ -84,6 +84,24 @@ class ClientProxyTest {
     }
 
     @Test
+    void OCP_01_pairwiseGroupOscoreInsideTheHopLayer_fromTheCommandLine() throws Exception {
+        Path members = ClientFixtures.group(dir, false, 1);
+        Path proxySide = ClientFixtures.contextFile(dir, "proxy-hop", "0b", "0c", ",\n  \"state_dir\": \"proxy-state\"");
+        OscoreContext hop = ContextFile.load(proxySide, CryptoProviders.defaultProvider());
+        try (Server server = Server.member(members.resolve("02.bundle.json"));
+             ProxyServer p = proxy("  - {client: {kid: '0c'}, allow: [{origin: '127.0.0.1:" + server.port() + "'}]}\n", List.of(hop))) {
+            Path clientHop = ClientFixtures.contextFile(dir, "client-hop", "0c", "0b", ",\n  \"state_dir\": \"client-hop-state\"");
+            Run r = ClientFixtures.run("client", "--bundle", members.resolve("01.bundle.json").toString(), "--member", "02",
+                    "--proxy-context", clientHop.toString(), "--proxy", at(p), server.uri("hello"));
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.lines().contains("Hello World!"), r.out());
+            assertTrue(r.out().contains("member 02 (pairwise mode)"), "verified end to end by the member: " + r.out());
+            assertEquals(1, server.seen.count("REQUEST_VERIFIED PAIRWISE"));
+            assertEquals(1.0, p.metrics().layersRemoved());
+        }
+    }
+
+    @Test
     void CLI_proxyContextNeedsProxy_nothingIsSent() throws Exception {
         Path client = ClientFixtures.contextFile(dir, "client", "", "01", "");
         Run noProxy = ClientFixtures.run("client", "--proxy-context", client.toString(), "coap://127.0.0.1:9/x");
