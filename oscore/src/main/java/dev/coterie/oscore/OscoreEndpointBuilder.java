@@ -78,6 +78,7 @@ public final class OscoreEndpointBuilder {
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> forwardUntouched = r -> false;
     private boolean nesting;
     private int maxOscoreLayers = DEFAULT_MAX_OSCORE_LAYERS;
+    private java.util.function.Predicate<org.eclipse.californium.elements.RawData> datagramsFirst;
 
     /** Layers a client adds to one request by default: end to end and one hop (oscore-capable-proxies). */
     public static final int DEFAULT_MAX_OSCORE_LAYERS = 2;
@@ -142,6 +143,16 @@ public final class OscoreEndpointBuilder {
             throw new IllegalArgumentException("maxOscoreLayers must be at least 1");
         }
         maxOscoreLayers = n;
+        return this;
+    }
+
+    /**
+     * A proxy's fast path: every datagram the bound socket receives is offered to {@code p} first,
+     * on the receiving thread; one it returns true for has been handled and never reaches the
+     * stack (no deduplication, no exchange, no OSCORE layer). Default: none.
+     */
+    public OscoreEndpointBuilder datagramsFirst(java.util.function.Predicate<org.eclipse.californium.elements.RawData> p) {
+        datagramsFirst = Objects.requireNonNull(p);
         return this;
     }
 
@@ -249,10 +260,16 @@ public final class OscoreEndpointBuilder {
         InboundLimit inbound = inboundLimit != null ? inboundLimit : new InboundLimit(cfg);
         b.setDataSerializerAndParser(new UdpDataSerializer(),
                 inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry()));
+        java.util.function.Predicate<org.eclipse.californium.elements.RawData> first = datagramsFirst;
         b.setConnector(connector != null ? connector : new UDPConnector(address, cfg) {
             @Override
             public void setRawDataReceiver(RawDataChannel receiver) {
-                super.setRawDataReceiver(inbound.wrap(receiver));
+                RawDataChannel stack = inbound.wrap(receiver);
+                super.setRawDataReceiver(first == null ? stack : raw -> {
+                    if (!first.test(raw)) {
+                        stack.receiveData(raw);
+                    }
+                });
             }
 
             @Override

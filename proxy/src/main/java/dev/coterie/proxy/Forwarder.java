@@ -126,6 +126,18 @@ final class Forwarder extends ServerMessageDeliverer {
         return new ProxyConfig.ClientId(kc == null || kc.length == 0 ? null : kc, p.kid());
     }
 
+    private volatile FastPath fast;
+
+    /** The fast path whose exchanges send upstream from its own socket. */
+    void fastPath(FastPath f) {
+        fast = f;
+    }
+
+    /** A request that came through the fast path, on its own exchange. */
+    void deliver(Exchange exchange) {
+        handle(exchange);
+    }
+
     /** Every request is the proxy's: none reaches Californium's resource tree. */
     @Override
     protected boolean preDeliverRequest(Exchange exchange) {
@@ -304,7 +316,8 @@ final class Forwarder extends ServerMessageDeliverer {
             bindHop(up, hop, leg);
             oscoreUpstream.sendRequest(up);
         } else {
-            plainUpstream.sendRequest(up);
+            FastPath f = fast;
+            (f != null && FastPath.isFast(exchange) ? f.upstream() : plainUpstream).sendRequest(up);
         }
     }
 

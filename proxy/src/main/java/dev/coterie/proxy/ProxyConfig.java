@@ -38,6 +38,7 @@ public record ProxyConfig(
         Limits limits,
         CacheLimits cache,
         InetSocketAddress admin,
+        boolean fastPath,
         Path source) {
 
     /**
@@ -139,7 +140,8 @@ public record ProxyConfig(
     public static final CacheLimits DEFAULT_CACHE = new CacheLimits(true, 10_000, 16L << 20);
 
     private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
-            "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin");
+            "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin",
+            "fast_path");
 
     /** Reads and checks {@code file}. */
     public static ProxyConfig load(Path file) throws ConfigException {
@@ -310,7 +312,8 @@ public record ProxyConfig(
             }
         }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
-                nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin, base);
+                nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,
+                r.bool(root, "fast_path", "fast_path", true), base);
     }
 
     /** Field readers that name the file and field in every error. */

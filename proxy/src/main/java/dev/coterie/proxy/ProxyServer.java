@@ -34,6 +34,7 @@ public final class ProxyServer implements AutoCloseable {
     private final CoapEndpoint plainUpstream;
     private final CoapEndpoint oscoreUpstream;
     private final Forwarder forwarder;
+    private final FastPath fast;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ResponseCache cache;
     private final AdminServer admin;
@@ -105,11 +106,25 @@ public final class ProxyServer implements AutoCloseable {
         if (oscoreUpstream != null) {
             oscoreUpstream.addNotificationListener(forwarder::onNotification);
         }
-        front = new CoapServer(cfg);
+        fast = config.fastPath()
+                ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), config.upstreamBind()) : null;
+        forwarder.fastPath(fast);
+        // the front endpoints' own Message IDs stay below the fast path's
+        Configuration frontCfg = new Configuration(cfg);
+        frontCfg.set(org.eclipse.californium.core.config.CoapConfig.MULTICAST_BASE_MID, FastPath.FIRST_MID);
+        front = new CoapServer(frontCfg);
         for (InetSocketAddress a : config.listen()) {
-            CoapEndpoint ep = new OscoreEndpointBuilder().configuration(cfg).bind(a).serverContexts(clients)
+            OscoreEndpointBuilder b = new OscoreEndpointBuilder().configuration(frontCfg).bind(a).serverContexts(clients)
                     .unprotectedRequests(OscoreLayer.UnprotectedRequests.DELIVER)
-                    .forwardUntouched(forwarder::forwardUntouched).nesting(true).trace(metrics).build();
+                    .forwardUntouched(forwarder::forwardUntouched).nesting(true).trace(metrics);
+            FastPath.Front side = fast == null ? null : fast.front();
+            if (side != null) {
+                b.datagramsFirst(raw -> fast.offer(raw, side));
+            }
+            CoapEndpoint ep = b.build();
+            if (side != null) {
+                side.connector(ep.getConnector());
+            }
             front.addEndpoint(ep);
             frontEndpoints.add(ep);
         }
@@ -147,6 +162,9 @@ public final class ProxyServer implements AutoCloseable {
         if (oscoreUpstream != null) {
             oscoreUpstream.start();
         }
+        if (fast != null) {
+            fast.start();
+        }
         front.start();
         if (admin != null) {
             admin.start();
@@ -177,6 +195,11 @@ public final class ProxyServer implements AutoCloseable {
         return metrics;
     }
 
+    /** Requests that took the fast path (plain NON GET/FETCH), for tests and the benchmark. */
+    public long fastPathRequests() {
+        return fast == null ? 0 : fast.taken();
+    }
+
     public ResponseCache cache() {
         return cache;
     }
@@ -188,6 +211,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         front.stop();
         front.destroy();
+        if (fast != null) {
+            fast.close();
+        }
         plainUpstream.destroy();
         if (oscoreUpstream != null) {
             oscoreUpstream.destroy();
