@@ -3,6 +3,11 @@ package dev.coterie.oscore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.MessageFormatException;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.option.OpaqueOptionDefinition;
 import org.eclipse.californium.core.coap.option.OptionRegistry;
 import org.eclipse.californium.core.network.serialization.DataParser;
 import org.eclipse.californium.core.network.serialization.MessageHeader;
@@ -74,11 +79,37 @@ public final class InboundLimit {
 
     /** The endpoint's parser, which marks a datagram as begun. */
     DataParser parser(boolean strictEmptyMessageFormat, OptionRegistry registry) {
+        return parser(strictEmptyMessageFormat, registry, ResponseParsing.STANDARD);
+    }
+
+    /** The endpoint's parser, which marks a datagram as begun and treats responses as {@code responses} says. */
+    DataParser parser(boolean strictEmptyMessageFormat, OptionRegistry registry, ResponseParsing responses) {
         return new UdpDataParser(strictEmptyMessageFormat, registry) {
             @Override
             protected MessageHeader parseHeader(DatagramReader reader) {
                 started();
                 return super.parseHeader(reader);
+            }
+
+            @Override
+            public Option createOption(int code, int number, byte[] value) {
+                if (responses.keepUnknownOptions() && CoAP.isResponse(code)
+                        && optionRegistry.getDefinitionByNumber(code, number) == null) {
+                    return new Option(new OpaqueOptionDefinition(number, "Unknown-" + number, false), value);
+                }
+                return super.createOption(code, number, value);
+            }
+
+            @Override
+            protected Message parseMessage(DatagramReader reader, MessageHeader header, Message message) {
+                try {
+                    return super.parseMessage(reader, header, message);
+                } catch (MessageFormatException e) {
+                    if (CoAP.isResponse(header.getCode()) && header.getToken() != null) {
+                        responses.malformedResponse().accept(header.getToken());
+                    }
+                    throw e;
+                }
             }
         };
     }
