@@ -6,6 +6,7 @@ import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
 import dev.coterie.oscore.OscoreLayer;
+import dev.coterie.oscore.ResponseParsing;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -41,6 +42,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final List<OscoreContext> contexts = new ArrayList<>();
     private final ForwardTarget.Numbers numbers;
+    private final UpstreamFailures failures = new UpstreamFailures();
 
     /**
      * @param clientContexts hop contexts shared with clients (the proxy verifies their requests)
@@ -82,17 +84,30 @@ public final class ProxyServer implements AutoCloseable {
         Configuration upstreamCfg = new Configuration(cfg);
         upstreamCfg.set(org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR,
                 org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP);
-        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(upstreamCfg, config.upstreamBind(), extensions);
+        // upstream parsers keep unrecognised options of responses for the forwarder to judge (RFC 7252 5.7.1,
+        // OCP-02) and report responses they cannot parse, which Californium would drop without a word
+        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(upstreamCfg, config.upstreamBind(), extensions,
+                new ResponseParsing(true, failures::malformed));
         ClientContextBinding binding = new ClientContextBinding();
+        // an origin hop's outer options are not relayed (only what its layer verified is), so Californium's
+        // handling of unrecognised outer options stays: elective ones dropped, a critical one makes it malformed
         oscoreUpstream = originContexts.isEmpty() ? null : new OscoreEndpointBuilder().configuration(cfg)
                 .bind(new InetSocketAddress(config.upstreamBind().getAddress(), 0)).clientBinding(binding)
-                .maxClientExchanges(config.limits().exchanges()).trace(metrics).build();
+                .maxClientExchanges(config.limits().exchanges())
+                .responseParsing(new ResponseParsing(false, failures::malformed))
+                .trace((event, plain, wire, info) -> {
+                    metrics.onMessage(event, plain, wire, info);
+                    failures.onMessage(event, plain, wire, info);
+                }).build();
+        if (oscoreUpstream != null) {
+            oscoreUpstream.addInterceptor(failures.unprotectedResponses());
+        }
         InMemoryContextDb clients = new InMemoryContextDb();
         for (OscoreContext c : clientContexts) {
             clients.add(c);
         }
         forwarder = new Forwarder(policyOf(config), config.limits(), numbers, metrics, cache, plainUpstream, oscoreUpstream,
-                binding, originContexts, timer, this::listenAddresses, cfg);
+                binding, originContexts, timer, this::listenAddresses, failures, extensions.californiumRegistry(), cfg);
         java.util.Set<String> hopIds = new java.util.HashSet<>();
         for (OscoreContext c : clientContexts) {
             hopIds.add(idOf(c.idContext(), c.recipientId()));
@@ -166,6 +181,11 @@ public final class ProxyServer implements AutoCloseable {
 
     public ResponseCache cache() {
         return cache;
+    }
+
+    /** Upstream requests still watched for an unusable answer (none once every exchange is over). */
+    int upstreamWatches() {
+        return failures.size();
     }
 
     @Override
