@@ -38,11 +38,14 @@ public final class ProxyServer implements AutoCloseable {
     private final Forwarder forwarder;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ResponseCache cache;
-    private final AdminServer admin;
+    private AdminServer admin;
     private final ScheduledExecutorService timer;
     private final List<OscoreContext> contexts = new ArrayList<>();
     private final ForwardTarget.Numbers numbers;
     private final UpstreamFailures failures = new UpstreamFailures();
+    /** The configuration the proxy started with: what a reload cannot change. */
+    private final ProxyConfig started;
+    private final Configuration frontConfig;
 
     /**
      * @param clientContexts hop contexts shared with clients (the proxy verifies their requests)
@@ -50,6 +53,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     public ProxyServer(ProxyConfig config, List<OscoreContext> clientContexts, Map<ProxyConfig.Origin, OscoreContext> originContexts)
             throws IOException {
+        started = config;
         ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
         numbers = ForwardTarget.Numbers.of(extensions);
         Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
@@ -125,6 +129,7 @@ public final class ProxyServer implements AutoCloseable {
             oscoreUpstream.addNotificationListener(forwarder::onNotification);
         }
         front = new CoapServer(cfg);
+        frontConfig = cfg;
         for (InetSocketAddress a : config.listen()) {
             CoapEndpoint ep = new OscoreEndpointBuilder().configuration(cfg).bind(a).serverContexts(clients)
                     .unprotectedRequests(OscoreLayer.UnprotectedRequests.DELIVER)
@@ -133,7 +138,6 @@ public final class ProxyServer implements AutoCloseable {
             frontEndpoints.add(ep);
         }
         front.setMessageDeliverer(forwarder);
-        admin = config.admin() == null ? null : new AdminServer(config.admin(), metrics);
     }
 
     private static String idOf(byte[] kidContext, byte[] kid) {
@@ -144,17 +148,49 @@ public final class ProxyServer implements AutoCloseable {
         return new Forwarder.Policy(c.forwardProxy(), c.routes(), new AccessControl(c.access()));
     }
 
+    /**
+     * Binds every address and starts. An address that cannot be bound is a {@link ListenFailure}
+     * naming it, and nothing stays bound. (Each endpoint is started here: CoapServer.start() logs
+     * a failed endpoint with its stack trace and goes on with the others.)
+     */
     public ProxyServer start() throws IOException {
-        plainUpstream.start();
-        if (oscoreUpstream != null) {
-            oscoreUpstream.start();
-        }
-        front.start();
-        if (admin != null) {
-            admin.start();
+        try {
+            bind(plainUpstream, started.upstreamBind(), "upstream_bind");
+            if (oscoreUpstream != null) {
+                bind(oscoreUpstream, new InetSocketAddress(started.upstreamBind().getAddress(), 0), "upstream_bind");
+            }
+            // the executors CoapServer.start() would make, given first: an endpoint refuses them once started
+            front.setExecutors(org.eclipse.californium.elements.util.ExecutorsUtil.newScheduledThreadPool(
+                            frontConfig.get(org.eclipse.californium.core.config.CoapConfig.PROTOCOL_STAGE_THREAD_COUNT),
+                            new org.eclipse.californium.elements.util.NamedThreadFactory("CoapServer(main)#")),
+                    org.eclipse.californium.elements.util.ExecutorsUtil.newDefaultSecondaryScheduler("CoapServer(secondary)#"),
+                    false);
+            for (int i = 0; i < frontEndpoints.size(); i++) {
+                bind(frontEndpoints.get(i), started.listen().get(i), "listen[" + i + "]");
+            }
+            front.start(); // its endpoints are started: only marks the server running
+            if (started.admin() != null) {
+                try {
+                    admin = new AdminServer(started.admin(), metrics);
+                } catch (IOException e) {
+                    throw new ListenFailure("admin.listen", started.admin(), e);
+                }
+                admin.start();
+            }
+        } catch (IOException | RuntimeException e) {
+            stopEndpoints();
+            throw e;
         }
         LOG.info("proxy listening on {}", listenAddresses());
         return this;
+    }
+
+    private static void bind(CoapEndpoint ep, InetSocketAddress address, String field) throws ListenFailure {
+        try {
+            ep.start();
+        } catch (IOException e) {
+            throw new ListenFailure(field, address, e);
+        }
     }
 
     /** Routes, access control and the forward-proxy switch from {@code c}; exchanges in flight go on. */
@@ -188,8 +224,8 @@ public final class ProxyServer implements AutoCloseable {
         return failures.size();
     }
 
-    @Override
-    public void close() {
+    /** Stops every endpoint and the timer; the hop contexts stay open. */
+    private void stopEndpoints() {
         if (admin != null) {
             admin.stop();
         }
@@ -200,6 +236,11 @@ public final class ProxyServer implements AutoCloseable {
             oscoreUpstream.destroy();
         }
         timer.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        stopEndpoints();
         for (OscoreContext c : contexts) {
             try {
                 c.close();
