@@ -104,15 +104,16 @@ final class ProxyCommand implements Callable<Integer> {
         }
     }
 
-    /** SIGHUP: re-read the file; routes and access control change, exchanges in flight go on; a bad file changes nothing. */
+    /**
+     * SIGHUP: re-read the file; routes and access control change, exchanges in flight go on; a
+     * bad file changes nothing. The proxy logs (to stderr) a refused file and the changed fields
+     * that need a restart.
+     */
     private void installReload(ProxyServer proxy) {
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
-                try {
-                    proxy.reload(ProxyConfig.load(config));
+                if (proxy.reload(config)) {
                     System.out.println("coterie proxy: reloaded routes and access control from " + config);
-                } catch (ConfigException e) {
-                    System.err.println("coterie proxy: reload refused, keeping the running configuration: " + e.getMessage());
                 }
             });
         } catch (IllegalArgumentException e) {

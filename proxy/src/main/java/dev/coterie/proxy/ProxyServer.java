@@ -193,10 +193,71 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    /** Routes, access control and the forward-proxy switch from {@code c}; exchanges in flight go on. */
-    public void reload(ProxyConfig c) {
+    /**
+     * Routes, access control and the forward-proxy switch from {@code c}; exchanges in flight go
+     * on. Every other field is read at start only: those that differ from the running
+     * configuration are named in a warning and returned, so that a change never goes unnoticed.
+     *
+     * @return the fields of {@code c} that take effect only after a restart, in file order (empty if none)
+     */
+    public List<String> reload(ProxyConfig c) {
         forwarder.policy(policyOf(c));
         LOG.info("reloaded routes ({}) and access control ({} rules)", c.routes().size(), c.access().size());
+        List<String> later = restartOnly(started, c);
+        if (!later.isEmpty()) {
+            LOG.warn("{} changed; takes effect after a restart", String.join(", ", later));
+        }
+        return later;
+    }
+
+    /**
+     * SIGHUP: reads {@code file} and {@link #reload(ProxyConfig) reloads} it. A file with a
+     * mistake changes nothing: the running policy stays and the mistake is logged (file, field
+     * and why; never a value that could hold key material, see {@link ConfigException}).
+     *
+     * @return whether the file was valid and its policy applied
+     */
+    public boolean reload(java.nio.file.Path file) {
+        ProxyConfig c;
+        try {
+            c = ProxyConfig.load(file);
+        } catch (ConfigException e) {
+            LOG.warn("reload refused, keeping the running configuration: {}", e.getMessage());
+            return false;
+        }
+        reload(c);
+        return true;
+    }
+
+    /** The fields, in file order, in which {@code next} differs from {@code running} and that only a restart applies. */
+    static List<String> restartOnly(ProxyConfig running, ProxyConfig next) {
+        List<String> out = new ArrayList<>();
+        differs(out, "listen", running.listen(), next.listen());
+        differs(out, "upstream_bind", running.upstreamBind(), next.upstreamBind());
+        differs(out, "max_oscore_layers", running.maxOscoreLayers(), next.maxOscoreLayers());
+        differs(out, "client_contexts", running.clientContexts(), next.clientContexts());
+        differs(out, "origin_contexts", running.originHops(), next.originHops());
+        ProxyConfig.Limits a = running.limits();
+        ProxyConfig.Limits b = next.limits();
+        differs(out, "limits.exchanges", a.exchanges(), b.exchanges());
+        differs(out, "limits.observers", a.observers(), b.observers());
+        differs(out, "limits.requests_per_second", a.requestsPerSecond(), b.requestsPerSecond());
+        differs(out, "limits.burst", a.burst(), b.burst());
+        differs(out, "limits.clients_tracked", a.clientsTracked(), b.clientsTracked());
+        differs(out, "limits.upstream_timeout_ms", a.upstreamTimeoutMs(), b.upstreamTimeoutMs());
+        differs(out, "limits.retry_after_s", a.retryAfterSeconds(), b.retryAfterSeconds());
+        differs(out, "limits.hop_limit", a.hopLimit(), b.hopLimit());
+        differs(out, "cache.enabled", running.cache().enabled(), next.cache().enabled());
+        differs(out, "cache.max_entries", running.cache().maxEntries(), next.cache().maxEntries());
+        differs(out, "cache.max_bytes", running.cache().maxBytes(), next.cache().maxBytes());
+        differs(out, "admin.listen", running.admin(), next.admin());
+        return out;
+    }
+
+    private static void differs(List<String> out, String field, Object running, Object next) {
+        if (!java.util.Objects.equals(running, next)) {
+            out.add(field);
+        }
     }
 
     public List<InetSocketAddress> listenAddresses() {
