@@ -186,6 +186,14 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
             return;
         }
+        if (ForwardTarget.other(req.getOptions(), numbers.listenToMulticastResponses()) != null) {
+            // a ticket request (multicast-notifications-proxy Section 4): the proxy next to the origin, which this one
+            // always is, must not forward it but listen to the group's notifications itself, which it cannot (yet);
+            // the option is critical and unsafe, so not acting on it is RFC 7252 5.4.1 / 5.7.1's 4.02
+            answer(exchange, ResponseCode.BAD_OPTION, "Listen-To-Multicast-Responses is not supported",
+                    ProxyMetrics.Outcome.BAD_OPTION);
+            return;
+        }
         int nextHop = hopLimit == null ? limits.hopLimit() : hopLimit - 1;
         if (nextHop == 0) {
             // RFC 8768 Section 3: not forwarded; the diagnostic names this proxy

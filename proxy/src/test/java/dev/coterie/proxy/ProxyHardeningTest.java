@@ -102,6 +102,34 @@ class ProxyHardeningTest {
     }
 
     @Test
+    void MNP_02_aTicketRequestWithListenToMulticastResponsesIsNeverForwarded_402() throws Exception {
+        int ltmr = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.LISTEN_TO_MULTICAST_RESPONSES).number();
+        // a tp_info-shaped value: [1, h'e0000001', 5683] (UDP, the group's address and port)
+        byte[] tpInfo = Hex.decode("8301" + "44e0000001" + "191633");
+        try (ProxyFixture f = new ProxyFixture(config("{origin: '127.0.0.1:" + origin.port() + "'}", ""))) {
+            for (boolean observe : new boolean[] {false, true}) {
+                Request ticket = get("/sensors/temp");
+                if (observe) {
+                    ticket.setObserve(); // a ticket request registers (Observe 0)
+                }
+                ticket.getOptions().addOption(new Option(ltmr, tpInfo));
+                Response r = f.send(ticket);
+                assertEquals(ResponseCode.BAD_OPTION, r.getCode());
+                assertEquals("Listen-To-Multicast-Responses is not supported", r.getPayloadString());
+                assertEquals(0, r.getOptions().getContentFormat());
+                assertEquals(0L, r.getOptions().getMaxAge());
+            }
+            assertEquals(0, origin.received.size(), "nothing reached the origin");
+            assertEquals(0, f.proxy.metrics().inFlight().get());
+            // control: the same request without the option is forwarded
+            Response ok = f.send(get("/sensors/temp"));
+            assertEquals(ResponseCode.CONTENT, ok.getCode());
+            assertEquals("21.5", ok.getPayloadString());
+            assertEquals(1, origin.received.size());
+        }
+    }
+
+    @Test
     void GROUP_aMulticastTargetIs505_nothingIsSent() throws Exception {
         try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
             Request r = Request.newGet();
