@@ -94,6 +94,12 @@ class OriginAnswerTest {
      * goes on the wire.
      */
     private static Function<Request, byte[]> oscoreOrigin(OscoreContext originSide, Function<byte[], byte[]> spoil) {
+        return oscoreOrigin(originSide, spoil, false);
+    }
+
+    /** The same, answering as a notification (Observe 1) when {@code observe}. */
+    private static Function<Request, byte[]> oscoreOrigin(OscoreContext originSide, Function<byte[], byte[]> spoil,
+                                                          boolean observe) {
         ProtectionPipeline pipeline = new ProtectionPipeline(ExtensionOptionRegistry.defaults(), InnerObserve.EMPTY);
         InMemoryContextDb db = new InMemoryContextDb().add(originSide);
         return req -> {
@@ -104,6 +110,9 @@ class OriginAnswerTest {
                 plain.setMID(req.getMID());
                 plain.setToken(req.getToken());
                 plain.getOptions().setContentFormat(0);
+                if (observe) {
+                    plain.getOptions().setObserve(1);
+                }
                 plain.setPayload("hello");
                 Response wire = pipeline.protectResponse(plain, u.identifiers());
                 return spoil.apply(new UdpDataSerializer().getByteArray(wire));
@@ -114,13 +123,22 @@ class OriginAnswerTest {
     }
 
     private void originHop(Function<byte[], byte[]> spoil, java.util.function.BiConsumer<Response, Long> check) throws Exception {
+        originHop(spoil, false, check);
+    }
+
+    private void originHop(Function<byte[], byte[]> spoil, boolean observe, java.util.function.BiConsumer<Response, Long> check)
+            throws Exception {
         OscoreContext proxySide = context("proxy-origin", ORIGIN_SECRET, PROXY, ORIGIN);
         OscoreContext originSide = context("origin-proxy", ORIGIN_SECRET, ORIGIN, PROXY);
-        try (RawOrigin origin = new RawOrigin(oscoreOrigin(originSide, spoil))) {
+        try (RawOrigin origin = new RawOrigin(oscoreOrigin(originSide, spoil, observe))) {
             Map<ProxyConfig.Origin, OscoreContext> hops = Map.of(new ProxyConfig.Origin("127.0.0.1", origin.port()), proxySide);
             try (ProxyFixture f = new ProxyFixture(config(), List.of(), hops)) {
                 long t0 = System.nanoTime();
-                Response r = f.send(get(origin.port()));
+                Request req = get(origin.port());
+                if (observe) {
+                    req.setObserve();
+                }
+                Response r = f.send(req);
                 check.accept(r, (System.nanoTime() - t0) / 1_000_000);
                 assertTrue(origin.received.get(0).getOptions().hasOscore(), "the proxy protected the request for the origin");
                 assertEquals(0, f.proxy.metrics().inFlight().get(), "no exchange slot left taken");
@@ -174,6 +192,24 @@ class OriginAnswerTest {
         }, (r, ms) -> assertBadGateway(r, "malformed origin response", ms));
     }
 
+    @Test
+    void M6_control_aVerifiedFirstNotificationFromTheOriginHopReachesTheObserver() throws Exception {
+        originHop(wire -> wire, true, (r, ms) -> {
+            assertEquals(ResponseCode.CONTENT, r.getCode());
+            assertArrayEquals("hello".getBytes(StandardCharsets.UTF_8), r.getPayload());
+            assertTrue(r.getOptions().hasObserve(), "registered at the proxy");
+        });
+    }
+
+    @Test
+    void M6_aRegistrationWhoseFirstAnswerFailsVerificationIs502ToTheObserverAtOnce() throws Exception {
+        originHop(wire -> {
+            byte[] w = wire.clone();
+            w[w.length - 1] ^= 0x01;
+            return w;
+        }, true, (r, ms) -> assertBadGateway(r, "origin response failed OSCORE verification", ms));
+    }
+
     private static Response parse(byte[] wire) {
         return (Response) new org.eclipse.californium.core.network.serialization.UdpDataParser(false,
                 ExtensionOptionRegistry.defaults().californiumRegistry()).parseMessage(wire);
@@ -187,6 +223,10 @@ class OriginAnswerTest {
     }
 
     private Response throughClientHop(int originPort) throws Exception {
+        return throughClientHop(originPort, false);
+    }
+
+    private Response throughClientHop(int originPort, boolean observe) throws Exception {
         OscoreContext proxySide = context("proxy-hop", CLIENT_SECRET, PROXY, CLIENT);
         OscoreContext clientSide = context("client-hop", CLIENT_SECRET, CLIENT, PROXY);
         try (ProxyFixture f = new ProxyFixture(config(), List.of(proxySide), Map.of())) {
@@ -196,6 +236,9 @@ class OriginAnswerTest {
             c.start();
             try {
                 Request r = get(originPort);
+                if (observe) {
+                    r.setObserve();
+                }
                 r.setDestinationContext(new AddressEndpointContext(f.proxyAddress));
                 c.sendRequest(r);
                 Response resp = r.waitForResponse(5000);
@@ -205,6 +248,7 @@ class OriginAnswerTest {
                 return resp;
             } finally {
                 c.destroy();
+                clientSide.close();
             }
         }
     }
@@ -238,6 +282,27 @@ class OriginAnswerTest {
             assertEquals(ResponseCode.BAD_GATEWAY, r.getCode());
             assertArrayEquals("origin response carries option 65001, which the proxy does not recognise"
                     .getBytes(StandardCharsets.UTF_8), r.getPayload());
+        }
+    }
+
+    @Test
+    void OCP_02_aNotificationWithAnUnrecognisedOptionIs502ToAnObserverOnTheClientHop() throws Exception {
+        byte[] observe1 = RawOrigin.option(0, 6, new byte[] {1});
+        try (RawOrigin origin = new RawOrigin(req -> RawOrigin.ack(req, 0x45, RawOrigin.concat(observe1,
+                RawOrigin.option(6, 12, new byte[0]), RawOrigin.option(12, 65000, new byte[] {1, 2}), HI)))) {
+            Response r = throughClientHop(origin.port(), true);
+            assertEquals(ResponseCode.BAD_GATEWAY, r.getCode());
+            assertArrayEquals("origin response carries option 65000, which the proxy does not recognise"
+                    .getBytes(StandardCharsets.UTF_8), r.getPayload());
+            assertTrue(!r.getOptions().hasObserve(), "the 5.02 ends the observer's relation");
+        }
+        // control: the same notification without the option
+        try (RawOrigin origin = new RawOrigin(req -> RawOrigin.ack(req, 0x45, RawOrigin.concat(observe1,
+                RawOrigin.option(6, 12, new byte[0]), HI)))) {
+            Response r = throughClientHop(origin.port(), true);
+            assertEquals(ResponseCode.CONTENT, r.getCode());
+            assertArrayEquals(new byte[] {'h', 'i'}, r.getPayload());
+            assertTrue(r.getOptions().hasObserve());
         }
     }
 
