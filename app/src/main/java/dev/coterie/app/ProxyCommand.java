@@ -4,6 +4,7 @@ import dev.coterie.keystore.CryptoProviders;
 import dev.coterie.keystore.StateUnavailableException;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.proxy.ConfigException;
+import dev.coterie.proxy.ListenFailure;
 import dev.coterie.proxy.ProxyConfig;
 import dev.coterie.proxy.ProxyServer;
 import java.io.IOException;
@@ -18,8 +19,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "proxy", description = "Run the Coterie CoAP proxy daemon from one YAML configuration file "
         + "(docs/configuration.md, \"Proxy\"). SIGTERM stops it cleanly and saves the hop contexts' state; SIGHUP "
-        + "re-reads the routes and the access-control list. Exit status 64: a mistake in the configuration; 3: a hop "
-        + "context's state is in use by another process.")
+        + "re-reads the routes and the access-control list. Exit status 64: a mistake in the configuration, or an "
+        + "address in it that cannot be bound (in use); 3: a hop context's state is in use by another process.")
 final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "the proxy configuration (YAML)")
     Path config;
@@ -70,6 +71,11 @@ final class ProxyCommand implements Callable<Integer> {
         ProxyServer proxy;
         try {
             proxy = new ProxyServer(cfg, clients, origins).start();
+        } catch (ListenFailure e) {
+            // an address of the file cannot be bound (in use, not local): the file's to fix, like any other field
+            closeAll(opened);
+            System.err.println("coterie proxy: " + e.getMessage());
+            return 64;
         } catch (IOException e) {
             closeAll(opened);
             System.err.println("coterie proxy: cannot start: " + e.getMessage());
@@ -98,15 +104,16 @@ final class ProxyCommand implements Callable<Integer> {
         }
     }
 
-    /** SIGHUP: re-read the file; routes and access control change, exchanges in flight go on; a bad file changes nothing. */
+    /**
+     * SIGHUP: re-read the file; routes and access control change, exchanges in flight go on; a
+     * bad file changes nothing. The proxy logs (to stderr) a refused file and the changed fields
+     * that need a restart.
+     */
     private void installReload(ProxyServer proxy) {
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
-                try {
-                    proxy.reload(ProxyConfig.load(config));
+                if (proxy.reload(config)) {
                     System.out.println("coterie proxy: reloaded routes and access control from " + config);
-                } catch (ConfigException e) {
-                    System.err.println("coterie proxy: reload refused, keeping the running configuration: " + e.getMessage());
                 }
             });
         } catch (IllegalArgumentException e) {

@@ -123,6 +123,48 @@ class ClientProxyTest {
     }
 
     @Test
+    void L10_aListenAddressInUseExits64WithOneLineNamingIt_thePortFreedStartsThere() throws Exception {
+        java.net.InetAddress lo = java.net.InetAddress.getByName("127.0.0.1");
+        int port;
+        Path cfg;
+        try (java.net.DatagramSocket taken = new java.net.DatagramSocket(0, lo)) {
+            port = taken.getLocalPort();
+            cfg = Files.writeString(dir.resolve("in-use.yaml"), "listen: ['127.0.0.1:" + port + "']\nforward_proxy: true\n");
+            assertEquals(0, ClientFixtures.run("proxy", "--config", cfg.toString(), "--check").status(),
+                    "otherwise a valid file");
+            Run r = ClientFixtures.run("proxy", "--config", cfg.toString());
+            assertEquals(64, r.status());
+            assertEquals("coterie proxy: cannot listen on 127.0.0.1:" + port + " (listen[0]): Address already in use" + System.lineSeparator(),
+                    r.err(), "one line, no stack trace");
+            assertEquals("", r.out());
+        }
+        // control: the same file once the port is free
+        try (ProxyServer p = new ProxyServer(ProxyConfig.load(cfg), List.of(), Map.of()).start()) {
+            assertEquals(port, p.listenAddresses().get(0).getPort());
+        }
+    }
+
+    @Test
+    void L10_anAdminAddressInUseExits64NamingIt_andReleasesTheAddressesItHadBound() throws Exception {
+        java.net.InetAddress lo = java.net.InetAddress.getByName("127.0.0.1");
+        int listenPort;
+        try (java.net.DatagramSocket probe = new java.net.DatagramSocket(0, lo)) {
+            listenPort = probe.getLocalPort();
+        }
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, lo)) {
+            Path cfg = Files.writeString(dir.resolve("admin-in-use.yaml"), "listen: ['127.0.0.1:" + listenPort + "']\n"
+                    + "admin: {listen: '127.0.0.1:" + taken.getLocalPort() + "'}\n");
+            Run r = ClientFixtures.run("proxy", "--config", cfg.toString());
+            assertEquals(64, r.status());
+            assertEquals("coterie proxy: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + " (admin.listen): Address already in use" + System.lineSeparator(), r.err());
+        }
+        try (java.net.DatagramSocket again = new java.net.DatagramSocket(listenPort, lo)) {
+            assertEquals(listenPort, again.getLocalPort(), "the listen address bound before the failure was released");
+        }
+    }
+
+    @Test
     void CONFIG_theDocumentedExampleIsValid() throws Exception {
         // copied: --check opens the hop context, whose state directory must not land in the source tree
         Path src = Path.of("..", "docs", "examples", "proxy");

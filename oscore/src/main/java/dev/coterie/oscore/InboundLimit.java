@@ -3,14 +3,13 @@ package dev.coterie.oscore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.Option;
 import org.eclipse.californium.core.coap.option.OptionRegistry;
 import org.eclipse.californium.core.network.serialization.DataParser;
-import org.eclipse.californium.core.network.serialization.MessageHeader;
-import org.eclipse.californium.core.network.serialization.UdpDataParser;
 import org.eclipse.californium.elements.RawData;
 import org.eclipse.californium.elements.RawDataChannel;
 import org.eclipse.californium.elements.config.Configuration;
-import org.eclipse.californium.elements.util.DatagramReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,13 +73,12 @@ public final class InboundLimit {
 
     /** The endpoint's parser, which marks a datagram as begun. */
     DataParser parser(boolean strictEmptyMessageFormat, OptionRegistry registry) {
-        return new UdpDataParser(strictEmptyMessageFormat, registry) {
-            @Override
-            protected MessageHeader parseHeader(DatagramReader reader) {
-                started();
-                return super.parseHeader(reader);
-            }
-        };
+        return parser(strictEmptyMessageFormat, registry, ResponseParsing.STANDARD);
+    }
+
+    /** The endpoint's parser, which marks a datagram as begun and treats responses as {@code responses} says. */
+    DataParser parser(boolean strictEmptyMessageFormat, OptionRegistry registry, ResponseParsing responses) {
+        return responses.udpParser(strictEmptyMessageFormat, registry, this::started);
     }
 
     private void started() {

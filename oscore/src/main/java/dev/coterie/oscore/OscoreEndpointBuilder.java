@@ -82,6 +82,7 @@ public final class OscoreEndpointBuilder {
 
     /** Layers a client adds to one request by default: end to end and one hop (oscore-capable-proxies). */
     public static final int DEFAULT_MAX_OSCORE_LAYERS = 2;
+    private ResponseParsing responseParsing = ResponseParsing.STANDARD;
 
     public OscoreEndpointBuilder bind(InetSocketAddress a) { address = Objects.requireNonNull(a); return this; }
     public OscoreEndpointBuilder configuration(Configuration c) { config = Objects.requireNonNull(c); return this; }
@@ -156,6 +157,12 @@ public final class OscoreEndpointBuilder {
         return this;
     }
 
+    /** How the parser treats responses it cannot take as they are (default: {@link ResponseParsing#STANDARD}). */
+    public OscoreEndpointBuilder responseParsing(ResponseParsing p) {
+        responseParsing = Objects.requireNonNull(p);
+        return this;
+    }
+
     /** The most client requests awaiting responses at once; past it requests are refused (default 10000). */
     public OscoreEndpointBuilder maxClientExchanges(int n) { maxClientExchanges = n; return this; }
 
@@ -203,6 +210,12 @@ public final class OscoreEndpointBuilder {
      * deduplicator would keep without a ceiling for the exchange lifetime.
      */
     public static CoapEndpoint boundedPlainEndpoint(Configuration cfg, InetSocketAddress address, ExtensionOptionRegistry extensions) {
+        return boundedPlainEndpoint(cfg, address, extensions, ResponseParsing.STANDARD);
+    }
+
+    /** {@link #boundedPlainEndpoint(Configuration, InetSocketAddress, ExtensionOptionRegistry)} whose parser treats responses as {@code responses} says. */
+    public static CoapEndpoint boundedPlainEndpoint(Configuration cfg, InetSocketAddress address, ExtensionOptionRegistry extensions,
+                                                    ResponseParsing responses) {
         TokenGenerator tokens = new RandomTokenGenerator(cfg);
         InMemoryMessageExchangeStore exchanges = new InMemoryMessageExchangeStore(cfg, tokens);
         exchanges.setDeduplicator(deduplicator(cfg));
@@ -210,7 +223,7 @@ public final class OscoreEndpointBuilder {
         CoapEndpoint.Builder b = new CoapEndpoint.Builder().setConfiguration(cfg)
                 .setOptionRegistry(extensions.californiumRegistry()).setTokenGenerator(tokens).setMessageExchangeStore(exchanges);
         b.setDataSerializerAndParser(new UdpDataSerializer(),
-                inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry()));
+                inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry(), responses));
         b.setConnector(new UDPConnector(address, cfg) {
             @Override
             public void setRawDataReceiver(RawDataChannel receiver) {
@@ -259,7 +272,7 @@ public final class OscoreEndpointBuilder {
                 .setCoapStackFactory((protocol, tag, c, outbox, arg) -> new OscoreUdpStack(tag, c, outbox, layer));
         InboundLimit inbound = inboundLimit != null ? inboundLimit : new InboundLimit(cfg);
         b.setDataSerializerAndParser(new UdpDataSerializer(),
-                inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry()));
+                inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry(), responseParsing));
         java.util.function.Predicate<org.eclipse.californium.elements.RawData> first = datagramsFirst;
         b.setConnector(connector != null ? connector : new UDPConnector(address, cfg) {
             @Override

@@ -61,15 +61,21 @@ final class FastPath {
     private final Forwarder forwarder;
     private final ForwardTarget.Numbers numbers;
     private final DataParser parser;
+    private final DataParser upstreamParser;
     private final UdpDataSerializer serializer = new UdpDataSerializer();
     private final Upstream upstream;
     private final AtomicLong taken = new AtomicLong();
 
+    /**
+     * @param upstreamParsing how answers from upstream are parsed: as the stack's upstream endpoint
+     *     does (unrecognised options kept for the forwarder to judge, malformed ones reported)
+     */
     FastPath(Forwarder forwarder, ForwardTarget.Numbers numbers, org.eclipse.californium.core.coap.option.OptionRegistry registry,
-             InetSocketAddress upstreamBind) throws IOException {
+             dev.coterie.oscore.ResponseParsing upstreamParsing, InetSocketAddress upstreamBind) throws IOException {
         this.forwarder = forwarder;
         this.numbers = numbers;
         this.parser = new UdpDataParser(false, registry);
+        this.upstreamParser = upstreamParsing.udpParser(false, registry, () -> { });
         this.upstream = new Upstream(upstreamBind);
     }
 
@@ -220,8 +226,14 @@ final class FastPath {
 
         @Override
         public void sendRequest(Request up) {
-            long t = TOKENS.get().nextLong();
-            up.setToken(Token.fromProvider(ByteBuffer.allocate(8).putLong(t).array()));
+            // the forwarder's Token (8 random bytes, watched for unusable answers), or one of ours
+            Token given = up.getToken();
+            byte[] tb = given != null && given.length() == 8 ? given.getBytes()
+                    : ByteBuffer.allocate(8).putLong(TOKENS.get().nextLong()).array();
+            long t = ByteBuffer.wrap(tb).getLong();
+            if (given == null || given.length() != 8) {
+                up.setToken(Token.fromProvider(tb));
+            }
             up.setMID(mid.getAndIncrement() & 0xffff);
             InetSocketAddress to = up.getDestinationContext().getPeerAddress();
             byte[] bytes = serializer.serializeRequest(up).bytes;
@@ -288,7 +300,7 @@ final class FastPath {
             if ((d[1] & 0xff) == 0) {
                 return; // an empty ACK or CON: nothing for a NON request
             }
-            Message m = parser.parseMessage(d);
+            Message m = upstreamParser.parseMessage(d);
             if (!(m instanceof Response r)) {
                 return;
             }

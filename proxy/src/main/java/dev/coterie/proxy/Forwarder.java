@@ -20,8 +20,12 @@ import org.eclipse.californium.core.coap.OptionNumberRegistry;
 import org.eclipse.californium.core.coap.OptionSet;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.Token;
+import org.eclipse.californium.core.coap.option.OptionRegistry;
 import org.eclipse.californium.core.network.Endpoint;
 import org.eclipse.californium.core.network.Exchange;
+import org.eclipse.californium.core.network.RandomTokenGenerator;
+import org.eclipse.californium.core.network.TokenGenerator;
 import org.eclipse.californium.core.server.ServerMessageDeliverer;
 import org.eclipse.californium.elements.AddressEndpointContext;
 import org.slf4j.Logger;
@@ -53,6 +57,10 @@ final class Forwarder extends ServerMessageDeliverer {
     private final ScheduledExecutorService timer;
     private final java.util.function.Supplier<List<InetSocketAddress>> ownAddresses;
     private final ProxyConfig.Origin nextProxy;
+    private final UpstreamFailures failures;
+    private final OptionRegistry recognised;
+    /** The Tokens of upstream requests, set before sending so that {@link #failures} can watch them from the first datagram. */
+    private final TokenGenerator tokens;
     private volatile Policy policy;
     private final java.util.concurrent.ConcurrentHashMap<ResponseCache.Key, ObserveRelay> relays =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -64,6 +72,7 @@ final class Forwarder extends ServerMessageDeliverer {
               ResponseCache cache, Endpoint plainUpstream, Endpoint oscoreUpstream, ClientContextBinding originBinding,
               Map<ProxyConfig.Origin, OscoreContext> originContexts, ScheduledExecutorService timer,
               java.util.function.Supplier<List<InetSocketAddress>> ownAddresses, ProxyConfig.Origin nextProxy,
+              UpstreamFailures failures, OptionRegistry recognised,
               org.eclipse.californium.elements.config.Configuration config) {
         super(new org.eclipse.californium.core.CoapResource(""), config);
         this.policy = policy;
@@ -79,6 +88,9 @@ final class Forwarder extends ServerMessageDeliverer {
         this.timer = timer;
         this.ownAddresses = ownAddresses;
         this.nextProxy = nextProxy;
+        this.failures = failures;
+        this.recognised = recognised;
+        this.tokens = new RandomTokenGenerator(config);
     }
 
     /**
@@ -196,6 +208,14 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
             return;
         }
+        if (ForwardTarget.other(req.getOptions(), numbers.listenToMulticastResponses()) != null) {
+            // a ticket request (multicast-notifications-proxy Section 4): the proxy next to the origin, which this one
+            // always is, must not forward it but listen to the group's notifications itself, which it cannot (yet);
+            // the option is critical and unsafe, so not acting on it is RFC 7252 5.4.1 / 5.7.1's 4.02
+            answer(exchange, ResponseCode.BAD_OPTION, "Listen-To-Multicast-Responses is not supported",
+                    ProxyMetrics.Outcome.BAD_OPTION);
+            return;
+        }
         int nextHop = hopLimit == null ? limits.hopLimit() : hopLimit - 1;
         if (nextHop == 0) {
             // RFC 8768 Section 3: not forwarded; the diagnostic names this proxy
@@ -257,12 +277,23 @@ final class Forwarder extends ServerMessageDeliverer {
                       ResponseCache.Entry revalidating) {
         AtomicBoolean done = new AtomicBoolean();
         ScheduledFuture<?>[] timeout = new ScheduledFuture<?>[1];
+        Token token = tokens.createToken(TokenGenerator.Scope.SHORT_TERM_CLIENT_LOCAL);
+        up.setToken(token);
         Runnable finish = () -> {
             metrics.inFlight().decrementAndGet();
+            failures.forget(token);
             if (timeout[0] != null) {
                 timeout[0].cancel(false);
             }
         };
+        // an answer the upstream endpoint throws away (failed verification, unprotected, malformed): 5.02 now
+        failures.watch(token, up.getDestinationContext().getPeerAddress(), why -> {
+            if (done.compareAndSet(false, true)) {
+                finish.run();
+                up.cancel();
+                answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);
+            }
+        });
         up.addMessageObserver(new MessageObserverAdapter() {
             @Override
             public void onResponse(Response response) {
@@ -327,6 +358,11 @@ final class Forwarder extends ServerMessageDeliverer {
 
     private void relay(Exchange exchange, Request req, Response fromOrigin, ResponseCache.Key key,
                        ResponseCache.Entry revalidating, ForwardTarget target) {
+        String refused = refusal(req, fromOrigin, originContexts.containsKey(target.origin()));
+        if (refused != null) {
+            answer(exchange, ResponseCode.BAD_GATEWAY, refused, ProxyMetrics.Outcome.BAD_GATEWAY);
+            return;
+        }
         Response toSend;
         if (revalidating != null && fromOrigin.getCode() == ResponseCode.VALID) {
             cache.refresh(key, revalidating, fromOrigin);
@@ -344,6 +380,43 @@ final class Forwarder extends ServerMessageDeliverer {
             metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
         }
         exchange.sendResponse(toSend);
+    }
+
+    /**
+     * Why the origin's answer to {@code req} cannot go to the client as it is, or null.
+     * <ul>
+     * <li>An unprotected answer from an origin the proxy protects requests for: only an OSCORE
+     * error may be unprotected, and relaying it would give an unauthenticated answer the
+     * protection of the client's hop, so it is a 5.02 (M6).
+     * <li>An option the proxy does not recognise (the upstream parser keeps them): RFC 7252
+     * Section 5.7.1 makes an unrecognised critical or unsafe one a 5.02 and has a Safe-to-Forward
+     * one passed on; when the proxy protects the response on the client's hop it must recognise
+     * every option (oscore-capable-proxies, OCP-02), so any unrecognised one is a 5.02.
+     * </ul>
+     */
+    String refusal(Request req, Response fromOrigin, boolean originHop) {
+        if (originHop && OscorePeer.isUnprotected(fromOrigin)) {
+            return UpstreamFailures.UNPROTECTED + " (" + codeOf(fromOrigin) + ")";
+        }
+        List<Option> others = fromOrigin.getOptions().getOthers();
+        if (others.isEmpty()) {
+            return null;
+        }
+        boolean protectedHop = OscorePeer.of(req) != null;
+        for (Option o : others) {
+            int n = o.getNumber();
+            if (recognised.getDefinitionByNumber(n) == null
+                    && (protectedHop || OptionNumberRegistry.isCritical(n) || OptionNumberRegistry.isUnsafe(n))) {
+                return "origin response carries option " + n + ", which the proxy does not recognise";
+            }
+        }
+        return null;
+    }
+
+    private static String codeOf(Response r) {
+        byte[] wire = r.getBytes();
+        int raw = wire != null && wire.length > 1 ? wire[1] & 0xff : r.getRawCode();
+        return (raw >> 5) + "." + String.format("%02d", raw & 0x1f);
     }
 
     private void serveFromCache(Exchange exchange, Request req, ResponseCache.Entry stored) {
@@ -417,7 +490,9 @@ final class Forwarder extends ServerMessageDeliverer {
             }
             via.sendRequest(r);
         };
-        ObserveRelay fresh = new ObserveRelay(key, via, send, metrics, () -> relays.remove(key));
+        boolean originHop = hop != null;
+        ObserveRelay fresh = new ObserveRelay(key, via, send, metrics, () -> relays.remove(key),
+                (client, notification) -> refusal(client, notification, originHop));
         ObserveRelay raced = relays.putIfAbsent(key, fresh);
         if (raced != null) {
             metrics.inFlight().decrementAndGet();
@@ -429,9 +504,13 @@ final class Forwarder extends ServerMessageDeliverer {
         fresh.await(exchange);
         fresh.registration(up);
         AtomicBoolean first = new AtomicBoolean(true);
+        // an observation's Token outlives its exchange: the long-term scope Californium itself gives registrations
+        Token token = tokens.createToken(TokenGenerator.Scope.LONG_TERM);
+        up.setToken(token);
         ScheduledFuture<?> timeout = timer.schedule(() -> {
             if (first.compareAndSet(true, false)) {
                 metrics.inFlight().decrementAndGet();
+                failures.forget(token);
                 relays.remove(key, fresh);
                 up.cancel();
                 for (Exchange e : fresh.end()) {
@@ -440,7 +519,7 @@ final class Forwarder extends ServerMessageDeliverer {
             }
         }, limits.upstreamTimeoutMs(), TimeUnit.MILLISECONDS);
         Response[] lastSeen = new Response[1];
-        up.addMessageObserver(new MessageObserverAdapter() {
+        var observer = new MessageObserverAdapter() {
             @Override
             public void onResponse(Response response) {
                 synchronized (lastSeen) {
@@ -456,6 +535,7 @@ final class Forwarder extends ServerMessageDeliverer {
                 }
                 if (isFirst) {
                     timeout.cancel(false);
+                    failures.forget(token);
                     metrics.inFlight().decrementAndGet();
                 }
                 if (!response.getOptions().hasObserve() || !response.isSuccess()) {
@@ -463,8 +543,13 @@ final class Forwarder extends ServerMessageDeliverer {
                     relays.remove(key, fresh);
                     List<Exchange> waiting = fresh.end();
                     for (Exchange e : waiting) {
-                        metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
-                        e.sendResponse(downstreamResponse(response));
+                        String refused = refusal(e.getRequest(), response, originHop);
+                        if (refused != null) {
+                            answer(e, ResponseCode.BAD_GATEWAY, refused, ProxyMetrics.Outcome.BAD_GATEWAY);
+                        } else {
+                            metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
+                            e.sendResponse(downstreamResponse(response));
+                        }
                     }
                     if (!isFirst) {
                         fresh.notification(response);
@@ -502,15 +587,26 @@ final class Forwarder extends ServerMessageDeliverer {
             }
 
             private void fail(ResponseCode code, ProxyMetrics.Outcome outcome) {
+                fail(code, null, outcome);
+            }
+
+            void fail(ResponseCode code, String diagnostic, ProxyMetrics.Outcome outcome) {
                 if (first.compareAndSet(true, false)) {
                     timeout.cancel(false);
+                    failures.forget(token);
                     metrics.inFlight().decrementAndGet();
                     relays.remove(key, fresh);
                     for (Exchange e : fresh.end()) {
-                        answer(e, code, null, outcome);
+                        answer(e, code, diagnostic, outcome);
                     }
                 }
             }
+        };
+        up.addMessageObserver(observer);
+        // until the first answer: one the upstream endpoint throws away is a 5.02 for every waiting observer
+        failures.watch(token, leg.address(), why -> {
+            up.cancel();
+            observer.fail(ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);
         });
         send.accept(up);
     }

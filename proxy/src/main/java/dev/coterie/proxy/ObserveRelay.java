@@ -24,6 +24,7 @@ final class ObserveRelay extends CoapResource {
     private final Endpoint upstream;
     private final java.util.function.Consumer<Request> send;
     private final Runnable onEmpty;
+    private final java.util.function.BiFunction<Request, Response, String> refusal;
     private final ProxyMetrics metrics;
     private final List<Exchange> pending = new ArrayList<>();
     private volatile Request registration;
@@ -34,15 +35,17 @@ final class ObserveRelay extends CoapResource {
     /**
      * @param upstream the endpoint the registration went out on
      * @param send sends a request upstream the way the registration was sent (bound to the origin's hop context, if any)
+     * @param refusal why a notification cannot go to the observer that made a request (a 5.02 instead), or null
      */
     ObserveRelay(ResponseCache.Key key, Endpoint upstream, java.util.function.Consumer<Request> send, ProxyMetrics metrics,
-                 Runnable onEmpty) {
+                 Runnable onEmpty, java.util.function.BiFunction<Request, Response, String> refusal) {
         super("relay", false);
         this.key = key;
         this.upstream = upstream;
         this.send = send;
         this.metrics = metrics;
         this.onEmpty = onEmpty;
+        this.refusal = refusal;
         setObservable(true);
         setVisible(false);
     }
@@ -106,6 +109,15 @@ final class ObserveRelay extends CoapResource {
 
     private void serve(CoapExchange exchange) {
         Response l = latest;
+        String refused = refusal.apply(exchange.advanced().getRequest(), l);
+        if (refused != null) {
+            // per observer: whether the option is acceptable depends on the observer's hop; the 5.02 ends its relation
+            Response bad = new Response(org.eclipse.californium.core.coap.CoAP.ResponseCode.BAD_GATEWAY);
+            bad.setPayload(refused);
+            bad.getOptions().setContentFormat(0).setMaxAge(0);
+            exchange.respond(bad);
+            return;
+        }
         Response r = new Response(l.getCode());
         for (Option opt : l.getOptions().asSortedList()) {
             if (opt.getNumber() != OptionNumberRegistry.OBSERVE) {

@@ -5,6 +5,7 @@ import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
 import dev.coterie.oscore.OscoreLayer;
+import dev.coterie.oscore.ResponseParsing;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -37,10 +38,14 @@ public final class ProxyServer implements AutoCloseable {
     private final FastPath fast;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ResponseCache cache;
-    private final AdminServer admin;
+    private AdminServer admin;
     private final ScheduledExecutorService timer;
     private final List<OscoreContext> contexts = new ArrayList<>();
     private final ForwardTarget.Numbers numbers;
+    private final UpstreamFailures failures = new UpstreamFailures();
+    /** The configuration the proxy started with: what a reload cannot change. */
+    private final ProxyConfig started;
+    private final Configuration frontConfig;
 
     /**
      * @param clientContexts hop contexts shared with clients (the proxy verifies their requests), in
@@ -50,6 +55,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     public ProxyServer(ProxyConfig config, List<OscoreContext> clientContexts, Map<ProxyConfig.Origin, OscoreContext> originContexts)
             throws IOException {
+        started = config;
         ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
         numbers = ForwardTarget.Numbers.of(extensions);
         Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
@@ -84,14 +90,28 @@ public final class ProxyServer implements AutoCloseable {
         Configuration upstreamCfg = new Configuration(cfg);
         upstreamCfg.set(org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR,
                 org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP);
-        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(upstreamCfg, config.upstreamBind(), extensions);
+        // upstream parsers keep unrecognised options of responses for the forwarder to judge (RFC 7252 5.7.1,
+        // OCP-02) and report responses they cannot parse, which Californium would drop without a word
+        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(upstreamCfg, config.upstreamBind(), extensions,
+                new ResponseParsing(true, failures::malformed));
         ClientContextBinding binding = new ClientContextBinding();
+        // an origin hop's outer options are not relayed (only what its layer verified is), so Californium's
+        // handling of unrecognised outer options stays: elective ones dropped, a critical one makes it malformed
         oscoreUpstream = originContexts.isEmpty() ? null : new OscoreEndpointBuilder().configuration(cfg)
                 .bind(new InetSocketAddress(config.upstreamBind().getAddress(), 0)).clientBinding(binding)
-                .maxClientExchanges(config.limits().exchanges()).nesting(true).trace(metrics).build();
+                .maxClientExchanges(config.limits().exchanges()).nesting(true)
+                .responseParsing(new ResponseParsing(false, failures::malformed))
+                .trace((event, plain, wire, info) -> {
+                    metrics.onMessage(event, plain, wire, info);
+                    failures.onMessage(event, plain, wire, info);
+                }).build();
+        if (oscoreUpstream != null) {
+            oscoreUpstream.addInterceptor(failures.unprotectedResponses());
+        }
         SourceScopedContexts clients = clientResolver(config, clientContexts);
         forwarder = new Forwarder(policyOf(config), config.limits(), numbers, metrics, cache, plainUpstream, oscoreUpstream,
-                binding, originContexts, timer, this::listenAddresses, config.nextProxy(), cfg);
+                binding, originContexts, timer, this::listenAddresses, config.nextProxy(), failures,
+                extensions.californiumRegistry(), cfg);
         // a hop layer for this proxy is one whose context is eligible for the request's source: a
         // context not eligible there is, for that request, as unknown as any other kid (OCP-09)
         forwarder.hopLayers(r -> {
@@ -107,12 +127,14 @@ public final class ProxyServer implements AutoCloseable {
             oscoreUpstream.addNotificationListener(forwarder::onNotification);
         }
         fast = config.fastPath()
-                ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), config.upstreamBind()) : null;
+                ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), new ResponseParsing(true, failures::malformed),
+                        config.upstreamBind()) : null;
         forwarder.fastPath(fast);
         // the front endpoints' own Message IDs stay below the fast path's
         Configuration frontCfg = new Configuration(cfg);
         frontCfg.set(org.eclipse.californium.core.config.CoapConfig.MULTICAST_BASE_MID, FastPath.FIRST_MID);
         front = new CoapServer(frontCfg);
+        frontConfig = frontCfg;
         for (InetSocketAddress a : config.listen()) {
             OscoreEndpointBuilder b = new OscoreEndpointBuilder().configuration(frontCfg).bind(a).serverContexts(clients)
                     .unprotectedRequests(OscoreLayer.UnprotectedRequests.DELIVER)
@@ -129,7 +151,6 @@ public final class ProxyServer implements AutoCloseable {
             frontEndpoints.add(ep);
         }
         front.setMessageDeliverer(forwarder);
-        admin = config.admin() == null ? null : new AdminServer(config.admin(), metrics);
     }
 
     /**
@@ -157,26 +178,119 @@ public final class ProxyServer implements AutoCloseable {
         return new Forwarder.Policy(c.forwardProxy(), c.routes(), new AccessControl(c.access()));
     }
 
+    /**
+     * Binds every address and starts. An address that cannot be bound is a {@link ListenFailure}
+     * naming it, and nothing stays bound. (Each endpoint is started here: CoapServer.start() logs
+     * a failed endpoint with its stack trace and goes on with the others.)
+     */
     public ProxyServer start() throws IOException {
-        plainUpstream.start();
-        if (oscoreUpstream != null) {
-            oscoreUpstream.start();
-        }
-        if (fast != null) {
-            fast.start();
-        }
-        front.start();
-        if (admin != null) {
-            admin.start();
+        try {
+            bind(plainUpstream, started.upstreamBind(), "upstream_bind");
+            if (oscoreUpstream != null) {
+                bind(oscoreUpstream, new InetSocketAddress(started.upstreamBind().getAddress(), 0), "upstream_bind");
+            }
+            if (fast != null) {
+                fast.start();
+            }
+            // the executors CoapServer.start() would make, given first: an endpoint refuses them once started
+            front.setExecutors(org.eclipse.californium.elements.util.ExecutorsUtil.newScheduledThreadPool(
+                            frontConfig.get(org.eclipse.californium.core.config.CoapConfig.PROTOCOL_STAGE_THREAD_COUNT),
+                            new org.eclipse.californium.elements.util.NamedThreadFactory("CoapServer(main)#")),
+                    org.eclipse.californium.elements.util.ExecutorsUtil.newDefaultSecondaryScheduler("CoapServer(secondary)#"),
+                    false);
+            for (int i = 0; i < frontEndpoints.size(); i++) {
+                bind(frontEndpoints.get(i), started.listen().get(i), "listen[" + i + "]");
+            }
+            front.start(); // its endpoints are started: only marks the server running
+            if (started.admin() != null) {
+                try {
+                    admin = new AdminServer(started.admin(), metrics);
+                } catch (IOException e) {
+                    throw new ListenFailure("admin.listen", started.admin(), e);
+                }
+                admin.start();
+            }
+        } catch (IOException | RuntimeException e) {
+            stopEndpoints();
+            throw e;
         }
         LOG.info("proxy listening on {}", listenAddresses());
         return this;
     }
 
-    /** Routes, access control and the forward-proxy switch from {@code c}; exchanges in flight go on. */
-    public void reload(ProxyConfig c) {
+    private static void bind(CoapEndpoint ep, InetSocketAddress address, String field) throws ListenFailure {
+        try {
+            ep.start();
+        } catch (IOException e) {
+            throw new ListenFailure(field, address, e);
+        }
+    }
+
+    /**
+     * Routes, access control and the forward-proxy switch from {@code c}; exchanges in flight go
+     * on. Every other field is read at start only: those that differ from the running
+     * configuration are named in a warning and returned, so that a change never goes unnoticed.
+     *
+     * @return the fields of {@code c} that take effect only after a restart, in file order (empty if none)
+     */
+    public List<String> reload(ProxyConfig c) {
         forwarder.policy(policyOf(c));
         LOG.info("reloaded routes ({}) and access control ({} rules)", c.routes().size(), c.access().size());
+        List<String> later = restartOnly(started, c);
+        if (!later.isEmpty()) {
+            LOG.warn("{} changed; takes effect after a restart", String.join(", ", later));
+        }
+        return later;
+    }
+
+    /**
+     * SIGHUP: reads {@code file} and {@link #reload(ProxyConfig) reloads} it. A file with a
+     * mistake changes nothing: the running policy stays and the mistake is logged (file, field
+     * and why; never a value that could hold key material, see {@link ConfigException}).
+     *
+     * @return whether the file was valid and its policy applied
+     */
+    public boolean reload(java.nio.file.Path file) {
+        ProxyConfig c;
+        try {
+            c = ProxyConfig.load(file);
+        } catch (ConfigException e) {
+            LOG.warn("reload refused, keeping the running configuration: {}", e.getMessage());
+            return false;
+        }
+        reload(c);
+        return true;
+    }
+
+    /** The fields, in file order, in which {@code next} differs from {@code running} and that only a restart applies. */
+    static List<String> restartOnly(ProxyConfig running, ProxyConfig next) {
+        List<String> out = new ArrayList<>();
+        differs(out, "listen", running.listen(), next.listen());
+        differs(out, "upstream_bind", running.upstreamBind(), next.upstreamBind());
+        differs(out, "max_oscore_layers", running.maxOscoreLayers(), next.maxOscoreLayers());
+        differs(out, "client_contexts", running.clientContexts(), next.clientContexts());
+        differs(out, "origin_contexts", running.originHops(), next.originHops());
+        ProxyConfig.Limits a = running.limits();
+        ProxyConfig.Limits b = next.limits();
+        differs(out, "limits.exchanges", a.exchanges(), b.exchanges());
+        differs(out, "limits.observers", a.observers(), b.observers());
+        differs(out, "limits.requests_per_second", a.requestsPerSecond(), b.requestsPerSecond());
+        differs(out, "limits.burst", a.burst(), b.burst());
+        differs(out, "limits.clients_tracked", a.clientsTracked(), b.clientsTracked());
+        differs(out, "limits.upstream_timeout_ms", a.upstreamTimeoutMs(), b.upstreamTimeoutMs());
+        differs(out, "limits.retry_after_s", a.retryAfterSeconds(), b.retryAfterSeconds());
+        differs(out, "limits.hop_limit", a.hopLimit(), b.hopLimit());
+        differs(out, "cache.enabled", running.cache().enabled(), next.cache().enabled());
+        differs(out, "cache.max_entries", running.cache().maxEntries(), next.cache().maxEntries());
+        differs(out, "cache.max_bytes", running.cache().maxBytes(), next.cache().maxBytes());
+        differs(out, "admin.listen", running.admin(), next.admin());
+        return out;
+    }
+
+    private static void differs(List<String> out, String field, Object running, Object next) {
+        if (!java.util.Objects.equals(running, next)) {
+            out.add(field);
+        }
     }
 
     public List<InetSocketAddress> listenAddresses() {
@@ -204,8 +318,13 @@ public final class ProxyServer implements AutoCloseable {
         return cache;
     }
 
-    @Override
-    public void close() {
+    /** Upstream requests still watched for an unusable answer (none once every exchange is over). */
+    int upstreamWatches() {
+        return failures.size();
+    }
+
+    /** Stops every endpoint and the timer; the hop contexts stay open. */
+    private void stopEndpoints() {
         if (admin != null) {
             admin.stop();
         }
@@ -219,6 +338,11 @@ public final class ProxyServer implements AutoCloseable {
             oscoreUpstream.destroy();
         }
         timer.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        stopEndpoints();
         for (OscoreContext c : contexts) {
             try {
                 c.close();

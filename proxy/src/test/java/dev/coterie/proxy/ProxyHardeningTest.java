@@ -102,6 +102,34 @@ class ProxyHardeningTest {
     }
 
     @Test
+    void MNP_02_aTicketRequestWithListenToMulticastResponsesIsNeverForwarded_402() throws Exception {
+        int ltmr = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.LISTEN_TO_MULTICAST_RESPONSES).number();
+        // a tp_info-shaped value: [1, h'e0000001', 5683] (UDP, the group's address and port)
+        byte[] tpInfo = Hex.decode("8301" + "44e0000001" + "191633");
+        try (ProxyFixture f = new ProxyFixture(config("{origin: '127.0.0.1:" + origin.port() + "'}", ""))) {
+            for (boolean observe : new boolean[] {false, true}) {
+                Request ticket = get("/sensors/temp");
+                if (observe) {
+                    ticket.setObserve(); // a ticket request registers (Observe 0)
+                }
+                ticket.getOptions().addOption(new Option(ltmr, tpInfo));
+                Response r = f.send(ticket);
+                assertEquals(ResponseCode.BAD_OPTION, r.getCode());
+                assertEquals("Listen-To-Multicast-Responses is not supported", r.getPayloadString());
+                assertEquals(0, r.getOptions().getContentFormat());
+                assertEquals(0L, r.getOptions().getMaxAge());
+            }
+            assertEquals(0, origin.received.size(), "nothing reached the origin");
+            assertEquals(0, f.proxy.metrics().inFlight().get());
+            // control: the same request without the option is forwarded
+            Response ok = f.send(get("/sensors/temp"));
+            assertEquals(ResponseCode.CONTENT, ok.getCode());
+            assertEquals("21.5", ok.getPayloadString());
+            assertEquals(1, origin.received.size());
+        }
+    }
+
+    @Test
     void GROUP_aMulticastTargetIs505_nothingIsSent() throws Exception {
         try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
             Request r = Request.newGet();
@@ -210,6 +238,74 @@ class ProxyHardeningTest {
             f.proxy.reload(ProxyFixture.config(config("{origin: '127.0.0.1:" + origin.port() + "'}", "")));
             assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
             f.proxy.reload(ProxyFixture.config(denyAll));
+            assertEquals(ResponseCode.UNAUTHORIZED, f.send(get("/sensors/temp")).getCode());
+        }
+    }
+
+    /** WARN lines of the proxy server's logger while {@code body} runs. */
+    private static List<String> warnings(ThrowingRunnable body) throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProxyServer.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        try {
+            body.run();
+        } finally {
+            log.detachAppender(seen);
+        }
+        return seen.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    void RELOAD_L6_fieldsOnlyARestartAppliesAreNamedInAWarning_theAccessListStillChanges() throws Exception {
+        String denyAll = config("{origin: '127.0.0.1:1'}", "");
+        try (ProxyFixture f = new ProxyFixture(denyAll)) {
+            assertEquals(ResponseCode.UNAUTHORIZED, f.send(get("/sensors/temp")).getCode());
+            // control: only the access list changes; nothing to warn about
+            String allow = config("{origin: '127.0.0.1:" + origin.port() + "'}", "");
+            List<String>[] later = new List[1];
+            assertEquals(List.of(), warnings(() -> later[0] = f.proxy.reload(ProxyFixture.config(allow))));
+            assertEquals(List.of(), later[0]);
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
+
+            // the access list again, and fields read at start only: listen, limits, cache, admin
+            String more = "listen: ['127.0.0.1:0', '127.0.0.1:0']\nforward_proxy: true\n"
+                    + "limits: {upstream_timeout_ms: 1500, exchanges: 5}\n"
+                    + "access: [{client: unauthenticated, allow: [{origin: '127.0.0.1:1'}]}]\n"
+                    + "cache: {enabled: false}\nadmin: {listen: '127.0.0.1:0'}\n";
+            List<String> w = warnings(() -> later[0] = f.proxy.reload(ProxyFixture.config(more)));
+            assertEquals(List.of("listen", "limits.exchanges", "cache.enabled", "admin.listen"), later[0]);
+            assertEquals(List.of("listen, limits.exchanges, cache.enabled, admin.listen changed; takes effect after a restart"), w);
+            assertEquals(ResponseCode.UNAUTHORIZED, f.send(get("/sensors/temp")).getCode(), "the access list was applied");
+            assertEquals(1, f.proxy.listenAddresses().size(), "the listen addresses were not");
+            assertEquals(null, f.proxy.adminAddress(), "nor the admin endpoint");
+        }
+    }
+
+    @Test
+    void RELOAD_L6_aFileWithAMistakeKeepsTheRunningPolicyAndLogsWhy() throws Exception {
+        String allow = config("{origin: '127.0.0.1:" + origin.port() + "'}", "");
+        // deny-all access, and a mistake further down: nothing of it may apply
+        Path bad = java.nio.file.Files.writeString(state.resolve("bad.yaml"),
+                config("{origin: '127.0.0.1:1'}", "cache: {max_entries: 0}\n"));
+        Path good = java.nio.file.Files.writeString(state.resolve("good.yaml"), config("{origin: '127.0.0.1:1'}", ""));
+        try (ProxyFixture f = new ProxyFixture(allow)) {
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
+            boolean[] applied = new boolean[1];
+            List<String> w = warnings(() -> applied[0] = f.proxy.reload(bad));
+            assertEquals(false, applied[0]);
+            assertEquals(List.of("reload refused, keeping the running configuration: " + bad
+                    + ": field 'cache.max_entries': must be between 1 and 100000000, not 0"), w);
+            assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode(), "the running policy stays");
+            // control: the same file without the mistake applies
+            assertEquals(List.of(), warnings(() -> applied[0] = f.proxy.reload(good)));
+            assertEquals(true, applied[0]);
             assertEquals(ResponseCode.UNAUTHORIZED, f.send(get("/sensors/temp")).getCode());
         }
     }
