@@ -184,4 +184,64 @@ class FastPathTest {
             }
         }
     }
+
+    @Test
+    void FAST_RFC7252_5_7_1_anUnrecognisedCriticalOptionInTheAnswerIs502_aSafeToForwardOneIsPassedOn() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(yaml("  - {client: unauthenticated, allow: [{origin: '*'}]}\n", true));
+             DatagramSocket raw = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            raw.setSoTimeout(5000);
+            String rawUri = "coap://127.0.0.1:" + raw.getLocalPort() + "/x";
+            for (int number : new int[] {65001, 65000}) {
+                byte[] d = new UdpDataSerializer().getByteArray(get(Type.NON, rawUri, new byte[] {13}, 86));
+                client.send(new DatagramPacket(d, d.length, f.proxyAddress));
+                byte[] buf = new byte[2048];
+                DatagramPacket in = new DatagramPacket(buf, buf.length);
+                raw.receive(in);
+                Request up = (Request) new UdpDataParser().parseMessage(Arrays.copyOf(buf, in.getLength()));
+                // 2.05, Token, then option `number` (delta 65000+ as 14/ext 2 bytes) with value 0x2a, then the payload
+                java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+                byte[] tok = up.getTokenBytes();
+                o.write(0x50 | tok.length);
+                o.write(0x45);
+                o.write(0x10);
+                o.write(0x01);
+                o.write(tok);
+                int ext = number - 269;
+                o.write(0xe1);
+                o.write(ext >> 8);
+                o.write(ext & 0xff);
+                o.write(0x2a);
+                o.write(0xff);
+                o.write("raw".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                byte[] back = o.toByteArray();
+                raw.send(new DatagramPacket(back, back.length, in.getSocketAddress()));
+                DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+                client.receive(p);
+                byte[] got = Arrays.copyOf(p.getData(), p.getLength());
+                if (number == 65001) {
+                    Response r = (Response) new UdpDataParser().parseMessage(got);
+                    assertEquals(ResponseCode.BAD_GATEWAY, r.getCode(), "an unrecognised critical option");
+                } else {
+                    // the client's own parser would drop the unknown elective option: look at the bytes
+                    assertEquals(0x45, got[1] & 0xff, "2.05 relayed");
+                    byte[] option = {(byte) 0xe1, (byte) (ext >> 8), (byte) (ext & 0xff), 0x2a};
+                    assertTrue(indexOf(got, option) > 0, "the Safe-to-Forward option passed on as it came");
+                }
+            }
+            assertEquals(2, f.proxy.fastPathRequests());
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
 }
