@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * large is sent whole). A block is at most {@link CoapConfig#PREFERRED_BLOCK_SIZE} and as large
  * as fits the datagram within {@code MAX_MESSAGE_SIZE}. A reassembled message is at most
  * {@link CoapConfig#MAX_RESOURCE_BODY_SIZE} bytes (the MAX_UNFRAGMENTED_SIZE of RFC 8613; 4.13
- * with Size1 past it, a response past it is dropped); at most {@link #MAX_TRANSFERS} server side
+ * with Size1 past it, a response past it fails the request; 0 turns the layer off); at most {@link #MAX_TRANSFERS} server side
  * transfers are kept (the least recently used goes), each for at most
  * {@link CoapConfig#BLOCKWISE_STATUS_LIFETIME}. Block-wise answers of this layer (2.31, 4.08,
  * 4.13) are unprotected, as hop-by-hop messages.
@@ -81,8 +81,7 @@ public final class OuterBlockwiseLayer extends AbstractLayer {
     public OuterBlockwiseLayer(Configuration config) {
         this.maxMessageSize = config.get(CoapConfig.MAX_MESSAGE_SIZE);
         this.preferredSzx = BlockOption.size2Szx(config.get(CoapConfig.PREFERRED_BLOCK_SIZE));
-        int body = config.get(CoapConfig.MAX_RESOURCE_BODY_SIZE);
-        this.maxBody = body > 0 ? body : CoapConfig.DEFAULT_MAX_RESOURCE_BODY_SIZE;
+        this.maxBody = config.get(CoapConfig.MAX_RESOURCE_BODY_SIZE);
         this.tokenLimit = config.get(CoapConfig.TOKEN_SIZE_LIMIT);
         this.lifetimeNanos = config.get(CoapConfig.BLOCKWISE_STATUS_LIFETIME, TimeUnit.NANOSECONDS);
         Integer max = config.get(MAX_TRANSFERS);
@@ -186,6 +185,9 @@ public final class OuterBlockwiseLayer extends AbstractLayer {
     @Override
     public void receiveResponse(Exchange exchange, Response response) {
         ClientTransfer t = clients.get(exchange);
+        if (t != null && response.isDuplicate()) {
+            return; // a block already acted on: it must not send the next one twice
+        }
         if (t != null && t.upload != null) {
             BlockOption b1 = response.getOptions().getBlock1();
             if (response.getCode() == ResponseCode.CONTINUE && b1 != null) {
@@ -425,9 +427,12 @@ public final class OuterBlockwiseLayer extends AbstractLayer {
 
     /* ================================================================ shared */
 
-    /** Only OSCORE messages: everything else is the inner (Californium) block-wise layer's. */
-    private static boolean applies(Message m) {
-        return m.getOptions().hasOscore();
+    /**
+     * Only OSCORE messages, and only with MAX_RESOURCE_BODY_SIZE above 0 (0 turns block-wise
+     * assembly off, as in Californium): everything else is the inner block-wise layer's.
+     */
+    private boolean applies(Message m) {
+        return maxBody > 0 && m.getOptions().hasOscore();
     }
 
     private <V extends Timed> V current(Map<String, V> map, String key) {
