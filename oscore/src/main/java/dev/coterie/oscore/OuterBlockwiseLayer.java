@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * large is sent whole). A block is at most {@link CoapConfig#PREFERRED_BLOCK_SIZE} and as large
  * as fits the datagram within {@code MAX_MESSAGE_SIZE}. A reassembled message is at most
  * {@link CoapConfig#MAX_RESOURCE_BODY_SIZE} bytes (the MAX_UNFRAGMENTED_SIZE of RFC 8613; 4.13
- * with Size1 past it, a response past it fails the request; 0 turns the layer off); at most {@link #MAX_TRANSFERS} server side
+ * with Size1 past it; a server sends a response past it whole, a client fails a download past
+ * it; 0 turns the layer off); at most {@link #MAX_TRANSFERS} server side
  * transfers are kept (the least recently used goes), each for at most
  * {@link CoapConfig#BLOCKWISE_STATUS_LIFETIME}. Block-wise answers of this layer (2.31, 4.08,
  * 4.13) are unprotected, as hop-by-hop messages.
