@@ -236,6 +236,39 @@ class OuterBlockwiseThroughProxyTest {
     }
 
     @Test
+    void OSC_outerBlockwise_aBodyAboveTheMtuInPlaintextGoesInInnerBlocksOnly_theOuterLayerDoesNotCutThemAgain() throws Exception {
+        proxy(true, plainOrigin.port());
+        CoapEndpoint c = client(true, List.of(RequestProtector.forProxy(context("client-hop", HOP_SECRET, CLIENT, PROXY).protector())));
+        try {
+            byte[] body = body(400); // above MAX_MESSAGE_SIZE before protection: Californium's inner block-wise cuts it
+            Response resp = post(c, plainOrigin.port(), body);
+            assertNotNull(resp, "answered");
+            assertArrayEquals(body, resp.getPayload(), "the echo came back whole");
+            assertArrayEquals(body, plainOrigin.last().getPayload(), "the origin got it whole");
+            for (byte[] d : leg.forward) {
+                assertTrue(d.length <= MTU, "request datagram of " + d.length + " bytes");
+                Message m = UdpTap.parse(d);
+                assertTrue(m.getOptions().hasOscore(), "every datagram under the hop layer");
+            }
+            for (byte[] d : leg.backward) {
+                assertTrue(d.length <= MTU, "response datagram of " + d.length + " bytes");
+            }
+            assertTrue(leg.forward.size() >= 400 / BLOCK, "inner blocks, each its own protected request: " + leg.forward.size());
+            // each 64-byte inner block fits the MTU once protected: the outer layer leaves it whole (no
+            // second fragmentation), and the inner Block1/Block2 travel encrypted, never outside
+            for (Message m : parsed(leg.forward)) {
+                assertFalse(m.getOptions().hasBlock1(), "no outer Block1: " + m);
+                assertFalse(m.getOptions().hasBlock2(), "no outer Block2: " + m);
+            }
+            for (Message m : parsed(leg.backward)) {
+                assertFalse(m.getOptions().hasBlock1() || m.getOptions().hasBlock2(), "no outer Block option: " + m);
+            }
+        } finally {
+            c.destroy();
+        }
+    }
+
+    @Test
     void OSC_outerBlockwise_positiveControl_withALargeMtuTheSameExchangeIsOneDatagramEachWay() throws Exception {
         proxy(false, plainOrigin.port());
         CoapEndpoint c = client(false, List.of(RequestProtector.forProxy(context("client-hop", HOP_SECRET, CLIENT, PROXY).protector())));
