@@ -269,6 +269,56 @@ class OuterBlockwiseThroughProxyTest {
     }
 
     @Test
+    void OSC_outerBlockwise_theProxyAsClient_anOriginHopLayerLargerThanTheMtuGoesInOuterBlocks() throws Exception {
+        // a Coterie origin that shares a hop context with the proxy, at the small MTU, behind a tap
+        CoapEndpoint ep = new OscoreEndpointBuilder().bind(new InetSocketAddress("127.0.0.1", 0)).configuration(config(true))
+                .serverContexts(new InMemoryContextDb().add(context("origin-hop", HOP_SECRET, SERVER, PROXY))).build();
+        CoapServer hopOrigin = new CoapServer(config(true));
+        hopOrigin.addEndpoint(ep);
+        List<byte[]> atOrigin = new CopyOnWriteArrayList<>();
+        hopOrigin.add(new CoapResource("echo") {
+            @Override
+            public void handlePOST(CoapExchange exchange) {
+                atOrigin.add(exchange.getRequestPayload());
+                exchange.respond(ResponseCode.CHANGED, exchange.getRequestPayload());
+            }
+        });
+        hopOrigin.start();
+        UdpTap toOrigin = new UdpTap(new InetSocketAddress("127.0.0.1", ep.getAddress().getPort()));
+        try {
+            String yaml = "listen: ['127.0.0.1:0']\nforward_proxy: true\nlimits: {upstream_timeout_ms: 3000}\naccess:\n"
+                    + "  - {client: unauthenticated, allow: [{origin: '127.0.0.1:" + toOrigin.port() + "'}]}\n";
+            Map<ProxyConfig.Origin, OscoreContext> hops = ProxyServer.originMap();
+            hops.put(new ProxyConfig.Origin("127.0.0.1", toOrigin.port()), context("proxy-to-origin", HOP_SECRET, PROXY, SERVER));
+            proxy = new ProxyServer(ProxyFixture.config(yaml), List.of(), hops, config(true)).start();
+            CoapEndpoint plainClient = new CoapEndpoint.Builder().setConfiguration(config(true))
+                    .setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0)).build();
+            try {
+                plainClient.start();
+                byte[] body = body(BODY);
+                Request r = Request.newPost();
+                r.getOptions().setProxyUri("coap://127.0.0.1:" + toOrigin.port() + "/echo");
+                r.setPayload(body);
+                r.setDestinationContext(new AddressEndpointContext(proxy.listenAddresses().get(0)));
+                plainClient.sendRequest(r);
+                Response resp = r.waitForResponse(10_000);
+                assertNotNull(resp, "answered");
+                assertEquals(ResponseCode.CHANGED, resp.getCode());
+                assertArrayEquals(body, resp.getPayload());
+                assertEquals(1, atOrigin.size());
+                assertArrayEquals(body, atOrigin.get(0), "the origin verified the proxy's hop layer and got the body whole");
+                assertOuterBlocks(toOrigin.forward, true);
+                assertOuterBlocks(toOrigin.backward, false);
+            } finally {
+                plainClient.destroy();
+            }
+        } finally {
+            toOrigin.close();
+            hopOrigin.destroy();
+        }
+    }
+
+    @Test
     void OSC_outerBlockwise_positiveControl_withALargeMtuTheSameExchangeIsOneDatagramEachWay() throws Exception {
         proxy(false, plainOrigin.port());
         CoapEndpoint c = client(false, List.of(RequestProtector.forProxy(context("client-hop", HOP_SECRET, CLIENT, PROXY).protector())));
