@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * do not mix; a client side transfer is kept with its exchange.
  *
  * <p>Rules: only unicast messages with an OSCORE option; not notifications (a notification too
- * large is sent whole). A block is at most {@link CoapConfig#PREFERRED_BLOCK_SIZE} and as large
+ * large is sent whole, and one that comes in outer blocks is passed on as it came). A block is at most {@link CoapConfig#PREFERRED_BLOCK_SIZE} and as large
  * as fits the datagram within {@code MAX_MESSAGE_SIZE}. A reassembled message is at most
  * {@link CoapConfig#MAX_RESOURCE_BODY_SIZE} bytes (the MAX_UNFRAGMENTED_SIZE of RFC 8613; 4.13
  * with Size1 past it; a server sends a response past it whole, a client fails a download past
@@ -210,7 +210,8 @@ public final class OuterBlockwiseLayer extends AbstractLayer {
             }
         }
         BlockOption b2 = response.getOptions().getBlock2();
-        if (b2 == null || !applies(response) || exchange.getRequest().isMulticast()) {
+        if (b2 == null || !applies(response) || exchange.getRequest().isMulticast() || response.getOptions().hasObserve()) {
+            // a notification in outer blocks is not fetched: this layer never sends one so (see sendResponse)
             clients.remove(exchange);
             super.receiveResponse(exchange, response);
             return;
