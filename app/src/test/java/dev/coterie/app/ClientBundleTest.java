@@ -93,7 +93,7 @@ class ClientBundleTest {
             cases.put(List.of("--bundle", bundle, "--member", "0g", hello), "--member 0g: not a Sender ID in hex");
             cases.put(List.of("--bundle", bundle, "--member", "09", hello), "pairwise mode needs a known member; no credential for 09");
             cases.put(List.of("--member", "02", hello), "give one of --context (OSCORE), --bundle (Group OSCORE), --no-oscore "
-                    + "(plaintext) or --proxy with --proxy-context (a hop layer only)");
+                    + "(plaintext) or --proxy with --proxy-context (a hop layer only; with --context or --bundle, over the end-to-end layer)");
             cases.put(List.of("--no-oscore", "--member", "02", hello), "--member needs --bundle");
             cases.put(List.of("--no-oscore", "--group", hello), "--group needs --bundle");
             cases.put(List.of("--no-oscore", "--passphrase-env", "X", hello), "--passphrase-env needs --bundle");

@@ -184,7 +184,7 @@ class ClientRequestShapingTest {
     void noOscoreTakesNeitherAContextNorABundle() throws Exception {
         Run r = run("client", "--no-oscore", "--context", clientFile().toString(), "coap://127.0.0.1:9/hello");
         assertEquals(64, r.status());
-        assertEquals("coterie client: give one of --context (OSCORE), --bundle (Group OSCORE), --no-oscore (plaintext) or --proxy with --proxy-context (a hop layer only)\n", r.err());
+        assertEquals("coterie client: give one of --context (OSCORE), --bundle (Group OSCORE), --no-oscore (plaintext) or --proxy with --proxy-context (a hop layer only; with --context or --bundle, over the end-to-end layer)\n", r.err());
         Run neither = run("client", "coap://127.0.0.1:9/hello");
         assertEquals(64, neither.status());
         assertEquals(r.err(), neither.err());

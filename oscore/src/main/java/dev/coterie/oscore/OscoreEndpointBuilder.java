@@ -58,6 +58,7 @@ public final class OscoreEndpointBuilder {
         public void applyDefinitions(Configuration config) {
             config.set(DEDUPLICATION_MAX_ENTRIES, DEDUPLICATION_MAX_ENTRIES.getDefaultValue());
             config.set(MAX_PENDING_DATAGRAMS, MAX_PENDING_DATAGRAMS.getDefaultValue());
+            config.set(OuterBlockwiseLayer.MAX_TRANSFERS, OuterBlockwiseLayer.MAX_TRANSFERS.getDefaultValue());
         }
     };
 

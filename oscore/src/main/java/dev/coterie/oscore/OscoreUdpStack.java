@@ -10,9 +10,10 @@ import org.eclipse.californium.core.network.stack.ObserveLayer;
 import org.eclipse.californium.elements.config.Configuration;
 
 /**
- * Californium's UDP stack with the OSCORE layer between block-wise and reliability:
- * exchange clean-up, Observe, block-wise (inner, end-to-end), OSCORE, reliability. The
- * matcher's deduplication runs below all of them.
+ * Californium's UDP stack with the OSCORE layer between two block-wise layers: exchange
+ * clean-up, Observe, block-wise (inner, end to end: Californium's, on plain messages), OSCORE,
+ * outer block-wise (hop by hop, on protected messages: {@link OuterBlockwiseLayer}, RFC 8613
+ * Section 4.1.3.4.2), reliability. The matcher's deduplication runs below all of them.
  */
 public final class OscoreUdpStack extends BaseCoapStack {
 
@@ -24,6 +25,7 @@ public final class OscoreUdpStack extends BaseCoapStack {
             new ObserveLayer(config),
             new BlockwiseLayer(tag, false, config),
             security,
+            new OuterBlockwiseLayer(config),
             CongestionControlLayer.newImplementation(tag, config)
         };
         setLayers(layers);

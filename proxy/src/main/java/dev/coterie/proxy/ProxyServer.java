@@ -55,10 +55,20 @@ public final class ProxyServer implements AutoCloseable {
      */
     public ProxyServer(ProxyConfig config, List<OscoreContext> clientContexts, Map<ProxyConfig.Origin, OscoreContext> originContexts)
             throws IOException {
+        this(config, clientContexts, originContexts, OscoreEndpointBuilder.defaultConfiguration());
+    }
+
+    /**
+     * As above, with the Californium configuration of every endpoint given (by default
+     * {@link OscoreEndpointBuilder#defaultConfiguration()}): a small {@code MAX_MESSAGE_SIZE} /
+     * {@code PREFERRED_BLOCK_SIZE} for a constrained link, where the OSCORE endpoints then use
+     * outer block-wise (RFC 8613 Section 4.1.3.4.2). The MID tracker is set to NULL in it.
+     */
+    public ProxyServer(ProxyConfig config, List<OscoreContext> clientContexts, Map<ProxyConfig.Origin, OscoreContext> originContexts,
+                       Configuration cfg) throws IOException {
         started = config;
         ExtensionOptionRegistry extensions = ExtensionOptionRegistry.defaults();
         numbers = ForwardTarget.Numbers.of(extensions);
-        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
         // Californium's default MID tracker leases every Message ID for EXCHANGE_LIFETIME: one
         // upstream endpoint talking to one origin runs out after 65536 messages and then manages
         // about 265 a second (every further request 5.02). The other commands set NULL too

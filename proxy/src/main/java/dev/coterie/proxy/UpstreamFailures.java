@@ -74,7 +74,9 @@ final class UpstreamFailures implements SecurityTrace {
         return new MessageInterceptorAdapter() {
             @Override
             public void receiveResponse(Response response) {
-                if (!response.getOptions().hasOscore() && !response.isError() && response.getToken() != null) {
+                // 2.31 Continue is outer block-wise's own hop-by-hop answer, unprotected by design (RFC 8613 4.1.3.4.2)
+                if (!response.getOptions().hasOscore() && !response.isError() && response.getToken() != null
+                        && response.getCode() != org.eclipse.californium.core.coap.CoAP.ResponseCode.CONTINUE) {
                     fail(response.getToken(), source(response), UNPROTECTED);
                 }
             }
