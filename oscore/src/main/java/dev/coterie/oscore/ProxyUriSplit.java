@@ -25,9 +25,49 @@ import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
  */
 public final class ProxyUriSplit {
     // compiled once: this runs for every request a proxy forwards
-    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("[a-z][a-z0-9+.-]*");
-    private static final java.util.regex.Pattern REG_NAME = java.util.regex.Pattern.compile("[a-z0-9._~!$&'()*+,;=%-]+");
-    private static final java.util.regex.Pattern PORT = java.util.regex.Pattern.compile("\\d{1,5}");
+    // scheme, host and port are checked for every Proxy-Uri a proxy forwards: plain loops, not regular expressions
+    private static final String REG_NAME_PUNCT = "._~!$&'()*+,;=%-";
+
+    /** [a-z][a-z0-9+.-]* */
+    static boolean isScheme(String s) {
+        if (s.isEmpty() || s.charAt(0) < 'a' || s.charAt(0) > 'z') {
+            return false;
+        }
+        for (int i = 1; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** [a-z0-9._~!$&'()*+,;=%-]+ */
+    static boolean isRegName(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || REG_NAME_PUNCT.indexOf(c) >= 0)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** [0-9]{1,5} */
+    static boolean isPort(String s) {
+        if (s.isEmpty() || s.length() > 5) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
     private static final java.util.regex.Pattern IP_FUTURE = java.util.regex.Pattern.compile("v[0-9a-f]+\\.[a-z0-9._~!$&'()*+,;=:-]+");
     private static final java.util.regex.Pattern IPV6_CHARS = java.util.regex.Pattern.compile("[0-9a-f:.]+");
     private static final Map<String, Integer> DEFAULT_PORTS = Map.of("coap", 5683, "coaps", 5684, "coap+tcp", 5683,
@@ -47,7 +87,7 @@ public final class ProxyUriSplit {
             throw new IllegalArgumentException("Proxy-Uri must be an absolute URI with an authority");
         }
         String scheme = proxyUri.substring(0, colon).toLowerCase(Locale.ROOT);
-        if (!SCHEME.matcher(scheme).matches()) {
+        if (!isScheme(scheme)) {
             throw new IllegalArgumentException("Proxy-Uri has an invalid scheme");
         }
         if (proxyUri.indexOf('#') >= 0) {
@@ -105,14 +145,14 @@ public final class ProxyUriSplit {
             int c = authority.lastIndexOf(':');
             host = (c < 0 ? authority : authority.substring(0, c)).toLowerCase(Locale.ROOT);
             port = c < 0 ? null : authority.substring(c + 1);
-            if (host.isEmpty() || !REG_NAME.matcher(host).matches()) {
+            if (host.isEmpty() || !isRegName(host)) {
                 throw new IllegalArgumentException("Proxy-Uri has an invalid host");
             }
         }
         if (port == null || port.isEmpty()) {
             return host;
         }
-        if (!PORT.matcher(port).matches() || Integer.parseInt(port) > 65535) {
+        if (!isPort(port) || Integer.parseInt(port) > 65535) {
             throw new IllegalArgumentException("Proxy-Uri has an invalid port");
         }
         int p = Integer.parseInt(port);

@@ -11,6 +11,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.californium.core.coap.CoAP;
@@ -71,12 +72,12 @@ final class FastPath {
      *     does (unrecognised options kept for the forwarder to judge, malformed ones reported)
      */
     FastPath(Forwarder forwarder, ForwardTarget.Numbers numbers, org.eclipse.californium.core.coap.option.OptionRegistry registry,
-             dev.coterie.oscore.ResponseParsing upstreamParsing, InetSocketAddress upstreamBind) throws IOException {
+             dev.coterie.oscore.ResponseParsing upstreamParsing, InetSocketAddress upstreamBind, long timeoutMs) throws IOException {
         this.forwarder = forwarder;
         this.numbers = numbers;
         this.parser = new UdpDataParser(false, registry);
         this.upstreamParser = upstreamParsing.udpParser(false, registry, () -> { });
-        this.upstream = new Upstream(upstreamBind);
+        this.upstream = new Upstream(upstreamBind, TimeUnit.MILLISECONDS.toNanos(timeoutMs));
     }
 
     /** The answering side for one front socket; its connector is set once the front endpoint exists. */
@@ -168,8 +169,7 @@ final class FastPath {
             Request req = exchange.getCurrentRequest();
             response.setType(CoAP.Type.NON);
             response.setMID(FIRST_MID + (mid.getAndIncrement() & (FIRST_MID - 1)));
-            response.setToken(req.getToken());
-            response.setDestinationContext(req.getSourceContext());
+            response.setToken(req.getToken()); // the destination is the request's source: Exchange.sendResponse set it
             Connector c = connector;
             try {
                 c.send(serializer.serializeResponse(response));
@@ -188,11 +188,13 @@ final class FastPath {
     /** The upstream side: requests out of a socket of its own, answers matched by Token and origin address. */
     private final class Upstream extends EndpointAdapter {
         private final DatagramChannel channel;
-        private final ConcurrentHashMap<Long, Request> pending = new ConcurrentHashMap<>();
+        private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+        private final long timeoutNanos;
         private final AtomicInteger mid = new AtomicInteger(new SecureRandom().nextInt(65536));
         private volatile Thread reader;
 
-        Upstream(InetSocketAddress bind) throws IOException {
+        Upstream(InetSocketAddress bind, long timeoutNanos) throws IOException {
+            this.timeoutNanos = timeoutNanos;
             channel = DatagramChannel.open();
             channel.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
             channel.bind(new InetSocketAddress(bind.getAddress(), 0));
@@ -204,6 +206,27 @@ final class FastPath {
             t.setDaemon(true);
             reader = t;
             t.start();
+            Thread s = new Thread(this::sweep, "coterie-proxy-fast-timeouts");
+            s.setDaemon(true);
+            s.start();
+        }
+
+        /** Every 50 ms: the requests past their deadline time out (the forwarder answers 5.04). */
+        private void sweep() {
+            while (channel.isOpen()) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = System.nanoTime();
+                for (java.util.Map.Entry<Long, Pending> e : pending.entrySet()) {
+                    Pending p = e.getValue();
+                    if (now - p.deadline() > 0 && pending.remove(e.getKey(), p)) {
+                        p.request().setTimedOut(true);
+                    }
+                }
+            }
         }
 
         @Override
@@ -237,18 +260,19 @@ final class FastPath {
             up.setMID(mid.getAndIncrement() & 0xffff);
             InetSocketAddress to = up.getDestinationContext().getPeerAddress();
             byte[] bytes = serializer.serializeRequest(up).bytes;
-            pending.put(t, up);
+            Pending entry = new Pending(up, System.nanoTime() + timeoutNanos);
+            pending.put(t, entry);
             up.addMessageObserver(new MessageObserverAdapter() {
                 @Override
                 public void onCancel() {
-                    pending.remove(t, up);
+                    pending.remove(t, entry);
                 }
             });
             try {
                 channel.send(ByteBuffer.wrap(bytes), to);
                 up.setSent(true);
             } catch (IOException e) {
-                pending.remove(t, up);
+                pending.remove(t, entry);
                 up.setSendError(e);
             }
         }
@@ -286,13 +310,14 @@ final class FastPath {
                 return; // every Token of ours has 8 bytes
             }
             long t = ByteBuffer.wrap(d, 4, 8).getLong();
-            Request up = pending.get(t);
-            if (up == null || !from.equals(up.getDestinationContext().getPeerAddress())) {
+            Pending entry = pending.get(t);
+            if (entry == null || !from.equals(entry.request().getDestinationContext().getPeerAddress())) {
                 return; // not ours, late, or from another address than the request went to
             }
+            Request up = entry.request();
             int type = (d[0] >> 4) & 3;
             if (type == CoAP.Type.RST.value) {
-                if (pending.remove(t, up)) {
+                if (pending.remove(t, entry)) {
                     up.setRejected(true);
                 }
                 return;
@@ -315,7 +340,7 @@ final class FastPath {
                     // the origin retransmits; the answer below still goes on
                 }
             }
-            if (!pending.remove(t, up)) {
+            if (!pending.remove(t, entry)) {
                 return;
             }
             r.setSourceContext(new AddressEndpointContext(from));
@@ -329,15 +354,19 @@ final class FastPath {
      * (bounded by the forwarder's exchange limit) rather than indexed for every request.
      */
     private void resetFrom(Upstream u, int mid, InetSocketAddress from) {
-        for (java.util.Map.Entry<Long, Request> e : u.pending.entrySet()) {
-            Request up = e.getValue();
+        for (java.util.Map.Entry<Long, Pending> e : u.pending.entrySet()) {
+            Request up = e.getValue().request();
             if (up.getMID() == mid && from.equals(up.getDestinationContext().getPeerAddress())) {
-                if (u.pending.remove(e.getKey(), up)) {
+                if (u.pending.remove(e.getKey(), e.getValue())) {
                     up.setRejected(true);
                 }
                 return;
             }
         }
+    }
+
+    /** An upstream request in flight and when it times out. */
+    private record Pending(Request request, long deadline) {
     }
 
     /** The {@link Endpoint} methods neither side of the fast path uses. */

@@ -24,9 +24,56 @@ import org.eclipse.californium.core.coap.Request;
  */
 public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<String> path, List<String> query,
                             String viaRoute) {
-    private static final java.util.regex.Pattern DIGITS_DOTS = java.util.regex.Pattern.compile("[0-9.]+");
-    private static final java.util.regex.Pattern HEXISH = java.util.regex.Pattern.compile("0x[0-9a-fA-F.x]+");
-    private static final java.util.regex.Pattern DOTTED_QUAD = java.util.regex.Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    // the host checks below run for every forwarded request: plain loops, no regular expressions
+
+    /** [0-9.]+ */
+    private static boolean digitsAndDots(String h) {
+        if (h.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < h.length(); i++) {
+            char c = h.charAt(i);
+            if ((c < '0' || c > '9') && c != '.') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** 0x[0-9a-fA-F.x]+ */
+    private static boolean hexish(String h) {
+        if (h.length() < 3 || !h.startsWith("0x")) {
+            return false;
+        }
+        for (int i = 2; i < h.length(); i++) {
+            char c = h.charAt(i);
+            boolean ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == 'x';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** [0-9]{1,3}(\.[0-9]{1,3}){3} */
+    static boolean dottedQuad(String h) {
+        int groups = 0;
+        int digits = 0;
+        for (int i = 0; i < h.length(); i++) {
+            char c = h.charAt(i);
+            if (c >= '0' && c <= '9') {
+                if (++digits > 3) {
+                    return false;
+                }
+            } else if (c == '.' && digits > 0 && groups < 3) {
+                groups++;
+                digits = 0;
+            } else {
+                return false;
+            }
+        }
+        return groups == 3 && digits > 0;
+    }
 
     /** The longest Uri-Path or Uri-Query value (RFC 7252 Section 5.10). */
     static final int MAX_SEGMENT = 255;
@@ -70,12 +117,12 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
 
     /** Digits and dots only (IPv4 in any of the forms resolvers accept), or a colon (IPv6). */
     static boolean looksNumeric(String host) {
-        return host.indexOf(':') >= 0 || DIGITS_DOTS.matcher(host).matches() || HEXISH.matcher(host).matches();
+        return host.indexOf(':') >= 0 || digitsAndDots(host) || hexish(host);
     }
 
     /** The canonical text of an IP literal (java.net's), or null when it is not one. */
     static String canonicalIp(String host) {
-        if (host.indexOf(':') < 0 && !DOTTED_QUAD.matcher(host).matches()) {
+        if (host.indexOf(':') < 0 && !dottedQuad(host)) {
             return null; // only dotted-quad IPv4: "127.1", "2130706433" and hex forms are refused, not guessed
         }
         try {
@@ -305,7 +352,7 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
     }
 
     static boolean isName(String host) {
-        return !(host.indexOf(':') >= 0 || DOTTED_QUAD.matcher(host).matches());
+        return !(host.indexOf(':') >= 0 || dottedQuad(host));
     }
 
     private static List<String> strings(List<Option> options) {

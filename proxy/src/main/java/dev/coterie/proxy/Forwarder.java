@@ -326,14 +326,19 @@ final class Forwarder extends ServerMessageDeliverer {
                 }
             }
         });
-        timeout[0] = timer.schedule(() -> {
-            if (done.compareAndSet(false, true)) {
-                finish.run();
-                up.cancel();
-                answer(exchange, ResponseCode.GATEWAY_TIMEOUT, null, ProxyMetrics.Outcome.TIMEOUT);
-            }
-        }, limits.upstreamTimeoutMs(), TimeUnit.MILLISECONDS);
         OscoreContext hop = originContexts.get(leg.key());
+        FastPath f = fast;
+        boolean viaFast = hop == null && f != null && FastPath.isFast(exchange);
+        if (!viaFast) {
+            // the fast path's upstream times its requests out itself (onTimeout above), without a timer task each
+            timeout[0] = timer.schedule(() -> {
+                if (done.compareAndSet(false, true)) {
+                    finish.run();
+                    up.cancel();
+                    answer(exchange, ResponseCode.GATEWAY_TIMEOUT, null, ProxyMetrics.Outcome.TIMEOUT);
+                }
+            }, limits.upstreamTimeoutMs(), TimeUnit.MILLISECONDS);
+        }
         if (hop != null) {
             if (up.getOptions().hasOscore() && !leg.toProxy()) {
                 // an origin is not known to remove two layers (OCP-11 Q2); a next proxy removes its own
@@ -347,8 +352,7 @@ final class Forwarder extends ServerMessageDeliverer {
             bindHop(up, hop, leg);
             oscoreUpstream.sendRequest(up);
         } else {
-            FastPath f = fast;
-            (f != null && FastPath.isFast(exchange) ? f.upstream() : plainUpstream).sendRequest(up);
+            (viaFast ? f.upstream() : plainUpstream).sendRequest(up);
         }
     }
 

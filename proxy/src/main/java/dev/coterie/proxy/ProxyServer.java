@@ -138,7 +138,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         fast = config.fastPath()
                 ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), new ResponseParsing(true, failures::malformed),
-                        config.upstreamBind()) : null;
+                        config.upstreamBind(), config.limits().upstreamTimeoutMs()) : null;
         forwarder.fastPath(fast);
         // the front endpoints' own Message IDs stay below the fast path's
         Configuration frontCfg = new Configuration(cfg);
