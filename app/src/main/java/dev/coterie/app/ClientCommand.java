@@ -375,8 +375,8 @@ final class ClientCommand implements Callable<Integer> {
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
             eb.trace(run.securityTrace());
             return state.close(run.run(request, eb::build));
-        } catch (RuntimeException | Error e) {
-            state.closeQuietly();
+        } catch (Exception | Error e) {
+            state.closeQuietly(); // an IOException too: every state opened so far is saved
             throw e;
         }
     }
@@ -419,8 +419,8 @@ final class ClientCommand implements Callable<Integer> {
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
             eb.trace(run.securityTrace());
             return state.close(run.run(request, eb::build));
-        } catch (RuntimeException | Error e) {
-            state.closeQuietly();
+        } catch (Exception | Error e) {
+            state.closeQuietly(); // an IOException too: every state opened so far is saved
             throw e;
         }
     }

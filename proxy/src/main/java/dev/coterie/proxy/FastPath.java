@@ -162,13 +162,13 @@ final class FastPath {
             connector = c;
         }
 
-        private final AtomicInteger mid = new AtomicInteger();
-
         @Override
         public void sendResponse(Exchange exchange, Response response) {
             Request req = exchange.getCurrentRequest();
             response.setType(CoAP.Type.NON);
-            response.setMID(FIRST_MID + (mid.getAndIncrement() & (FIRST_MID - 1)));
+            // the client's own Message ID, in the upper half: unique per client for as long as the client keeps its
+            // own unique (RFC 7252 4.4), across restarts too, with no state; the stack's stay in the lower half
+            response.setMID(FIRST_MID | (req.getMID() & (FIRST_MID - 1)));
             response.setToken(req.getToken()); // the destination is the request's source: Exchange.sendResponse set it
             Connector c = connector;
             try {
@@ -189,6 +189,9 @@ final class FastPath {
     private final class Upstream extends EndpointAdapter {
         private final DatagramChannel channel;
         private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+        /** The request in flight by its Message ID (ours, sequential): an RST names only that. */
+        private final java.util.concurrent.atomic.AtomicReferenceArray<Pending> byMid =
+                new java.util.concurrent.atomic.AtomicReferenceArray<>(65536);
         private final long timeoutNanos;
         private final AtomicInteger mid = new AtomicInteger(new SecureRandom().nextInt(65536));
         private volatile Thread reader;
@@ -196,8 +199,13 @@ final class FastPath {
         Upstream(InetSocketAddress bind, long timeoutNanos) throws IOException {
             this.timeoutNanos = timeoutNanos;
             channel = DatagramChannel.open();
-            channel.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
-            channel.bind(new InetSocketAddress(bind.getAddress(), 0));
+            try {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+                channel.bind(new InetSocketAddress(bind.getAddress(), 0));
+            } catch (IOException e) {
+                channel.close();
+                throw new ListenFailure("upstream_bind", new InetSocketAddress(bind.getAddress(), 0), e);
+            }
         }
 
         @Override
@@ -222,7 +230,7 @@ final class FastPath {
                 long now = System.nanoTime();
                 for (java.util.Map.Entry<Long, Pending> e : pending.entrySet()) {
                     Pending p = e.getValue();
-                    if (now - p.deadline() > 0 && pending.remove(e.getKey(), p)) {
+                    if (now - p.deadline() > 0 && forget(p)) {
                         p.request().setTimedOut(true);
                     }
                 }
@@ -257,24 +265,38 @@ final class FastPath {
             if (given == null || given.length() != 8) {
                 up.setToken(Token.fromProvider(tb));
             }
-            up.setMID(mid.getAndIncrement() & 0xffff);
+            int m = mid.getAndIncrement() & 0xffff;
+            up.setMID(m);
             InetSocketAddress to = up.getDestinationContext().getPeerAddress();
-            byte[] bytes = serializer.serializeRequest(up).bytes;
-            Pending entry = new Pending(up, System.nanoTime() + timeoutNanos);
+            byte[] bytes;
+            try {
+                bytes = serializer.serializeRequest(up).bytes;
+            } catch (RuntimeException e) {
+                up.setSendError(e); // the forwarder answers 5.02 and frees its slot
+                return;
+            }
+            Pending entry = new Pending(up, System.nanoTime() + timeoutNanos, t);
             pending.put(t, entry);
+            byMid.set(m, entry);
             up.addMessageObserver(new MessageObserverAdapter() {
                 @Override
                 public void onCancel() {
-                    pending.remove(t, entry);
+                    forget(entry);
                 }
             });
             try {
                 channel.send(ByteBuffer.wrap(bytes), to);
                 up.setSent(true);
             } catch (IOException e) {
-                pending.remove(t, entry);
+                forget(entry);
                 up.setSendError(e);
             }
+        }
+
+        /** Removes {@code p} from both indexes; true if this call did (the one that acts on its answer). */
+        boolean forget(Pending p) {
+            byMid.compareAndSet(p.request().getMID(), p, null);
+            return pending.remove(p.token(), p);
         }
 
         private void reset(int mid, InetSocketAddress from) {
@@ -317,7 +339,7 @@ final class FastPath {
             Request up = entry.request();
             int type = (d[0] >> 4) & 3;
             if (type == CoAP.Type.RST.value) {
-                if (pending.remove(t, entry)) {
+                if (forget(entry)) {
                     up.setRejected(true);
                 }
                 return;
@@ -340,7 +362,7 @@ final class FastPath {
                     // the origin retransmits; the answer below still goes on
                 }
             }
-            if (!pending.remove(t, entry)) {
+            if (!forget(entry)) {
                 return;
             }
             r.setSourceContext(new AddressEndpointContext(from));
@@ -349,24 +371,19 @@ final class FastPath {
         }
     }
 
-    /**
-     * An RST names the Message ID only. Rare, so it is looked for among the requests in flight
-     * (bounded by the forwarder's exchange limit) rather than indexed for every request.
-     */
+    /** An RST names the Message ID only: found in O(1) by it, and only from the address the request went to. */
     private void resetFrom(Upstream u, int mid, InetSocketAddress from) {
-        for (java.util.Map.Entry<Long, Pending> e : u.pending.entrySet()) {
-            Request up = e.getValue().request();
-            if (up.getMID() == mid && from.equals(up.getDestinationContext().getPeerAddress())) {
-                if (u.pending.remove(e.getKey(), e.getValue())) {
-                    up.setRejected(true);
-                }
-                return;
-            }
+        Pending p = u.byMid.get(mid);
+        if (p == null || !from.equals(p.request().getDestinationContext().getPeerAddress())) {
+            return; // nothing of ours in flight with that Message ID to that address
+        }
+        if (u.forget(p)) {
+            p.request().setRejected(true);
         }
     }
 
     /** An upstream request in flight and when it times out. */
-    private record Pending(Request request, long deadline) {
+    private record Pending(Request request, long deadline, long token) {
     }
 
     /** The {@link Endpoint} methods neither side of the fast path uses. */

@@ -209,9 +209,10 @@ final class Forwarder extends ServerMessageDeliverer {
             return;
         }
         if (ForwardTarget.other(req.getOptions(), numbers.listenToMulticastResponses()) != null) {
-            // a ticket request (multicast-notifications-proxy Section 4): the proxy next to the origin, which this one
-            // always is, must not forward it but listen to the group's notifications itself, which it cannot (yet);
-            // the option is critical and unsafe, so not acting on it is RFC 7252 5.4.1 / 5.7.1's 4.02
+            // a ticket request (multicast-notifications-proxy Section 4): the proxy next to the origin must not forward
+            // it but listen to the group's notifications itself, which this one cannot (yet); with next_proxy it is not
+            // the last proxy, and it still never forwards one (oscore-capable-proxies 2.4 step 4). The option is
+            // critical and unsafe, so not acting on it is RFC 7252 5.4.1 / 5.7.1's 4.02
             answer(exchange, ResponseCode.BAD_OPTION, "Listen-To-Multicast-Responses is not supported",
                     ProxyMetrics.Outcome.BAD_OPTION);
             return;
@@ -240,6 +241,12 @@ final class Forwarder extends ServerMessageDeliverer {
             // forwarding to a CoAP group (Multicast-Timeout, Reply-From) is the group proxy's job (issue 8)
             answer(exchange, ResponseCode.PROXY_NOT_SUPPORTED, "forwarding to a group is not supported",
                     ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
+            return;
+        }
+        if (chained && originContexts.containsKey(target.origin())) {
+            // the target has a hop context of its own, which a request sent on through next_proxy would not get
+            answer(exchange, ResponseCode.BAD_GATEWAY, "the origin's hop context cannot be used through next_proxy",
+                    ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
         }
         Leg leg = new Leg(new InetSocketAddress(address, next.port()), next, chained);
@@ -286,14 +293,11 @@ final class Forwarder extends ServerMessageDeliverer {
                 timeout[0].cancel(false);
             }
         };
-        // an answer the upstream endpoint throws away (failed verification, unprotected, malformed): 5.02 now
-        failures.watch(token, up.getDestinationContext().getPeerAddress(), why -> {
-            if (done.compareAndSet(false, true)) {
-                finish.run();
-                up.cancel();
-                answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);
-            }
-        });
+        // an answer the upstream endpoint throws away (failed verification, unprotected, malformed) is dropped and
+        // the exchange goes on (RFC 8613 8.4: a forged datagram must not end it); if no usable answer follows, the
+        // client gets 5.02 with the reason instead of 5.04
+        String[] unusable = new String[1];
+        failures.watch(token, up.getDestinationContext().getPeerAddress(), why -> unusable[0] = why);
         up.addMessageObserver(new MessageObserverAdapter() {
             @Override
             public void onResponse(Response response) {
@@ -301,7 +305,7 @@ final class Forwarder extends ServerMessageDeliverer {
                     return;
                 }
                 finish.run();
-                relay(exchange, req, response, key, revalidating, target);
+                relay(exchange, req, response, key, revalidating, target, leg);
             }
 
             @Override
@@ -311,12 +315,18 @@ final class Forwarder extends ServerMessageDeliverer {
 
             @Override
             public void onTimeout() {
-                fail(ResponseCode.GATEWAY_TIMEOUT, null, ProxyMetrics.Outcome.TIMEOUT);
+                timedOut();
             }
 
             @Override
             public void onSendError(Throwable error) {
                 fail(ResponseCode.BAD_GATEWAY, "origin unreachable", ProxyMetrics.Outcome.BAD_GATEWAY);
+            }
+
+            private void timedOut() {
+                String why = unusable[0];
+                fail(why != null ? ResponseCode.BAD_GATEWAY : ResponseCode.GATEWAY_TIMEOUT, why,
+                        why != null ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.TIMEOUT);
             }
 
             private void fail(ResponseCode code, String diagnostic, ProxyMetrics.Outcome outcome) {
@@ -335,7 +345,9 @@ final class Forwarder extends ServerMessageDeliverer {
                 if (done.compareAndSet(false, true)) {
                     finish.run();
                     up.cancel();
-                    answer(exchange, ResponseCode.GATEWAY_TIMEOUT, null, ProxyMetrics.Outcome.TIMEOUT);
+                    String why = unusable[0];
+                    answer(exchange, why != null ? ResponseCode.BAD_GATEWAY : ResponseCode.GATEWAY_TIMEOUT, why,
+                            why != null ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.TIMEOUT);
                 }
             }, limits.upstreamTimeoutMs(), TimeUnit.MILLISECONDS);
         }
@@ -356,16 +368,42 @@ final class Forwarder extends ServerMessageDeliverer {
         }
     }
 
+    /**
+     * The answer of a hop this proxy protected, as the client may see it: an Echo visible after the
+     * proxy removed its own upstream layer was that hop's challenge to this proxy (its endpoint
+     * answered one already), not the client's to answer in the client's hop (RFC 9175 2.4).
+     */
+    private static Response ownHopRemoved(Response fromHop) {
+        int echo = org.eclipse.californium.core.coap.option.StandardOptionRegistry.ECHO.getNumber();
+        if (fromHop.getOptions().getOtherOption(echo) == null) {
+            return fromHop;
+        }
+        Response copy = downstreamResponse(fromHop);
+        copy.getOptions().clearOtherOption(echo);
+        copy.setSourceContext(fromHop.getSourceContext());
+        return copy;
+    }
+
     private static boolean isInvalidating(ResponseCode c) {
         return c == ResponseCode.CREATED || c == ResponseCode.DELETED || c == ResponseCode.CHANGED;
     }
 
     private void relay(Exchange exchange, Request req, Response fromOrigin, ResponseCache.Key key,
-                       ResponseCache.Entry revalidating, ForwardTarget target) {
-        String refused = refusal(req, fromOrigin, originContexts.containsKey(target.origin()));
+                       ResponseCache.Entry revalidating, ForwardTarget target, Leg leg) {
+        boolean hopLeg = originContexts.containsKey(leg.key());
+        String refused = refusal(req, fromOrigin, hopLeg);
         if (refused != null) {
             answer(exchange, ResponseCode.BAD_GATEWAY, refused, ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
+        }
+        if (hopLeg && fromOrigin.getOptions().hasOscore() && !req.getOptions().hasOscore()) {
+            // OCP-08: an OSCORE option left after removing every layer this proxy added, with none in the request
+            answer(exchange, ResponseCode.BAD_GATEWAY, "an OSCORE option is left after removing the proxy's layer (OCP-08)",
+                    ProxyMetrics.Outcome.BAD_GATEWAY);
+            return;
+        }
+        if (hopLeg) {
+            fromOrigin = ownHopRemoved(fromOrigin);
         }
         Response toSend;
         if (revalidating != null && fromOrigin.getCode() == ResponseCode.VALID) {
@@ -511,14 +549,17 @@ final class Forwarder extends ServerMessageDeliverer {
         // an observation's Token outlives its exchange: the long-term scope Californium itself gives registrations
         Token token = tokens.createToken(TokenGenerator.Scope.LONG_TERM);
         up.setToken(token);
+        String[] unusable = new String[1];
         ScheduledFuture<?> timeout = timer.schedule(() -> {
             if (first.compareAndSet(true, false)) {
                 metrics.inFlight().decrementAndGet();
                 failures.forget(token);
                 relays.remove(key, fresh);
                 up.cancel();
+                String why = unusable[0];
                 for (Exchange e : fresh.end()) {
-                    answer(e, ResponseCode.GATEWAY_TIMEOUT, null, ProxyMetrics.Outcome.TIMEOUT);
+                    answer(e, why != null ? ResponseCode.BAD_GATEWAY : ResponseCode.GATEWAY_TIMEOUT, why,
+                            why != null ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.TIMEOUT);
                 }
             }
         }, limits.upstreamTimeoutMs(), TimeUnit.MILLISECONDS);
@@ -607,11 +648,9 @@ final class Forwarder extends ServerMessageDeliverer {
             }
         };
         up.addMessageObserver(observer);
-        // until the first answer: one the upstream endpoint throws away is a 5.02 for every waiting observer
-        failures.watch(token, leg.address(), why -> {
-            up.cancel();
-            observer.fail(ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);
-        });
+        // until the first answer: one the upstream endpoint throws away is dropped; if no usable one follows by the
+        // timeout, every waiting observer gets 5.02 with the reason
+        failures.watch(token, leg.address(), why -> unusable[0] = why);
         send.accept(up);
     }
 

@@ -278,8 +278,10 @@ public final class ProxyServer implements AutoCloseable {
         differs(out, "listen", running.listen(), next.listen());
         differs(out, "upstream_bind", running.upstreamBind(), next.upstreamBind());
         differs(out, "max_oscore_layers", running.maxOscoreLayers(), next.maxOscoreLayers());
-        differs(out, "client_contexts", running.clientContexts(), next.clientContexts());
+        differs(out, "client_contexts", running.clientHops(), next.clientHops());
         differs(out, "origin_contexts", running.originHops(), next.originHops());
+        differs(out, "next_proxy", running.nextProxy(), next.nextProxy());
+        differs(out, "fast_path", running.fastPath(), next.fastPath());
         ProxyConfig.Limits a = running.limits();
         ProxyConfig.Limits b = next.limits();
         differs(out, "limits.exchanges", a.exchanges(), b.exchanges());

@@ -118,6 +118,8 @@ class FastPathTest {
             assertEquals(ResponseCode.UNAUTHORIZED, denied.getCode());
             assertEquals("Forwarding not authorised", denied.getPayloadString());
             assertEquals(Type.NON, denied.getType());
+            assertEquals(0L, denied.getOptions().getMaxAge(), "the proxy's own errors carry Max-Age 0, as on the stack");
+            assertEquals(1, f.proxy.fastPathRequests());
             assertEquals(0, origin.temperatureReads.get());
         }
         try (ProxyFixture f = new ProxyFixture(yaml(everyone(), true))) {
@@ -148,7 +150,7 @@ class FastPathTest {
              DatagramSocket raw = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             Response slow = exchange(f, get(Type.NON, "coap://127.0.0.1:" + origin.port() + "/slow", new byte[] {11}, 84));
             assertEquals(ResponseCode.GATEWAY_TIMEOUT, slow.getCode());
-            assertNotNull(slow);
+            assertEquals(1, f.proxy.fastPathRequests(), "timed out by the fast path's own sweep");
             String rawUri = "coap://127.0.0.1:" + raw.getLocalPort() + "/x";
             for (boolean reset : new boolean[] {true, false}) {
                 byte[] d = new UdpDataSerializer().getByteArray(get(Type.NON, rawUri, new byte[] {12}, 85));
@@ -243,5 +245,49 @@ class FastPathTest {
             return i;
         }
         return -1;
+    }
+
+    @Test
+    void FAST_anAnswerOrAnRstFromAnotherAddressIsIgnored_theOriginsOwnAnswerIsRelayed() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(yaml("  - {client: unauthenticated, allow: [{origin: '*'}]}\n", true));
+             DatagramSocket raw = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+             DatagramSocket spoofer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            raw.setSoTimeout(5000);
+            byte[] d = new UdpDataSerializer().getByteArray(get(Type.NON, "coap://127.0.0.1:" + raw.getLocalPort() + "/x",
+                    new byte[] {14}, 87));
+            client.send(new DatagramPacket(d, d.length, f.proxyAddress));
+            byte[] buf = new byte[2048];
+            DatagramPacket in = new DatagramPacket(buf, buf.length);
+            raw.receive(in);
+            Request up = (Request) new UdpDataParser().parseMessage(Arrays.copyOf(buf, in.getLength()));
+            // another address, with the right Token and Message ID: a forged answer, then a forged RST
+            Response forged = new Response(ResponseCode.CONTENT);
+            forged.setType(Type.NON);
+            forged.setMID(1);
+            forged.setToken(up.getToken());
+            forged.setPayload("forged");
+            byte[] f1 = new UdpDataSerializer().getByteArray(forged);
+            spoofer.send(new DatagramPacket(f1, f1.length, in.getSocketAddress()));
+            org.eclipse.californium.core.coap.EmptyMessage rst = org.eclipse.californium.core.coap.EmptyMessage.newRST(up);
+            rst.setToken(org.eclipse.californium.core.coap.Token.EMPTY);
+            byte[] f2 = new UdpDataSerializer().getByteArray(rst);
+            spoofer.send(new DatagramPacket(f2, f2.length, in.getSocketAddress()));
+            Thread.sleep(100);
+            // the origin's own answer still goes through
+            Response answer = new Response(ResponseCode.CONTENT);
+            answer.setType(Type.NON);
+            answer.setMID(4243);
+            answer.setToken(up.getToken());
+            answer.setPayload("genuine");
+            byte[] back = new UdpDataSerializer().getByteArray(answer);
+            raw.send(new DatagramPacket(back, back.length, in.getSocketAddress()));
+            DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+            client.receive(p);
+            Response r = (Response) new UdpDataParser().parseMessage(Arrays.copyOf(p.getData(), p.getLength()));
+            assertEquals(ResponseCode.CONTENT, r.getCode());
+            assertEquals("genuine", r.getPayloadString());
+            assertEquals(FastPath.FIRST_MID | 87, r.getMID(), "the client's Message ID in the upper half");
+            assertEquals(1, f.proxy.fastPathRequests());
+        }
     }
 }

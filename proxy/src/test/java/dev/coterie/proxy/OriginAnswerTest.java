@@ -49,8 +49,8 @@ class OriginAnswerTest {
     private static final byte[] PROXY = {0x0b};
     private static final byte[] ORIGIN = {0x05};
     private static final byte[] CLIENT = {0x0c};
-    /** Upstream timeout of the proxy: a 5.02 must come well before it. */
-    private static final long TIMEOUT_MS = 6000;
+    /** Upstream timeout of the proxy: an unusable answer is dropped, and a 5.02 instead of 5.04 comes when it ends. */
+    private static final long TIMEOUT_MS = 1500;
     private static final byte[] CF_TEXT = RawOrigin.option(0, 12, new byte[0]);
     private static final byte[] HI = {(byte) 0xff, 'h', 'i'};
 
@@ -83,7 +83,6 @@ class OriginAnswerTest {
         assertEquals(2, options.size(), "Content-Format and Max-Age only: " + options);
         assertEquals(0, r.getOptions().getContentFormat());
         assertEquals(0L, r.getOptions().getMaxAge());
-        assertTrue(tookMs < TIMEOUT_MS / 3, "at once, not after the upstream timeout: " + tookMs + " ms");
     }
 
     /* ------------------------------------------------------------------ M6: an origin hop */
@@ -157,7 +156,7 @@ class OriginAnswerTest {
     }
 
     @Test
-    void M6_anAnswerThatFailsVerificationIs502AtOnce() throws Exception {
+    void M6_anAnswerThatFailsVerificationIsDropped_502NotA504() throws Exception {
         originHop(wire -> {
             byte[] w = wire.clone();
             w[w.length - 1] ^= 0x01; // the last byte of the AEAD tag
@@ -166,7 +165,74 @@ class OriginAnswerTest {
     }
 
     @Test
-    void M6_anUnprotectedAnswerWhereProtectionWasExpectedIs502AtOnce() throws Exception {
+    void M6_aForgedAnswerIsDropped_theOriginsOwnAnswerAfterItIsRelayed() throws Exception {
+        // RFC 8613 8.4: a response that fails verification is discarded; the exchange goes on (a forgery must not end it)
+        OscoreContext proxySide = context("proxy-origin-f", ORIGIN_SECRET, PROXY, ORIGIN);
+        OscoreContext originSide = context("origin-proxy-f", ORIGIN_SECRET, ORIGIN, PROXY);
+        RawOrigin[] self = new RawOrigin[1];
+        Function<Request, byte[]> genuine = oscoreOrigin(originSide, wire -> wire);
+        try (RawOrigin origin = new RawOrigin(r -> {
+            byte[] good = genuine.apply(r);
+            byte[] forged = good.clone();
+            forged[forged.length - 1] ^= 0x01;
+            forged[0] = (byte) ((forged[0] & 0xcf) | 0x10); // sent as NON: it does not acknowledge the request
+            self[0].first = forged;
+            return good;
+        })) {
+            self[0] = origin;
+            Map<ProxyConfig.Origin, OscoreContext> hops = Map.of(new ProxyConfig.Origin("127.0.0.1", origin.port()), proxySide);
+            try (ProxyFixture f = new ProxyFixture(config(), List.of(), hops)) {
+                Response r = f.send(get(origin.port()));
+                assertNotNull(r);
+                assertEquals(ResponseCode.CONTENT, r.getCode(), "the genuine answer, not a 5.02 for the forgery before it");
+                assertArrayEquals("hello".getBytes(StandardCharsets.UTF_8), r.getPayload());
+                assertEquals(0, f.proxy.upstreamWatches(), "nothing left watched");
+            }
+        }
+    }
+
+    @Test
+    void OCP_08_anOscoreOptionLeftInsideTheProxysOriginLayerIs502_theRequestHadNone() throws Exception {
+        ProtectionPipeline nesting = new ProtectionPipeline(ExtensionOptionRegistry.defaults(), InnerObserve.EMPTY, true);
+        for (boolean smuggle : new boolean[] {true, false}) {
+            // the proxy closes its contexts when it stops: a pair for each run
+            OscoreContext proxySide = context("proxy-origin-8" + smuggle, ORIGIN_SECRET, PROXY, ORIGIN);
+            OscoreContext originSide = context("origin-proxy-8" + smuggle, ORIGIN_SECRET, ORIGIN, PROXY);
+            InMemoryContextDb db = new InMemoryContextDb().add(originSide);
+            try (RawOrigin origin = new RawOrigin(req -> {
+                try {
+                    ProtectionPipeline.Unprotected<Request> u = nesting.unprotectRequest(req, db);
+                    Response plain = new Response(ResponseCode.CONTENT);
+                    plain.setType(CoAP.Type.ACK);
+                    plain.setMID(req.getMID());
+                    plain.setToken(req.getToken());
+                    plain.setPayload("hello");
+                    if (smuggle) {
+                        plain.getOptions().setOscore(new byte[] {0x09, 0x05}); // a layer nobody added
+                    }
+                    return new UdpDataSerializer().getByteArray(nesting.protectResponse(plain, u.identifiers()));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            })) {
+                Map<ProxyConfig.Origin, OscoreContext> hops = Map.of(new ProxyConfig.Origin("127.0.0.1", origin.port()), proxySide);
+                try (ProxyFixture f = new ProxyFixture(config(), List.of(), hops)) {
+                    Response r = f.send(get(origin.port()));
+                    assertNotNull(r);
+                    if (smuggle) {
+                        assertEquals(ResponseCode.BAD_GATEWAY, r.getCode());
+                        assertEquals("an OSCORE option is left after removing the proxy's layer (OCP-08)", r.getPayloadString());
+                    } else {
+                        assertEquals(ResponseCode.CONTENT, r.getCode(), "control: the same answer without it is relayed");
+                        assertEquals("hello", r.getPayloadString());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void M6_anUnprotectedAnswerWhereProtectionWasExpectedIsDropped_502NotA504() throws Exception {
         // a plain 2.05 "hello" on the right Token from the right address
         originHop(wire -> RawOrigin.ack(parse(wire), 0x45, RawOrigin.concat(CF_TEXT, new byte[] {(byte) 0xff, 'h', 'e', 'l', 'l', 'o'})),
                 (r, ms) -> assertBadGateway(r, "origin response without OSCORE", ms));
@@ -180,7 +246,7 @@ class OriginAnswerTest {
     }
 
     @Test
-    void M6_aMalformedAnswerIs502AtOnce() throws Exception {
+    void M6_aMalformedAnswerIsDropped_502NotA504() throws Exception {
         // the protected answer with a reserved option delta (15) put before its options
         originHop(wire -> {
             int tkl = wire[0] & 0x0f;
@@ -202,7 +268,7 @@ class OriginAnswerTest {
     }
 
     @Test
-    void M6_aRegistrationWhoseFirstAnswerFailsVerificationIs502ToTheObserverAtOnce() throws Exception {
+    void M6_aRegistrationWhoseFirstAnswerFailsVerificationIs502ToTheObserver() throws Exception {
         originHop(wire -> {
             byte[] w = wire.clone();
             w[w.length - 1] ^= 0x01;
@@ -358,7 +424,7 @@ class OriginAnswerTest {
     }
 
     @Test
-    void RFC7252_5_7_1_plainHop_aMalformedResponseIs502AtOnce() throws Exception {
+    void RFC7252_5_7_1_plainHop_aMalformedResponseIsDropped_502NotA504() throws Exception {
         // a payload marker with no payload after it (RFC 7252 3: a message format error)
         try (RawOrigin origin = new RawOrigin(req -> RawOrigin.ack(req, 0x45, RawOrigin.concat(CF_TEXT, new byte[] {(byte) 0xff})));
              ProxyFixture f = new ProxyFixture(config())) {

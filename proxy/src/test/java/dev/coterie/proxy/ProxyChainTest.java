@@ -138,6 +138,15 @@ class ProxyChainTest {
         return ep;
     }
 
+    /** A GET for the server's /secret, sent through P1 (its tap) with Proxy-Uri. */
+    private Request sendToP1(CoapEndpoint ep) {
+        Request get = Request.newGet();
+        get.getOptions().setProxyUri("coap://127.0.0.1:" + p2ToServer.port() + "/secret");
+        get.setDestinationContext(new AddressEndpointContext(new InetSocketAddress("127.0.0.1", clientToP1.port())));
+        ep.sendRequest(get);
+        return get;
+    }
+
     private static List<Integer> numbers(Message m) {
         return m.getOptions().asSortedList().stream().map(Option::getNumber).toList();
     }
@@ -150,10 +159,7 @@ class ProxyChainTest {
         CoapEndpoint ep = client(List.of(e2e.protector(), RequestProtector.forProxy(hop.protector())), trace, 2);
         try {
             ep.start();
-            Request get = Request.newGet();
-            get.getOptions().setProxyUri("coap://127.0.0.1:" + p2ToServer.port() + "/secret");
-            get.setDestinationContext(new AddressEndpointContext(new InetSocketAddress("127.0.0.1", clientToP1.port())));
-            ep.sendRequest(get);
+            Request get = sendToP1(ep);
             Response r = get.waitForResponse(8000);
             assertNotNull(r, "an answer through both proxies");
             assertEquals(ResponseCode.CONTENT, r.getCode());
@@ -224,10 +230,7 @@ class ProxyChainTest {
             CoapEndpoint ep = client(layers, new Layers(), limit);
             try {
                 ep.start();
-                Request get = Request.newGet();
-                get.getOptions().setProxyUri("coap://127.0.0.1:" + p2ToServer.port() + "/secret");
-                get.setDestinationContext(new AddressEndpointContext(new InetSocketAddress("127.0.0.1", clientToP1.port())));
-                ep.sendRequest(get);
+                Request get = sendToP1(ep);
                 Response r = get.waitForResponse(limit == 1 ? 1000 : 8000);
                 if (limit == 1) {
                     assertEquals(null, r);
@@ -257,10 +260,7 @@ class ProxyChainTest {
         CoapEndpoint ep = client(List.of(e2e.protector(), RequestProtector.forProxy(hop.protector())), trace, 2);
         try {
             ep.start();
-            Request get = Request.newGet();
-            get.getOptions().setProxyUri("coap://127.0.0.1:" + p2ToServer.port() + "/secret");
-            get.setDestinationContext(new AddressEndpointContext(new InetSocketAddress("127.0.0.1", clientToP1.port())));
-            ep.sendRequest(get);
+            Request get = sendToP1(ep);
             Response r = get.waitForResponse(10000);
             assertNotNull(r);
             assertEquals(ResponseCode.GATEWAY_TIMEOUT, r.getCode());
@@ -274,6 +274,80 @@ class ProxyChainTest {
             ep.destroy();
             e2e.close();
             hop.close();
+        }
+    }
+
+    @Test
+    void M6_anUnprotectedAnswerOnTheP1P2LegIsA502_notRelayedUnderTheClientHop() throws Exception {
+        // P2 does not know P1's context: it answers the P1-P2 layer with an unprotected 4.01, which P1 must not
+        // relay under the client's hop as if P2 had said it (positive control: the three-layer test above)
+        proxy2.close();
+        proxy2 = new ProxyServer(ProxyFixture.config("listen: ['127.0.0.1:0']\nforward_proxy: true\naccess: []\n"), List.of(),
+                Map.of()).start();
+        p1ToP2.close();
+        p1ToP2 = new UdpTap(proxy2.listenAddresses().get(0));
+        proxy1.close();
+        ProxyConfig.Origin next = new ProxyConfig.Origin("127.0.0.1", p1ToP2.port());
+        Map<ProxyConfig.Origin, OscoreContext> hops = ProxyServer.originMap();
+        hops.put(next, context("p1-to-p2-b", P1_P2, P1, P2));
+        proxy1 = new ProxyServer(ProxyFixture.config("listen: ['127.0.0.1:0']\nforward_proxy: true\n"
+                + "next_proxy: {address: '" + next + "'}\nlimits: {upstream_timeout_ms: 3000}\naccess:\n"
+                + "  - {client: {kid: '" + Hex.encode(CLIENT) + "'}, allow: [{origin: '*'}]}\n"),
+                List.of(context("p1-hop-b", C_P1, P1, CLIENT)), hops).start();
+        clientToP1.close();
+        clientToP1 = new UdpTap(proxy1.listenAddresses().get(0));
+        OscoreContext hop = context("client-p1-b", C_P1, CLIENT, P1);
+        Layers trace = new Layers();
+        CoapEndpoint ep = client(List.of(RequestProtector.forProxy(hop.protector())), trace, 2);
+        try {
+            ep.start();
+            Request get = sendToP1(ep);
+            Response r = get.waitForResponse(8000);
+            assertNotNull(r);
+            Response fromP2 = (Response) UdpTap.parse(p1ToP2.backward.get(0));
+            assertEquals(ResponseCode.UNAUTHORIZED, fromP2.getCode());
+            assertFalse(fromP2.getOptions().hasOscore(), "P2's answer was unprotected");
+            assertEquals(ResponseCode.BAD_GATEWAY, r.getCode(), "not P2's 4.01 under P1's protection");
+        } finally {
+            ep.destroy();
+            hop.close();
+        }
+    }
+
+    @Test
+    void CHAIN_aTargetWithItsOwnOriginContextIsNotSentOnInPlaintextThroughNextProxy() throws Exception {
+        proxy1.close();
+        ProxyConfig.Origin next = new ProxyConfig.Origin("127.0.0.1", p1ToP2.port());
+        ProxyConfig.Origin target = new ProxyConfig.Origin("127.0.0.1", p2ToServer.port());
+        Map<ProxyConfig.Origin, OscoreContext> hops = ProxyServer.originMap();
+        hops.put(target, context("p1-to-origin", P1_P2, P1, SERVER));
+        proxy1 = new ProxyServer(ProxyFixture.config("listen: ['127.0.0.1:0']\nforward_proxy: true\n"
+                + "next_proxy: {address: '" + next + "'}\nlimits: {upstream_timeout_ms: 3000}\naccess:\n"
+                + "  - {client: unauthenticated, allow: [{origin: '*'}]}\n"), List.of(), hops).start();
+        ProxyFixture plain = null;
+        org.eclipse.californium.core.network.CoapEndpoint c = new org.eclipse.californium.core.network.CoapEndpoint.Builder()
+                .setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0)).build();
+        try {
+            c.start();
+            Request put = Request.newPut();
+            put.getOptions().setProxyUri("coap://" + target + "/secret");
+            put.setPayload("door-code-1234");
+            put.setDestinationContext(new AddressEndpointContext(proxy1.listenAddresses().get(0)));
+            c.sendRequest(put);
+            Response r = put.waitForResponse(5000);
+            assertNotNull(r);
+            assertEquals(ResponseCode.BAD_GATEWAY, r.getCode());
+            assertEquals("the origin's hop context cannot be used through next_proxy", r.getPayloadString());
+            assertTrue(p1ToP2.forward.isEmpty(), "nothing went on in plaintext");
+            // control: another target, without an origin context of its own, goes on through P2 as before
+            Request other = Request.newGet();
+            other.getOptions().setProxyUri("coap://127.0.0.1:9/x");
+            other.setDestinationContext(new AddressEndpointContext(proxy1.listenAddresses().get(0)));
+            c.sendRequest(other);
+            assertNotNull(other.waitForResponse(8000));
+            assertEquals(1, p1ToP2.forward.size(), "sent on to the next proxy");
+        } finally {
+            c.destroy();
         }
     }
 }

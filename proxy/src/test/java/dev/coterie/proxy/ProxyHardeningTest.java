@@ -289,6 +289,14 @@ class ProxyHardeningTest {
     }
 
     @Test
+    void RELOAD_L6_nextProxyFastPathAndClientSourcesAreRestartOnlyFieldsToo() throws Exception {
+        ProxyConfig running = ProxyFixture.config("forward_proxy: true\n");
+        ProxyConfig next = ProxyFixture.config("forward_proxy: true\nfast_path: false\nnext_proxy: {address: '127.0.0.1:5784'}\n");
+        assertEquals(List.of("next_proxy", "fast_path"), ProxyServer.restartOnly(running, next));
+        assertEquals(List.of(), ProxyServer.restartOnly(running, ProxyFixture.config("forward_proxy: true\n")), "control");
+    }
+
+    @Test
     void RELOAD_L6_aFileWithAMistakeKeepsTheRunningPolicyAndLogsWhy() throws Exception {
         String allow = config("{origin: '127.0.0.1:" + origin.port() + "'}", "");
         // deny-all access, and a mistake further down: nothing of it may apply

@@ -26,6 +26,8 @@ final class RawOrigin implements AutoCloseable {
     private final DatagramSocket socket;
     private final Thread thread;
     volatile Function<Request, byte[]> answer;
+    /** A datagram sent just before each answer, when set (a test sets it from inside {@link #answer}). */
+    volatile byte[] first;
 
     RawOrigin(Function<Request, byte[]> answer) throws SocketException {
         this.answer = answer;
@@ -50,6 +52,10 @@ final class RawOrigin implements AutoCloseable {
                 r.setSourceContext(new AddressEndpointContext(p.getAddress(), p.getPort()));
                 received.add(r);
                 byte[] out = answer.apply(r);
+                byte[] before = first;
+                if (out != null && before != null) {
+                    socket.send(new DatagramPacket(before, before.length, p.getSocketAddress())); // e.g. a forgery first
+                }
                 if (out != null) {
                     socket.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
                 }
