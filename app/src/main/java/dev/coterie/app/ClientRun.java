@@ -513,6 +513,9 @@ final class ClientRun {
     private String from(Response r) {
         OscorePeer p = OscorePeer.of(r);
         String address = " from " + (r.getSourceContext() == null ? "?" : r.getSourceContext().getPeerAddress());
+        if (p != null && OscorePeer.isFromIntermediary(r)) {
+            return address + " (the proxy's own answer, verified in its hop layer " + p.context() + ")";
+        }
         if (p != null) {
             return members ? address + " member " + memberKey(r) + " (" + p.mode().label() + ")" : "";
         }

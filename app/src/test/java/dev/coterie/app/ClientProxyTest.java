@@ -74,12 +74,19 @@ class ClientProxyTest {
             String all = r.out() + r.err();
             assertTrue(all.contains("[layer 1 of 2]") && all.contains("for the proxy (hop layer) [layer 2 of 2]"), all);
 
+            // the proxy's own answer inside the hop layer (a denial) is printed as the proxy's, not the server's
+            Run denied = ClientFixtures.run("client", "--context", e2e.toString(), "--proxy-context", clientHop.toString(),
+                    "--proxy", at(p), "coap://127.0.0.1:9/hello");
+            assertTrue(denied.out().contains("(the proxy's own answer, verified in its hop layer"), denied.out());
+            assertTrue(denied.out().contains("4.01"), denied.out());
+            assertEquals(2.0, p.metrics().layersRemoved());
+
             // OCP-04: with the limit at one layer the request needs two and is not sent
             Run limited = ClientFixtures.run("client", "--context", e2e.toString(), "--proxy-context", clientHop.toString(),
                     "--proxy", at(p), "--max-oscore-layers", "1", server.uri("hello"));
             assertTrue(limited.status() != 0, limited.out());
             assertTrue(limited.err().contains("OCP-04"), limited.err());
-            assertEquals(1.0, p.metrics().layersRemoved(), "nothing reached the proxy");
+            assertEquals(2.0, p.metrics().layersRemoved(), "nothing reached the proxy");
         }
     }
 

@@ -252,6 +252,9 @@ public final class OscoreLayer extends AbstractLayer {
             outer = u.plain();
         }
         int layer = layered.innermostLayer();
+        if (layer > 0) {
+            plain.setSourceContext(OscorePeer.markIntermediary(plain.getSourceContext()));
+        }
         if (echoRetry && !e.multicast() && plain.getCode() == ResponseCode.UNAUTHORIZED) {
             byte[] echo = echoOf(plain.getOptions());
             if (echo != null && (e.echoed() & (1 << layer)) == 0) {

@@ -18,6 +18,8 @@ import org.eclipse.californium.elements.MapBasedEndpointContext;
 public final class OscorePeer implements Principal {
     private static final MapBasedEndpointContext.Attributes UNPROTECTED = new MapBasedEndpointContext.Attributes()
             .add(Keys.UNPROTECTED, Boolean.TRUE);
+    private static final MapBasedEndpointContext.Attributes INTERMEDIARY = new MapBasedEndpointContext.Attributes()
+            .add(Keys.INTERMEDIARY, Boolean.TRUE);
 
     private final ProtectionMode mode;
     private final String context;
@@ -43,6 +45,9 @@ public final class OscorePeer implements Principal {
         static final org.eclipse.californium.elements.Definition<Boolean> UNPROTECTED =
                 new org.eclipse.californium.elements.Definition<>("*COTERIE_UNPROTECTED", Boolean.class,
                         MapBasedEndpointContext.ATTRIBUTE_DEFINITIONS);
+        static final org.eclipse.californium.elements.Definition<Boolean> INTERMEDIARY =
+                new org.eclipse.californium.elements.Definition<>("*COTERIE_INTERMEDIARY", Boolean.class,
+                        MapBasedEndpointContext.ATTRIBUTE_DEFINITIONS);
 
         private Keys() {
         }
@@ -67,6 +72,24 @@ public final class OscorePeer implements Principal {
         }
         return new MapBasedEndpointContext(source.getPeerAddress(), source.getVirtualHost(), this,
                 new MapBasedEndpointContext.Attributes());
+    }
+
+    /**
+     * Whether {@code m} is an intermediary's own answer: a response verified inside a hop layer
+     * that carried no further layer (a proxy's 5.04 or 4.01, not the server's answer). Its
+     * {@link #of} is the proxy's hop context.
+     */
+    public static boolean isFromIntermediary(Message m) {
+        EndpointContext c = m == null ? null : m.getSourceContext();
+        return c != null && Boolean.TRUE.equals(c.get(Keys.INTERMEDIARY));
+    }
+
+    static EndpointContext markIntermediary(EndpointContext verified) {
+        if (verified == null) {
+            return null;
+        }
+        return new MapBasedEndpointContext(verified.getPeerAddress(), verified.getVirtualHost(), verified.getPeerIdentity(),
+                INTERMEDIARY);
     }
 
     static EndpointContext markUnprotected(EndpointContext source) {
