@@ -166,8 +166,9 @@ final class FastPath {
         public void sendResponse(Exchange exchange, Response response) {
             Request req = exchange.getCurrentRequest();
             response.setType(CoAP.Type.NON);
-            // the client's own Message ID, in the upper half: unique per client for as long as the client keeps its
-            // own unique (RFC 7252 4.4), across restarts too, with no state; the stack's stay in the lower half
+            // the client's own Message ID, folded into the upper half: per client, across restarts too, with no state;
+            // it repeats only after 32768 of that client's requests (its MIDs m and m ^ 0x8000 fold to one), as a
+            // per-client counter would; the stack's stay in the lower half
             response.setMID(FIRST_MID | (req.getMID() & (FIRST_MID - 1)));
             response.setToken(req.getToken()); // the destination is the request's source: Exchange.sendResponse set it
             Connector c = connector;

@@ -296,8 +296,8 @@ final class Forwarder extends ServerMessageDeliverer {
         // an answer the upstream endpoint throws away (failed verification, unprotected, malformed) is dropped and
         // the exchange goes on (RFC 8613 8.4: a forged datagram must not end it); if no usable answer follows, the
         // client gets 5.02 with the reason instead of 5.04
-        String[] unusable = new String[1];
-        failures.watch(token, up.getDestinationContext().getPeerAddress(), why -> unusable[0] = why);
+        java.util.concurrent.atomic.AtomicReference<String> unusable = new java.util.concurrent.atomic.AtomicReference<>();
+        failures.watch(token, up.getDestinationContext().getPeerAddress(), unusable::set);
         up.addMessageObserver(new MessageObserverAdapter() {
             @Override
             public void onResponse(Response response) {
@@ -324,7 +324,7 @@ final class Forwarder extends ServerMessageDeliverer {
             }
 
             private void timedOut() {
-                String why = unusable[0];
+                String why = unusable.get();
                 fail(why != null ? ResponseCode.BAD_GATEWAY : ResponseCode.GATEWAY_TIMEOUT, why,
                         why != null ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.TIMEOUT);
             }
@@ -345,7 +345,7 @@ final class Forwarder extends ServerMessageDeliverer {
                 if (done.compareAndSet(false, true)) {
                     finish.run();
                     up.cancel();
-                    String why = unusable[0];
+                    String why = unusable.get();
                     answer(exchange, why != null ? ResponseCode.BAD_GATEWAY : ResponseCode.GATEWAY_TIMEOUT, why,
                             why != null ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.TIMEOUT);
                 }
@@ -369,9 +369,11 @@ final class Forwarder extends ServerMessageDeliverer {
     }
 
     /**
-     * The answer of a hop this proxy protected, as the client may see it: an Echo visible after the
-     * proxy removed its own upstream layer was that hop's challenge to this proxy (its endpoint
-     * answered one already), not the client's to answer in the client's hop (RFC 9175 2.4).
+     * The answer of an origin hop this proxy protected, as the client may see it: an Echo visible
+     * after the proxy removed its own upstream layer was the origin's challenge to this proxy (its
+     * endpoint answered one already), not the client's to answer in the client's hop (RFC 9175
+     * 2.4). Not on a leg to a next proxy, which may pass on its origin's Echo for the client; not
+     * for relayed notifications yet.
      */
     private static Response ownHopRemoved(Response fromHop) {
         int echo = org.eclipse.californium.core.coap.option.StandardOptionRegistry.ECHO.getNumber();
@@ -381,6 +383,7 @@ final class Forwarder extends ServerMessageDeliverer {
         Response copy = downstreamResponse(fromHop);
         copy.getOptions().clearOtherOption(echo);
         copy.setSourceContext(fromHop.getSourceContext());
+        copy.setBytes(fromHop.getBytes()); // the code as it came, for a code Californium has no constant for
         return copy;
     }
 
@@ -396,13 +399,7 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.BAD_GATEWAY, refused, ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
         }
-        if (hopLeg && fromOrigin.getOptions().hasOscore() && !req.getOptions().hasOscore()) {
-            // OCP-08: an OSCORE option left after removing every layer this proxy added, with none in the request
-            answer(exchange, ResponseCode.BAD_GATEWAY, "an OSCORE option is left after removing the proxy's layer (OCP-08)",
-                    ProxyMetrics.Outcome.BAD_GATEWAY);
-            return;
-        }
-        if (hopLeg) {
+        if (hopLeg && !leg.toProxy()) {
             fromOrigin = ownHopRemoved(fromOrigin);
         }
         Response toSend;
@@ -439,6 +436,10 @@ final class Forwarder extends ServerMessageDeliverer {
     String refusal(Request req, Response fromOrigin, boolean originHop) {
         if (originHop && OscorePeer.isUnprotected(fromOrigin)) {
             return UpstreamFailures.UNPROTECTED + " (" + codeOf(fromOrigin) + ")";
+        }
+        if (originHop && fromOrigin.getOptions().hasOscore() && !req.getOptions().hasOscore()) {
+            // OCP-08: an OSCORE option left after removing every layer this proxy added, with none in the request
+            return "an OSCORE option is left after removing the proxy's layer (OCP-08)";
         }
         List<Option> others = fromOrigin.getOptions().getOthers();
         if (others.isEmpty()) {
@@ -549,14 +550,14 @@ final class Forwarder extends ServerMessageDeliverer {
         // an observation's Token outlives its exchange: the long-term scope Californium itself gives registrations
         Token token = tokens.createToken(TokenGenerator.Scope.LONG_TERM);
         up.setToken(token);
-        String[] unusable = new String[1];
+        java.util.concurrent.atomic.AtomicReference<String> unusable = new java.util.concurrent.atomic.AtomicReference<>();
         ScheduledFuture<?> timeout = timer.schedule(() -> {
             if (first.compareAndSet(true, false)) {
                 metrics.inFlight().decrementAndGet();
                 failures.forget(token);
                 relays.remove(key, fresh);
                 up.cancel();
-                String why = unusable[0];
+                String why = unusable.get();
                 for (Exchange e : fresh.end()) {
                     answer(e, why != null ? ResponseCode.BAD_GATEWAY : ResponseCode.GATEWAY_TIMEOUT, why,
                             why != null ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.TIMEOUT);
@@ -628,7 +629,9 @@ final class Forwarder extends ServerMessageDeliverer {
 
             @Override
             public void onTimeout() {
-                fail(ResponseCode.GATEWAY_TIMEOUT, ProxyMetrics.Outcome.TIMEOUT);
+                String why = unusable.get();
+                fail(why != null ? ResponseCode.BAD_GATEWAY : ResponseCode.GATEWAY_TIMEOUT, why,
+                        why != null ? ProxyMetrics.Outcome.BAD_GATEWAY : ProxyMetrics.Outcome.TIMEOUT);
             }
 
             private void fail(ResponseCode code, ProxyMetrics.Outcome outcome) {
@@ -650,7 +653,7 @@ final class Forwarder extends ServerMessageDeliverer {
         up.addMessageObserver(observer);
         // until the first answer: one the upstream endpoint throws away is dropped; if no usable one follows by the
         // timeout, every waiting observer gets 5.02 with the reason
-        failures.watch(token, leg.address(), why -> unusable[0] = why);
+        failures.watch(token, leg.address(), unusable::set);
         send.accept(up);
     }
 

@@ -12,9 +12,10 @@ import org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapt
 
 /**
  * Requests to origins that await their answer, by the Token the proxy gave them, so that an
- * answer the upstream endpoint throws away fails the client's exchange at once with 5.02 Bad
- * Gateway (RFC 7252 Section 5.7.1: a response the proxy cannot process) instead of a 5.04 when
- * the upstream timeout runs out. Three kinds are thrown away below the forwarder:
+ * answer the upstream endpoint throws away is remembered: the exchange goes on (RFC 8613 Section
+ * 8.4: a forged datagram must not end it), and if no usable answer follows, the client gets 5.02
+ * Bad Gateway with the reason (RFC 7252 Section 5.7.1: a response the proxy cannot process)
+ * instead of a 5.04 when the upstream timeout runs out. Three kinds are thrown away below the forwarder:
  * <ul>
  * <li>a response that failed OSCORE verification on an origin hop: the OSCORE layer drops it
  * (RFC 8613 Section 8.4) and reports it as {@link SecurityTrace.Event#REJECTED};

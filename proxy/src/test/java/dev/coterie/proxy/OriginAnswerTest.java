@@ -166,15 +166,26 @@ class OriginAnswerTest {
 
     @Test
     void M6_aForgedAnswerIsDropped_theOriginsOwnAnswerAfterItIsRelayed() throws Exception {
-        // RFC 8613 8.4: a response that fails verification is discarded; the exchange goes on (a forgery must not end it)
-        OscoreContext proxySide = context("proxy-origin-f", ORIGIN_SECRET, PROXY, ORIGIN);
-        OscoreContext originSide = context("origin-proxy-f", ORIGIN_SECRET, ORIGIN, PROXY);
+        // RFC 8613 8.4: a response that fails verification is discarded; the exchange goes on (a forgery must not end
+        // it). Two forgeries: the genuine answer with its tag spoilt, and an unprotected 2.05 on the same Token
+        for (boolean unprotected : new boolean[] {false, true}) {
+            forgeryThenGenuine(unprotected);
+        }
+    }
+
+    private void forgeryThenGenuine(boolean unprotected) throws Exception {
+        OscoreContext proxySide = context("proxy-origin-f" + unprotected, ORIGIN_SECRET, PROXY, ORIGIN);
+        OscoreContext originSide = context("origin-proxy-f" + unprotected, ORIGIN_SECRET, ORIGIN, PROXY);
         RawOrigin[] self = new RawOrigin[1];
         Function<Request, byte[]> genuine = oscoreOrigin(originSide, wire -> wire);
         try (RawOrigin origin = new RawOrigin(r -> {
             byte[] good = genuine.apply(r);
-            byte[] forged = good.clone();
-            forged[forged.length - 1] ^= 0x01;
+            byte[] forged = unprotected
+                    ? RawOrigin.ack(r, 0x45, RawOrigin.concat(CF_TEXT, new byte[] {(byte) 0xff, 'f', 'a', 'k', 'e'}))
+                    : good.clone();
+            if (!unprotected) {
+                forged[forged.length - 1] ^= 0x01;
+            }
             forged[0] = (byte) ((forged[0] & 0xcf) | 0x10); // sent as NON: it does not acknowledge the request
             self[0].first = forged;
             return good;
