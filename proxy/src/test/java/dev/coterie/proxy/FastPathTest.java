@@ -290,4 +290,27 @@ class FastPathTest {
             assertEquals(1, f.proxy.fastPathRequests());
         }
     }
+
+    @Test
+    void FAST_LIMITS_theExchangeLimitHoldsOnTheFastPath_503WithMaxAge_thenRoomAgain() throws Exception {
+        String cfg = yaml(everyone(), true).replace("limits: {upstream_timeout_ms: 500}",
+                "limits: {upstream_timeout_ms: 800, exchanges: 1, retry_after_s: 3}");
+        try (ProxyFixture f = new ProxyFixture(cfg)) {
+            String base = "coap://127.0.0.1:" + origin.port();
+            byte[] d = new UdpDataSerializer().getByteArray(get(Type.NON, base + "/slow", new byte[] {20}, 90));
+            client.send(new DatagramPacket(d, d.length, f.proxyAddress)); // takes the one slot until its 5.04
+            Thread.sleep(100);
+            Response second = exchange(f, get(Type.NON, base + "/sensors/temp", new byte[] {21}, 91));
+            assertEquals(ResponseCode.SERVICE_UNAVAILABLE, second.getCode());
+            assertEquals(3L, second.getOptions().getMaxAge());
+            DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+            client.receive(p);
+            Response slow = (Response) new UdpDataParser().parseMessage(Arrays.copyOf(p.getData(), p.getLength()));
+            assertEquals(ResponseCode.GATEWAY_TIMEOUT, slow.getCode());
+            Response again = exchange(f, get(Type.NON, base + "/sensors/temp", new byte[] {22}, 92));
+            assertEquals(ResponseCode.CONTENT, again.getCode(), "room again once the slot is freed");
+            assertEquals(3, f.proxy.fastPathRequests());
+            assertEquals(0, f.proxy.metrics().inFlight().get());
+        }
+    }
 }
