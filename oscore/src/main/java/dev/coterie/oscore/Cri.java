@@ -70,6 +70,13 @@ public record Cri(Object scheme, Authority authority, List<String> path, List<St
     /** Decodes a CRI strictly; anything else is an {@link IllegalArgumentException} naming the position. */
     public static Cri decode(byte[] cbor, String what) {
         CborReader r = new CborReader(cbor, what);
+        Cri c = read(r, what);
+        r.end();
+        return c;
+    }
+
+    /** Reads one CRI from {@code r} strictly (an item of a CBOR sequence: Reply-From, tp_info); items may follow it. */
+    static Cri read(CborReader r, String what) {
         int n = r.readArrayHeader();
         if (n < 1 || n > 5) {
             throw r.error("a CRI has 1 to 5 sections, not " + n);
@@ -107,7 +114,6 @@ public record Cri(Object scheme, Authority authority, List<String> path, List<St
             }
             fragment = r.readText();
         }
-        r.end();
         // trailing sections equal to their defaults are left out in interchange (href Section 5.1)
         if (n == 4 && query.isEmpty() || n == 3 && path.isEmpty() || n == 2 && authority == null) {
             throw new IllegalArgumentException(what + ": a trailing default section must be left out");
@@ -115,7 +121,7 @@ public record Cri(Object scheme, Authority authority, List<String> path, List<St
         return new Cri(scheme, authority, path, query, fragment);
     }
 
-    private static Authority authority(CborReader r) {
+    static Authority authority(CborReader r) {
         int n = r.readArrayHeader();
         int read = 0;
         String userinfo = null;
@@ -204,26 +210,7 @@ public record Cri(Object scheme, Authority authority, List<String> path, List<St
             } else if (authority == ROOTLESS) {
                 w.bool(true);
             } else {
-                Authority a = authority;
-                int items = (a.userinfo() != null ? 2 : 0) + (a.isIp() ? 1 + (a.zone() != null ? 1 : 0) : a.labels().size())
-                        + (a.port() >= 0 ? 1 : 0);
-                w.array(items);
-                if (a.userinfo() != null) {
-                    w.bool(false).text(a.userinfo());
-                }
-                if (a.isIp()) {
-                    w.bytes(a.ip());
-                    if (a.zone() != null) {
-                        w.text(a.zone());
-                    }
-                } else {
-                    for (String l : a.labels()) {
-                        w.text(l);
-                    }
-                }
-                if (a.port() >= 0) {
-                    w.integer(a.port());
-                }
+                writeAuthority(w, authority);
             }
         }
         if (sections >= 3) {
@@ -238,6 +225,29 @@ public record Cri(Object scheme, Authority authority, List<String> path, List<St
             w.text(fragment);
         }
         return w.toByteArray();
+    }
+
+    /** An authority as href Section 5.1 writes it: [?userinfo, host, ?port]. */
+    static void writeAuthority(CborWriter w, Authority a) {
+        int items = (a.userinfo() != null ? 2 : 0) + (a.isIp() ? 1 + (a.zone() != null ? 1 : 0) : a.labels().size())
+                + (a.port() >= 0 ? 1 : 0);
+        w.array(items);
+        if (a.userinfo() != null) {
+            w.bool(false).text(a.userinfo());
+        }
+        if (a.isIp()) {
+            w.bytes(a.ip());
+            if (a.zone() != null) {
+                w.text(a.zone());
+            }
+        } else {
+            for (String l : a.labels()) {
+                w.text(l);
+            }
+        }
+        if (a.port() >= 0) {
+            w.integer(a.port());
+        }
     }
 
     /** The URI this CRI stands for (for traces and diagnostics). */
