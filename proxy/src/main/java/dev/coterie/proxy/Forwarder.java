@@ -238,8 +238,8 @@ final class Forwarder extends ServerMessageDeliverer {
             return;
         }
         if (address.isMulticastAddress()) {
-            // forwarding to a CoAP group (Multicast-Timeout, Reply-From) is the group proxy's job (issue 8)
-            answer(exchange, ResponseCode.PROXY_NOT_SUPPORTED, "forwarding to a group is not supported",
+            // group forwarding is not enabled (it is not implemented yet, issue 8): groupcomm-bis 3.5.1, GCB-07
+            answer(exchange, ResponseCode.NOT_IMPLEMENTED, "forwarding to a group is not enabled",
                     ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
             return;
         }

@@ -130,11 +130,17 @@ class ProxyHardeningTest {
     }
 
     @Test
-    void GROUP_aMulticastTargetIs505_nothingIsSent() throws Exception {
+    void GCB_07_aGroupTargetWithGroupForwardingOffIs501_nothingIsSent() throws Exception {
         try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
-            Request r = Request.newGet();
-            r.getOptions().setProxyUri("coap://224.0.1.187/lights");
-            assertEquals(ResponseCode.PROXY_NOT_SUPPORTED, f.send(r).getCode());
+            for (String group : new String[] {"coap://224.0.1.187/lights", "coap://[ff05::fd]/lights"}) {
+                Request r = Request.newGet();
+                r.getOptions().setProxyUri(group);
+                Response refused = f.send(r);
+                assertEquals(ResponseCode.NOT_IMPLEMENTED, refused.getCode(), group);
+                assertEquals("forwarding to a group is not enabled", refused.getPayloadString());
+                assertEquals(0L, refused.getOptions().getMaxAge());
+            }
+            assertEquals(0, origin.received.size(), "nothing was sent");
             assertEquals(ResponseCode.CONTENT, f.send(get("/sensors/temp")).getCode());
         }
     }
