@@ -225,10 +225,25 @@ public final class OscoreEndpointBuilder {
                 .setOptionRegistry(extensions.californiumRegistry()).setTokenGenerator(tokens).setMessageExchangeStore(exchanges);
         b.setDataSerializerAndParser(new UdpDataSerializer(),
                 inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry(), responses));
-        b.setConnector(new UDPConnector(address, cfg) {
+        b.setConnector(limitedConnector(address, cfg, inbound, null));
+        return b.build();
+    }
+
+    /**
+     * A UDP connector whose datagrams count against {@code inbound}; with {@code first}, each is
+     * offered to it first and reaches the stack only when it returns false (a proxy's fast path).
+     */
+    private static UDPConnector limitedConnector(InetSocketAddress address, Configuration cfg, InboundLimit inbound,
+                                                 java.util.function.Predicate<org.eclipse.californium.elements.RawData> first) {
+        return new UDPConnector(address, cfg) {
             @Override
             public void setRawDataReceiver(RawDataChannel receiver) {
-                super.setRawDataReceiver(inbound.wrap(receiver));
+                RawDataChannel stack = inbound.wrap(receiver);
+                super.setRawDataReceiver(first == null ? stack : raw -> {
+                    if (!first.test(raw)) {
+                        stack.receiveData(raw);
+                    }
+                });
             }
 
             @Override
@@ -236,8 +251,7 @@ public final class OscoreEndpointBuilder {
                 inbound.reset();
                 super.start();
             }
-        });
-        return b.build();
+        };
     }
 
     /** The OSCORE layer of an endpoint this builder made, or null. */
@@ -274,24 +288,7 @@ public final class OscoreEndpointBuilder {
         InboundLimit inbound = inboundLimit != null ? inboundLimit : new InboundLimit(cfg);
         b.setDataSerializerAndParser(new UdpDataSerializer(),
                 inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry(), responseParsing));
-        java.util.function.Predicate<org.eclipse.californium.elements.RawData> first = datagramsFirst;
-        b.setConnector(connector != null ? connector : new UDPConnector(address, cfg) {
-            @Override
-            public void setRawDataReceiver(RawDataChannel receiver) {
-                RawDataChannel stack = inbound.wrap(receiver);
-                super.setRawDataReceiver(first == null ? stack : raw -> {
-                    if (!first.test(raw)) {
-                        stack.receiveData(raw);
-                    }
-                });
-            }
-
-            @Override
-            public synchronized void start() throws java.io.IOException {
-                inbound.reset();
-                super.start();
-            }
-        });
+        b.setConnector(connector != null ? connector : limitedConnector(address, cfg, inbound, datagramsFirst));
         CoapEndpoint endpoint = b.build();
         endpoint.addInterceptor(layer.observationEndInterceptor());
         LAYERS.put(endpoint, layer);

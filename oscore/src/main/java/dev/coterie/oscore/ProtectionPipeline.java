@@ -116,6 +116,10 @@ public final class ProtectionPipeline {
         if (layers.isEmpty()) {
             throw new OscoreException.ProtectionRefused("no OSCORE layer to protect with");
         }
+        if (layers.size() == 1 && echoLayer < 0) {
+            ProtectedRequest p = protectRequest(plain, layers.get(0), nesting);
+            return new LayeredRequest(List.of(plain, p.wire()), List.of(p.identifiers()));
+        }
         List<Request> stages = new ArrayList<>(layers.size() + 1);
         List<RequestIdentifiers> ids = new ArrayList<>(layers.size());
         Request m = plain;
@@ -362,6 +366,10 @@ public final class ProtectionPipeline {
      * processing (OCP-08).
      */
     public LayeredResponse unprotectResponse(Response received, List<RequestIdentifiers> layers) throws OscoreException {
+        if (layers.size() == 1) {
+            Unprotected<Response> u = unprotectResponse(received, layers.get(0), nesting, false);
+            return new LayeredResponse(u.plain(), List.of(u), 0);
+        }
         List<Unprotected<Response>> steps = new ArrayList<>(layers.size());
         Response m = received;
         for (int i = layers.size() - 1; i >= 0; i--) {

@@ -50,6 +50,7 @@ class OuterBlockwiseLayerTest {
         cfg.set(CoapConfig.MAX_MESSAGE_SIZE, 128);
         cfg.set(CoapConfig.PREFERRED_BLOCK_SIZE, 64);
         cfg.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, MAX_BODY);
+        cfg.set(OuterBlockwiseLayer.MAX_TRANSFERS, 2); // small, so that LIMITS_ can reach it
         CoapEndpoint ep = new OscoreEndpointBuilder().configuration(cfg).bind(new InetSocketAddress("127.0.0.1", 0))
                 .serverContexts(new InMemoryContextDb().add(TestContexts.server())).build();
         server = new CoapServer(cfg);
@@ -154,6 +155,29 @@ class OuterBlockwiseLayerTest {
         Response done = send(ok.wire(), Arrays.copyOfRange(o, 64, o.length), new BlockOption(2, false, 1), null);
         assertEquals("ok", p.unprotectResponse(done, ok.identifiers()).plain().getPayloadString());
         assertEquals(1, received.size());
+    }
+
+    @Test
+    void LIMITS_atMostMaxTransfersAreKept_theLeastRecentlyUsedGoes_theOthersComplete() throws Exception {
+        ProtectionPipeline.ProtectedRequest a = protectedPost(100);
+        ProtectionPipeline.ProtectedRequest b = protectedPost(100);
+        ProtectionPipeline.ProtectedRequest c = protectedPost(100);
+        for (ProtectionPipeline.ProtectedRequest t : List.of(a, b, c)) {
+            byte[] x = t.wire().getPayload();
+            assertEquals(ResponseCode.CONTINUE, send(t.wire(), Arrays.copyOfRange(x, 0, 64), new BlockOption(2, true, 0), x.length)
+                    .getCode());
+        }
+        // three begun, two kept: the first one's next block finds no transfer
+        byte[] ax = a.wire().getPayload();
+        Response lost = send(a.wire(), Arrays.copyOfRange(ax, 64, ax.length), new BlockOption(2, false, 1), null);
+        assertEquals(ResponseCode.REQUEST_ENTITY_INCOMPLETE, lost.getCode());
+        // positive control: the two kept transfers complete
+        for (ProtectionPipeline.ProtectedRequest t : List.of(b, c)) {
+            byte[] x = t.wire().getPayload();
+            Response done = send(t.wire(), Arrays.copyOfRange(x, 64, x.length), new BlockOption(2, false, 1), null);
+            assertEquals("ok", p.unprotectResponse(done, t.identifiers()).plain().getPayloadString());
+        }
+        assertEquals(2, received.size());
     }
 
     @Test

@@ -102,8 +102,9 @@ public final class ProxyServer implements AutoCloseable {
                 org.eclipse.californium.core.config.CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP);
         // upstream parsers keep unrecognised options of responses for the forwarder to judge (RFC 7252 5.7.1,
         // OCP-02) and report responses they cannot parse, which Californium would drop without a word
-        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(upstreamCfg, config.upstreamBind(), extensions,
-                new ResponseParsing(true, failures::malformed));
+        // both plain upstream sockets (the stack's and the fast path's) keep unrecognised options and report malformed answers
+        ResponseParsing plainParsing = new ResponseParsing(true, failures::malformed);
+        plainUpstream = OscoreEndpointBuilder.boundedPlainEndpoint(upstreamCfg, config.upstreamBind(), extensions, plainParsing);
         ClientContextBinding binding = new ClientContextBinding();
         // an origin hop's outer options are not relayed (only what its layer verified is), so Californium's
         // handling of unrecognised outer options stays: elective ones dropped, a critical one makes it malformed
@@ -137,8 +138,8 @@ public final class ProxyServer implements AutoCloseable {
             oscoreUpstream.addNotificationListener(forwarder::onNotification);
         }
         fast = config.fastPath()
-                ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), new ResponseParsing(true, failures::malformed),
-                        config.upstreamBind(), config.limits().upstreamTimeoutMs()) : null;
+                ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), plainParsing, config.upstreamBind(),
+                        config.limits().upstreamTimeoutMs()) : null;
         forwarder.fastPath(fast);
         // the front endpoints' own Message IDs stay below the fast path's
         Configuration frontCfg = new Configuration(cfg);

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.keystore.Hex;
-import dev.coterie.keystore.SecretBytes;
-import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.oscore.ClientContextBinding;
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.InMemoryContextDb;
@@ -58,9 +56,7 @@ class OriginAnswerTest {
     Path state;
 
     private OscoreContext context(String name, byte[] secret, byte[] sender, byte[] recipient) throws Exception {
-        return OscoreContext.builder().name(name).masterSecret(SecretBytes.copyOf(secret))
-                .senderId(sender).recipientId(recipient)
-                .stateStore(SecurityStateStore.open(state.resolve(name), 20)).build();
+        return HopContexts.open(state, name, secret, null, sender, recipient);
     }
 
     private static String config() {

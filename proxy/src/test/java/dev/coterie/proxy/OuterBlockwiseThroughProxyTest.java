@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.keystore.Hex;
-import dev.coterie.keystore.SecretBytes;
-import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.oscore.ClientContextBinding;
 import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
@@ -73,9 +71,7 @@ class OuterBlockwiseThroughProxyTest {
     private UdpTap leg;
 
     private OscoreContext context(String name, byte[] secret, byte[] sender, byte[] recipient) throws Exception {
-        return OscoreContext.builder().name(name).masterSecret(SecretBytes.copyOf(secret)).masterSalt(SALT)
-                .senderId(sender).recipientId(recipient)
-                .stateStore(SecurityStateStore.open(state.resolve(name), 20)).build();
+        return HopContexts.open(state, name, secret, SALT, sender, recipient);
     }
 
     private static Configuration config(boolean small) {

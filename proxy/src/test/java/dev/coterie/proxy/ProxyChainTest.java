@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.keystore.Hex;
-import dev.coterie.keystore.SecretBytes;
-import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.oscore.ClientContextBinding;
 import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
@@ -64,9 +62,7 @@ class ProxyChainTest {
     private ProxyServer proxy2;
 
     private OscoreContext context(String name, byte[] secret, byte[] sender, byte[] recipient) throws Exception {
-        return OscoreContext.builder().name(name).masterSecret(SecretBytes.copyOf(secret)).masterSalt(SALT)
-                .senderId(sender).recipientId(recipient)
-                .stateStore(SecurityStateStore.open(state.resolve(name), 20)).build();
+        return HopContexts.open(state, name, secret, SALT, sender, recipient);
     }
 
     @BeforeEach
@@ -115,6 +111,13 @@ class ProxyChainTest {
             }
         }
         origin.destroy();
+        for (OscoreContext c : clientContexts) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // closing the rest
+            }
+        }
     }
 
     /** What the client's OSCORE layer traced, per layer: the message before and after each one. */
@@ -147,16 +150,26 @@ class ProxyChainTest {
         return get;
     }
 
+    /** The client's contexts, closed (their state saved) after each test. */
+    private final List<OscoreContext> clientContexts = new CopyOnWriteArrayList<>();
+
+    /** A client with the end-to-end layer and the client-P1 hop layer over it (OCP-01). */
+    private CoapEndpoint twoLayerClient(Layers trace) throws Exception {
+        OscoreContext e2e = context("client-e2e", E2E, CLIENT, SERVER);
+        OscoreContext hop = context("client-p1", C_P1, CLIENT, P1);
+        clientContexts.add(e2e);
+        clientContexts.add(hop);
+        return client(List.of(e2e.protector(), RequestProtector.forProxy(hop.protector())), trace, 2);
+    }
+
     private static List<Integer> numbers(Message m) {
         return m.getOptions().asSortedList().stream().map(Option::getNumber).toList();
     }
 
     @Test
     void OCP_01_OCP_06_threeLayersThroughTwoProxies_eachLegCarriesOnlyItsOwnLayer_byteByByte() throws Exception {
-        OscoreContext e2e = context("client-e2e", E2E, CLIENT, SERVER);
-        OscoreContext hop = context("client-p1", C_P1, CLIENT, P1);
         Layers trace = new Layers();
-        CoapEndpoint ep = client(List.of(e2e.protector(), RequestProtector.forProxy(hop.protector())), trace, 2);
+        CoapEndpoint ep = twoLayerClient(trace);
         try {
             ep.start();
             Request get = sendToP1(ep);
@@ -216,8 +229,6 @@ class ProxyChainTest {
             assertArrayEquals(back3.getPayload(), inHop.getPayload());
         } finally {
             ep.destroy();
-            e2e.close();
-            hop.close();
         }
     }
 
@@ -254,10 +265,8 @@ class ProxyChainTest {
     void OCP_06_anErrorOfP2ComesBackInsideEveryHopLayer_theClientSeesTheIntermediarysAnswer() throws Exception {
         // the server is gone: P2 answers 5.04 itself, inside the P1-P2 layer; P1 relays it inside the client-P1 layer
         origin.stop();
-        OscoreContext e2e = context("client-e2e", E2E, CLIENT, SERVER);
-        OscoreContext hop = context("client-p1", C_P1, CLIENT, P1);
         Layers trace = new Layers();
-        CoapEndpoint ep = client(List.of(e2e.protector(), RequestProtector.forProxy(hop.protector())), trace, 2);
+        CoapEndpoint ep = twoLayerClient(trace);
         try {
             ep.start();
             Request get = sendToP1(ep);
@@ -272,8 +281,6 @@ class ProxyChainTest {
             assertEquals(1, trace.verifiedResponses.size(), "only the hop layer was removed: the answer is P2's, not the server's");
         } finally {
             ep.destroy();
-            e2e.close();
-            hop.close();
         }
     }
 

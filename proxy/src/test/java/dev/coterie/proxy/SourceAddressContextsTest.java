@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.keystore.Hex;
-import dev.coterie.keystore.SecretBytes;
-import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.oscore.ExtensionOptionRegistry;
 import dev.coterie.oscore.InnerObserve;
 import dev.coterie.oscore.OscoreContext;
@@ -80,9 +78,7 @@ class SourceAddressContextsTest {
     }
 
     private OscoreContext context(String name, byte[] secret, byte[] sender, byte[] recipient) throws Exception {
-        return OscoreContext.builder().name(name).masterSecret(SecretBytes.copyOf(secret)).masterSalt(SALT)
-                .senderId(sender).recipientId(recipient)
-                .stateStore(SecurityStateStore.open(state.resolve(name), 20)).build();
+        return HopContexts.open(state, name, secret, SALT, sender, recipient);
     }
 
     /** A context file for the configuration (the proxy is given the opened context itself). */
