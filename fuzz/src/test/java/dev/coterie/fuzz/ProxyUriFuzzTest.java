@@ -10,8 +10,8 @@ import org.eclipse.californium.core.coap.Option;
  * keeps scheme and authority outer and protects path and query. The input is the option value as
  * it comes (UTF-8).
  *
- * <p>Rules: split or {@link IllegalArgumentException}, nothing else; at most 64 KiB (the split
- * matches a few regular expressions, each compiled per call) plus 256 bytes per input byte (an
+ * <p>Rules: split or {@link IllegalArgumentException}, nothing else; at most 64 KiB (an
+ * IPv6 literal is parsed by the JDK) plus 256 bytes per input byte (an
  * Option, a String and a byte array per one-byte segment) allocated; the outer Proxy-Uri, each Uri-Path and Uri-Query (at most 255 bytes
  * each) and all of them together are no longer than the input; the outer Proxy-Uri is scheme and
  * authority only, and splitting it again gives itself with no path and no query.

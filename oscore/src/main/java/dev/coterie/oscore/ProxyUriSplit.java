@@ -68,8 +68,45 @@ public final class ProxyUriSplit {
         }
         return true;
     }
-    private static final java.util.regex.Pattern IP_FUTURE = java.util.regex.Pattern.compile("v[0-9a-f]+\\.[a-z0-9._~!$&'()*+,;=:-]+");
-    private static final java.util.regex.Pattern IPV6_CHARS = java.util.regex.Pattern.compile("[0-9a-f:.]+");
+
+    /** RFC 3986 IPvFuture, lowercased: v[0-9a-f]+\\.[a-z0-9._~!$&'()*+,;=:-]+ */
+    static boolean isIpFuture(String s) {
+        if (s.length() < 4 || s.charAt(0) != 'v') {
+            return false;
+        }
+        int i = 1;
+        while (i < s.length() && isHex(s.charAt(i))) {
+            i++;
+        }
+        if (i == 1 || i >= s.length() - 1 || s.charAt(i) != '.') {
+            return false;
+        }
+        for (i++; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ':' || REG_NAME_PUNCT.indexOf(c) >= 0 && c != '%')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** [0-9a-f:.]+ with at least one colon */
+    static boolean hasIpv6Chars(String s) {
+        if (s.indexOf(':') < 0) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(isHex(c) || c == ':' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isHex(char c) {
+        return c >= '0' && c <= '9' || c >= 'a' && c <= 'f';
+    }
     private static final Map<String, Integer> DEFAULT_PORTS = Map.of("coap", 5683, "coaps", 5684, "coap+tcp", 5683,
             "coaps+tcp", 5684, "coap+ws", 80, "coaps+ws", 443, "http", 80, "https", 443);
 
@@ -166,10 +203,10 @@ public final class ProxyUriSplit {
      * looked up in the DNS).
      */
     private static void checkIpLiteral(String literal) {
-        if (IP_FUTURE.matcher(literal).matches()) {
+        if (isIpFuture(literal)) {
             return;
         }
-        boolean ok = literal.indexOf(':') >= 0 && IPV6_CHARS.matcher(literal).matches();
+        boolean ok = hasIpv6Chars(literal);
         if (ok) {
             try {
                 // an IPv4-mapped IPv6 literal comes back as an Inet4Address: any parse is good

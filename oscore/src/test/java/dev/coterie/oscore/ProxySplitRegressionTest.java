@@ -43,8 +43,11 @@ class ProxySplitRegressionTest {
         assertEquals("coap://[2001:db8::1]:61616", ProxyUriSplit.split("coap://[2001:DB8::1]:61616/x").outerProxyUri());
         assertEquals("coap://[::ffff:192.0.2.1]", ProxyUriSplit.split("coap://[::ffff:192.0.2.1]/x").outerProxyUri());
         assertEquals("coap://[v1.x]", ProxyUriSplit.split("coap://[v1.x]/x").outerProxyUri());
+        assertEquals("coap://[vff.a:b!$&'()*+,;=~_-]", ProxyUriSplit.split("coap://[vFF.a:b!$&'()*+,;=~_-]/x").outerProxyUri());
         for (String bad : new String[] {"coap://[a b]/x", "coap://[]/x", "coap://[zz::1]/x", "coap://[1:2:3]/x",
-                "coap://[192.0.2.1]/x", "coap://[::1%25eth0]/x", "coap://[example.com]/x"}) {
+                "coap://[192.0.2.1]/x", "coap://[::1%25eth0]/x", "coap://[example.com]/x", "coap://[v1.]/x",
+                "coap://[v.x]/x", "coap://[v1x]/x", "coap://[vg.x]/x", "coap://[v1.x%41]/x", "coap://[v1.x^y]/x",
+                "coap://[v" + "3".repeat(96) + "d]/x"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProxyUriSplit.split(bad), bad);
             assertEquals("Proxy-Uri has an invalid IP literal", e.getMessage(), bad);
         }
