@@ -92,6 +92,27 @@ public final class OscoreLayer extends AbstractLayer {
         return serverExchanges.get(exchange);
     }
 
+    /**
+     * An exchange for one more response to the request {@code answered} carries (a proxy relaying
+     * every server's response to one group request: groupcomm-proxy Section 5.2). Californium
+     * completes an exchange with its first response; each further one goes on an exchange of
+     * its own that shares the request and its protection: the same request identifiers, whose
+     * request nonce the first response alone may claim, so every further response draws its own
+     * Partial IV (OCP-07). An exchange this layer does not know (neither verified nor let through
+     * unprotected) gives one it does not know either, whose responses it refuses (fail closed).
+     */
+    public Exchange furtherExchange(Exchange answered) {
+        Exchange extra = new Exchange(answered.getRequest(), answered.getPeersIdentity(), Exchange.Origin.REMOTE, null);
+        extra.setEndpoint(answered.getEndpoint());
+        RequestIdentifiers ids = serverExchanges.get(answered);
+        if (ids != null) {
+            serverExchanges.put(extra, ids);
+        } else if (unprotectedExchanges.containsKey(answered)) {
+            unprotectedExchanges.put(extra, Boolean.TRUE);
+        }
+        return extra;
+    }
+
     /** Number of client requests whose responses are still expected (bounded; for tests and metrics). */
     public int pendingClientExchanges() {
         return clientExchanges.size();

@@ -18,7 +18,12 @@ public final class TransmissionRelay {
             @Override public void onReject() { original.setRejected(true); }
             @Override public void onTimeout() { original.setTimedOut(true); }
             @Override public void onSendError(Throwable error) { original.setSendError(error); }
-            @Override public void onSent(boolean retransmission) { original.setSent(true); }
+            @Override public void onSent(boolean retransmission) {
+                if (original.getMID() == Message.NONE) {
+                    original.setMID(copy.getMID()); // the Message ID it went with: an RST names only that
+                }
+                original.setSent(true);
+            }
             @Override public void onRetransmission() { original.retransmitting(); }
             @Override public void onReadyToSend() { original.setReadyToSend(); }
         });

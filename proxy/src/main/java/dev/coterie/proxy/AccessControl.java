@@ -16,8 +16,16 @@ public final class AccessControl {
         this.rules = List.copyOf(rules);
     }
 
-    /** Whether {@code client} may reach {@code target}. */
+    /** Whether {@code client} may reach {@code target} (a unicast origin). */
     public boolean allows(ProxyConfig.ClientId client, ForwardTarget target) {
+        return allows(client, target, null);
+    }
+
+    /**
+     * Whether {@code client} may reach {@code target}, which is the group {@code group} when that
+     * is not null (then only a rule naming that group allows it: "*" covers origins only).
+     */
+    public boolean allows(ProxyConfig.ClientId client, ForwardTarget target, String group) {
         for (ProxyConfig.AccessRule rule : rules) {
             boolean same = client.isUnauthenticated() ? rule.client().isUnauthenticated()
                     : rule.client().matches(client.kidContext(), client.kid());
@@ -25,8 +33,9 @@ public final class AccessControl {
                 continue;
             }
             for (ProxyConfig.Target t : rule.allow()) {
-                if ((t.anyOrigin() || t.origin().equals(target.origin()))
-                        && ForwardTarget.startsWith(target.path(), t.pathPrefix())) {
+                boolean to = group != null ? group.equals(t.group())
+                        : t.group() == null && (t.anyOrigin() || t.origin().equals(target.origin()));
+                if (to && ForwardTarget.startsWith(target.path(), t.pathPrefix())) {
                     return true;
                 }
             }

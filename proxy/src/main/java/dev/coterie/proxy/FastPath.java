@@ -145,8 +145,8 @@ final class FastPath {
 
     /** No Observe, no block-wise, no Echo challenge to answer, and OSCORE only end to end with visible proxy options. */
     private boolean eligible(OptionSet o, Request r) {
-        if (o.hasObserve() || o.hasBlock1() || o.hasBlock2() || o.hasSize1() || o.hasSize2()) {
-            return false;
+        if (o.hasObserve() || o.hasBlock1() || o.hasBlock2() || o.hasSize1() || o.hasSize2() || forwarder.groupBound(r)) {
+            return false; // a group request is answered by several responses, which the stack's exchanges carry
         }
         return !o.hasOscore() || ForwardTarget.hasProxyOptions(r, numbers);
     }

@@ -139,6 +139,29 @@ final class Forwarder extends ServerMessageDeliverer {
     }
 
     private volatile FastPath fast;
+    private volatile GroupForwarder groups;
+    private volatile List<ProxyConfig.Group> groupList = List.of();
+
+    /** The groups this proxy forwards to and their forwarder (group forwarding on). */
+    void groups(List<ProxyConfig.Group> list, GroupForwarder g) {
+        groupList = List.copyOf(list);
+        groups = g;
+    }
+
+    /** Whether group forwarding is on and {@code r} carries Multicast-Timeout (then it is not for the fast path). */
+    boolean groupBound(Request r) {
+        GroupForwarder g = groups;
+        return g != null && g.multicastTimeout(r) != null;
+    }
+
+    private ProxyConfig.Group groupOf(ForwardTarget t) {
+        for (ProxyConfig.Group g : groupList) {
+            if (g.matches(t.origin())) {
+                return g;
+            }
+        }
+        return null;
+    }
 
     /** The fast path whose exchanges send upstream from its own socket. */
     void fastPath(FastPath f) {
@@ -171,6 +194,10 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.BAD_REQUEST, "Hop-Limit 0", ProxyMetrics.Outcome.BAD_REQUEST);
             return;
         }
+        GroupForwarder g = groups;
+        if (g != null && g.isEarlyStop(req, numbers) && g.earlyStop(exchange, client)) {
+            return; // GPX-07: not forwarded
+        }
         ForwardTarget target;
         try {
             if (ForwardTarget.hasProxyOptions(req, numbers)) {
@@ -201,6 +228,11 @@ final class Forwarder extends ServerMessageDeliverer {
             target = ForwardTarget.checked(target);
         } catch (ForwardTarget.Refusal r) {
             refuse(exchange, r);
+            return;
+        }
+        ProxyConfig.Group group = groupOf(target);
+        if (group != null) {
+            toGroup(exchange, req, client, target, group, hopLimit);
             return;
         }
         if (!pol.access().allows(client, target)) {
@@ -237,10 +269,20 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
         }
-        if (address.isMulticastAddress()) {
-            // group forwarding is not enabled (it is not implemented yet, issue 8): groupcomm-bis 3.5.1, GCB-07
-            answer(exchange, ResponseCode.NOT_IMPLEMENTED, "forwarding to a group is not enabled",
-                    ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
+        if (address.isMulticastAddress() || chained && g != null && g.multicastTimeout(req) != null) {
+            if (groups == null) {
+                // group forwarding is not enabled: groupcomm-bis 3.5.1, GCB-07
+                answer(exchange, ResponseCode.NOT_IMPLEMENTED, "forwarding to a group is not enabled",
+                        ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
+            } else if (chained) {
+                // a non-last proxy rewrites Multicast-Timeout (groupcomm-proxy Section 8, GPX-10): not implemented
+                answer(exchange, ResponseCode.NOT_IMPLEMENTED, "group requests through next_proxy are not supported",
+                        ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
+            } else {
+                // a multicast address that is not one of the configured groups: not an allowed group URI (GPX-02)
+                LOG.info("denied: client {} to an unconfigured group {}", client, printable(target.uri()));
+                answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
+            }
             return;
         }
         if (chained && originContexts.containsKey(target.origin())) {
@@ -477,6 +519,74 @@ final class Forwarder extends ServerMessageDeliverer {
         }
         metrics.outcome(ProxyMetrics.Outcome.CACHE_HIT);
         exchange.sendResponse(r);
+    }
+
+    /**
+     * A request for a configured group (groupcomm-proxy Section 5.2, digest 5.3): the allow-list
+     * for this client and group (4.01), Multicast-Timeout required (4.00 carrying an empty one,
+     * GPX-03), a Token reused while its collection runs (4.00, the old collection stopped:
+     * groupcomm-bis 3.5.2, GCB-07), Hop-Limit; then the request goes to the group without
+     * Multicast-Timeout (GPX-04) and {@link GroupForwarder} relays the responses.
+     */
+    private void toGroup(Exchange exchange, Request req, ProxyConfig.ClientId client, ForwardTarget target,
+                         ProxyConfig.Group group, Integer hopLimit) {
+        GroupForwarder g = groups;
+        if (!policy.access().allows(client, target, group.name())) {
+            LOG.info("denied: client {} to group {}", client, group.name());
+            answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
+            return;
+        }
+        Long tPrime = g.multicastTimeout(req);
+        if (tPrime == null) {
+            metrics.outcome(ProxyMetrics.Outcome.BAD_REQUEST);
+            Response r = new Response(ResponseCode.BAD_REQUEST);
+            r.getOptions().addOption(new Option(numbers.multicastTimeout(), new byte[0]));
+            r.getOptions().setContentFormat(0).setMaxAge(0);
+            r.setPayload("a group request needs Multicast-Timeout");
+            exchange.sendResponse(r);
+            return;
+        }
+        if (ForwardTarget.other(req.getOptions(), numbers.listenToMulticastResponses()) != null) {
+            answer(exchange, ResponseCode.BAD_OPTION, "Listen-To-Multicast-Responses is not supported",
+                    ProxyMetrics.Outcome.BAD_OPTION);
+            return;
+        }
+        GroupForwarder.Collection running = g.runningFor(req);
+        if (running != null) {
+            g.stop(running);
+            answer(exchange, ResponseCode.BAD_REQUEST, "the Token is in use by a running group request",
+                    ProxyMetrics.Outcome.BAD_REQUEST);
+            return;
+        }
+        int nextHop = hopLimit == null ? limits.hopLimit() : hopLimit - 1;
+        if (nextHop == 0) {
+            metrics.outcome(ProxyMetrics.Outcome.HOP_LIMIT);
+            Response r = new HopLimitReached();
+            r.setPayload(ownName(req));
+            r.getOptions().setContentFormat(0).setMaxAge(0);
+            exchange.sendResponse(r);
+            return;
+        }
+        Leg leg = new Leg(new InetSocketAddress(group.address(), group.port()), null, false);
+        Request up = upstreamRequest(req, target, nextHop, leg);
+        up.getOptions().clearOtherOption(numbers.multicastTimeout());
+        if (!takeSlot(exchange)) {
+            return;
+        }
+        String why = g.forward(exchange, client, group, up, tPrime,
+                dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()));
+        if (why != null) {
+            metrics.inFlight().decrementAndGet();
+            answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);
+        }
+    }
+
+    /** An RST a front endpoint received: it may stop a group collection (GPX-07). */
+    void reset(org.eclipse.californium.core.coap.EmptyMessage rst) {
+        GroupForwarder g = groups;
+        if (g != null) {
+            g.reset(rst);
+        }
     }
 
     /**

@@ -39,7 +39,35 @@ public record ProxyConfig(
         CacheLimits cache,
         InetSocketAddress admin,
         boolean fastPath,
+        List<Group> groups,
+        GroupForwarding groupForwarding,
         Path source) {
+
+    /**
+     * A CoAP group the proxy may forward to (groupcomm-proxy Section 5.2): clients name it by
+     * {@code host} (a name or the multicast address, as in the group URI) and {@code port}; the
+     * proxy sends to {@code address}, out of {@code networkInterface} when one is given (null:
+     * the route's). {@code members} are the servers' unicast addresses the proxy knows, or null
+     * when it does not know the membership.
+     */
+    public record Group(String name, String host, InetAddress address, int port, String networkInterface,
+                        List<InetSocketAddress> members) {
+        /** Whether a checked target (IP literals in canonical form, names in lower case) names this group. */
+        public boolean matches(Origin o) {
+            return o.port() == port && (o.host().equals(host) || o.host().equals(address.getHostAddress()));
+        }
+    }
+
+    /**
+     * How the proxy runs group collections: the largest Multicast-Timeout it honours (a larger
+     * one is cut to it) and how long a Token of a group request stays unused after its
+     * collection ended (MIN_TOKEN_REUSE_TIME, groupcomm-bis Section 3.2.1; GCB-03).
+     */
+    public record GroupForwarding(int maxMulticastTimeoutSeconds, int tokenReuseSeconds, int tokensRemembered,
+                                  int maxObservationSeconds) {
+    }
+
+    public static final GroupForwarding DEFAULT_GROUP_FORWARDING = new GroupForwarding(60, 500, 100_000, 3600);
 
     /**
      * A client↔proxy hop: the context in {@code context} verifies requests from the source
@@ -113,10 +141,14 @@ public record ProxyConfig(
         }
     }
 
-    /** A target a client may reach: an origin (or any, "*") and a path prefix (empty: every path). */
-    public record Target(Origin origin, List<String> pathPrefix) {
+    /**
+     * A target a client may reach: an origin (or any, "*"), or a configured group by name, and a
+     * path prefix (empty: every path). "*" never covers a group: group forwarding is allowed per
+     * group only (groupcomm-bis Section 3.5.1).
+     */
+    public record Target(Origin origin, List<String> pathPrefix, String group) {
         public boolean anyOrigin() {
-            return origin == null;
+            return origin == null && group == null;
         }
     }
 
@@ -141,7 +173,7 @@ public record ProxyConfig(
 
     private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
             "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin",
-            "fast_path");
+            "fast_path", "groups", "group_forwarding");
 
     /** Reads and checks {@code file}. */
     public static ProxyConfig load(Path file) throws ConfigException {
@@ -253,6 +285,67 @@ public record ProxyConfig(
                 routes.add(new Route(rn, host, prefix, o, r.bool(n, "strip_prefix", f + ".strip_prefix", false)));
             }
         }
+        List<Group> groups = new ArrayList<>();
+        if (root.has("groups")) {
+            int i = 0;
+            for (JsonNode n : r.list(root.get("groups"), "groups")) {
+                String f = "groups[" + i++ + "]";
+                r.onlyFields(n, f, Set.of("name", "host", "address", "port", "interface", "members"));
+                String gn = r.text(r.required(n, "name", f), f + ".name");
+                String at = f + ".address";
+                InetAddress addr;
+                String literal = r.text(r.required(n, "address", f), at);
+                if (!ForwardTarget.looksNumeric(literal)) {
+                    throw new ConfigException(name, at, "must be a multicast IP address, not a name");
+                }
+                try {
+                    addr = InetAddress.getByName(literal);
+                } catch (IOException e) {
+                    throw new ConfigException(name, at, "is not an IP address");
+                }
+                if (!addr.isMulticastAddress()) {
+                    throw new ConfigException(name, at, "must be a multicast address");
+                }
+                int port = r.integer(n, "port", f + ".port", 5683, 1, 65535);
+                if (port == 5684) {
+                    throw new ConfigException(name, f + ".port", "5684 (coaps) must not carry group communication (GCB-10)");
+                }
+                String host = n.has("host") ? r.text(n.get("host"), f + ".host").toLowerCase(Locale.ROOT)
+                        : addr.getHostAddress();
+                String nif = n.has("interface") ? r.text(n.get("interface"), f + ".interface") : null;
+                List<InetSocketAddress> members = null;
+                if (n.has("members")) {
+                    members = new ArrayList<>();
+                    int j = 0;
+                    for (JsonNode m : r.list(n.get("members"), f + ".members")) {
+                        members.add(r.address(m, f + ".members[" + j++ + "]"));
+                    }
+                    members = List.copyOf(members);
+                }
+                for (Group g : groups) {
+                    if (g.name().equals(gn)) {
+                        throw new ConfigException(name, f + ".name", "the same name as an earlier group");
+                    }
+                    if (g.host().equals(host) && g.port() == port) {
+                        throw new ConfigException(name, f + ".host", "the same host and port as group " + g.name());
+                    }
+                }
+                groups.add(new Group(gn, host, addr, port, nif, members));
+            }
+        }
+        GroupForwarding gf = DEFAULT_GROUP_FORWARDING;
+        if (root.has("group_forwarding")) {
+            JsonNode n = root.get("group_forwarding");
+            r.onlyFields(n, "group_forwarding", Set.of("max_multicast_timeout_s", "token_reuse_s", "tokens_remembered",
+                    "max_observation_s"));
+            gf = new GroupForwarding(
+                    r.integer(n, "max_multicast_timeout_s", "group_forwarding.max_multicast_timeout_s",
+                            gf.maxMulticastTimeoutSeconds(), 1, 3600),
+                    r.integer(n, "token_reuse_s", "group_forwarding.token_reuse_s", gf.tokenReuseSeconds(), 0, 86_400),
+                    r.integer(n, "tokens_remembered", "group_forwarding.tokens_remembered", gf.tokensRemembered(), 1, 10_000_000),
+                    r.integer(n, "max_observation_s", "group_forwarding.max_observation_s", gf.maxObservationSeconds(), 1,
+                            86_400));
+        }
         List<AccessRule> access = new ArrayList<>();
         if (root.has("access")) {
             int i = 0;
@@ -264,11 +357,23 @@ public record ProxyConfig(
                 int j = 0;
                 for (JsonNode t : r.list(r.required(n, "allow", f), f + ".allow")) {
                     String tf = f + ".allow[" + j++ + "]";
-                    r.onlyFields(t, tf, Set.of("origin", "path_prefix"));
+                    r.onlyFields(t, tf, Set.of("origin", "group", "path_prefix"));
+                    List<String> prefix = t.has("path_prefix") ? r.pathPrefix(t.get("path_prefix"), tf + ".path_prefix")
+                            : List.of();
+                    if (t.has("group")) {
+                        if (t.has("origin")) {
+                            throw new ConfigException(name, tf, "give origin or group, not both");
+                        }
+                        String g = r.text(t.get("group"), tf + ".group");
+                        if (groups.stream().noneMatch(x -> x.name().equals(g))) {
+                            throw new ConfigException(name, tf + ".group", "no group of that name under groups");
+                        }
+                        allow.add(new Target(null, prefix, g));
+                        continue;
+                    }
                     JsonNode on = r.required(t, "origin", tf);
                     Origin o = on.isTextual() && on.asText().equals("*") ? null : r.origin(on, tf + ".origin");
-                    allow.add(new Target(o, t.has("path_prefix") ? r.pathPrefix(t.get("path_prefix"), tf + ".path_prefix")
-                            : List.of()));
+                    allow.add(new Target(o, prefix, null));
                 }
                 for (AccessRule earlier : access) {
                     if (earlier.client().equals(id)) {
@@ -313,7 +418,7 @@ public record ProxyConfig(
         }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
                 nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,
-                r.bool(root, "fast_path", "fast_path", true), base);
+                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, base);
     }
 
     /** Field readers that name the file and field in every error. */

@@ -21,7 +21,7 @@ public final class ProxyMetrics implements SecurityTrace {
     /** How a request ended at the proxy. */
     public enum Outcome {
         FORWARDED, CACHE_HIT, REVALIDATED, DENIED, NO_ROUTE, NOT_A_FORWARD_PROXY, BAD_REQUEST, BAD_OPTION, HOP_LIMIT,
-        TIMEOUT, BAD_GATEWAY, OVERLOADED, RATE_LIMITED, LOCAL, OBSERVE_JOINED;
+        TIMEOUT, BAD_GATEWAY, OVERLOADED, RATE_LIMITED, LOCAL, OBSERVE_JOINED, GROUP_FORWARDED, GROUP_STOPPED;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -70,6 +70,16 @@ public final class ProxyMetrics implements SecurityTrace {
     public void outcome(Outcome o) {
         outcomes.get(o).increment();
     }
+
+    private final Counter groupRelayed = Counter.builder("coterie.proxy.group.responses.relayed")
+            .description("Responses to group requests relayed to their clients, with Reply-From").register(registry);
+    private final Counter groupDropped = Counter.builder("coterie.proxy.group.responses.dropped")
+            .description("Responses to group requests not relayed: late, duplicate, unusable or after a stop").register(registry);
+
+    public void groupRelayed() { groupRelayed.increment(); }
+    public void groupDropped() { groupDropped.increment(); }
+    public double groupRelayedCount() { return groupRelayed.count(); }
+    public double groupDroppedCount() { return groupDropped.count(); }
 
     public void cacheHit() { hits.increment(); }
     public void cacheMiss() { misses.increment(); }

@@ -36,6 +36,7 @@ public final class ProxyServer implements AutoCloseable {
     private final CoapEndpoint oscoreUpstream;
     private final Forwarder forwarder;
     private final FastPath fast;
+    private final GroupForwarder groups;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ResponseCache cache;
     private AdminServer admin;
@@ -141,6 +142,11 @@ public final class ProxyServer implements AutoCloseable {
                 ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), plainParsing, config.upstreamBind(),
                         config.limits().upstreamTimeoutMs()) : null;
         forwarder.fastPath(fast);
+        groups = config.groups().isEmpty() ? null : new GroupForwarder(config.groups(), config.groupForwarding(),
+                config.upstreamBind(), metrics, timer, plainParsing.udpParser(false, extensions.californiumRegistry(), () -> { }),
+                (req, resp) -> forwarder.refusal(req, resp, false), numbers.multicastTimeout(), numbers.replyFrom(),
+                () -> metrics.inFlight().decrementAndGet());
+        forwarder.groups(config.groups(), groups);
         // the front endpoints' own Message IDs stay below the fast path's
         Configuration frontCfg = new Configuration(cfg);
         frontCfg.set(org.eclipse.californium.core.config.CoapConfig.MULTICAST_BASE_MID, FastPath.FIRST_MID);
@@ -155,6 +161,14 @@ public final class ProxyServer implements AutoCloseable {
                 b.datagramsFirst(raw -> fast.offer(raw, side));
             }
             CoapEndpoint ep = b.build();
+            ep.addInterceptor(new org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapter() {
+                @Override
+                public void receiveEmptyMessage(org.eclipse.californium.core.coap.EmptyMessage message) {
+                    if (message.getType() == org.eclipse.californium.core.coap.CoAP.Type.RST) {
+                        forwarder.reset(message);
+                    }
+                }
+            });
             if (side != null) {
                 side.connector(ep.getConnector());
             }
@@ -202,6 +216,9 @@ public final class ProxyServer implements AutoCloseable {
             }
             if (fast != null) {
                 fast.start();
+            }
+            if (groups != null) {
+                groups.start();
             }
             // the executors CoapServer.start() would make, given first: an endpoint refuses them once started
             front.setExecutors(org.eclipse.californium.elements.util.ExecutorsUtil.newScheduledThreadPool(
@@ -283,6 +300,8 @@ public final class ProxyServer implements AutoCloseable {
         differs(out, "origin_contexts", running.originHops(), next.originHops());
         differs(out, "next_proxy", running.nextProxy(), next.nextProxy());
         differs(out, "fast_path", running.fastPath(), next.fastPath());
+        differs(out, "groups", running.groups(), next.groups());
+        differs(out, "group_forwarding", running.groupForwarding(), next.groupForwarding());
         ProxyConfig.Limits a = running.limits();
         ProxyConfig.Limits b = next.limits();
         differs(out, "limits.exchanges", a.exchanges(), b.exchanges());
@@ -327,6 +346,11 @@ public final class ProxyServer implements AutoCloseable {
         return fast == null ? 0 : fast.taken();
     }
 
+    /** Group collections running (for tests). */
+    public int groupCollections() {
+        return groups == null ? 0 : groups.running();
+    }
+
     public ResponseCache cache() {
         return cache;
     }
@@ -345,6 +369,9 @@ public final class ProxyServer implements AutoCloseable {
         front.destroy();
         if (fast != null) {
             fast.close();
+        }
+        if (groups != null) {
+            groups.close();
         }
         plainUpstream.destroy();
         if (oscoreUpstream != null) {

@@ -1,0 +1,544 @@
+package dev.coterie.proxy;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.coterie.oscore.MulticastGuard;
+import dev.coterie.oscore.OscoreLayer;
+import dev.coterie.oscore.ReplyFrom;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.EmptyMessage;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.MessageObserverAdapter;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.OptionNumberRegistry;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.Token;
+import org.eclipse.californium.core.network.Exchange;
+import org.eclipse.californium.core.network.serialization.DataParser;
+import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group forwarding (groupcomm-proxy Section 5.2, digest 5.3): one unicast request from an
+ * allow-listed client goes to a CoAP group as a NON multicast request, and every response that
+ * arrives before the client's Multicast-Timeout T' runs out goes back to the client with its
+ * Token, tagged with Reply-From (the responding server's address as a CRI). A client's hop layer
+ * protects each response with a Partial IV of its own (OCP-07): the first response goes on the
+ * client's exchange, every further one on an exchange of its own that shares the request's
+ * protection ({@link OscoreLayer#furtherExchange}).
+ *
+ * <p>Timer rules (GPX-06): T' = 0 relays nothing; a response after T' is dropped; the upstream
+ * Token is released at T', unless a 2.xx with Observe arrived, which keeps the collection (and
+ * its Token) until the client stops it, a final non-2.xx notification, or
+ * {@link ProxyConfig.GroupForwarding#maxObservationSeconds()}. A released Token is not drawn
+ * again for {@code token_reuse_s} (MIN_TOKEN_REUSE_TIME, GCB-03). An RST from the client to a
+ * relayed response, or an Early Stop Request (GET, the same Token, an empty Multicast-Timeout,
+ * no proxy or URI options), stops the collection (GPX-07); the Early Stop Request itself is not
+ * forwarded.
+ *
+ * <p>The group requests go out of a socket of this class's own, one per configured interface,
+ * never through Californium's client stack: Californium keeps a multicast exchange for its own
+ * fixed lifetime and would hide the T' rules.
+ */
+final class GroupForwarder {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupForwarder.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** The most (server, Message ID) pairs one collection remembers to drop retransmitted responses. */
+    private static final int SEEN_PER_COLLECTION = 1024;
+
+    /** A client's request in progress: who sent it and with which Token. */
+    record ClientKey(InetSocketAddress peer, Token token) {
+    }
+
+    private record MidKey(InetSocketAddress peer, int mid) {
+    }
+
+    private final ProxyConfig.GroupForwarding settings;
+    private final ProxyMetrics metrics;
+    private final ScheduledExecutorService timer;
+    private final DataParser parser;
+    private final UdpDataSerializer serializer = new UdpDataSerializer();
+    private final BiFunction<Request, Response, String> refusal;
+    private final int multicastTimeoutNumber;
+    private final int replyFromNumber;
+    private final Map<String, Socket> sockets = new HashMap<>();
+    private final ConcurrentHashMap<Long, Collection> byToken = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ClientKey, Collection> byClient = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<MidKey, Collection> byRelayedMid = new ConcurrentHashMap<>();
+    /** Tokens whose collection ended less than token_reuse_s ago (bounded: tokens_remembered). */
+    private final Cache<Long, Boolean> released;
+    private final AtomicInteger mid = new AtomicInteger(RANDOM.nextInt(65536));
+    private final Runnable slotFreed;
+
+    /**
+     * @param groups the configured groups (one socket per distinct interface)
+     * @param parser parses the servers' answers as the plain upstream endpoint does
+     * @param refusal why a server's response cannot be relayed to the client of a request, or null
+     * @param slotFreed called once per collection when it ends (the forwarder's exchange slot)
+     */
+    GroupForwarder(List<ProxyConfig.Group> groups, ProxyConfig.GroupForwarding settings, InetSocketAddress bind,
+                   ProxyMetrics metrics, ScheduledExecutorService timer, DataParser parser,
+                   BiFunction<Request, Response, String> refusal, int multicastTimeoutNumber, int replyFromNumber,
+                   Runnable slotFreed) throws IOException {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.timer = timer;
+        this.parser = parser;
+        this.refusal = refusal;
+        this.multicastTimeoutNumber = multicastTimeoutNumber;
+        this.replyFromNumber = replyFromNumber;
+        this.slotFreed = slotFreed;
+        this.released = Caffeine.newBuilder().expireAfterWrite(settings.tokenReuseSeconds(), TimeUnit.SECONDS)
+                .maximumSize(settings.tokensRemembered()).build();
+        try {
+            for (ProxyConfig.Group g : groups) {
+                String nif = g.networkInterface() == null ? "" : g.networkInterface();
+                if (!sockets.containsKey(nif)) {
+                    sockets.put(nif, new Socket(bind, nif));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    void start() {
+        for (Socket s : sockets.values()) {
+            s.start();
+        }
+    }
+
+    void close() {
+        for (Socket s : sockets.values()) {
+            s.close();
+        }
+        for (Collection c : List.copyOf(byToken.values())) {
+            end(c);
+        }
+    }
+
+    /** Collections running (for tests and metrics). */
+    int running() {
+        return byToken.size();
+    }
+
+    /** The Multicast-Timeout of {@code r} in seconds: null when absent, 0 for an empty one. */
+    Long multicastTimeout(Request r) {
+        Option o = ForwardTarget.other(r.getOptions(), multicastTimeoutNumber);
+        if (o == null) {
+            return null;
+        }
+        long v = 0;
+        for (byte b : o.getValue()) {
+            v = (v << 8) | (b & 0xff);
+        }
+        return v;
+    }
+
+    /** The key of a client's request: its source and Token. */
+    static ClientKey keyOf(Request r) {
+        return new ClientKey(r.getSourceContext().getPeerAddress(), r.getToken());
+    }
+
+    /**
+     * An Early Stop Request (groupcomm-proxy Section 5.1.3): GET, an empty Multicast-Timeout, and
+     * no Proxy-Uri, Proxy-Scheme(-Number), Proxy-Cri or Uri-* option. Whether it names a running
+     * collection is {@link #earlyStop}'s to find out.
+     */
+    boolean isEarlyStop(Request r, ForwardTarget.Numbers numbers) {
+        if (r.getCode() != CoAP.Code.GET) {
+            return false;
+        }
+        Long t = multicastTimeout(r);
+        if (t == null || t != 0) {
+            return false;
+        }
+        var o = r.getOptions();
+        return !ForwardTarget.hasProxyOptions(r, numbers) && !o.hasUriHost() && !o.hasUriPort() && o.getURIPathCount() == 0
+                && o.getURIQueryCount() == 0;
+    }
+
+    /**
+     * Stops the collection an Early Stop Request names (same source, same Token, same client
+     * identity); the request is not forwarded and gets no response (an empty ACK when CON).
+     *
+     * @return false when no running collection matches (the request is then an ordinary one)
+     */
+    boolean earlyStop(Exchange exchange, ProxyConfig.ClientId client) {
+        Collection c = byClient.get(keyOf(exchange.getRequest()));
+        if (c == null || !c.client.equals(client)) {
+            return false;
+        }
+        LOG.debug("early stop of a group collection");
+        metrics.outcome(ProxyMetrics.Outcome.GROUP_STOPPED);
+        end(c);
+        if (exchange.getRequest().isConfirmable()) {
+            exchange.sendAccept();
+        }
+        exchange.setComplete();
+        return true;
+    }
+
+    /** An RST from a client: when it answers a relayed response, that response's collection stops. */
+    void reset(EmptyMessage rst) {
+        Collection c = byRelayedMid.get(new MidKey(rst.getSourceContext().getPeerAddress(), rst.getMID()));
+        if (c != null) {
+            LOG.debug("the client reset a relayed response: its group collection stops");
+            metrics.outcome(ProxyMetrics.Outcome.GROUP_STOPPED);
+            end(c);
+        }
+    }
+
+    /** Whether a collection runs for the source and Token of {@code r} (a reused Token, GCB-07). */
+    Collection runningFor(Request r) {
+        return byClient.get(keyOf(r));
+    }
+
+    /** Ends {@code c} as the answer to a Token reused while it runs. */
+    void stop(Collection c) {
+        end(c);
+    }
+
+    /**
+     * Sends {@code up} (the group request, without Multicast-Timeout) to {@code group} and relays
+     * the responses for {@code tPrimeSeconds}. The caller holds an exchange slot, which this
+     * class frees when the collection ends.
+     *
+     * @param front the OSCORE layer of the client's front endpoint, or null when it has none
+     * @return null when sent, or why not (the caller answers 5.02 and frees the slot)
+     */
+    String forward(Exchange exchange, ProxyConfig.ClientId client, ProxyConfig.Group group, Request up, long tPrimeSeconds,
+                   OscoreLayer front) {
+        InetSocketAddress to = new InetSocketAddress(group.address(), group.port());
+        try {
+            MulticastGuard.checkDestination(to);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            LOG.warn("group {}: not sent: {}", group.name(), e.getMessage());
+            return "multicast to this group is not allowed here";
+        }
+        Socket socket = sockets.get(group.networkInterface() == null ? "" : group.networkInterface());
+        if (socket == null) {
+            return "the group's interface was not configured at start";
+        }
+        long token;
+        do {
+            token = RANDOM.nextLong();
+        } while (byToken.containsKey(token) || released.getIfPresent(token) != null);
+        byte[] tb = ByteBuffer.allocate(8).putLong(token).array();
+        up.setToken(Token.fromProvider(tb));
+        up.setType(CoAP.Type.NON);
+        up.setMID(mid.getAndIncrement() & 0xffff);
+        byte[] bytes;
+        try {
+            bytes = serializer.serializeRequest(up).bytes;
+        } catch (RuntimeException e) {
+            return "the group request could not be serialized";
+        }
+        Request req = exchange.getRequest();
+        boolean observe = req.getOptions().hasObserve() && req.getOptions().getObserve() == 0;
+        Collection c = tPrimeSeconds == 0 ? null : new Collection(exchange, client, token, group, front, observe);
+        if (c != null) {
+            byToken.put(token, c);
+            byClient.put(keyOf(req), c);
+        } else {
+            released.put(token, Boolean.TRUE); // T' = 0: nothing is relayed, every response is late
+        }
+        try {
+            socket.channel.send(ByteBuffer.wrap(bytes), to);
+        } catch (IOException e) {
+            if (c != null) {
+                byToken.remove(token, c);
+                byClient.remove(keyOf(req), c);
+            }
+            LOG.warn("group {}: send failed: {}", group.name(), e.getClass().getSimpleName());
+            return "the group request could not be sent";
+        }
+        metrics.outcome(ProxyMetrics.Outcome.GROUP_FORWARDED);
+        if (req.isConfirmable()) {
+            exchange.sendAccept(); // every response comes separately, NON
+        }
+        if (c == null) {
+            exchange.setComplete();
+            slotFreed.run();
+            return null;
+        }
+        long ms = Math.min(tPrimeSeconds, settings.maxMulticastTimeoutSeconds()) * 1000L;
+        c.timer = timer.schedule(() -> expire(c), ms, TimeUnit.MILLISECONDS);
+        return null;
+    }
+
+    /** T' has run out: the collection ends, unless an observation keeps it. */
+    private void expire(Collection c) {
+        synchronized (c) {
+            c.pastTPrime = true;
+            if (c.observing && !c.ended) {
+                c.timer = timer.schedule(() -> end(c), settings.maxObservationSeconds(), TimeUnit.SECONDS);
+                return;
+            }
+        }
+        end(c);
+    }
+
+    private void end(Collection c) {
+        synchronized (c) {
+            if (c.ended) {
+                return;
+            }
+            c.ended = true;
+            if (c.timer != null) {
+                c.timer.cancel(false);
+            }
+        }
+        byToken.remove(c.token, c);
+        byClient.remove(keyOf(c.exchange.getRequest()), c);
+        for (MidKey k : c.sentMids) {
+            byRelayedMid.remove(k, c);
+        }
+        released.put(c.token, Boolean.TRUE);
+        if (c.relayed == 0) {
+            c.exchange.setComplete(); // nothing came: the client's Token lapses at its T
+        }
+        slotFreed.run();
+    }
+
+    /** One datagram from a server. */
+    private void received(Socket socket, byte[] d, InetSocketAddress from) {
+        if (d.length < 4 || (d[0] & 0xff) >> 6 != 1 || (d[1] & 0xff) == 0) {
+            return; // not CoAP, or an empty ACK or RST: the group request was NON, nothing waits for one
+        }
+        int type = (d[0] >> 4) & 3;
+        int messageId = ((d[2] & 0xff) << 8) | (d[3] & 0xff);
+        Collection c = null;
+        if (d.length >= 12 && (d[0] & 0x0f) == 8) {
+            c = byToken.get(ByteBuffer.wrap(d, 4, 8).getLong()); // every Token of ours has 8 bytes
+        }
+        if (type == CoAP.Type.CON.value) {
+            // acknowledged when it is for a running collection, reset otherwise (late, stopped, or never ours)
+            socket.sendEmpty(c != null ? CoAP.Type.ACK : CoAP.Type.RST, messageId, from);
+        }
+        if (c == null) {
+            if (type == CoAP.Type.NON.value && d.length >= 12 && (d[0] & 0x0f) == 8
+                    && released.getIfPresent(ByteBuffer.wrap(d, 4, 8).getLong()) != null) {
+                socket.sendEmpty(CoAP.Type.RST, messageId, from); // a notification nobody relays any more (RFC 7641 3.6)
+            }
+            metrics.groupDropped();
+            return;
+        }
+        Message m;
+        try {
+            m = parser.parseMessage(d);
+        } catch (RuntimeException e) {
+            metrics.groupDropped();
+            return;
+        }
+        if (!(m instanceof Response r)) {
+            return;
+        }
+        r.setSourceContext(new org.eclipse.californium.elements.AddressEndpointContext(from));
+        relay(c, r, from);
+    }
+
+    private void relay(Collection c, Response fromServer, InetSocketAddress from) {
+        Exchange via;
+        Response out;
+        synchronized (c) {
+            if (c.ended || c.pastTPrime && !fromServer.getOptions().hasObserve()) {
+                metrics.groupDropped();
+                return;
+            }
+            if (!c.seen.add(new MidKey(from, fromServer.getMID()))) {
+                metrics.groupDropped(); // a retransmission of a response already relayed
+                return;
+            }
+            if (c.seen.size() > SEEN_PER_COLLECTION) {
+                c.seen.remove(c.seen.iterator().next());
+            }
+            String refused = refusal.apply(c.exchange.getRequest(), fromServer);
+            if (refused != null) {
+                LOG.debug("a group response is not relayed: {}", refused);
+                metrics.groupDropped();
+                return;
+            }
+            out = downstream(fromServer, c.observe);
+            out.getOptions().addOption(new Option(replyFromNumber, ReplyFrom.of(from).encode()));
+            out.setType(CoAP.Type.NON);
+            if (c.observe && fromServer.getOptions().hasObserve() && fromServer.isSuccess()) {
+                c.observing = true;
+            }
+            via = c.relayed == 0 ? c.exchange
+                    : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
+            c.relayed++;
+        }
+        out.addMessageObserver(new MessageObserverAdapter() {
+            @Override
+            public void onSent(boolean retransmission) {
+                if (out.getMID() != Message.NONE) {
+                    MidKey k = new MidKey(c.exchange.getRequest().getSourceContext().getPeerAddress(), out.getMID());
+                    synchronized (c) {
+                        if (c.ended) {
+                            return;
+                        }
+                        c.sentMids.add(k);
+                    }
+                    byRelayedMid.put(k, c);
+                }
+            }
+        });
+        metrics.groupRelayed();
+        via.sendResponse(out);
+    }
+
+    /** A further exchange on an endpoint without an OSCORE layer (the request came unprotected). */
+    private static Exchange plainFurtherExchange(Exchange answered) {
+        Exchange extra = new Exchange(answered.getRequest(), answered.getPeersIdentity(), Exchange.Origin.REMOTE, null);
+        extra.setEndpoint(answered.getEndpoint());
+        return extra;
+    }
+
+    /**
+     * The response to the client: the server's code, options (without any Reply-From it gave:
+     * this proxy says where the response came from) and payload; Observe kept for an observation.
+     */
+    private Response downstream(Response fromServer, boolean observe) {
+        Response r = new Response(fromServer.getCode());
+        byte[] wire = fromServer.getBytes();
+        if (wire != null && wire.length > 1 && (wire[1] & 0xff) != fromServer.getRawCode()) {
+            r = new HopLimitReached.RawCode(wire[1] & 0xff, fromServer.getCode());
+        }
+        for (Option opt : fromServer.getOptions().asSortedList()) {
+            int n = opt.getNumber();
+            if (n == replyFromNumber || n == OptionNumberRegistry.OBSERVE && !observe) {
+                continue;
+            }
+            r.getOptions().addOption(opt);
+        }
+        byte[] p = fromServer.getPayload();
+        if (p != null && p.length > 0) {
+            r.setPayload(p);
+        }
+        return r;
+    }
+
+    /** One client request being answered by a group. */
+    static final class Collection {
+        final Exchange exchange;
+        final ProxyConfig.ClientId client;
+        final long token;
+        final ProxyConfig.Group group;
+        final OscoreLayer front;
+        final boolean observe;
+        final Set<MidKey> seen = new LinkedHashSet<>();
+        final List<MidKey> sentMids = new ArrayList<>();
+        ScheduledFuture<?> timer;
+        int relayed;
+        boolean observing;
+        boolean pastTPrime;
+        boolean ended;
+
+        Collection(Exchange exchange, ProxyConfig.ClientId client, long token, ProxyConfig.Group group, OscoreLayer front,
+                   boolean observe) {
+            this.exchange = exchange;
+            this.client = client;
+            this.token = token;
+            this.group = group;
+            this.front = front;
+            this.observe = observe;
+        }
+    }
+
+    /** One upstream socket: multicast out of one interface (or the route's), answers in. */
+    private final class Socket {
+        final DatagramChannel channel;
+        private Thread reader;
+
+        Socket(InetSocketAddress bind, String networkInterface) throws IOException {
+            channel = DatagramChannel.open(bind.getAddress() instanceof java.net.Inet6Address
+                    ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
+            try {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+                channel.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true);
+                if (!networkInterface.isEmpty()) {
+                    NetworkInterface nif = NetworkInterface.getByName(networkInterface);
+                    if (nif == null) {
+                        throw new IOException("no network interface " + networkInterface);
+                    }
+                    channel.setOption(StandardSocketOptions.IP_MULTICAST_IF, nif);
+                }
+                channel.bind(new InetSocketAddress(bind.getAddress(), 0));
+            } catch (IOException e) {
+                channel.close();
+                throw new ListenFailure("upstream_bind", new InetSocketAddress(bind.getAddress(), 0), e);
+            }
+        }
+
+        void start() {
+            Thread t = new Thread(this::read, "coterie-proxy-group-upstream");
+            t.setDaemon(true);
+            reader = t;
+            t.start();
+        }
+
+        void close() {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+
+        void sendEmpty(CoAP.Type type, int messageId, InetSocketAddress to) {
+            byte[] m = {(byte) (0x40 | type.value << 4), 0, (byte) (messageId >> 8), (byte) messageId};
+            try {
+                channel.send(ByteBuffer.wrap(m), to);
+            } catch (IOException e) {
+                LOG.debug("could not send an empty message to a group member: {}", e.getClass().getSimpleName());
+            }
+        }
+
+        private void read() {
+            ByteBuffer buf = ByteBuffer.allocate(65536);
+            while (channel.isOpen()) {
+                SocketAddress from;
+                try {
+                    buf.clear();
+                    from = channel.receive(buf);
+                } catch (ClosedChannelException e) {
+                    return;
+                } catch (IOException e) {
+                    continue;
+                }
+                try {
+                    received(this, Arrays.copyOf(buf.array(), buf.position()), (InetSocketAddress) from);
+                } catch (RuntimeException e) {
+                    LOG.debug("dropping a datagram from a group member: {}", e.getClass().getSimpleName());
+                }
+            }
+        }
+    }
+}

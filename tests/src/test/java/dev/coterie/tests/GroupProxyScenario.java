@@ -1,0 +1,450 @@
+package dev.coterie.tests;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.coterie.keystore.Hex;
+import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.proxy.ProxyConfig;
+import dev.coterie.proxy.ProxyServer;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.MulticastSocket;
+import java.net.NetworkInterface;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.Token;
+import org.eclipse.californium.core.coap.option.OptionRegistry;
+import org.eclipse.californium.core.network.serialization.UdpDataParser;
+import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
+
+/**
+ * Runs inside a private network namespace ({@link PrivateNetwork#IPV4}): three CoAP servers
+ * listen to the group 224.0.1.187:5683 on the namespace's loopback and answer from their own
+ * unicast ports; a Coterie proxy forwards group requests to them; a scripted client talks to the
+ * proxy over unicast and checks every datagram it gets back (groupcomm-proxy Section 5, digest
+ * 5.3, GPX-nn). Prints "CHECK ok NAME" per check and "SCENARIO OK" when all passed.
+ *
+ * <p>Server behaviour by path: /light every server answers at once (NON; server 2 with a CON
+ * separate response, which the proxy must acknowledge); /slow servers 1 and 2 at once, server 3
+ * after 1500 ms; /twice server 1 answers twice (two Message IDs) and retransmits its first
+ * answer (the same Message ID), the others once.
+ */
+public final class GroupProxyScenario {
+    static final InetAddress GROUP = addr("224.0.1.187");
+    static final int GROUP_PORT = 5683;
+    static final InetSocketAddress PROXY = new InetSocketAddress(addr("127.0.0.1"), 5600);
+    private static final OptionRegistry REGISTRY = ExtensionOptionRegistry.defaults().californiumRegistry();
+    private static final int MT = 2;
+    private static final int REPLY_FROM = 248;
+    private static final List<String> failures = new ArrayList<>();
+    private static final AtomicInteger midCounter = new AtomicInteger(1000);
+
+    private GroupProxyScenario() {
+    }
+
+    private static InetAddress addr(String s) {
+        try {
+            return InetAddress.getByName(s);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void main(String[] args) {
+        try {
+            run();
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            System.out.println("SCENARIO FAILED");
+            System.exit(2);
+        }
+        System.exit(failures.isEmpty() ? 0 : 1);
+    }
+
+    static void check(boolean ok, String name, Object detail) {
+        if (ok) {
+            System.out.println("CHECK ok   " + name);
+        } else {
+            System.out.println("CHECK FAIL " + name + ": " + detail);
+            failures.add(name);
+        }
+    }
+
+    /** One scripted group member. */
+    static final class Server implements AutoCloseable {
+        final int index;
+        final DatagramSocket unicast;
+        final MulticastSocket group;
+        final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+        final AtomicInteger acksReceived = new AtomicInteger();
+        final Thread thread;
+        volatile boolean closed;
+
+        Server(int index) throws Exception {
+            this.index = index;
+            unicast = new DatagramSocket(new InetSocketAddress(addr("127.0.0.1"), 5700 + index));
+            group = new MulticastSocket(null);
+            group.setReuseAddress(true);
+            group.bind(new InetSocketAddress(GROUP_PORT));
+            group.joinGroup(new InetSocketAddress(GROUP, GROUP_PORT), NetworkInterface.getByName("lo"));
+            thread = new Thread(this::serve, "server-" + index);
+            thread.setDaemon(true);
+            thread.start();
+            Thread acks = new Thread(this::readAcks, "server-acks-" + index);
+            acks.setDaemon(true);
+            acks.start();
+        }
+
+        InetSocketAddress address() {
+            return (InetSocketAddress) unicast.getLocalSocketAddress();
+        }
+
+        private void readAcks() {
+            byte[] buf = new byte[1500];
+            while (!closed) {
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                try {
+                    unicast.receive(p);
+                } catch (Exception e) {
+                    return;
+                }
+                if (p.getLength() == 4 && ((buf[0] >> 4) & 3) == CoAP.Type.ACK.value) {
+                    acksReceived.incrementAndGet();
+                }
+            }
+        }
+
+        private void serve() {
+            byte[] buf = new byte[1500];
+            while (!closed) {
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                try {
+                    group.receive(p);
+                    Message m = new UdpDataParser(false, REGISTRY).parseMessage(Arrays.copyOf(buf, p.getLength()));
+                    if (!(m instanceof Request r)) {
+                        continue;
+                    }
+                    String path = String.join("/", r.getOptions().getUriPath());
+                    requests.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+                    InetSocketAddress to = (InetSocketAddress) p.getSocketAddress();
+                    answer(r, path, to);
+                } catch (Exception e) {
+                    if (!closed) {
+                        e.printStackTrace(System.out);
+                    }
+                }
+            }
+        }
+
+        private void answer(Request r, String path, InetSocketAddress to) throws Exception {
+            if (r.getOptions().hasOption(MT)) {
+                System.out.println("server " + index + " saw Multicast-Timeout in " + path);
+                requests.computeIfAbsent("with-multicast-timeout", k -> new AtomicInteger()).incrementAndGet();
+            }
+            switch (path) {
+                case "light" -> send(r, "s" + index, to, index == 2 ? CoAP.Type.CON : CoAP.Type.NON, midCounter.incrementAndGet());
+                case "slow" -> {
+                    if (index == 3) {
+                        new Thread(() -> {
+                            try {
+                                Thread.sleep(1500);
+                                send(r, "s3 late", to, CoAP.Type.NON, midCounter.incrementAndGet());
+                            } catch (Exception e) {
+                                e.printStackTrace(System.out);
+                            }
+                        }).start();
+                    } else {
+                        send(r, "s" + index, to, CoAP.Type.NON, midCounter.incrementAndGet());
+                    }
+                }
+                case "twice" -> {
+                    int mid = midCounter.incrementAndGet();
+                    send(r, "s" + index + "a", to, CoAP.Type.NON, mid);
+                    if (index == 1) {
+                        send(r, "s1a", to, CoAP.Type.NON, mid); // a retransmission: the same Message ID
+                        send(r, "s1b", to, CoAP.Type.NON, midCounter.incrementAndGet());
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+
+        void send(Request r, String payload, InetSocketAddress to, CoAP.Type type, int mid) throws Exception {
+            Response resp = new Response(ResponseCode.CONTENT);
+            resp.setType(type);
+            resp.setMID(mid & 0xffff);
+            resp.setToken(r.getToken());
+            resp.getOptions().setContentFormat(0);
+            resp.setPayload(payload);
+            byte[] b = new UdpDataSerializer().getByteArray(resp);
+            unicast.send(new DatagramPacket(b, b.length, to));
+        }
+
+        int count(String path) {
+            AtomicInteger a = requests.get(path);
+            return a == null ? 0 : a.get();
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            unicast.close();
+            group.close();
+        }
+    }
+
+    /** The scripted client: unicast to the proxy, every datagram back parsed. */
+    static final class Client implements AutoCloseable {
+        final DatagramSocket socket;
+
+        Client() throws Exception {
+            socket = new DatagramSocket(new InetSocketAddress(addr("127.0.0.1"), 0));
+        }
+
+        Request request(String uri, Long multicastTimeout, byte[] token, CoAP.Type type) {
+            Request r = new Request(CoAP.Code.GET, type);
+            r.setMID(midCounter.incrementAndGet() & 0xffff);
+            r.setToken(Token.fromProvider(token));
+            r.getOptions().setProxyUri(uri);
+            if (multicastTimeout != null) {
+                r.getOptions().addOption(new Option(MT, multicastTimeout));
+            }
+            return r;
+        }
+
+        void send(Message m) throws Exception {
+            byte[] b = new UdpDataSerializer().getByteArray(m);
+            socket.send(new DatagramPacket(b, b.length, PROXY));
+        }
+
+        /** Every message that arrives within {@code ms}. */
+        List<Message> collect(int ms) throws Exception {
+            List<Message> out = new ArrayList<>();
+            long end = System.currentTimeMillis() + ms;
+            byte[] buf = new byte[1500];
+            while (true) {
+                long left = end - System.currentTimeMillis();
+                if (left <= 0) {
+                    return out;
+                }
+                socket.setSoTimeout((int) left);
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                try {
+                    socket.receive(p);
+                } catch (SocketTimeoutException e) {
+                    return out;
+                }
+                out.add(new UdpDataParser(false, REGISTRY).parseMessage(Arrays.copyOf(buf, p.getLength())));
+            }
+        }
+
+        @Override
+        public void close() {
+            socket.close();
+        }
+    }
+
+    static List<Response> responses(List<Message> ms) {
+        List<Response> out = new ArrayList<>();
+        for (Message m : ms) {
+            if (m instanceof Response r) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    static Option option(Response r, int number) {
+        for (Option o : r.getOptions().getOthers()) {
+            if (o.getNumber() == number) {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    /** Reply-From for 127.0.0.1:PORT, written out independently: [-1, [h'7f000001', PORT]] (CBOR). */
+    static String replyFromHex(int port) {
+        return "8220" + "82" + "447f000001" + "19" + String.format("%04x", port);
+    }
+
+    private static void run() throws Exception {
+        List<Server> servers = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            servers.add(new Server(i));
+        }
+        String yaml = String.join("\n",
+                "listen: [\"127.0.0.1:5600\"]",
+                "forward_proxy: true",
+                "groups:",
+                "  - {name: lights, host: lights.example, address: 224.0.1.187, port: 5683, interface: lo,",
+                "     members: [\"127.0.0.1:5701\", \"127.0.0.1:5702\", \"127.0.0.1:5703\"]}",
+                "  - {name: sensors, host: sensors.example, address: 224.0.1.188, port: 5683}",
+                "group_forwarding: {token_reuse_s: 500}",
+                "access:",
+                "  - client: unauthenticated",
+                "    allow: [{group: lights}]",
+                "");
+        ProxyConfig cfg = ProxyConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "group-proxy.yaml", Path.of("."));
+        try (ProxyServer proxy = new ProxyServer(cfg, List.of(), Map.of()).start(); Client client = new Client()) {
+            // GPX-05: every response relayed, each with the client's Token and Reply-From naming its server
+            byte[] token = Hex.decode("a1a2a3a4");
+            client.send(client.request("coap://lights.example/light", 1L, token, CoAP.Type.NON));
+            List<Response> rs = responses(client.collect(2500));
+            List<String> payloads = new ArrayList<>();
+            boolean tokens = true;
+            boolean replyFrom = true;
+            StringBuilder rf = new StringBuilder();
+            java.util.Set<Integer> mids = new java.util.HashSet<>();
+            for (Response r : rs) {
+                payloads.add(r.getPayloadString());
+                tokens &= Arrays.equals(r.getTokenBytes(), token);
+                Option o = option(r, REPLY_FROM);
+                int server = Integer.parseInt(r.getPayloadString().substring(1, 2));
+                String expected = replyFromHex(5700 + server);
+                String got = o == null ? "none" : Hex.encode(o.getValue());
+                rf.append(r.getPayloadString()).append('=').append(got).append(' ');
+                replyFrom &= expected.equals(got);
+                mids.add(r.getMID());
+            }
+            java.util.Collections.sort(payloads);
+            check(payloads.equals(List.of("s1", "s2", "s3")), "GPX_05 three servers' responses relayed", payloads);
+            check(tokens && !rs.isEmpty(), "GPX_05 every relayed response carries the client's Token", rs);
+            check(replyFrom && !rs.isEmpty(), "GPX_05 Reply-From is [-1, [h'7f000001', port]] of the answering server", rf);
+            check(mids.size() == rs.size(), "GPX_05 each relayed response has its own Message ID", mids);
+            check(rs.stream().allMatch(r -> r.getType() == CoAP.Type.NON && r.getCode() == ResponseCode.CONTENT),
+                    "GPX_05 relayed responses are NON 2.05", rs);
+            check(servers.get(1).acksReceived.get() >= 1, "GCB_01 the proxy acknowledged a server's CON response",
+                    servers.get(1).acksReceived.get());
+            check(servers.stream().allMatch(s -> s.count("light") == 1) && servers.stream().allMatch(s -> s.count("with-multicast-timeout") == 0),
+                    "GPX_04 the group got the request once per server, without Multicast-Timeout",
+                    servers.stream().map(s -> s.requests.toString()).toList());
+
+            // GPX-03: Multicast-Timeout missing
+            client.send(client.request("coap://lights.example/light", null, Hex.decode("b1"), CoAP.Type.CON));
+            List<Message> got = client.collect(1000);
+            Response bad = responses(got).isEmpty() ? null : responses(got).get(0);
+            Option emptyMt = bad == null ? null : option(bad, MT);
+            check(bad != null && bad.getCode() == ResponseCode.BAD_REQUEST && emptyMt != null && emptyMt.getLength() == 0
+                            && bad.getPayloadSize() > 0 && responses(got).size() == 1,
+                    "GPX_03 no Multicast-Timeout: one 4.00 with an empty Multicast-Timeout and a diagnostic", got);
+            check(servers.stream().allMatch(s -> s.count("light") == 1), "GPX_03 the request without it was not forwarded",
+                    servers.stream().map(s -> s.requests.toString()).toList());
+
+            // GPX-02: a configured group the client is not allowed to reach, and a multicast address not configured
+            client.send(client.request("coap://sensors.example/temp", 1L, Hex.decode("b2"), CoAP.Type.CON));
+            Response denied = first(client.collect(1000));
+            check(denied != null && denied.getCode() == ResponseCode.UNAUTHORIZED, "GPX_02 a group not on the client's list: 4.01",
+                    denied);
+            client.send(client.request("coap://224.0.1.189/temp", 1L, Hex.decode("b3"), CoAP.Type.CON));
+            Response unconfigured = first(client.collect(1000));
+            check(unconfigured != null && unconfigured.getCode() == ResponseCode.UNAUTHORIZED,
+                    "GPX_02 a multicast address that is not a configured group: 4.01", unconfigured);
+            client.send(client.request("coap://224.0.1.187/light", 1L, Hex.decode("b4"), CoAP.Type.NON));
+            check(responses(client.collect(2000)).size() == 3, "GPX_02 positive control: the group by its address is reached",
+                    "");
+
+            // GPX-06: T' = 0 relays nothing (No-Response 26), though the servers answer
+            Request zero = client.request("coap://lights.example/light", 0L, Hex.decode("c0"), CoAP.Type.NON);
+            zero.getOptions().setNoResponse(26);
+            int before = servers.get(0).count("light");
+            client.send(zero);
+            List<Message> none = client.collect(1500);
+            check(none.isEmpty() && servers.get(0).count("light") == before + 1,
+                    "GPX_06 T' = 0: the group got the request and nothing was relayed", none);
+
+            // GPX-06: a response after T' is dropped; the others are relayed
+            client.send(client.request("coap://lights.example/slow", 1L, Hex.decode("c1"), CoAP.Type.NON));
+            List<String> slow = payloadsOf(client.collect(2500));
+            check(slow.equals(List.of("s1", "s2")), "GPX_06 the response after T' (1 s; it came at 1.5 s) is not relayed", slow);
+            client.send(client.request("coap://lights.example/slow", 2L, Hex.decode("c2"), CoAP.Type.NON));
+            List<String> slowControl = payloadsOf(client.collect(2800));
+            check(slowControl.equals(List.of("s1", "s2", "s3 late")), "GPX_06 positive control: with T' = 2 s it is relayed",
+                    slowControl);
+
+            // several responses from one server are relayed as they come; a retransmission once
+            client.send(client.request("coap://lights.example/twice", 1L, Hex.decode("c3"), CoAP.Type.NON));
+            List<String> twice = payloadsOf(client.collect(2000));
+            check(twice.equals(List.of("s1a", "s1b", "s2a", "s3a")),
+                    "GPX_05 two responses of one server both relayed, its retransmission once", twice);
+
+            // GPX-07: Early Stop Request
+            byte[] t7 = Hex.decode("d1");
+            client.send(client.request("coap://lights.example/slow", 3L, t7, CoAP.Type.NON));
+            List<String> early = payloadsOf(client.collect(500));
+            Request stop = new Request(CoAP.Code.GET, CoAP.Type.NON);
+            stop.setMID(midCounter.incrementAndGet() & 0xffff);
+            stop.setToken(Token.fromProvider(t7));
+            stop.getOptions().addOption(new Option(MT, new byte[0]));
+            int slowBefore = servers.stream().mapToInt(s -> s.count("slow") + s.count("")).sum();
+            client.send(stop);
+            List<Message> afterStop = client.collect(2000);
+            int slowAfter = servers.stream().mapToInt(s -> s.count("slow") + s.count("")).sum();
+            check(early.equals(List.of("s1", "s2")) && afterStop.isEmpty(),
+                    "GPX_07 after an Early Stop Request nothing more is relayed", early + " then " + afterStop);
+            check(slowAfter == slowBefore, "GPX_07 the Early Stop Request is not forwarded", slowBefore + " -> " + slowAfter);
+
+            // GPX-07: RST to a relayed response
+            client.send(client.request("coap://lights.example/slow", 3L, Hex.decode("d2"), CoAP.Type.NON));
+            List<Message> firstOnes = client.collect(500);
+            Response toReset = first(firstOnes);
+            if (toReset != null) {
+                byte[] rst = {0x70, 0, (byte) (toReset.getMID() >> 8), (byte) toReset.getMID()};
+                client.socket.send(new DatagramPacket(rst, 4, PROXY));
+            }
+            List<Message> afterRst = client.collect(2000);
+            check(toReset != null && afterRst.isEmpty(), "GPX_07 after an RST to a relayed response nothing more is relayed",
+                    firstOnes + " then " + afterRst);
+
+            // GCB-07: a Token reused while its collection runs: 4.00, the old collection stopped, not forwarded
+            byte[] t8 = Hex.decode("e1");
+            client.send(client.request("coap://lights.example/slow", 3L, t8, CoAP.Type.NON));
+            List<Message> firstOfReuse = client.collect(500);
+            int slowCount = servers.get(0).count("slow");
+            client.send(client.request("coap://lights.example/slow", 3L, t8, CoAP.Type.NON));
+            List<Message> reuse = client.collect(2000);
+            Response reuseAnswer = first(reuse);
+            check(payloadsOf(firstOfReuse).equals(List.of("s1", "s2")) && reuse.size() == 1 && reuseAnswer != null
+                            && reuseAnswer.getCode() == ResponseCode.BAD_REQUEST && servers.get(0).count("slow") == slowCount,
+                    "GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped",
+                    firstOfReuse + " then " + reuse);
+
+            Thread.sleep(200);
+            check(proxy.groupCollections() == 0, "GPX_06 every collection ended (Tokens released)", proxy.groupCollections());
+        } finally {
+            for (Server s : servers) {
+                s.close();
+            }
+        }
+        System.out.println(failures.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED " + failures);
+    }
+
+    static Response first(List<Message> ms) {
+        List<Response> rs = responses(ms);
+        return rs.isEmpty() ? null : rs.get(0);
+    }
+
+    static List<String> payloadsOf(List<Message> ms) {
+        List<String> out = new ArrayList<>();
+        for (Response r : responses(ms)) {
+            out.add(r.getPayloadString());
+        }
+        java.util.Collections.sort(out);
+        return out;
+    }
+}

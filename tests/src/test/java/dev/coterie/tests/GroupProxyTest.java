@@ -1,0 +1,79 @@
+package dev.coterie.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The group proxy (groupcomm-proxy Section 5, GPX-nn, GCB-07) over real IPv4 multicast inside a
+ * private network namespace the test creates ({@link GroupProxyScenario}: three servers, a
+ * Coterie proxy, a scripted client). Each test asserts its checks of the one scenario run.
+ */
+class GroupProxyTest {
+    private static PrivateNetwork.Result run;
+
+    @BeforeAll
+    static void runScenario() throws Exception {
+        run = PrivateNetwork.run(PrivateNetwork.IPV4, GroupProxyScenario.class, 120);
+        System.out.println(run.out());
+    }
+
+    private static void assertChecks(String... names) {
+        for (String n : names) {
+            assertTrue(run.out().contains("CHECK ok   " + n), "missing check '" + n + "':\n" + run.out());
+        }
+    }
+
+    @Test
+    void scenarioCompleted() {
+        assertEquals(0, run.status(), run.out());
+        assertTrue(run.out().contains("SCENARIO OK"), run.out());
+    }
+
+    @Test
+    void GPX_05_everyResponseRelayedWithReplyFromAndTheClientsToken() {
+        assertChecks("GPX_05 three servers' responses relayed", "GPX_05 every relayed response carries the client's Token",
+                "GPX_05 Reply-From is [-1, [h'7f000001', port]] of the answering server",
+                "GPX_05 each relayed response has its own Message ID", "GPX_05 relayed responses are NON 2.05",
+                "GPX_05 two responses of one server both relayed, its retransmission once",
+                "GCB_01 the proxy acknowledged a server's CON response");
+    }
+
+    @Test
+    void GPX_04_theGroupRequestCarriesNoMulticastTimeout() {
+        assertChecks("GPX_04 the group got the request once per server, without Multicast-Timeout");
+    }
+
+    @Test
+    void GPX_03_missingMulticastTimeoutIs400WithAnEmptyOne() {
+        assertChecks("GPX_03 no Multicast-Timeout: one 4.00 with an empty Multicast-Timeout and a diagnostic",
+                "GPX_03 the request without it was not forwarded");
+    }
+
+    @Test
+    void GPX_02_groupsNotOnTheListAre401() {
+        assertChecks("GPX_02 a group not on the client's list: 4.01",
+                "GPX_02 a multicast address that is not a configured group: 4.01",
+                "GPX_02 positive control: the group by its address is reached");
+    }
+
+    @Test
+    void GPX_06_timerRules() {
+        assertChecks("GPX_06 T' = 0: the group got the request and nothing was relayed",
+                "GPX_06 the response after T' (1 s; it came at 1.5 s) is not relayed",
+                "GPX_06 positive control: with T' = 2 s it is relayed", "GPX_06 every collection ended (Tokens released)");
+    }
+
+    @Test
+    void GPX_07_earlyStopAndRstStopRelaying() {
+        assertChecks("GPX_07 after an Early Stop Request nothing more is relayed", "GPX_07 the Early Stop Request is not forwarded",
+                "GPX_07 after an RST to a relayed response nothing more is relayed");
+    }
+
+    @Test
+    void GCB_07_aTokenReusedDuringACollectionIs400() {
+        assertChecks("GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped");
+    }
+}
