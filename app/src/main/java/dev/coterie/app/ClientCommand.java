@@ -147,6 +147,15 @@ final class ClientCommand implements Callable<Integer> {
             + "the only layer; with --context or --bundle it is the outer layer over the end-to-end one (OSCORE-in-OSCORE)")
     Path proxyContext;
 
+    @Option(names = "--multicast-timeout", paramLabel = "S", description = "with --proxy: a group request through the proxy "
+            + "(groupcomm-proxy): the URI names a group, the proxy relays every response for S seconds (T'), each printed with "
+            + "its Reply-From; 0 relays nothing and adds No-Response 26")
+    Long multicastTimeout;
+
+    @Option(names = "--stop-after", paramLabel = "N", description = "with --multicast-timeout: after N responses send the proxy "
+            + "an Early Stop Request (GET, the same Token, an empty Multicast-Timeout)")
+    Integer stopAfter;
+
     @Option(names = "--max-oscore-layers", defaultValue = "2", paramLabel = "N", description = "the most OSCORE layers one "
             + "request may get (${DEFAULT-VALUE}); a request that needs more is not sent (OCP-04)")
     int maxOscoreLayers;
@@ -172,13 +181,27 @@ final class ClientCommand implements Callable<Integer> {
                 genericOptions, payload, payloadHex, payloadFile);
         Request request = new Request(code, Type.CON);
         try {
-            request.setURI(uri);
-        } catch (IllegalArgumentException e) {
+            if (proxy == null) {
+                request.setURI(uri);
+            } else {
+                // the proxy resolves the target (a group's name may mean nothing here): only its syntax is checked
+                java.net.URI u = new java.net.URI(uri);
+                if (u.getScheme() == null || u.getHost() == null) {
+                    throw new IllegalArgumentException("expected coap://HOST[:PORT]/PATH");
+                }
+            }
+        } catch (IllegalArgumentException | java.net.URISyntaxException e) {
             throw new IllegalArgumentException("URI " + uri + ": " + e.getMessage());
         }
         shape.apply(request);
         if (proxy != null) {
             viaProxy(request);
+        }
+        if (multicastTimeout != null) {
+            return proxiedGroup(request, registry);
+        }
+        if (stopAfter != null) {
+            throw new IllegalArgumentException("--stop-after needs --multicast-timeout");
         }
         boolean multicast = request.getDestinationContext().getPeerAddress().getAddress().isMulticastAddress();
         checkExchange(code, multicast);
@@ -377,6 +400,69 @@ final class ClientCommand implements Callable<Integer> {
             return state.close(run.run(request, eb::build));
         } catch (Exception | Error e) {
             state.closeQuietly(); // an IOException too: every state opened so far is saved
+            throw e;
+        }
+    }
+
+    /**
+     * A group request through the proxy (--proxy with --multicast-timeout): the end-to-end layer
+     * from --bundle (group mode, or deterministic) or --context, the hop layer from
+     * --proxy-context, or none with --no-oscore.
+     */
+    private int proxiedGroup(Request request, ExtensionOptionRegistry registry) throws Exception {
+        if (proxy == null) {
+            throw new IllegalArgumentException("--multicast-timeout needs --proxy");
+        }
+        if (multicastTimeout < 0 || multicastTimeout > 0xffffffffL) {
+            throw new IllegalArgumentException("--multicast-timeout must be 0 to 4294967295 seconds");
+        }
+        if (stopAfter != null && stopAfter < 1) {
+            throw new IllegalArgumentException("--stop-after must be at least 1");
+        }
+        if (observe || member != null || groupModeUnicast || expect != null) {
+            throw new IllegalArgumentException("--multicast-timeout takes neither --observe, --member, --group-mode-unicast "
+                    + "nor --expect");
+        }
+        if (bundle != null && !group) {
+            throw new IllegalArgumentException("--multicast-timeout with --bundle needs --group (group mode through the proxy)");
+        }
+        request.getOptions().addOption(new org.eclipse.californium.core.coap.Option(
+                registry.byName(ExtensionOptionRegistry.MULTICAST_TIMEOUT).number(), multicastTimeout));
+        if (multicastTimeout == 0) {
+            request.getOptions().setNoResponse(26); // groupcomm-proxy 5.1: T' = 0 with No-Response 26
+        }
+        request.setType(non ? Type.NON : Type.CON);
+        InetSocketAddress local = bind == null ? new InetSocketAddress(0) : localAddress(bind);
+        OpenState state = new OpenState();
+        try {
+            List<RequestProtector> layers = new ArrayList<>();
+            if (context != null) {
+                OscoreContext ctx = state.open(() -> ContextFile.load(context, CryptoProviders.byName(provider)), c -> c::close);
+                if (ctx == null) {
+                    return 3;
+                }
+                layers.add(ctx.protector());
+            } else if (bundle != null) {
+                char[] pass = passphraseEnv == null ? null : GroupCommand.requireEnv(passphraseEnv).toCharArray();
+                GroupContext ctx = state.open(() -> dev.coterie.app.group.MemberBundle.load(bundle,
+                        CryptoProviders.byName(provider), pass), c -> c::close);
+                if (ctx == null) {
+                    return 3;
+                }
+                layers.add(view(ctx, registry));
+            }
+            if (!hopLayer(state, layers)) {
+                return 3;
+            }
+            if (layers.size() > maxOscoreLayers) {
+                throw new IllegalArgumentException("the request needs " + layers.size() + " OSCORE layers, more than "
+                        + "--max-oscore-layers " + maxOscoreLayers + " (OCP-04); nothing was sent");
+            }
+            RequestProtector hop = proxyContext == null ? null : layers.get(layers.size() - 1);
+            return state.close(new ProxiedGroupRun(registry, trace).run(request, layers, hop, local, multicastTimeout,
+                    stopAfter));
+        } catch (Exception | Error e) {
+            state.closeQuietly();
             throw e;
         }
     }

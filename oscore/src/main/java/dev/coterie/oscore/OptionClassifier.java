@@ -83,7 +83,7 @@ public final class OptionClassifier {
      * option already present (an inner layer's) is encrypted in this one (OSCORE-in-OSCORE).
      * With {@code forProxy}, the escalation algorithm of oscore-capable-proxies Section 2.2
      * applies to the options the proxy consumes: Proxy-Uri, Proxy-Cri, Proxy-Scheme,
-     * Proxy-Scheme-Number, Hop-Limit and Request-Hash are encrypted whole (the proxy needs none
+     * Proxy-Scheme-Number, Hop-Limit, Request-Hash and Multicast-Timeout are encrypted whole (the proxy needs none
      * of them to remove the layer, and is their immediately next consumer), and Uri-Host and
      * Uri-Port too when a Proxy-Scheme or Proxy-Scheme-Number is present; otherwise they stay
      * outer for a reverse proxy.
@@ -100,6 +100,13 @@ public final class OptionClassifier {
         for (Option opt : options.asSortedList()) {
             int n = opt.getNumber();
             if (forProxy && role == Role.REQUEST && escalates(n, proxyScheme)) {
+                s.inner.add(opt);
+                continue;
+            }
+            if (role == Role.RESPONSE && n == extensions.byName(ExtensionOptionRegistry.REPLY_FROM).number()) {
+                // only a proxy adds Reply-From, for the client, its next hop and immediately next consumer, which does
+                // not need it to remove the layer: Section 2.2 steps 1-3-5-6-8 (or 1-4-6-8 for a proxy of a chain that
+                // relays another's): encrypted in every layer that protects it (GPX-14)
                 s.inner.add(opt);
                 continue;
             }
@@ -153,8 +160,10 @@ public final class OptionClassifier {
             case OptionNumberRegistry.URI_PORT:
                 return proxyScheme;
             default:
+                // Multicast-Timeout: the client adds it for the proxy that sends to the group (GPX-14)
                 return n == proxyCri || n == requestHash
-                        || n == extensions.byName(ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number();
+                        || n == extensions.byName(ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number()
+                        || n == extensions.byName(ExtensionOptionRegistry.MULTICAST_TIMEOUT).number();
         }
     }
 

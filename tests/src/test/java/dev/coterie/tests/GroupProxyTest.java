@@ -72,6 +72,42 @@ class GroupProxyTest {
                 "GPX_07 after an RST to a relayed response nothing more is relayed");
     }
 
+    /**
+     * The command line through the proxy: Group OSCORE end to end (group mode), OSCORE on the
+     * hop; each lamp's response verified in both layers (so the proxy protected each with a
+     * Partial IV of its own but possibly the first: OCP-07) and printed with its Reply-From.
+     */
+    @Test
+    void GPX_05_OCP_07_groupOscoreEndToEndThroughAnOscoreHop_fromTheCommandLine() throws Exception {
+        PrivateNetwork.Result r = PrivateNetwork.run(PrivateNetwork.IPV4, GroupProxyCliScenario.class, 120);
+        String out = r.out();
+        System.out.println(out);
+        assertEquals(0, r.status(), out);
+        assertTrue(out.contains("SCENARIO DONE"), out);
+        String get = section(out, "group GET");
+        for (int lamp = 2; lamp <= 4; lamp++) {
+            assertTrue(get.contains("Reply-From coap://127.0.0.1:" + (5700 + lamp) + ", member 0" + lamp + " (group mode):"),
+                    "lamp " + lamp + ":\n" + get);
+        }
+        assertTrue(get.contains("3 response(s)"), get);
+        assertTrue(out.contains("STATUS group GET = 0"), out);
+        assertTrue(section(out, "group PUT").contains("3 response(s)"), out);
+        // positive control above; without the hop layer the proxy does not know the client: one 4.01, unprotected
+        String denied = section(out, "no hop layer");
+        assertTrue(denied.contains("unprotected error response, not verified:\n4.01 UNAUTHORIZED")
+                && denied.contains("1 response(s)"), denied);
+        assertTrue(section(out, "zero").contains("Multicast-Timeout 0: the proxy relays nothing (0 response(s))"), out);
+        String stop = section(out, "stop after 1");
+        assertTrue(stop.contains("early stop sent") && stop.contains("1 response(s)"), stop);
+        assertTrue(out.contains("PROXY layers removed"), out);
+    }
+
+    private static String section(String out, String what) {
+        int a = out.indexOf("BEGIN " + what + "\n");
+        int b = out.indexOf("END " + what + "\n");
+        return a < 0 || b < a ? "(no output for " + what + ")" : out.substring(a, b);
+    }
+
     @Test
     void GCB_07_aTokenReusedDuringACollectionIs400() {
         assertChecks("GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped");

@@ -1,0 +1,119 @@
+package dev.coterie.tests;
+
+import dev.coterie.app.Coterie;
+import dev.coterie.keystore.CryptoProviders;
+import dev.coterie.oscore.OscoreContext;
+import dev.coterie.proxy.ProxyConfig;
+import dev.coterie.proxy.ProxyServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs inside a private network namespace ({@link PrivateNetwork#IPV4}): a lighting group made
+ * with {@code coterie group} (a client and three lamps, each a {@code coterie server --bundle}
+ * joined to 224.0.1.187), a Coterie proxy that shares an OSCORE hop context with the client, and
+ * {@code coterie client --proxy --proxy-context --bundle --group --multicast-timeout}: Group
+ * OSCORE end to end, OSCORE on the client↔proxy hop, every lamp's response relayed with its
+ * Reply-From. Prints every command's output and its exit status.
+ */
+public final class GroupProxyCliScenario {
+    private GroupProxyCliScenario() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            run();
+            System.out.println("SCENARIO DONE");
+            System.out.flush();
+            System.exit(0);
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            System.exit(2);
+        }
+    }
+
+    private static Path contextFile(Path dir, String name, String sender, String recipient) throws Exception {
+        Path f = dir.resolve(name + ".json");
+        Files.writeString(f, "{\n  \"master_secret\": \"0102030405060708090a0b0c0d0e0f10\",\n"
+                + "  \"master_salt\": \"9e7ca92223786340\",\n  \"sender_id\": \"" + sender + "\",\n"
+                + "  \"recipient_id\": \"" + recipient + "\",\n  \"replay_window\": 32,\n  \"state_dir\": \"" + name
+                + "-state\"\n}\n");
+        Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return f;
+    }
+
+    private static void run() throws Exception {
+        Path dir = Files.createTempDirectory("coterie-group-proxy");
+        String d = dir.toString();
+        status("create", Coterie.execute("group", "create", "--name", "lights", "--dir", d));
+        status("add client", Coterie.execute("group", "add-member", "lights", "--role", "client", "--dir", d));
+        for (int i = 1; i <= 3; i++) {
+            status("add lamp " + i, Coterie.execute("group", "add-member", "lights", "--role", "server", "--dir", d,
+                    "--member-name", "lamp-" + i));
+        }
+        Path members = dir.resolve("lights").resolve("members");
+        for (int i = 2; i <= 4; i++) {
+            String bundle = members.resolve(String.format("%02d", i) + ".bundle.json").toString();
+            String bind = "127.0.0.1:" + (5700 + i);
+            Thread t = new Thread(() -> Coterie.execute("server", "--bundle", bundle, "--bind", bind, "--join", "224.0.1.187",
+                    "--leisure", "200"));
+            t.setDaemon(true);
+            t.start();
+        }
+        Path proxySide = contextFile(dir, "proxy-hop", "0b", "0c");
+        Path clientSide = contextFile(dir, "client-hop", "0c", "0b");
+        OscoreContext hop = dev.coterie.app.ContextFile.load(proxySide, CryptoProviders.defaultProvider());
+        Path cfg = Files.writeString(dir.resolve("proxy.yaml"), String.join("\n",
+                "listen: ['127.0.0.1:5600']",
+                "forward_proxy: true",
+                "groups:",
+                "  - {name: lights, host: lights.example, address: 224.0.1.187, port: 5683}",
+                "access:",
+                "  - {client: {kid: '0c'}, allow: [{group: lights}]}",
+                ""));
+        Thread.sleep(1500);
+        String client = members.resolve("01.bundle.json").toString();
+        try (ProxyServer proxy = new ProxyServer(ProxyConfig.load(cfg), List.of(hop), Map.of()).start()) {
+            capture("group GET", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
+                    "--bundle", client, "--group", "--multicast-timeout", "2", "coap://lights.example/light");
+            capture("group PUT", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
+                    "--bundle", client, "--group", "--multicast-timeout", "2", "-m", "PUT", "--payload", "on",
+                    "coap://lights.example/light");
+            capture("no hop layer", "client", "--proxy", "coap://127.0.0.1:5600", "--bundle", client, "--group",
+                    "--multicast-timeout", "2", "coap://lights.example/light");
+            capture("zero", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
+                    "--bundle", client, "--group", "--multicast-timeout", "0", "coap://lights.example/light");
+            capture("stop after 1", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
+                    "--bundle", client, "--group", "--multicast-timeout", "3", "--stop-after", "1",
+                    "coap://lights.example/light");
+            System.out.println("PROXY layers removed " + (long) proxy.metrics().layersRemoved() + " relayed "
+                    + (long) proxy.metrics().groupRelayedCount());
+        }
+    }
+
+    /** Runs one command with its output captured, then prints it between markers with the status. */
+    private static void capture(String what, String... args) {
+        PrintStream out = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int status;
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            status = Coterie.execute(args);
+        } finally {
+            System.setOut(out);
+        }
+        System.out.println("BEGIN " + what);
+        System.out.print(buf.toString(StandardCharsets.UTF_8));
+        System.out.println("END " + what);
+        status(what, status);
+    }
+
+    private static void status(String what, int status) {
+        System.out.println("STATUS " + what + " = " + status);
+    }
+}
