@@ -103,8 +103,9 @@ public final class OptionClassifier {
                 s.inner.add(opt);
                 continue;
             }
-            if (role == Role.RESPONSE && n == extensions.byName(ExtensionOptionRegistry.REPLY_FROM).number()) {
-                // only a proxy adds Reply-From, for the client, its next hop and immediately next consumer, which does
+            if (role == Role.RESPONSE && (n == extensions.byName(ExtensionOptionRegistry.REPLY_FROM).number()
+                    || n == extensions.byName(ExtensionOptionRegistry.GROUP_ETAG).number())) {
+                // only a proxy adds Reply-From and Group-ETag, for the client, its next hop and immediately next consumer, which does
                 // not need it to remove the layer: Section 2.2 steps 1-3-5-6-8 (or 1-4-6-8 for a proxy of a chain that
                 // relays another's): encrypted in every layer that protects it (GPX-14)
                 s.inner.add(opt);
@@ -160,10 +161,11 @@ public final class OptionClassifier {
             case OptionNumberRegistry.URI_PORT:
                 return proxyScheme;
             default:
-                // Multicast-Timeout: the client adds it for the proxy that sends to the group (GPX-14)
+                // Multicast-Timeout and Group-ETag: the client adds them for the proxy that sends to the group (GPX-14)
                 return n == proxyCri || n == requestHash
                         || n == extensions.byName(ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number()
-                        || n == extensions.byName(ExtensionOptionRegistry.MULTICAST_TIMEOUT).number();
+                        || n == extensions.byName(ExtensionOptionRegistry.MULTICAST_TIMEOUT).number()
+                        || n == extensions.byName(ExtensionOptionRegistry.GROUP_ETAG).number();
         }
     }
 

@@ -570,11 +570,12 @@ final class Forwarder extends ServerMessageDeliverer {
         Leg leg = new Leg(new InetSocketAddress(group.address(), group.port()), null, false);
         Request up = upstreamRequest(req, target, nextHop, leg);
         up.getOptions().clearOtherOption(numbers.multicastTimeout());
+        up.getOptions().clearOtherOption(numbers.groupEtag()); // for this proxy (GPX-09), never for the servers
         if (!takeSlot(exchange)) {
             return;
         }
         String why = g.forward(exchange, client, group, up, tPrime,
-                dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()));
+                dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()), target);
         if (why != null) {
             metrics.inFlight().decrementAndGet();
             answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);

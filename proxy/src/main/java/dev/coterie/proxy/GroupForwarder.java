@@ -94,6 +94,11 @@ final class GroupForwarder {
     private final Cache<Long, Boolean> released;
     private final AtomicInteger mid = new AtomicInteger(RANDOM.nextInt(65536));
     private final Runnable slotFreed;
+    private final ResponseCache cache;
+    private final ForwardTarget.Numbers numbers;
+    /** The servers that answered a group request before, by the request's group cache key (bounded). */
+    private final Cache<ResponseCache.Key, Set<InetSocketAddress>> answeredBefore =
+            Caffeine.newBuilder().maximumSize(10_000).build();
 
     /**
      * @param groups the configured groups (one socket per distinct interface)
@@ -103,15 +108,17 @@ final class GroupForwarder {
      */
     GroupForwarder(List<ProxyConfig.Group> groups, ProxyConfig.GroupForwarding settings, InetSocketAddress bind,
                    ProxyMetrics metrics, ScheduledExecutorService timer, DataParser parser,
-                   BiFunction<Request, Response, String> refusal, int multicastTimeoutNumber, int replyFromNumber,
+                   BiFunction<Request, Response, String> refusal, ForwardTarget.Numbers numbers, ResponseCache cache,
                    Runnable slotFreed) throws IOException {
         this.settings = settings;
         this.metrics = metrics;
         this.timer = timer;
         this.parser = parser;
         this.refusal = refusal;
-        this.multicastTimeoutNumber = multicastTimeoutNumber;
-        this.replyFromNumber = replyFromNumber;
+        this.multicastTimeoutNumber = numbers.multicastTimeout();
+        this.replyFromNumber = numbers.replyFrom();
+        this.numbers = numbers;
+        this.cache = cache;
         this.slotFreed = slotFreed;
         this.released = Caffeine.newBuilder().expireAfterWrite(settings.tokenReuseSeconds(), TimeUnit.SECONDS)
                 .maximumSize(settings.tokensRemembered()).build();
@@ -234,7 +241,13 @@ final class GroupForwarder {
      * @return null when sent, or why not (the caller answers 5.02 and frees the slot)
      */
     String forward(Exchange exchange, ProxyConfig.ClientId client, ProxyConfig.Group group, Request up, long tPrimeSeconds,
-                   OscoreLayer front) {
+                   OscoreLayer front, ForwardTarget target) {
+        Request req = exchange.getRequest();
+        CachePlan plan = plan(group, up, target, tPrimeSeconds);
+        if (plan != null && plan.complete()) {
+            answerFromCache(exchange, client, group, front, plan, groupEtags(req));
+            return null;
+        }
         InetSocketAddress to = new InetSocketAddress(group.address(), group.port());
         try {
             MulticastGuard.checkDestination(to);
@@ -260,9 +273,13 @@ final class GroupForwarder {
         } catch (RuntimeException e) {
             return "the group request could not be serialized";
         }
-        Request req = exchange.getRequest();
         boolean observe = req.getOptions().hasObserve() && req.getOptions().getObserve() == 0;
         Collection c = tPrimeSeconds == 0 ? null : new Collection(exchange, client, token, group, front, observe);
+        if (c != null) {
+            c.plan = plan;
+            c.upstream = up;
+            c.target = target;
+        }
         if (c != null) {
             byToken.put(token, c);
             byClient.put(keyOf(req), c);
@@ -290,7 +307,180 @@ final class GroupForwarder {
         }
         long ms = Math.min(tPrimeSeconds, settings.maxMulticastTimeoutSeconds()) * 1000L;
         c.timer = timer.schedule(() -> expire(c), ms, TimeUnit.MILLISECONDS);
+        if (plan != null) {
+            // GPX-08: a cached response whose residual lifetime L is below T' goes at once; the others of servers that have
+            // not answered by then go near T' (at 90 % of it)
+            List<ResponseCache.Entry> later = new ArrayList<>();
+            for (Map.Entry<InetSocketAddress, ResponseCache.Entry> e : plan.fresh().entrySet()) {
+                if (e.getValue().maxAgeLeft(System.nanoTime()) < tPrimeSeconds) {
+                    sendCached(c, e.getValue(), null);
+                } else {
+                    later.add(e.getValue());
+                }
+            }
+            if (!later.isEmpty()) {
+                c.nearTPrime = timer.schedule(() -> {
+                    for (Map.Entry<InetSocketAddress, ResponseCache.Entry> e : plan.fresh().entrySet()) {
+                        boolean answered;
+                        synchronized (c) {
+                            answered = c.answeredBy.contains(e.getKey());
+                        }
+                        if (!answered && later.contains(e.getValue())) {
+                            sendCached(c, e.getValue(), null);
+                        }
+                    }
+                }, ms * 9 / 10, TimeUnit.MILLISECONDS);
+            }
+        }
         return null;
+    }
+
+    /* ------------------------------------------------------------------ the cache for groups (digest 5.4) */
+
+    /**
+     * What the cache holds for a group request: the fresh entry of each server that answered it
+     * before (or of each configured member), by the server's unicast address; complete when the
+     * proxy knows every member ({@code members} configured) and holds a fresh entry for each.
+     */
+    record CachePlan(Map<InetSocketAddress, ResponseCache.Entry> fresh, boolean complete, List<ResponseCache.Key> memberKeys) {
+    }
+
+    /** The key of a group request (the group as its origin), for {@link #answeredBefore}. */
+    private ResponseCache.Key groupKey(ProxyConfig.Group group, Request up, ForwardTarget target) {
+        return ResponseCache.key(up, serverTarget(new InetSocketAddress(group.address(), group.port()), target), numbers);
+    }
+
+    /** The unicast request a group response answers: the group URI with the server's address as authority (5.4). */
+    static ForwardTarget serverTarget(InetSocketAddress server, ForwardTarget group) {
+        return new ForwardTarget(new ProxyConfig.Origin(server.getAddress().getHostAddress(), server.getPort()), false,
+                group.path(), group.query(), null);
+    }
+
+    private CachePlan plan(ProxyConfig.Group group, Request up, ForwardTarget target, long tPrime) {
+        if (cache == null || (up.getCode() != CoAP.Code.GET && up.getCode() != CoAP.Code.FETCH) || up.getOptions().hasObserve()) {
+            return null;
+        }
+        long now = System.nanoTime();
+        Map<InetSocketAddress, ResponseCache.Entry> fresh = new java.util.LinkedHashMap<>();
+        List<ResponseCache.Key> memberKeys = new ArrayList<>();
+        boolean complete = group.members() != null && !group.members().isEmpty();
+        java.util.Collection<InetSocketAddress> servers = group.members() != null ? group.members()
+                : answeredBefore.getIfPresent(groupKey(group, up, target)) == null ? List.of()
+                : List.copyOf(answeredBefore.getIfPresent(groupKey(group, up, target)));
+        for (InetSocketAddress s : servers) {
+            ResponseCache.Key k = ResponseCache.key(up, serverTarget(s, target), numbers);
+            memberKeys.add(k);
+            ResponseCache.Entry e = cache.lookup(k);
+            if (e != null && e.fresh(now)) {
+                fresh.put(s, e);
+            } else {
+                complete = false;
+            }
+        }
+        if (group.members() == null) {
+            complete = false; // GPX-08: only with full membership knowledge
+        }
+        return fresh.isEmpty() ? null : new CachePlan(fresh, complete, memberKeys);
+    }
+
+    /**
+     * The entity tag of a complete set J (GPX-09): a digest of every member's entry in member
+     * order, so it changes whenever one of them does. Eight bytes.
+     */
+    private static byte[] groupEtag(CachePlan plan) {
+        try {
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            for (ResponseCache.Entry e : plan.fresh().values()) {
+                d.update(serializedEntry(e));
+            }
+            return Arrays.copyOf(d.digest(), 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] serializedEntry(ResponseCache.Entry e) {
+        Response r = e.stored();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(r.getRawCode());
+        for (Option o : r.getOptions().asSortedList()) {
+            if (o.getNumber() == OptionNumberRegistry.MAX_AGE) {
+                continue; // the residual lifetime changes every second; the entry does not
+            }
+            out.write(o.getNumber() >> 8);
+            out.write(o.getNumber());
+            out.write(o.getLength() >> 8);
+            out.write(o.getLength());
+            out.writeBytes(o.getValue());
+        }
+        byte[] p = r.getPayload();
+        if (p != null) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray(); // the same representations give the same tag, as an ETag would
+    }
+
+    private List<byte[]> groupEtags(Request req) {
+        List<byte[]> out = new ArrayList<>();
+        for (Option o : req.getOptions().getOthers()) {
+            if (o.getNumber() == numbers.groupEtag()) {
+                out.add(o.getValue());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * GPX-08 / GPX-09: every current member has a fresh entry, so the group request is answered
+     * from the cache alone, no multicast: each entry (with its stored Reply-From and the Max-Age
+     * left) carries the set's Group-ETag; a request whose Group-ETag matches it gets exactly one
+     * 2.03 with that Group-ETag and no payload instead.
+     */
+    private void answerFromCache(Exchange exchange, ProxyConfig.ClientId client, ProxyConfig.Group group, OscoreLayer front,
+                                 CachePlan plan, List<byte[]> requestTags) {
+        byte[] tag = groupEtag(plan);
+        metrics.cacheHit();
+        metrics.outcome(ProxyMetrics.Outcome.CACHE_HIT);
+        if (exchange.getRequest().isConfirmable()) {
+            exchange.sendAccept();
+        }
+        Collection c = new Collection(exchange, client, 0, group, front, false);
+        long now = System.nanoTime();
+        for (byte[] t : requestTags) {
+            if (Arrays.equals(t, tag)) {
+                Response valid = new Response(ResponseCode.VALID);
+                valid.getOptions().addOption(new Option(numbers.groupEtag(), tag));
+                long left = Long.MAX_VALUE;
+                for (ResponseCache.Entry e : plan.fresh().values()) {
+                    left = Math.min(left, e.maxAgeLeft(now));
+                }
+                valid.getOptions().setMaxAge(left);
+                valid.setType(CoAP.Type.NON);
+                deliver(c, valid);
+                slotFreed.run();
+                return;
+            }
+        }
+        for (ResponseCache.Entry e : plan.fresh().values()) {
+            sendCached(c, e, tag);
+        }
+        slotFreed.run();
+    }
+
+    /** One cached response on the collection's next exchange, with {@code groupEtag} when given. */
+    private void sendCached(Collection c, ResponseCache.Entry e, byte[] groupEtag) {
+        Response r = cache.serve(e);
+        r.getOptions().clearOtherOption(numbers.groupEtag());
+        if (groupEtag != null) {
+            r.getOptions().addOption(new Option(numbers.groupEtag(), groupEtag));
+        }
+        r.setType(CoAP.Type.NON);
+        synchronized (c) {
+            if (c.ended) {
+                return;
+            }
+        }
+        deliver(c, r);
     }
 
     /** T' has run out: the collection ends, unless an observation keeps it. */
@@ -313,6 +503,9 @@ final class GroupForwarder {
             c.ended = true;
             if (c.timer != null) {
                 c.timer.cancel(false);
+            }
+            if (c.nearTPrime != null) {
+                c.nearTPrime.cancel(false);
             }
         }
         byToken.remove(c.token, c);
@@ -365,7 +558,6 @@ final class GroupForwarder {
     }
 
     private void relay(Collection c, Response fromServer, InetSocketAddress from) {
-        Exchange via;
         Response out;
         synchronized (c) {
             if (c.ended || c.pastTPrime && !fromServer.getOptions().hasObserve()) {
@@ -386,30 +578,61 @@ final class GroupForwarder {
                 return;
             }
             out = downstream(fromServer, c.observe);
+            // Reply-From before caching, so that a cached copy keeps it (digest 5.3 step 5)
             out.getOptions().addOption(new Option(replyFromNumber, ReplyFrom.of(from).encode()));
             out.setType(CoAP.Type.NON);
             if (c.observe && fromServer.getOptions().hasObserve() && fromServer.isSuccess()) {
                 c.observing = true;
             }
+            c.answeredBy.add(from);
+        }
+        store(c, fromServer, out, from);
+        deliver(c, out);
+    }
+
+    /** A group response into the cache, under the server's unicast URI (digest 5.4). */
+    private void store(Collection c, Response fromServer, Response withReplyFrom, InetSocketAddress from) {
+        Request up = c.upstream;
+        if (cache == null || up == null || c.target == null) {
+            return;
+        }
+        ForwardTarget server = serverTarget(from, c.target);
+        if ((up.getCode() == CoAP.Code.GET || up.getCode() == CoAP.Code.FETCH) && !up.getOptions().hasObserve()) {
+            if (cache.storable(up, fromServer)) {
+                cache.store(ResponseCache.key(up, server, numbers), withReplyFrom, server);
+                answeredBefore.get(groupKey(c.group, up, c.target), k -> ConcurrentHashMap.newKeySet()).add(from);
+            }
+        } else if (!up.getOptions().hasOscore() && (fromServer.getCode() == ResponseCode.CHANGED
+                || fromServer.getCode() == ResponseCode.CREATED || fromServer.getCode() == ResponseCode.DELETED)) {
+            cache.invalidate(server); // RFC 7252 5.9.1: that server's stored responses for the URI are stale
+        }
+    }
+
+    /** Sends {@code out} on the collection's first exchange, or on a further one (OCP-07), and remembers its MID for an RST. */
+    private void deliver(Collection c, Response out) {
+        Exchange via;
+        synchronized (c) {
             via = c.relayed == 0 ? c.exchange
                     : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
             c.relayed++;
         }
-        out.addMessageObserver(new MessageObserverAdapter() {
-            @Override
-            public void onSent(boolean retransmission) {
-                if (out.getMID() != Message.NONE) {
-                    MidKey k = new MidKey(c.exchange.getRequest().getSourceContext().getPeerAddress(), out.getMID());
-                    synchronized (c) {
-                        if (c.ended) {
-                            return;
+        if (c.token != 0) {
+            out.addMessageObserver(new MessageObserverAdapter() {
+                @Override
+                public void onSent(boolean retransmission) {
+                    if (out.getMID() != Message.NONE) {
+                        MidKey k = new MidKey(c.exchange.getRequest().getSourceContext().getPeerAddress(), out.getMID());
+                        synchronized (c) {
+                            if (c.ended) {
+                                return;
+                            }
+                            c.sentMids.add(k);
                         }
-                        c.sentMids.add(k);
+                        byRelayedMid.put(k, c);
                     }
-                    byRelayedMid.put(k, c);
                 }
-            }
-        });
+            });
+        }
         metrics.groupRelayed();
         via.sendResponse(out);
     }
@@ -454,6 +677,11 @@ final class GroupForwarder {
         final OscoreLayer front;
         final boolean observe;
         final Set<MidKey> seen = new LinkedHashSet<>();
+        final Set<InetSocketAddress> answeredBy = new java.util.HashSet<>();
+        CachePlan plan;
+        Request upstream;
+        ForwardTarget target;
+        ScheduledFuture<?> nearTPrime;
         final List<MidKey> sentMids = new ArrayList<>();
         ScheduledFuture<?> timer;
         int relayed;

@@ -144,7 +144,7 @@ public final class ProxyServer implements AutoCloseable {
         forwarder.fastPath(fast);
         groups = config.groups().isEmpty() ? null : new GroupForwarder(config.groups(), config.groupForwarding(),
                 config.upstreamBind(), metrics, timer, plainParsing.udpParser(false, extensions.californiumRegistry(), () -> { }),
-                (req, resp) -> forwarder.refusal(req, resp, false), numbers.multicastTimeout(), numbers.replyFrom(),
+                (req, resp) -> forwarder.refusal(req, resp, false), numbers, cache,
                 () -> metrics.inFlight().decrementAndGet());
         forwarder.groups(config.groups(), groups);
         // the front endpoints' own Message IDs stay below the fast path's

@@ -69,6 +69,11 @@ public final class ResponseCache {
             this.weight = weight;
         }
 
+        /** The stored response (not a copy: not to be changed). */
+        Response stored() {
+            return response;
+        }
+
         public boolean fresh(long now) {
             return now - freshUntil < 0;
         }

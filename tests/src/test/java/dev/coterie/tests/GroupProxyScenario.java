@@ -179,13 +179,30 @@ public final class GroupProxyScenario {
                         send(r, "s1b", to, CoAP.Type.NON, midCounter.incrementAndGet());
                     }
                 }
+                case "cached", "short", "partial" -> {
+                    int v = versions.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+                    long maxAge = path.equals("short") && index == 2 ? 2 : path.equals("partial") && index == 1 ? 3 : 30;
+                    if (!(path.equals("partial") && index == 3)) {
+                        send(r, "s" + index + " v" + v, to, CoAP.Type.NON, midCounter.incrementAndGet(), maxAge);
+                    }
+                }
                 default -> {
                 }
             }
         }
 
+        final Map<String, AtomicInteger> versions = new ConcurrentHashMap<>();
+
+        /** Max-Age 0: the forwarding checks must not be answered from the proxy's cache. */
         void send(Request r, String payload, InetSocketAddress to, CoAP.Type type, int mid) throws Exception {
+            send(r, payload, to, type, mid, 0);
+        }
+
+        void send(Request r, String payload, InetSocketAddress to, CoAP.Type type, int mid, long maxAge) throws Exception {
             Response resp = new Response(ResponseCode.CONTENT);
+            if (maxAge >= 0) {
+                resp.getOptions().setMaxAge(maxAge);
+            }
             resp.setType(type);
             resp.setMID(mid & 0xffff);
             resp.setToken(r.getToken());
@@ -424,6 +441,8 @@ public final class GroupProxyScenario {
                     "GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped",
                     firstOfReuse + " then " + reuse);
 
+            cacheChecks(client, servers);
+
             Thread.sleep(200);
             check(proxy.groupCollections() == 0, "GPX_06 every collection ended (Tokens released)", proxy.groupCollections());
         } finally {
@@ -434,15 +453,105 @@ public final class GroupProxyScenario {
         System.out.println(failures.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED " + failures);
     }
 
+    private static final int GROUP_ETAG = 24;
+
+    static String groupEtagOf(Response r) {
+        int n = 0;
+        String v = null;
+        for (Option o : r.getOptions().getOthers()) {
+            if (o.getNumber() == GROUP_ETAG) {
+                n++;
+                v = Hex.encode(o.getValue());
+            }
+        }
+        return n == 0 ? null : n == 1 ? v : "several";
+    }
+
+    static int total(List<Server> servers, String path) {
+        return servers.stream().mapToInt(s -> s.count(path)).sum();
+    }
+
+    /** GPX-08, GPX-09: the cache for groups (members 5701-5703 are configured, so the proxy knows the membership). */
+    private static void cacheChecks(Client client, List<Server> servers) throws Exception {
+        client.send(client.request("coap://lights.example/cached", 1L, Hex.decode("f1"), CoAP.Type.NON));
+        List<String> fill = payloadsOf(client.collect(1500));
+        check(fill.equals(List.of("s1 v1", "s2 v1", "s3 v1")) && total(servers, "cached") == 3,
+                "GPX_08 positive control: the first group request is forwarded and fills the cache", fill);
+
+        client.send(client.request("coap://lights.example/cached", 1L, Hex.decode("f2"), CoAP.Type.NON));
+        List<Response> fromCache = responses(client.collect(1500));
+        java.util.Set<String> tags = new java.util.HashSet<>();
+        boolean replyFrom = !fromCache.isEmpty();
+        for (Response r : fromCache) {
+            tags.add(String.valueOf(groupEtagOf(r)));
+            Option o = option(r, REPLY_FROM);
+            int server = Integer.parseInt(r.getPayloadString().substring(1, 2));
+            replyFrom &= o != null && Hex.encode(o.getValue()).equals(replyFromHex(5700 + server));
+        }
+        check(payloadsOf(List.copyOf(fromCache)).equals(List.of("s1 v1", "s2 v1", "s3 v1")) && total(servers, "cached") == 3,
+                "GPX_08 every member fresh in the cache: answered from the cache alone, nothing multicast",
+                fromCache + " requests at servers " + total(servers, "cached"));
+        check(replyFrom, "GPX_05 cached copies keep their Reply-From", fromCache);
+        String tag = tags.size() == 1 ? tags.iterator().next() : null;
+        check(tag != null && !tag.equals("null") && !tag.equals("several") && tag.length() == 16,
+                "GPX_09 a cache-only answer offers one Group-ETag per response, the same for the set", tags);
+
+        Request reval = client.request("coap://lights.example/cached", 1L, Hex.decode("f3"), CoAP.Type.NON);
+        reval.getOptions().addOption(new Option(GROUP_ETAG, Hex.decode("0000000000000000")));
+        reval.getOptions().addOption(new Option(GROUP_ETAG, tag == null || tag.length() != 16 ? new byte[] {1} : Hex.decode(tag)));
+        client.send(reval);
+        List<Message> valid = client.collect(1500);
+        Response v = first(valid);
+        check(valid.size() == 1 && v != null && v.getCode() == ResponseCode.VALID && v.getPayloadSize() == 0
+                        && tag != null && tag.equals(groupEtagOf(v)) && total(servers, "cached") == 3,
+                "GPX_09 a matching Group-ETag: exactly one 2.03 with that one Group-ETag and no payload", valid);
+        Request wrong = client.request("coap://lights.example/cached", 1L, Hex.decode("f4"), CoAP.Type.NON);
+        wrong.getOptions().addOption(new Option(GROUP_ETAG, Hex.decode("0102030405060708")));
+        client.send(wrong);
+        List<Response> wrongAnswers = responses(client.collect(1500));
+        check(wrongAnswers.size() == 3 && wrongAnswers.stream().allMatch(r -> r.getCode() == ResponseCode.CONTENT),
+                "GPX_09 positive control: a Group-ETag that does not match gets the three responses", wrongAnswers);
+
+        // one member silent: no cache-only answer and no Group-ETag; a cached response with L < T' goes at once
+        client.send(client.request("coap://lights.example/partial", 1L, Hex.decode("f5"), CoAP.Type.NON));
+        List<String> partial1 = payloadsOf(client.collect(1500));
+        client.send(client.request("coap://lights.example/partial", 5L, Hex.decode("f6"), CoAP.Type.NON));
+        List<Message> partial2 = client.collect(5500);
+        check(partial1.equals(List.of("s1 v1", "s2 v1")) && payloadsOf(partial2).equals(List.of("s1 v1", "s1 v2", "s2 v2"))
+                        && total(servers, "partial") == 6,
+                "GPX_08 a silent member: forwarded again; the entry with L < T' sent at once, the other not (its server "
+                        + "answered before T')", partial1 + " then " + payloadsOf(partial2));
+        check(responses(partial2).stream().allMatch(r -> groupEtagOf(r) == null),
+                "GPX_09 no Group-ETag when the proxy could not answer from the cache alone", partial2);
+
+        // a changed member entry gives a new Group-ETag
+        client.send(client.request("coap://lights.example/short", 1L, Hex.decode("f7"), CoAP.Type.NON));
+        client.collect(1500);
+        client.send(client.request("coap://lights.example/short", 1L, Hex.decode("f8"), CoAP.Type.NON));
+        List<Response> e2 = responses(client.collect(1200));
+        String t1 = e2.isEmpty() ? null : groupEtagOf(e2.get(0));
+        Thread.sleep(1000); // server 2's entry (Max-Age 2) is stale now
+        client.send(client.request("coap://lights.example/short", 1L, Hex.decode("f9"), CoAP.Type.NON));
+        List<String> e3 = payloadsOf(client.collect(1500));
+        client.send(client.request("coap://lights.example/short", 1L, Hex.decode("fa"), CoAP.Type.NON));
+        List<Response> e4 = responses(client.collect(1500));
+        String t2 = e4.isEmpty() ? null : groupEtagOf(e4.get(0));
+        check(t1 != null && t2 != null && !t1.equals(t2) && e3.equals(List.of("s1 v2", "s2 v2", "s3 v2"))
+                        && payloadsOf(List.copyOf(e4)).equals(List.of("s1 v2", "s2 v2", "s3 v2")),
+                "GPX_09 a changed member entry gives the set a new Group-ETag", t1 + " -> " + t2 + " " + e3);
+    }
+
     static Response first(List<Message> ms) {
         List<Response> rs = responses(ms);
         return rs.isEmpty() ? null : rs.get(0);
     }
 
-    static List<String> payloadsOf(List<Message> ms) {
+    static List<String> payloadsOf(List<? extends Message> ms) {
         List<String> out = new ArrayList<>();
-        for (Response r : responses(ms)) {
-            out.add(r.getPayloadString());
+        for (Message m : ms) {
+            if (m instanceof Response r) {
+                out.add(r.getPayloadString());
+            }
         }
         java.util.Collections.sort(out);
         return out;

@@ -109,6 +109,24 @@ class GroupProxyTest {
     }
 
     @Test
+    void GPX_08_answeredFromTheCacheAloneOnlyWithEveryMemberFresh() {
+        assertChecks("GPX_08 positive control: the first group request is forwarded and fills the cache",
+                "GPX_08 every member fresh in the cache: answered from the cache alone, nothing multicast",
+                "GPX_05 cached copies keep their Reply-From",
+                "GPX_08 a silent member: forwarded again; the entry with L < T' sent at once, the other not (its server "
+                        + "answered before T')");
+    }
+
+    @Test
+    void GPX_09_groupEtag() {
+        assertChecks("GPX_09 a cache-only answer offers one Group-ETag per response, the same for the set",
+                "GPX_09 a matching Group-ETag: exactly one 2.03 with that one Group-ETag and no payload",
+                "GPX_09 positive control: a Group-ETag that does not match gets the three responses",
+                "GPX_09 no Group-ETag when the proxy could not answer from the cache alone",
+                "GPX_09 a changed member entry gives the set a new Group-ETag");
+    }
+
+    @Test
     void GCB_07_aTokenReusedDuringACollectionIs400() {
         assertChecks("GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped");
     }
