@@ -140,6 +140,7 @@ final class ProxiedGroupRun {
                 Response plain;
                 String sender;
                 Option replyFrom = replyFrom(r);
+                Option groupEtag = option(r, ExtensionOptionRegistry.GROUP_ETAG);
                 try {
                     if (sealed != null && !r.getOptions().hasOscore() && r.isError()) {
                         // an error nobody protected (the proxy's, or one forged on the way): shown, never taken as verified
@@ -155,6 +156,8 @@ final class ProxiedGroupRun {
                         for (ProtectionPipeline.Unprotected<Response> step : lr.steps()) {
                             Option o = replyFrom(step.plain());
                             replyFrom = o != null ? o : replyFrom;
+                            Option g = option(step.plain(), ExtensionOptionRegistry.GROUP_ETAG);
+                            groupEtag = g != null ? g : groupEtag;
                         }
                         OscorePeer peer = lr.last().peer();
                         sender = lr.innermostLayer() > 0 ? "the proxy's own answer (hop layer)"
@@ -168,7 +171,7 @@ final class ProxiedGroupRun {
                 }
                 relayed++;
                 errors |= !plain.isSuccess();
-                print(relayed, plain, replyFrom, sender);
+                print(relayed, plain, replyFrom, groupEtag, sender);
                 if (stopAfter != null && relayed >= stopAfter) {
                     earlyStop(socket, proxy, token, hop);
                     break;
@@ -204,7 +207,11 @@ final class ProxiedGroupRun {
     }
 
     private Option replyFrom(Response r) {
-        int number = registry.byName(ExtensionOptionRegistry.REPLY_FROM).number();
+        return option(r, ExtensionOptionRegistry.REPLY_FROM);
+    }
+
+    private Option option(Response r, String name) {
+        int number = registry.byName(name).number();
         for (Option o : r.getOptions().getOthers()) {
             if (o.getNumber() == number) {
                 return o;
@@ -213,7 +220,7 @@ final class ProxiedGroupRun {
         return null;
     }
 
-    private void print(int n, Response plain, Option rf, String sender) {
+    private void print(int n, Response plain, Option rf, Option groupEtag, String sender) {
         StringBuilder sb = new StringBuilder();
         String from;
         try {
@@ -221,7 +228,11 @@ final class ProxiedGroupRun {
         } catch (IllegalArgumentException e) {
             from = "(malformed Reply-From)";
         }
-        sb.append("response ").append(n).append(" Reply-From ").append(from).append(", ").append(sender).append(":\n");
+        sb.append("response ").append(n).append(" Reply-From ").append(from).append(", ").append(sender);
+        if (groupEtag != null) {
+            sb.append(", Group-ETag ").append(Hex.encode(groupEtag.getValue())).append(" (from the proxy's cache)");
+        }
+        sb.append(":\n");
         sb.append(plain.getCode()).append(' ').append(plain.getCode().name());
         for (Option o : plain.getOptions().asSortedList()) {
             sb.append("\n  ").append(o.getDefinition() == null ? "option " + o.getNumber() : o.getDefinition().getName())

@@ -38,8 +38,12 @@ public final class GroupProxyCliScenario {
     }
 
     private static Path contextFile(Path dir, String name, String sender, String recipient) throws Exception {
+        return contextFile(dir, name, sender, recipient, "0102030405060708090a0b0c0d0e0f10");
+    }
+
+    private static Path contextFile(Path dir, String name, String sender, String recipient, String secret) throws Exception {
         Path f = dir.resolve(name + ".json");
-        Files.writeString(f, "{\n  \"master_secret\": \"0102030405060708090a0b0c0d0e0f10\",\n"
+        Files.writeString(f, "{\n  \"master_secret\": \"" + secret + "\",\n"
                 + "  \"master_salt\": \"9e7ca92223786340\",\n  \"sender_id\": \"" + sender + "\",\n"
                 + "  \"recipient_id\": \"" + recipient + "\",\n  \"replay_window\": 32,\n  \"state_dir\": \"" + name
                 + "-state\"\n}\n");
@@ -50,12 +54,13 @@ public final class GroupProxyCliScenario {
     private static void run() throws Exception {
         Path dir = Files.createTempDirectory("coterie-group-proxy");
         String d = dir.toString();
-        status("create", Coterie.execute("group", "create", "--name", "lights", "--dir", d));
+        status("create", Coterie.execute("group", "create", "--name", "lights", "--dir", d, "--deterministic-sid", "dc"));
         status("add client", Coterie.execute("group", "add-member", "lights", "--role", "client", "--dir", d));
         for (int i = 1; i <= 3; i++) {
             status("add lamp " + i, Coterie.execute("group", "add-member", "lights", "--role", "server", "--dir", d,
                     "--member-name", "lamp-" + i));
         }
+        status("add client 2", Coterie.execute("group", "add-member", "lights", "--role", "client", "--dir", d));
         Path members = dir.resolve("lights").resolve("members");
         for (int i = 2; i <= 4; i++) {
             String bundle = members.resolve(String.format("%02d", i) + ".bundle.json").toString();
@@ -68,17 +73,22 @@ public final class GroupProxyCliScenario {
         Path proxySide = contextFile(dir, "proxy-hop", "0b", "0c");
         Path clientSide = contextFile(dir, "client-hop", "0c", "0b");
         OscoreContext hop = dev.coterie.app.ContextFile.load(proxySide, CryptoProviders.defaultProvider());
+        Path proxySide2 = contextFile(dir, "proxy-hop-2", "0b", "0d", "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+        Path clientSide2 = contextFile(dir, "client-hop-2", "0d", "0b", "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+        OscoreContext hop2 = dev.coterie.app.ContextFile.load(proxySide2, CryptoProviders.defaultProvider());
         Path cfg = Files.writeString(dir.resolve("proxy.yaml"), String.join("\n",
                 "listen: ['127.0.0.1:5600']",
                 "forward_proxy: true",
                 "groups:",
-                "  - {name: lights, host: lights.example, address: 224.0.1.187, port: 5683}",
+                "  - {name: lights, host: lights.example, address: 224.0.1.187, port: 5683,",
+                "     members: ['127.0.0.1:5702', '127.0.0.1:5703', '127.0.0.1:5704']}",
                 "access:",
                 "  - {client: {kid: '0c'}, allow: [{group: lights}]}",
+                "  - {client: {kid: '0d'}, allow: [{group: lights}]}",
                 ""));
         Thread.sleep(1500);
         String client = members.resolve("01.bundle.json").toString();
-        try (ProxyServer proxy = new ProxyServer(ProxyConfig.load(cfg), List.of(hop), Map.of()).start()) {
+        try (ProxyServer proxy = new ProxyServer(ProxyConfig.load(cfg), List.of(hop, hop2), Map.of()).start()) {
             capture("group GET", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
                     "--bundle", client, "--group", "--multicast-timeout", "2", "coap://lights.example/light");
             capture("group PUT", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
@@ -91,6 +101,15 @@ public final class GroupProxyCliScenario {
             capture("stop after 1", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
                     "--bundle", client, "--group", "--multicast-timeout", "3", "--stop-after", "1",
                     "coap://lights.example/light");
+            // the building's cheap read: two clients, one deterministic group request; the second is served from the cache
+            String client2 = members.resolve("05.bundle.json").toString();
+            capture("deterministic 1", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
+                    "--bundle", client, "--group", "--deterministic", "--multicast-timeout", "2", "coap://lights.example/hello");
+            double hitsBefore = proxy.metrics().cacheHits();
+            capture("deterministic 2", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide2.toString(),
+                    "--bundle", client2, "--group", "--deterministic", "--multicast-timeout", "2", "coap://lights.example/hello");
+            System.out.println("PROXY cache hits by the second deterministic read " + (long) (proxy.metrics().cacheHits() - hitsBefore)
+                    + ", group requests sent " + (long) proxy.metrics().count(dev.coterie.proxy.ProxyMetrics.Outcome.GROUP_FORWARDED));
             System.out.println("PROXY layers removed " + (long) proxy.metrics().layersRemoved() + " relayed "
                     + (long) proxy.metrics().groupRelayedCount());
         }
