@@ -269,14 +269,19 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
         }
-        if (address.isMulticastAddress() || chained && g != null && g.multicastTimeout(req) != null) {
-            if (groups == null) {
-                // group forwarding is not enabled: groupcomm-bis 3.5.1, GCB-07
+        boolean groupRequest = g != null && g.multicastTimeout(req) != null;
+        if (chained && groupRequest && g.chains()) {
+            viaNextProxy(exchange, req, client, target, nextHop, new Leg(new InetSocketAddress(address, nextProxy.port()),
+                    nextProxy, true));
+            return;
+        }
+        if (address.isMulticastAddress() || chained && groupRequest) {
+            if (groupList.isEmpty()) {
+                // group forwarding is not enabled (here, or through next_proxy): groupcomm-bis 3.5.1, GCB-07
                 answer(exchange, ResponseCode.NOT_IMPLEMENTED, "forwarding to a group is not enabled",
                         ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
             } else if (chained) {
-                // a non-last proxy rewrites Multicast-Timeout (groupcomm-proxy Section 8, GPX-10): not implemented
-                answer(exchange, ResponseCode.NOT_IMPLEMENTED, "group requests through next_proxy are not supported",
+                answer(exchange, ResponseCode.NOT_IMPLEMENTED, "group requests through next_proxy are not enabled",
                         ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
             } else {
                 // a multicast address that is not one of the configured groups: not an allowed group URI (GPX-02)
@@ -576,6 +581,53 @@ final class Forwarder extends ServerMessageDeliverer {
         }
         String why = g.forward(exchange, client, group, up, tPrime,
                 dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()), target);
+        if (why != null) {
+            metrics.inFlight().decrementAndGet();
+            answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);
+        }
+    }
+
+    /**
+     * A group request this proxy sends on to the next proxy of a chain (groupcomm-proxy Section
+     * 8, GPX-10): its Token lives for the client's T', so the next proxy gets T'' = T' minus
+     * chain_margin_s, which is below both; when that leaves nothing (T' > 0 but T'' < 1), 5.05
+     * carrying the smallest T' this proxy accepts. T' = 0 goes on as 0.
+     */
+    private void viaNextProxy(Exchange exchange, Request req, ProxyConfig.ClientId client, ForwardTarget target, int nextHop,
+                              Leg leg) {
+        GroupForwarder g = groups;
+        if (!policy.access().allows(client, target)) {
+            LOG.info("denied: client {} to {}", client, printable(target.uri()));
+            answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
+            return;
+        }
+        long tPrime = g.multicastTimeout(req);
+        long margin = g.chainMargin();
+        if (tPrime > 0 && tPrime - margin < 1) {
+            metrics.outcome(ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
+            Response r = new Response(ResponseCode.PROXY_NOT_SUPPORTED);
+            r.getOptions().addOption(new Option(numbers.multicastTimeout(), margin + 1));
+            r.getOptions().setMaxAge(0);
+            exchange.sendResponse(r);
+            return;
+        }
+        GroupForwarder.Collection running = g.runningFor(req);
+        if (running != null) {
+            g.stop(running);
+            answer(exchange, ResponseCode.BAD_REQUEST, "the Token is in use by a running group request",
+                    ProxyMetrics.Outcome.BAD_REQUEST);
+            return;
+        }
+        Request up = upstreamRequest(req, target, nextHop, leg);
+        up.getOptions().clearOtherOption(numbers.multicastTimeout());
+        up.getOptions().addOption(new Option(numbers.multicastTimeout(), tPrime == 0 ? 0 : tPrime - margin));
+        if (!takeSlot(exchange)) {
+            return;
+        }
+        OscoreContext hop = originContexts.get(leg.key());
+        String why = g.forwardChained(exchange, client, up, tPrime,
+                dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()), leg.address(),
+                hop == null ? null : dev.coterie.oscore.RequestProtector.forProxy(hop.protector()));
         if (why != null) {
             metrics.inFlight().decrementAndGet();
             answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.coterie.oscore.MulticastGuard;
 import dev.coterie.oscore.OscoreLayer;
+import dev.coterie.oscore.ProtectionPipeline;
 import dev.coterie.oscore.ReplyFrom;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -96,6 +97,7 @@ final class GroupForwarder {
     private final Runnable slotFreed;
     private final ResponseCache cache;
     private final ForwardTarget.Numbers numbers;
+    private final ProtectionPipeline pipeline;
     /** The servers that answered a group request before, by the request's group cache key (bounded). */
     private final Cache<ResponseCache.Key, Set<InetSocketAddress>> answeredBefore =
             Caffeine.newBuilder().maximumSize(10_000).build();
@@ -109,7 +111,8 @@ final class GroupForwarder {
     GroupForwarder(List<ProxyConfig.Group> groups, ProxyConfig.GroupForwarding settings, InetSocketAddress bind,
                    ProxyMetrics metrics, ScheduledExecutorService timer, DataParser parser,
                    BiFunction<Request, Response, String> refusal, ForwardTarget.Numbers numbers, ResponseCache cache,
-                   Runnable slotFreed) throws IOException {
+                   dev.coterie.oscore.ExtensionOptionRegistry registry, boolean chainSocket, Runnable slotFreed)
+            throws IOException {
         this.settings = settings;
         this.metrics = metrics;
         this.timer = timer;
@@ -119,6 +122,7 @@ final class GroupForwarder {
         this.replyFromNumber = numbers.replyFrom();
         this.numbers = numbers;
         this.cache = cache;
+        this.pipeline = new ProtectionPipeline(registry, dev.coterie.oscore.InnerObserve.EMPTY, true);
         this.slotFreed = slotFreed;
         this.released = Caffeine.newBuilder().expireAfterWrite(settings.tokenReuseSeconds(), TimeUnit.SECONDS)
                 .maximumSize(settings.tokensRemembered()).build();
@@ -128,6 +132,9 @@ final class GroupForwarder {
                 if (!sockets.containsKey(nif)) {
                     sockets.put(nif, new Socket(bind, nif));
                 }
+            }
+            if (chainSocket && !sockets.containsKey("")) {
+                sockets.put("", new Socket(bind, ""));
             }
         } catch (IOException | RuntimeException e) {
             close();
@@ -150,13 +157,22 @@ final class GroupForwarder {
         }
     }
 
+    /** Whether group requests may go on through next_proxy (group_forwarding.through_next_proxy). */
+    boolean chains() {
+        return settings.throughNextProxy();
+    }
+
+    long chainMargin() {
+        return settings.chainMarginSeconds();
+    }
+
     /** Collections running (for tests and metrics). */
     int running() {
         return byToken.size();
     }
 
     /** The Multicast-Timeout of {@code r} in seconds: null when absent, 0 for an empty one. */
-    Long multicastTimeout(Request r) {
+    Long multicastTimeout(Message r) {
         Option o = ForwardTarget.other(r.getOptions(), multicastTimeoutNumber);
         if (o == null) {
             return null;
@@ -259,6 +275,29 @@ final class GroupForwarder {
         if (socket == null) {
             return "the group's interface was not configured at start";
         }
+        return launch(exchange, client, group, up, tPrimeSeconds, front, target, plan, to, socket, null);
+    }
+
+    /**
+     * A non-last proxy of a chain (groupcomm-proxy Section 8, GPX-10/11): {@code up} goes to the
+     * next proxy with its proxy options and the rewritten Multicast-Timeout T''; every response
+     * that proxy relays before this proxy's T' goes back as it came, Reply-From untouched.
+     *
+     * @param hop the hop layer towards the next proxy, or null for a plain leg
+     */
+    String forwardChained(Exchange exchange, ProxyConfig.ClientId client, Request up, long tPrimeSeconds, OscoreLayer front,
+                          InetSocketAddress nextProxy, dev.coterie.oscore.RequestProtector hop) {
+        Socket socket = sockets.get("");
+        if (socket == null) {
+            return "no socket for group requests through next_proxy";
+        }
+        return launch(exchange, client, null, up, tPrimeSeconds, front, null, null, nextProxy, socket, hop);
+    }
+
+    private String launch(Exchange exchange, ProxyConfig.ClientId client, ProxyConfig.Group group, Request up,
+                          long tPrimeSeconds, OscoreLayer front, ForwardTarget target, CachePlan plan, InetSocketAddress to,
+                          Socket socket, dev.coterie.oscore.RequestProtector hop) {
+        Request req = exchange.getRequest();
         long token;
         do {
             token = RANDOM.nextLong();
@@ -267,9 +306,22 @@ final class GroupForwarder {
         up.setToken(Token.fromProvider(tb));
         up.setType(CoAP.Type.NON);
         up.setMID(mid.getAndIncrement() & 0xffff);
+        up.setDestinationContext(new org.eclipse.californium.elements.AddressEndpointContext(to));
         byte[] bytes;
+        List<dev.coterie.oscore.RequestIdentifiers> hopIds = null;
         try {
-            bytes = serializer.serializeRequest(up).bytes;
+            Request wire = up;
+            if (hop != null) {
+                ProtectionPipeline.LayeredRequest sealed = pipeline.protectRequest(up, List.of(hop), -1, null);
+                hopIds = sealed.identifiers();
+                wire = sealed.wire();
+                wire.setToken(up.getToken());
+                wire.setMID(up.getMID());
+                wire.setType(CoAP.Type.NON);
+            }
+            bytes = serializer.serializeRequest(wire).bytes;
+        } catch (dev.coterie.oscore.OscoreException e) {
+            return "the request could not be protected for the next proxy";
         } catch (RuntimeException e) {
             return "the group request could not be serialized";
         }
@@ -279,6 +331,8 @@ final class GroupForwarder {
             c.plan = plan;
             c.upstream = up;
             c.target = target;
+            c.chained = group == null;
+            c.hopIds = hopIds;
         }
         if (c != null) {
             byToken.put(token, c);
@@ -293,7 +347,8 @@ final class GroupForwarder {
                 byToken.remove(token, c);
                 byClient.remove(keyOf(req), c);
             }
-            LOG.warn("group {}: send failed: {}", group.name(), e.getClass().getSimpleName());
+            LOG.warn("group request to {}: send failed: {}", group == null ? "the next proxy" : group.name(),
+                    e.getClass().getSimpleName());
             return "the group request could not be sent";
         }
         metrics.outcome(ProxyMetrics.Outcome.GROUP_FORWARDED);
@@ -554,6 +609,19 @@ final class GroupForwarder {
             return;
         }
         r.setSourceContext(new org.eclipse.californium.elements.AddressEndpointContext(from));
+        if (c.hopIds != null) {
+            try {
+                r = pipeline.unprotectResponse(r, c.hopIds).plain(); // the next proxy's hop layer
+            } catch (dev.coterie.oscore.OscoreException e) {
+                LOG.debug("a response from the next proxy did not verify: {}", e.getMessage());
+                metrics.groupDropped();
+                return;
+            }
+        }
+        if (c.chained && r.getCode() == ResponseCode.PROXY_NOT_SUPPORTED) {
+            chainRefused(c, r);
+            return;
+        }
         relay(c, r, from);
     }
 
@@ -577,9 +645,12 @@ final class GroupForwarder {
                 metrics.groupDropped();
                 return;
             }
-            out = downstream(fromServer, c.observe);
-            // Reply-From before caching, so that a cached copy keeps it (digest 5.3 step 5)
-            out.getOptions().addOption(new Option(replyFromNumber, ReplyFrom.of(from).encode()));
+            out = downstream(fromServer, c.observe, c.chained);
+            if (!c.chained) {
+                // Reply-From before caching, so that a cached copy keeps it (digest 5.3 step 5); a forward chain never
+                // touches the one the next proxy set (GPX-11)
+                out.getOptions().addOption(new Option(replyFromNumber, ReplyFrom.of(from).encode()));
+            }
             out.setType(CoAP.Type.NON);
             if (c.observe && fromServer.getOptions().hasObserve() && fromServer.isSuccess()) {
                 c.observing = true;
@@ -637,6 +708,28 @@ final class GroupForwarder {
         via.sendResponse(out);
     }
 
+    /**
+     * The next proxy answered 5.05: it found no T'' for the T'' this proxy sent (GPX-10). This
+     * proxy does not retry; it answers 5.05 itself with its own minimum, the next proxy's plus
+     * its margin, and the collection ends.
+     */
+    private void chainRefused(Collection c, Response refusal) {
+        synchronized (c) {
+            if (c.ended || c.relayed > 0) {
+                return;
+            }
+        }
+        Long theirs = multicastTimeout(refusal);
+        Response r = new Response(ResponseCode.PROXY_NOT_SUPPORTED);
+        if (theirs != null) {
+            r.getOptions().addOption(new Option(multicastTimeoutNumber, theirs + settings.chainMarginSeconds()));
+        }
+        r.getOptions().setMaxAge(0);
+        r.setType(CoAP.Type.NON);
+        deliver(c, r);
+        end(c);
+    }
+
     /** A further exchange on an endpoint without an OSCORE layer (the request came unprotected). */
     private static Exchange plainFurtherExchange(Exchange answered) {
         Exchange extra = new Exchange(answered.getRequest(), answered.getPeersIdentity(), Exchange.Origin.REMOTE, null);
@@ -648,7 +741,7 @@ final class GroupForwarder {
      * The response to the client: the server's code, options (without any Reply-From it gave:
      * this proxy says where the response came from) and payload; Observe kept for an observation.
      */
-    private Response downstream(Response fromServer, boolean observe) {
+    private Response downstream(Response fromServer, boolean observe, boolean keepReplyFrom) {
         Response r = new Response(fromServer.getCode());
         byte[] wire = fromServer.getBytes();
         if (wire != null && wire.length > 1 && (wire[1] & 0xff) != fromServer.getRawCode()) {
@@ -656,7 +749,7 @@ final class GroupForwarder {
         }
         for (Option opt : fromServer.getOptions().asSortedList()) {
             int n = opt.getNumber();
-            if (n == replyFromNumber || n == OptionNumberRegistry.OBSERVE && !observe) {
+            if (n == replyFromNumber && !keepReplyFrom || n == OptionNumberRegistry.OBSERVE && !observe) {
                 continue;
             }
             r.getOptions().addOption(opt);
@@ -682,6 +775,8 @@ final class GroupForwarder {
         Request upstream;
         ForwardTarget target;
         ScheduledFuture<?> nearTPrime;
+        boolean chained;
+        List<dev.coterie.oscore.RequestIdentifiers> hopIds;
         final List<MidKey> sentMids = new ArrayList<>();
         ScheduledFuture<?> timer;
         int relayed;

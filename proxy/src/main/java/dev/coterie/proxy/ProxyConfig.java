@@ -64,10 +64,10 @@ public record ProxyConfig(
      * collection ended (MIN_TOKEN_REUSE_TIME, groupcomm-bis Section 3.2.1; GCB-03).
      */
     public record GroupForwarding(int maxMulticastTimeoutSeconds, int tokenReuseSeconds, int tokensRemembered,
-                                  int maxObservationSeconds) {
+                                  int maxObservationSeconds, boolean throughNextProxy, int chainMarginSeconds) {
     }
 
-    public static final GroupForwarding DEFAULT_GROUP_FORWARDING = new GroupForwarding(60, 500, 100_000, 3600);
+    public static final GroupForwarding DEFAULT_GROUP_FORWARDING = new GroupForwarding(60, 500, 100_000, 3600, false, 1);
 
     /**
      * A client↔proxy hop: the context in {@code context} verifies requests from the source
@@ -337,14 +337,16 @@ public record ProxyConfig(
         if (root.has("group_forwarding")) {
             JsonNode n = root.get("group_forwarding");
             r.onlyFields(n, "group_forwarding", Set.of("max_multicast_timeout_s", "token_reuse_s", "tokens_remembered",
-                    "max_observation_s"));
+                    "max_observation_s", "through_next_proxy", "chain_margin_s"));
             gf = new GroupForwarding(
                     r.integer(n, "max_multicast_timeout_s", "group_forwarding.max_multicast_timeout_s",
                             gf.maxMulticastTimeoutSeconds(), 1, 3600),
                     r.integer(n, "token_reuse_s", "group_forwarding.token_reuse_s", gf.tokenReuseSeconds(), 0, 86_400),
                     r.integer(n, "tokens_remembered", "group_forwarding.tokens_remembered", gf.tokensRemembered(), 1, 10_000_000),
                     r.integer(n, "max_observation_s", "group_forwarding.max_observation_s", gf.maxObservationSeconds(), 1,
-                            86_400));
+                            86_400),
+                    r.bool(n, "through_next_proxy", "group_forwarding.through_next_proxy", gf.throughNextProxy()),
+                    r.integer(n, "chain_margin_s", "group_forwarding.chain_margin_s", gf.chainMarginSeconds(), 1, 600));
         }
         List<AccessRule> access = new ArrayList<>();
         if (root.has("access")) {

@@ -142,9 +142,10 @@ public final class ProxyServer implements AutoCloseable {
                 ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), plainParsing, config.upstreamBind(),
                         config.limits().upstreamTimeoutMs()) : null;
         forwarder.fastPath(fast);
-        groups = config.groups().isEmpty() ? null : new GroupForwarder(config.groups(), config.groupForwarding(),
+        boolean chain = config.nextProxy() != null && config.groupForwarding().throughNextProxy();
+        groups = config.groups().isEmpty() && !chain ? null : new GroupForwarder(config.groups(), config.groupForwarding(),
                 config.upstreamBind(), metrics, timer, plainParsing.udpParser(false, extensions.californiumRegistry(), () -> { }),
-                (req, resp) -> forwarder.refusal(req, resp, false), numbers, cache,
+                (req, resp) -> forwarder.refusal(req, resp, false), numbers, cache, extensions, chain,
                 () -> metrics.inFlight().decrementAndGet());
         forwarder.groups(config.groups(), groups);
         // the front endpoints' own Message IDs stay below the fast path's

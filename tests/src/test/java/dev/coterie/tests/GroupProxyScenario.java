@@ -245,8 +245,12 @@ public final class GroupProxyScenario {
         }
 
         void send(Message m) throws Exception {
+            sendTo(m, PROXY);
+        }
+
+        void sendTo(Message m, InetSocketAddress to) throws Exception {
             byte[] b = new UdpDataSerializer().getByteArray(m);
-            socket.send(new DatagramPacket(b, b.length, PROXY));
+            socket.send(new DatagramPacket(b, b.length, to));
         }
 
         /** Every message that arrives within {@code ms}. */
@@ -442,6 +446,7 @@ public final class GroupProxyScenario {
                     firstOfReuse + " then " + reuse);
 
             cacheChecks(client, servers);
+            chainChecks(client);
 
             Thread.sleep(200);
             check(proxy.groupCollections() == 0, "GPX_06 every collection ended (Tokens released)", proxy.groupCollections());
@@ -451,6 +456,54 @@ public final class GroupProxyScenario {
             }
         }
         System.out.println(failures.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED " + failures);
+    }
+
+    /**
+     * GPX-10, GPX-11: a chain of two Coterie proxies. P1 (127.0.0.1:5601) is not the last: it
+     * sends group requests on to P2 (the proxy above) with T'' = T' - 1 s. /slow's third server
+     * answers at 1.5 s, so with T' = 2 s (T'' = 1 s at P2) it is not relayed, with T' = 3 s it is.
+     */
+    private static void chainChecks(Client client) throws Exception {
+        String yaml = String.join("\n",
+                "listen: [\"127.0.0.1:5601\"]",
+                "forward_proxy: true",
+                "next_proxy: {address: \"127.0.0.1:5600\"}",
+                "group_forwarding: {through_next_proxy: true, chain_margin_s: 1}",
+                "access:",
+                "  - client: unauthenticated",
+                "    allow: [{origin: \"lights.example:5683\"}]",
+                "");
+        ProxyConfig cfg = ProxyConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "chain.yaml", Path.of("."));
+        InetSocketAddress p1 = new InetSocketAddress(addr("127.0.0.1"), 5601);
+        try (ProxyServer first = new ProxyServer(cfg, List.of(), Map.of()).start()) {
+            Request two = client.request("coap://lights.example/slow", 2L, Hex.decode("c7"), CoAP.Type.NON);
+            client.sendTo(two, p1);
+            List<Response> shortChain = responses(client.collect(3000));
+            Request three = client.request("coap://lights.example/slow", 3L, Hex.decode("c8"), CoAP.Type.NON);
+            client.sendTo(three, p1);
+            List<Response> longChain = responses(client.collect(4000));
+            check(payloadsOf(List.copyOf(shortChain)).equals(List.of("s1", "s2"))
+                            && payloadsOf(List.copyOf(longChain)).equals(List.of("s1", "s2", "s3 late")),
+                    "GPX_10 the non-last proxy sends T'' = T' - 1: at T' = 2 the 1.5 s response is past T'' (at 3 it is not)",
+                    payloadsOf(List.copyOf(shortChain)) + " / " + payloadsOf(List.copyOf(longChain)));
+            boolean untouched = !longChain.isEmpty();
+            for (Response r : longChain) {
+                Option o = option(r, REPLY_FROM);
+                int server = Integer.parseInt(r.getPayloadString().substring(1, 2));
+                untouched &= o != null && Hex.encode(o.getValue()).equals(replyFromHex(5700 + server))
+                        && Arrays.equals(r.getTokenBytes(), Hex.decode("c8"));
+            }
+            check(untouched, "GPX_11 through the chain each Reply-From still names its server, with the client's Token",
+                    longChain);
+            Request tooShort = client.request("coap://lights.example/slow", 1L, Hex.decode("c9"), CoAP.Type.NON);
+            client.sendTo(tooShort, p1);
+            List<Message> refused = client.collect(1500);
+            Response five = first(refused);
+            Option min = five == null ? null : option(five, MT);
+            check(refused.size() == 1 && five != null && five.getCode() == ResponseCode.PROXY_NOT_SUPPORTED && min != null
+                            && min.getIntegerValue() == 2,
+                    "GPX_10 no T'' below T' = 1: 5.05 with Multicast-Timeout 2, the least P1 accepts", refused);
+        }
     }
 
     private static final int GROUP_ETAG = 24;

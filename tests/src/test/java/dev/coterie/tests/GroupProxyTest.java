@@ -159,6 +159,13 @@ class GroupProxyTest {
     }
 
     @Test
+    void GPX_10_GPX_11_aChainOfTwoCoterieProxies() {
+        assertChecks("GPX_10 the non-last proxy sends T'' = T' - 1: at T' = 2 the 1.5 s response is past T'' (at 3 it is not)",
+                "GPX_11 through the chain each Reply-From still names its server, with the client's Token",
+                "GPX_10 no T'' below T' = 1: 5.05 with Multicast-Timeout 2, the least P1 accepts");
+    }
+
+    @Test
     void GCB_07_aTokenReusedDuringACollectionIs400() {
         assertChecks("GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped");
     }
