@@ -208,6 +208,9 @@ final class Forwarder extends ServerMessageDeliverer {
                 target = ForwardTarget.forward(req, numbers);
             } else {
                 target = ForwardTarget.reverse(req, pol.routes());
+                if (target == null) {
+                    target = followUp(req, g); // GPX-13: to one server named by a Reply-From reference
+                }
                 if (target == null && req.getOptions().hasOscore()) {
                     // another layer for the proxy itself, past the layers it removes (OCP-04): 4.01,
                     // protected by the front endpoint with the layer it removed
@@ -232,10 +235,12 @@ final class Forwarder extends ServerMessageDeliverer {
         }
         ProxyConfig.Group group = groupOf(target);
         if (group != null) {
-            toGroup(exchange, req, client, target, group, hopLimit);
+            toGroup(exchange, req, client, target, group, hopLimit, standsInForServers(target, pol));
             return;
         }
-        if (!pol.access().allows(client, target)) {
+        String followUpOf = target.viaRoute() != null && target.viaRoute().startsWith(FOLLOW_UP) ? target.viaRoute()
+                .substring(FOLLOW_UP.length()) : null;
+        if (followUpOf != null ? !pol.access().allows(client, target, followUpOf) : !pol.access().allows(client, target)) {
             LOG.info("denied: client {} to {}", client, printable(target.uri()));
             answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
             return;
@@ -533,8 +538,56 @@ final class Forwarder extends ServerMessageDeliverer {
      * groupcomm-bis 3.5.2, GCB-07), Hop-Limit; then the request goes to the group without
      * Multicast-Timeout (GPX-04) and {@link GroupForwarder} relays the responses.
      */
+    /** The route name prefix of a follow-up request's target: the name of the group the server answered for follows. */
+    static final String FOLLOW_UP = "follow-up of group ";
+
+    private static boolean standsInForServers(ForwardTarget target, Policy pol) {
+        if (target.viaRoute() == null) {
+            return false;
+        }
+        for (ProxyConfig.Route r : pol.routes()) {
+            if (r.name().equals(target.viaRoute())) {
+                return r.standInForServers();
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A follow-up request (groupcomm-proxy Section 5.4, GPX-13): no proxy option, and Uri-Host and
+     * Uri-Port (5683 when absent) naming a server that this proxy stands in for, as the reference
+     * of a Reply-From it gave: the request goes to that server.
+     */
+    private static ForwardTarget followUp(Request req, GroupForwarder g) {
+        org.eclipse.californium.core.coap.OptionSet o = req.getOptions();
+        if (g == null || !o.hasUriHost()) {
+            return null;
+        }
+        String host = o.getUriHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (!ForwardTarget.looksNumeric(host)) {
+            return null;
+        }
+        String ip = ForwardTarget.canonicalIp(host);
+        if (ip == null) {
+            return null;
+        }
+        int port = o.hasUriPort() ? o.getUriPort() : 5683;
+        InetSocketAddress server;
+        try {
+            server = new InetSocketAddress(InetAddress.getByName(ip), port); // a literal: nothing is looked up
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+        String group = g.standingInFor(server);
+        return group == null ? null : new ForwardTarget(new ProxyConfig.Origin(ip, port), false, o.getUriPath(), o.getUriQuery(),
+                FOLLOW_UP + group);
+    }
+
     private void toGroup(Exchange exchange, Request req, ProxyConfig.ClientId client, ForwardTarget target,
-                         ProxyConfig.Group group, Integer hopLimit) {
+                         ProxyConfig.Group group, Integer hopLimit, boolean standInForServers) {
         GroupForwarder g = groups;
         if (!policy.access().allows(client, target, group.name())) {
             LOG.info("denied: client {} to group {}", client, group.name());
@@ -579,8 +632,9 @@ final class Forwarder extends ServerMessageDeliverer {
         if (!takeSlot(exchange)) {
             return;
         }
+        InetSocketAddress own = standInForServers ? exchange.getEndpoint().getAddress() : null;
         String why = g.forward(exchange, client, group, up, tPrime,
-                dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()), target);
+                dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()), target, own);
         if (why != null) {
             metrics.inFlight().decrementAndGet();
             answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);

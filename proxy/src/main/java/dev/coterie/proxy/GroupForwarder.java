@@ -2,6 +2,7 @@ package dev.coterie.proxy;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.coterie.oscore.Cri;
 import dev.coterie.oscore.MulticastGuard;
 import dev.coterie.oscore.OscoreLayer;
 import dev.coterie.oscore.ProtectionPipeline;
@@ -101,6 +102,9 @@ final class GroupForwarder {
     /** The servers that answered a group request before, by the request's group cache key (bounded). */
     private final Cache<ResponseCache.Key, Set<InetSocketAddress>> answeredBefore =
             Caffeine.newBuilder().maximumSize(10_000).build();
+    /** The servers this proxy stood in for in a Reply-From, by their group (bounded; follow-ups reach them: GPX-13). */
+    private final Cache<InetSocketAddress, String> standingIn =
+            Caffeine.newBuilder().maximumSize(10_000).expireAfterAccess(1, TimeUnit.HOURS).build();
 
     /**
      * @param groups the configured groups (one socket per distinct interface)
@@ -257,7 +261,7 @@ final class GroupForwarder {
      * @return null when sent, or why not (the caller answers 5.02 and frees the slot)
      */
     String forward(Exchange exchange, ProxyConfig.ClientId client, ProxyConfig.Group group, Request up, long tPrimeSeconds,
-                   OscoreLayer front, ForwardTarget target) {
+                   OscoreLayer front, ForwardTarget target, InetSocketAddress standInAs) {
         Request req = exchange.getRequest();
         CachePlan plan = plan(group, up, target, tPrimeSeconds);
         if (plan != null && plan.complete()) {
@@ -275,7 +279,7 @@ final class GroupForwarder {
         if (socket == null) {
             return "the group's interface was not configured at start";
         }
-        return launch(exchange, client, group, up, tPrimeSeconds, front, target, plan, to, socket, null);
+        return launch(exchange, client, group, up, tPrimeSeconds, front, target, plan, to, socket, null, standInAs);
     }
 
     /**
@@ -291,12 +295,12 @@ final class GroupForwarder {
         if (socket == null) {
             return "no socket for group requests through next_proxy";
         }
-        return launch(exchange, client, null, up, tPrimeSeconds, front, null, null, nextProxy, socket, hop);
+        return launch(exchange, client, null, up, tPrimeSeconds, front, null, null, nextProxy, socket, hop, null);
     }
 
     private String launch(Exchange exchange, ProxyConfig.ClientId client, ProxyConfig.Group group, Request up,
                           long tPrimeSeconds, OscoreLayer front, ForwardTarget target, CachePlan plan, InetSocketAddress to,
-                          Socket socket, dev.coterie.oscore.RequestProtector hop) {
+                          Socket socket, dev.coterie.oscore.RequestProtector hop, InetSocketAddress standInAs) {
         Request req = exchange.getRequest();
         long token;
         do {
@@ -333,6 +337,7 @@ final class GroupForwarder {
             c.target = target;
             c.chained = group == null;
             c.hopIds = hopIds;
+            c.standInAs = standInAs;
         }
         if (c != null) {
             byToken.put(token, c);
@@ -649,7 +654,7 @@ final class GroupForwarder {
             if (!c.chained) {
                 // Reply-From before caching, so that a cached copy keeps it (digest 5.3 step 5); a forward chain never
                 // touches the one the next proxy set (GPX-11)
-                out.getOptions().addOption(new Option(replyFromNumber, ReplyFrom.of(from).encode()));
+                out.getOptions().addOption(new Option(replyFromNumber, replyFrom(c, from).encode()));
             }
             out.setType(CoAP.Type.NON);
             if (c.observe && fromServer.getOptions().hasObserve() && fromServer.isSuccess()) {
@@ -659,6 +664,27 @@ final class GroupForwarder {
         }
         store(c, fromServer, out, from);
         deliver(c, out);
+    }
+
+    /**
+     * Reply-From for a response from {@code server}: its address (a forward proxy, or a reverse
+     * proxy standing in for the group); or, standing in for each server, this proxy's own address
+     * with a reference to the server, which follow-up requests name in Uri-Host and Uri-Port
+     * (GPX-13; Uri-Port left out for 5683).
+     */
+    private ReplyFrom replyFrom(Collection c, InetSocketAddress server) {
+        if (c.standInAs == null) {
+            return ReplyFrom.of(server);
+        }
+        standingIn.put(server, c.group.name());
+        Cri.Authority ref = new Cri.Authority(null, server.getAddress().getAddress(), null, List.of(),
+                server.getPort() == 5683 ? -1 : server.getPort());
+        return new ReplyFrom(ReplyFrom.of(c.standInAs).target(), ref, List.of());
+    }
+
+    /** The group whose server {@code server} is, when this proxy stands in for it (a follow-up goes to it), or null. */
+    String standingInFor(InetSocketAddress server) {
+        return standingIn.getIfPresent(server);
     }
 
     /** A group response into the cache, under the server's unicast URI (digest 5.4). */
@@ -777,6 +803,8 @@ final class GroupForwarder {
         ScheduledFuture<?> nearTPrime;
         boolean chained;
         List<dev.coterie.oscore.RequestIdentifiers> hopIds;
+        /** A reverse proxy standing in for each server: its own address, the target of every Reply-From (GPX-13). */
+        InetSocketAddress standInAs;
         final List<MidKey> sentMids = new ArrayList<>();
         ScheduledFuture<?> timer;
         int relayed;

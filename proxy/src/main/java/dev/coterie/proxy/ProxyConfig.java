@@ -101,7 +101,11 @@ public record ProxyConfig(
      * whose path starts with {@code pathPrefix} (when given) goes to {@code origin}, with the
      * prefix removed when {@code stripPrefix}.
      */
-    public record Route(String name, String uriHost, List<String> pathPrefix, Origin origin, boolean stripPrefix) {
+    public record Route(String name, String uriHost, List<String> pathPrefix, Origin origin, boolean stripPrefix,
+                        String group, boolean standInForServers) {
+        public Route(String name, String uriHost, List<String> pathPrefix, Origin origin, boolean stripPrefix) {
+            this(name, uriHost, pathPrefix, origin, stripPrefix, null, false);
+        }
     }
 
     /** Who a rule is for: one hop context's (kid context, kid), or unauthenticated clients. */
@@ -274,12 +278,28 @@ public record ProxyConfig(
             int i = 0;
             for (JsonNode n : r.list(root.get("routes"), "routes")) {
                 String f = "routes[" + i++ + "]";
-                r.onlyFields(n, f, Set.of("name", "uri_host", "path_prefix", "origin", "strip_prefix"));
+                r.onlyFields(n, f, Set.of("name", "uri_host", "path_prefix", "origin", "strip_prefix", "group", "stand_in"));
                 String rn = n.has("name") ? r.text(n.get("name"), f + ".name") : "route" + (i - 1);
                 String host = n.has("uri_host") ? r.text(n.get("uri_host"), f + ".uri_host").toLowerCase(Locale.ROOT) : null;
                 List<String> prefix = n.has("path_prefix") ? r.pathPrefix(n.get("path_prefix"), f + ".path_prefix") : List.of();
                 if (host == null && prefix.isEmpty() && n.has("path_prefix") == false) {
                     throw new ConfigException(name, f, "needs uri_host, path_prefix or both");
+                }
+                if (n.has("group")) {
+                    // a reverse proxy standing in for a group: the group is resolved once the groups are read
+                    if (n.has("origin")) {
+                        throw new ConfigException(name, f, "give origin or group, not both");
+                    }
+                    String standIn = n.has("stand_in") ? r.text(n.get("stand_in"), f + ".stand_in") : "group";
+                    if (!standIn.equals("group") && !standIn.equals("servers")) {
+                        throw new ConfigException(name, f + ".stand_in", "is group (for the group) or servers (for each server)");
+                    }
+                    routes.add(new Route(rn, host, prefix, null, r.bool(n, "strip_prefix", f + ".strip_prefix", false),
+                            r.text(n.get("group"), f + ".group"), standIn.equals("servers")));
+                    continue;
+                }
+                if (n.has("stand_in")) {
+                    throw new ConfigException(name, f + ".stand_in", "only a route to a group stands in for it");
                 }
                 Origin o = r.origin(r.required(n, "origin", f), f + ".origin");
                 routes.add(new Route(rn, host, prefix, o, r.bool(n, "strip_prefix", f + ".strip_prefix", false)));
@@ -332,6 +352,18 @@ public record ProxyConfig(
                 }
                 groups.add(new Group(gn, host, addr, port, nif, members));
             }
+        }
+        for (int i = 0; i < routes.size(); i++) {
+            Route rt = routes.get(i);
+            if (rt.group() == null) {
+                continue;
+            }
+            Group g = groups.stream().filter(x -> x.name().equals(rt.group())).findFirst().orElse(null);
+            if (g == null) {
+                throw new ConfigException(name, "routes[" + i + "].group", "no group of that name under groups");
+            }
+            routes.set(i, new Route(rt.name(), rt.uriHost(), rt.pathPrefix(), new Origin(g.host(), g.port()), rt.stripPrefix(),
+                    rt.group(), rt.standInForServers()));
         }
         GroupForwarding gf = DEFAULT_GROUP_FORWARDING;
         if (root.has("group_forwarding")) {

@@ -124,6 +124,20 @@ public final class GroupProxyScenario {
                 }
                 if (p.getLength() == 4 && ((buf[0] >> 4) & 3) == CoAP.Type.ACK.value) {
                     acksReceived.incrementAndGet();
+                    continue;
+                }
+                try {
+                    Message m = new UdpDataParser(false, REGISTRY).parseMessage(Arrays.copyOf(buf, p.getLength()));
+                    if (m instanceof Request r) { // a unicast request: a follow-up through the proxy
+                        String path = String.join("/", r.getOptions().getUriPath());
+                        requests.computeIfAbsent("unicast " + path, k -> new AtomicInteger()).incrementAndGet();
+                        send(r, "s" + index + " unicast", (InetSocketAddress) p.getSocketAddress(),
+                                r.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON, r.getMID());
+                    }
+                } catch (Exception e) {
+                    if (!closed) {
+                        e.printStackTrace(System.out);
+                    }
                 }
             }
         }
@@ -317,6 +331,9 @@ public final class GroupProxyScenario {
                 "     members: [\"127.0.0.1:5701\", \"127.0.0.1:5702\", \"127.0.0.1:5703\"]}",
                 "  - {name: sensors, host: sensors.example, address: 224.0.1.188, port: 5683}",
                 "group_forwarding: {token_reuse_s: 500}",
+                "routes:",
+                "  - {name: lights-group, uri_host: lights.example, group: lights}",
+                "  - {name: each-lamp, uri_host: each.example, group: lights, stand_in: servers}",
                 "access:",
                 "  - client: unauthenticated",
                 "    allow: [{group: lights}]",
@@ -447,6 +464,7 @@ public final class GroupProxyScenario {
 
             cacheChecks(client, servers);
             chainChecks(client);
+            reverseChecks(client, servers);
 
             Thread.sleep(200);
             check(proxy.groupCollections() == 0, "GPX_06 every collection ended (Tokens released)", proxy.groupCollections());
@@ -504,6 +522,84 @@ public final class GroupProxyScenario {
                             && min.getIntegerValue() == 2,
                     "GPX_10 no T'' below T' = 1: 5.05 with Multicast-Timeout 2, the least P1 accepts", refused);
         }
+    }
+
+    static Request reverse(String host, String path, Long multicastTimeout, byte[] token, CoAP.Type type) {
+        Request r = new Request(CoAP.Code.GET, type);
+        r.setMID(midCounter.incrementAndGet() & 0xffff);
+        r.setToken(Token.fromProvider(token));
+        r.getOptions().setUriHost(host);
+        r.getOptions().addUriPath(path);
+        if (multicastTimeout != null) {
+            r.getOptions().addOption(new Option(MT, multicastTimeout));
+        }
+        return r;
+    }
+
+    /** The reverse-proxy flavours (groupcomm-proxy Section 5.4, GPX-13, GCB-07): routes lights-group and each-lamp. */
+    private static void reverseChecks(Client client, List<Server> servers) throws Exception {
+        client.send(reverse("lights.example", "light", 1L, Hex.decode("71"), CoAP.Type.NON));
+        List<Response> forGroup = responses(client.collect(1500));
+        boolean rf = forGroup.size() == 3;
+        for (Response r : forGroup) {
+            Option o = option(r, REPLY_FROM);
+            rf &= o != null && Hex.encode(o.getValue()).equals(replyFromHex(5700 + Integer.parseInt(r.getPayloadString().substring(1, 2))));
+        }
+        check(payloadsOf(List.copyOf(forGroup)).equals(List.of("s1", "s2", "s3")) && rf,
+                "GPX_13 a reverse proxy standing in for the group: every server's response, Reply-From naming it", forGroup);
+        client.send(reverse("lights.example", "light", null, Hex.decode("72"), CoAP.Type.CON));
+        Response reveal = first(client.collect(1000));
+        Option emptyMt = reveal == null ? null : option(reveal, MT);
+        check(reveal != null && reveal.getCode() == ResponseCode.BAD_REQUEST && emptyMt != null && emptyMt.getLength() == 0,
+                "GPX_03 a reverse proxy reveals itself: 4.00 with an empty Multicast-Timeout", reveal);
+
+        client.send(reverse("each.example", "light", 1L, Hex.decode("73"), CoAP.Type.NON));
+        List<Response> forEach = responses(client.collect(1500));
+        boolean refs = forEach.size() == 3;
+        for (Response r : forEach) {
+            Option o = option(r, REPLY_FROM);
+            int server = Integer.parseInt(r.getPayloadString().substring(1, 2));
+            // [-1, [h'7f000001', 5600]], [null, [h'7f000001', 570x]]
+            String expected = "8220" + "82" + "447f000001" + "1915e0" + "82f6" + "82" + "447f000001" + "19"
+                    + String.format("%04x", 5700 + server);
+            refs &= o != null && Hex.encode(o.getValue()).equals(expected);
+        }
+        check(refs, "GPX_13 standing in for each server: Reply-From is the proxy's address with a reference to the server",
+                forEach);
+        int before = servers.get(1).count("unicast light");
+        Request follow = new Request(CoAP.Code.GET, CoAP.Type.CON);
+        follow.setMID(midCounter.incrementAndGet() & 0xffff);
+        follow.setToken(Token.fromProvider(Hex.decode("74")));
+        follow.getOptions().setUriHost("127.0.0.1");
+        follow.getOptions().setUriPort(5702);
+        follow.getOptions().addUriPath("light");
+        client.send(follow);
+        List<Message> fu = client.collect(1500);
+        Response followed = first(fu);
+        check(followed != null && followed.getCode() == ResponseCode.CONTENT && "s2 unicast".equals(followed.getPayloadString())
+                        && servers.get(1).count("unicast light") == before + 1,
+                "GPX_13 a follow-up with the reference's Uri-Host and Uri-Port reaches that one server through the proxy", fu);
+        Request stranger = new Request(CoAP.Code.GET, CoAP.Type.CON);
+        stranger.setMID(midCounter.incrementAndGet() & 0xffff);
+        stranger.setToken(Token.fromProvider(Hex.decode("75")));
+        stranger.getOptions().setUriHost("127.0.0.1");
+        stranger.getOptions().setUriPort(5799);
+        stranger.getOptions().addUriPath("light");
+        client.send(stranger);
+        Response notStoodIn = first(client.collect(1000));
+        check(notStoodIn != null && notStoodIn.getCode() == ResponseCode.NOT_FOUND,
+                "GPX_13 a follow-up to a server the proxy does not stand in for: 4.04", notStoodIn);
+
+        byte[] t = Hex.decode("76");
+        client.send(reverse("lights.example", "slow", 3L, t, CoAP.Type.NON));
+        List<Message> firstOnes = client.collect(500);
+        client.send(reverse("lights.example", "slow", 3L, t, CoAP.Type.NON));
+        List<Message> reuse = client.collect(2000);
+        Response r400 = first(reuse);
+        check(payloadsOf(firstOnes).equals(List.of("s1", "s2")) && reuse.size() == 1 && r400 != null
+                        && r400.getCode() == ResponseCode.BAD_REQUEST,
+                "GCB_07 under a reverse proxy a Token reused during a collection: 4.00, the old collection stopped",
+                firstOnes + " then " + reuse);
     }
 
     private static final int GROUP_ETAG = 24;

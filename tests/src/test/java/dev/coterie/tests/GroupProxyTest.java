@@ -166,7 +166,17 @@ class GroupProxyTest {
     }
 
     @Test
+    void GPX_13_reverseProxyFlavoursAndFollowUps() {
+        assertChecks("GPX_13 a reverse proxy standing in for the group: every server's response, Reply-From naming it",
+                "GPX_03 a reverse proxy reveals itself: 4.00 with an empty Multicast-Timeout",
+                "GPX_13 standing in for each server: Reply-From is the proxy's address with a reference to the server",
+                "GPX_13 a follow-up with the reference's Uri-Host and Uri-Port reaches that one server through the proxy",
+                "GPX_13 a follow-up to a server the proxy does not stand in for: 4.04");
+    }
+
+    @Test
     void GCB_07_aTokenReusedDuringACollectionIs400() {
-        assertChecks("GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped");
+        assertChecks("GCB_07 a reused Token during a collection: one 4.00, not forwarded, the old collection stopped",
+                "GCB_07 under a reverse proxy a Token reused during a collection: 4.00, the old collection stopped");
     }
 }
