@@ -198,6 +198,9 @@ final class Forwarder extends ServerMessageDeliverer {
         if (g != null && g.isEarlyStop(req, numbers) && g.earlyStop(exchange, client)) {
             return; // GPX-07: not forwarded
         }
+        if (g != null && req.getOptions().hasObserve() && req.getOptions().getObserve() == 1 && g.earlyStop(exchange, client)) {
+            return; // a deregistration of a group observation with its Token: the relaying stops, as on an early stop
+        }
         ForwardTarget target;
         try {
             if (ForwardTarget.hasProxyOptions(req, numbers)) {
@@ -538,6 +541,14 @@ final class Forwarder extends ServerMessageDeliverer {
      * groupcomm-bis 3.5.2, GCB-07), Hop-Limit; then the request goes to the group without
      * Multicast-Timeout (GPX-04) and {@link GroupForwarder} relays the responses.
      */
+    /** The resource a group observation's relation is for (Californium keeps relations per resource). */
+    private final org.eclipse.californium.core.CoapResource groupObservations =
+            new org.eclipse.californium.core.CoapResource("group observations", true) {
+                {
+                    setObservable(true);
+                }
+            };
+
     /** The route name prefix of a follow-up request's target: the name of the group the server answered for follows. */
     static final String FOLLOW_UP = "follow-up of group ";
 
@@ -625,9 +636,22 @@ final class Forwarder extends ServerMessageDeliverer {
             exchange.sendResponse(r);
             return;
         }
+        boolean observe = req.getOptions().hasObserve() && req.getOptions().getObserve() == 0
+                && (req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.GET
+                || req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.FETCH);
+        if (observe && metrics.observers().get() >= limits.observers()) {
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers");
+            return;
+        }
         Leg leg = new Leg(new InetSocketAddress(group.address(), group.port()), null, false);
         Request up = upstreamRequest(req, target, nextHop, leg);
         up.getOptions().clearOtherOption(numbers.multicastTimeout());
+        if (observe) {
+            // a group observation (groupcomm-bis 3.7): the registration goes to the group; the client's exchange gets an
+            // Observe relation, on which every server's notifications are relayed
+            up.getOptions().setObserve(0);
+            checkForObserveOption(exchange, groupObservations);
+        }
         up.getOptions().clearOtherOption(numbers.groupEtag()); // for this proxy (GPX-09), never for the servers
         if (!takeSlot(exchange)) {
             return;

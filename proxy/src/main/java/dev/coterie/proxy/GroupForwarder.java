@@ -228,7 +228,7 @@ final class GroupForwarder {
         if (exchange.getRequest().isConfirmable()) {
             exchange.sendAccept();
         }
-        exchange.setComplete();
+        exchange.executeComplete();
         return true;
     }
 
@@ -361,7 +361,7 @@ final class GroupForwarder {
             exchange.sendAccept(); // every response comes separately, NON
         }
         if (c == null) {
-            exchange.setComplete();
+            exchange.executeComplete();
             slotFreed.run();
             return null;
         }
@@ -574,10 +574,26 @@ final class GroupForwarder {
             byRelayedMid.remove(k, c);
         }
         released.put(c.token, Boolean.TRUE);
-        if (c.relayed == 0) {
-            c.exchange.setComplete(); // nothing came: the client's Token lapses at its T
+        boolean wasObserving;
+        boolean complete;
+        synchronized (c) {
+            wasObserving = c.observing;
+            complete = c.relayed == 0 || c.observe;
         }
         slotFreed.run();
+        if (wasObserving) {
+            metrics.observers().decrementAndGet();
+        }
+        // on the exchange's own executor: this runs on a timer, a socket reader or another exchange's thread
+        c.exchange.execute(() -> {
+            var relation = c.exchange.getRelation();
+            if (relation != null) {
+                relation.cancel(); // the client's relation ends with the collection
+            }
+            if (complete) {
+                c.exchange.setComplete(); // nothing came (the client's Token lapses at its T), or the observation ended
+            }
+        });
     }
 
     /** One datagram from a server. */
@@ -633,7 +649,9 @@ final class GroupForwarder {
     private void relay(Collection c, Response fromServer, InetSocketAddress from) {
         Response out;
         synchronized (c) {
-            if (c.ended || c.pastTPrime && !fromServer.getOptions().hasObserve()) {
+            boolean notification = fromServer.getOptions().hasObserve() && fromServer.isSuccess();
+            // past T' only an observation goes on: notifications, and the final non-2.xx of a server that notified
+            if (c.ended || c.pastTPrime && !(c.observing && (notification || c.notifying.contains(from)))) {
                 metrics.groupDropped();
                 return;
             }
@@ -657,8 +675,18 @@ final class GroupForwarder {
                 out.getOptions().addOption(new Option(replyFromNumber, replyFrom(c, from).encode()));
             }
             out.setType(CoAP.Type.NON);
-            if (c.observe && fromServer.getOptions().hasObserve() && fromServer.isSuccess()) {
+            if (c.observe && notification) {
+                if (!c.observing) {
+                    metrics.observers().incrementAndGet();
+                }
                 c.observing = true;
+                c.notifying.add(from);
+            } else {
+                c.notifying.remove(from); // a final non-2.xx ends that server's part of the observation (RFC 7641 3.2)
+            }
+            out.setType(CoAP.Type.NON);
+            if (c.observe && notification) {
+                c.notificationNext = true;
             }
             c.answeredBy.add(from);
         }
@@ -709,8 +737,16 @@ final class GroupForwarder {
     private void deliver(Collection c, Response out) {
         Exchange via;
         synchronized (c) {
-            via = c.relayed == 0 ? c.exchange
-                    : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
+            if (c.observe) {
+                // an observation: notifications go on the client's exchange, which holds the Observe relation (Californium
+                // sends a notification only on one); anything else on a further exchange
+                via = c.notificationNext ? c.exchange
+                        : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
+                c.notificationNext = false;
+            } else {
+                via = c.relayed == 0 ? c.exchange
+                        : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
+            }
             c.relayed++;
         }
         if (c.token != 0) {
@@ -797,6 +833,9 @@ final class GroupForwarder {
         final boolean observe;
         final Set<MidKey> seen = new LinkedHashSet<>();
         final Set<InetSocketAddress> answeredBy = new java.util.HashSet<>();
+        /** Servers whose notifications are relayed (their final non-2.xx too, past T'). */
+        final Set<InetSocketAddress> notifying = new java.util.HashSet<>();
+        boolean notificationNext;
         CachePlan plan;
         Request upstream;
         ForwardTarget target;

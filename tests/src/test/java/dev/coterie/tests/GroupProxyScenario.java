@@ -126,6 +126,10 @@ public final class GroupProxyScenario {
                     acksReceived.incrementAndGet();
                     continue;
                 }
+                if (p.getLength() == 4 && ((buf[0] >> 4) & 3) == CoAP.Type.RST.value) {
+                    resets.incrementAndGet();
+                    continue;
+                }
                 try {
                     Message m = new UdpDataParser(false, REGISTRY).parseMessage(Arrays.copyOf(buf, p.getLength()));
                     if (m instanceof Request r) { // a unicast request: a follow-up through the proxy
@@ -193,6 +197,30 @@ public final class GroupProxyScenario {
                         send(r, "s1b", to, CoAP.Type.NON, midCounter.incrementAndGet());
                     }
                 }
+                case "obs" -> new Thread(() -> {
+                    try {
+                        // a group observation: notifications at once and at 1.5 s; server 1 ends with 4.04 at 3 s, the
+                        // others notify again at 5 s (after the client stopped: the proxy must not relay those)
+                        sendObserve(r, "s" + index + " n1", to, 1);
+                        Thread.sleep(1500);
+                        sendObserve(r, "s" + index + " n2", to, 2);
+                        Thread.sleep(1500);
+                        if (index == 1) {
+                            Response end = new Response(ResponseCode.NOT_FOUND);
+                            end.setType(CoAP.Type.NON);
+                            end.setMID(midCounter.incrementAndGet() & 0xffff);
+                            end.setToken(r.getToken());
+                            end.setPayload("s1 gone");
+                            byte[] b = new UdpDataSerializer().getByteArray(end);
+                            unicast.send(new DatagramPacket(b, b.length, to));
+                            return;
+                        }
+                        Thread.sleep(2000);
+                        sendObserve(r, "s" + index + " n3", to, 3);
+                    } catch (Exception e) {
+                        e.printStackTrace(System.out);
+                    }
+                }).start();
                 case "cached", "short", "partial" -> {
                     int v = versions.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
                     long maxAge = path.equals("short") && index == 2 ? 2 : path.equals("partial") && index == 1 ? 3 : 30;
@@ -225,6 +253,19 @@ public final class GroupProxyScenario {
             byte[] b = new UdpDataSerializer().getByteArray(resp);
             unicast.send(new DatagramPacket(b, b.length, to));
         }
+
+        void sendObserve(Request r, String payload, InetSocketAddress to, int number) throws Exception {
+            Response resp = new Response(ResponseCode.CONTENT);
+            resp.setType(CoAP.Type.NON);
+            resp.setMID(midCounter.incrementAndGet() & 0xffff);
+            resp.setToken(r.getToken());
+            resp.getOptions().setObserve(number).setContentFormat(0).setMaxAge(0);
+            resp.setPayload(payload);
+            byte[] b = new UdpDataSerializer().getByteArray(resp);
+            unicast.send(new DatagramPacket(b, b.length, to));
+        }
+
+        final AtomicInteger resets = new AtomicInteger();
 
         int count(String path) {
             AtomicInteger a = requests.get(path);
@@ -465,9 +506,18 @@ public final class GroupProxyScenario {
             cacheChecks(client, servers);
             chainChecks(client);
             reverseChecks(client, servers);
+            observeChecks(client, servers);
 
+            // no server answers /silent: the collection ends at T' with nothing relayed, and frees its slot too
+            client.send(client.request("coap://lights.example/silent", 1L, Hex.decode("5117"), CoAP.Type.CON));
+            List<Message> silent = client.collect(1500);
+            check(silent.size() == 1 && silent.get(0).getType() == CoAP.Type.ACK && silent.get(0).getRawCode() == 0,
+                    "GPX_06 a CON group request nobody answers: an empty ACK, then nothing", silent);
             Thread.sleep(200);
-            check(proxy.groupCollections() == 0, "GPX_06 every collection ended (Tokens released)", proxy.groupCollections());
+            check(proxy.groupCollections() == 0 && proxy.metrics().inFlight().get() == 0 && proxy.metrics().observers().get() == 0,
+                    "GPX_06 every collection ended (Tokens released, exchange slots and observer counts back to 0)",
+                    proxy.groupCollections() + " collections, " + proxy.metrics().inFlight().get() + " in flight, "
+                            + proxy.metrics().observers().get() + " observers");
         } finally {
             for (Server s : servers) {
                 s.close();
@@ -600,6 +650,39 @@ public final class GroupProxyScenario {
                         && r400.getCode() == ResponseCode.BAD_REQUEST,
                 "GCB_07 under a reverse proxy a Token reused during a collection: 4.00, the old collection stopped",
                 firstOnes + " then " + reuse);
+    }
+
+    /** A group observation through the proxy (digest 5.3 step 6): Reply-From on every notification, the final 4.04 too. */
+    private static void observeChecks(Client client, List<Server> servers) throws Exception {
+        byte[] t = Hex.decode("0b5e");
+        Request obs = client.request("coap://lights.example/obs", 1L, t, CoAP.Type.NON);
+        obs.getOptions().setObserve(0);
+        int resetsBefore = servers.get(1).resets.get() + servers.get(2).resets.get();
+        client.send(obs);
+        List<Response> got = responses(client.collect(4000)); // past T' = 1 s: n2 at 1.5 s, s1's 4.04 at 3 s
+        Request stop = new Request(CoAP.Code.GET, CoAP.Type.NON);
+        stop.setMID(midCounter.incrementAndGet() & 0xffff);
+        stop.setToken(Token.fromProvider(t));
+        stop.getOptions().addOption(new Option(MT, new byte[0]));
+        client.send(stop);
+        List<Message> afterStop = client.collect(3000); // the n3 at 5 s is not relayed
+        boolean tagged = !got.isEmpty();
+        for (Response r : got) {
+            Option o = option(r, REPLY_FROM);
+            tagged &= Arrays.equals(r.getTokenBytes(), t) && o != null
+                    && Hex.encode(o.getValue()).equals(replyFromHex(5700 + Integer.parseInt(r.getPayloadString().substring(1, 2))));
+        }
+        List<String> payloads = payloadsOf(List.copyOf(got));
+        check(payloads.equals(List.of("s1 gone", "s1 n1", "s1 n2", "s2 n1", "s2 n2", "s3 n1", "s3 n2")) && tagged,
+                "GPX_05 a group observation: every notification relayed past T', each with Reply-From, the final 4.04 too",
+                payloads + " " + got);
+        Response gone = got.stream().filter(r -> "s1 gone".equals(r.getPayloadString())).findFirst().orElse(null);
+        check(gone != null && gone.getCode() == ResponseCode.NOT_FOUND && !gone.getOptions().hasObserve()
+                        && got.stream().filter(r -> r.getCode() == ResponseCode.CONTENT).allMatch(r -> r.getOptions().hasObserve()),
+                "GPX_06 notifications keep Observe; the final non-2.xx has none", got);
+        check(afterStop.isEmpty() && servers.get(1).resets.get() + servers.get(2).resets.get() >= resetsBefore + 2,
+                "GPX_07 after an Early Stop the observation ends: later notifications are reset, not relayed",
+                afterStop + " resets " + resetsBefore + " -> " + (servers.get(1).resets.get() + servers.get(2).resets.get()));
     }
 
     private static final int GROUP_ETAG = 24;

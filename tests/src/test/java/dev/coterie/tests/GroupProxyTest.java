@@ -63,7 +63,8 @@ class GroupProxyTest {
     void GPX_06_timerRules() {
         assertChecks("GPX_06 T' = 0: the group got the request and nothing was relayed",
                 "GPX_06 the response after T' (1 s; it came at 1.5 s) is not relayed",
-                "GPX_06 positive control: with T' = 2 s it is relayed", "GPX_06 every collection ended (Tokens released)");
+                "GPX_06 positive control: with T' = 2 s it is relayed",
+                "GPX_06 a CON group request nobody answers: an empty ACK, then nothing", "GPX_06 every collection ended (Tokens released, exchange slots and observer counts back to 0)");
     }
 
     @Test
@@ -163,6 +164,13 @@ class GroupProxyTest {
         assertChecks("GPX_10 the non-last proxy sends T'' = T' - 1: at T' = 2 the 1.5 s response is past T'' (at 3 it is not)",
                 "GPX_11 through the chain each Reply-From still names its server, with the client's Token",
                 "GPX_10 no T'' below T' = 1: 5.05 with Multicast-Timeout 2, the least P1 accepts");
+    }
+
+    @Test
+    void GPX_05_GPX_06_aGroupObservationThroughTheProxy() {
+        assertChecks("GPX_05 a group observation: every notification relayed past T', each with Reply-From, the final 4.04 too",
+                "GPX_06 notifications keep Observe; the final non-2.xx has none",
+                "GPX_07 after an Early Stop the observation ends: later notifications are reset, not relayed");
     }
 
     @Test
