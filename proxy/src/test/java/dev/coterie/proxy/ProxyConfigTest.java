@@ -89,6 +89,55 @@ class ProxyConfigTest {
     }
 
     @Test
+    void CONFIG_groupsRoutesToGroupsAndGroupRules_andTheirMistakes() throws Exception {
+        String good = "groups:\n  - {name: lights, host: Lights.Example, address: 224.0.1.187, interface: lo,\n"
+                + "     members: ['127.0.0.1:5701', '127.0.0.1:5702']}\n"
+                + "  - {name: sensors, address: 'ff05::fd', port: 5690}\n"
+                + "routes: [{name: each, uri_host: each.example, group: lights, stand_in: servers}]\n"
+                + "group_forwarding: {max_multicast_timeout_s: 30, token_reuse_s: 250, through_next_proxy: true,"
+                + " chain_margin_s: 2}\n"
+                + "access: [{client: unauthenticated, allow: [{group: lights, path_prefix: /light}, {origin: '*'}]}]\n";
+        ProxyConfig c = ProxyFixture.config(good);
+        assertEquals(2, c.groups().size());
+        ProxyConfig.Group lights = c.groups().get(0);
+        assertEquals("lights.example", lights.host());
+        assertEquals("224.0.1.187", lights.address().getHostAddress());
+        assertEquals(5683, lights.port());
+        assertEquals("lo", lights.networkInterface());
+        assertEquals(2, lights.members().size());
+        assertNull(c.groups().get(1).members(), "members not given: the membership is unknown");
+        assertEquals(c.groups().get(1).address().getHostAddress(), c.groups().get(1).host(), "host defaults to the address");
+        assertEquals(new ProxyConfig.Origin("lights.example", 5683), c.routes().get(0).origin(), "a group route goes to the group");
+        assertTrue(c.routes().get(0).standInForServers());
+        assertEquals(new ProxyConfig.GroupForwarding(30, 250, 100_000, 3600, true, 2), c.groupForwarding());
+        assertEquals("lights", c.access().get(0).allow().get(0).group());
+        assertTrue(c.access().get(0).allow().get(1).anyOrigin());
+        assertTrue(ProxyFixture.config("access: []\n").groups().isEmpty(), "no groups: group forwarding is off");
+
+        assertEquals("groups[0].address", mistake("groups: [{name: g, address: lights.example}]\n").field(), "a name");
+        assertEquals("groups[0].address", mistake("groups: [{name: g, address: 192.0.2.1}]\n").field(), "not multicast");
+        assertEquals("groups[0].port", mistake("groups: [{name: g, address: 224.0.1.187, port: 5684}]\n").field(), "GCB-10");
+        assertEquals("groups[0].name", mistake("groups: [{address: 224.0.1.187}]\n").field());
+        assertEquals("groups[1].name", mistake("groups: [{name: g, address: 224.0.1.187}, {name: g, address: 224.0.1.188}]\n")
+                .field());
+        assertEquals("groups[1].host", mistake("groups: [{name: a, address: 224.0.1.187}, {name: b, host: '224.0.1.187',"
+                + " address: 224.0.1.188}]\n").field(), "two groups with one host and port");
+        assertEquals("groups[0].colour", mistake("groups: [{name: g, address: 224.0.1.187, colour: red}]\n").field());
+        assertEquals("access[0].allow[0].group", mistake("access: [{client: unauthenticated, allow: [{group: nowhere}]}]\n")
+                .field());
+        assertEquals("access[0].allow[0]", mistake("groups: [{name: g, address: 224.0.1.187}]\n"
+                + "access: [{client: unauthenticated, allow: [{group: g, origin: '*'}]}]\n").field());
+        assertEquals("routes[0].group", mistake("routes: [{uri_host: x, group: nowhere}]\n").field());
+        assertEquals("routes[0].stand_in", mistake("groups: [{name: g, address: 224.0.1.187}]\n"
+                + "routes: [{uri_host: x, group: g, stand_in: everyone}]\n").field());
+        assertEquals("routes[0].stand_in", mistake("routes: [{uri_host: x, origin: '127.0.0.1:1', stand_in: servers}]\n")
+                .field());
+        assertEquals("group_forwarding.chain_margin_s", mistake("group_forwarding: {chain_margin_s: 0}\n").field());
+        assertEquals("group_forwarding.max_multicast_timeout_s", mistake("group_forwarding: {max_multicast_timeout_s: 0}\n")
+                .field());
+    }
+
+    @Test
     void CONFIG_nextProxyOfAChain_withAndWithoutAHopContext_andItsMistakes() throws Exception {
         Files.writeString(dir.resolve("p1-p2.json"), "{}");
         Path file = Files.writeString(dir.resolve("chain.yaml"), "forward_proxy: true\n"
