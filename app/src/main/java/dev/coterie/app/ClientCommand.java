@@ -152,6 +152,12 @@ final class ClientCommand implements Callable<Integer> {
             + "its Reply-From; 0 relays nothing and adds No-Response 26")
     Long multicastTimeout;
 
+    @Option(names = "--follow-up", paramLabel = "HEX", description = "a follow-up to one server of a group request through "
+            + "a proxy: HEX is the Reply-From value the response carried (printed with it). The URI gives the path and query. "
+            + "A Reply-From with a reference (a reverse proxy standing in for each server) sends the request to the proxy with "
+            + "the reference's Uri-Host and Uri-Port; one without goes to the server directly, or through --proxy")
+    String followUp;
+
     @Option(names = "--stop-after", paramLabel = "N", description = "with --multicast-timeout: after N responses send the proxy "
             + "an Early Stop Request (GET, the same Token, an empty Multicast-Timeout)")
     Integer stopAfter;
@@ -180,6 +186,10 @@ final class ClientCommand implements Callable<Integer> {
         RequestShaper shape = RequestShaper.parse(registry, !noOscore, accept, contentFormat, ifMatch, ifNoneMatch,
                 genericOptions, payload, payloadHex, payloadFile);
         Request request = new Request(code, Type.CON);
+        org.eclipse.californium.core.coap.OptionSet followUpHost = null;
+        if (followUp != null) {
+            followUpHost = followUp(); // rewrites uri to the server (or the proxy standing in for it)
+        }
         try {
             if (proxy == null) {
                 request.setURI(uri);
@@ -194,6 +204,25 @@ final class ClientCommand implements Callable<Integer> {
             throw new IllegalArgumentException("URI " + uri + ": " + e.getMessage());
         }
         shape.apply(request);
+        if (followUpHost != null) {
+            if (proxy != null) {
+                throw new IllegalArgumentException("--follow-up: this Reply-From names a reverse proxy standing in for the "
+                        + "server; the request goes to it, so drop --proxy");
+            }
+            if (followUpHost.hasUriHost()) {
+                request.getOptions().setUriHost(followUpHost.getUriHost());
+            }
+            if (followUpHost.hasUriPort()) {
+                request.getOptions().setUriPort(followUpHost.getUriPort());
+            }
+            List<String> path = new ArrayList<>(followUpHost.getUriPath());
+            path.addAll(request.getOptions().getUriPath());
+            request.getOptions().clearUriPath();
+            path.forEach(request.getOptions()::addUriPath);
+        }
+        if (multicastTimeout != null && followUp != null) {
+            throw new IllegalArgumentException("--follow-up is a unicast request: drop --multicast-timeout");
+        }
         if (proxy != null) {
             viaProxy(request);
         }
@@ -402,6 +431,45 @@ final class ClientCommand implements Callable<Integer> {
             state.closeQuietly(); // an IOException too: every state opened so far is saved
             throw e;
         }
+    }
+
+    /**
+     * --follow-up (groupcomm-proxy Section 5.4, GPX-13): the Reply-From value decides where the
+     * request goes. Without a reference it names the server: the URI's authority becomes it.
+     * With one (a reverse proxy standing in for each server) the URI's authority becomes the
+     * proxy's and the reference's host, port (none for a port it leaves out) and path are
+     * returned, for Uri-Host, Uri-Port and the leading Uri-Path segments.
+     *
+     * @return the options from the reference, or null when there is none
+     */
+    private org.eclipse.californium.core.coap.OptionSet followUp() {
+        dev.coterie.oscore.ReplyFrom rf;
+        try {
+            rf = dev.coterie.oscore.ReplyFrom.decode(dev.coterie.keystore.Hex.decode(followUp));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--follow-up: not a Reply-From value (" + e.getMessage() + ")");
+        }
+        java.net.URI u;
+        try {
+            u = new java.net.URI(uri);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("URI " + uri + ": " + e.getMessage());
+        }
+        dev.coterie.oscore.Cri.Authority a = rf.target().authority();
+        String authority = a.host() + (a.port() >= 0 ? ":" + a.port() : "");
+        uri = rf.target().schemeName() + "://" + authority + (u.getRawPath() == null ? "" : u.getRawPath())
+                + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+        if (rf.refAuthority() == null) {
+            return null;
+        }
+        org.eclipse.californium.core.coap.OptionSet o = new org.eclipse.californium.core.coap.OptionSet();
+        String host = rf.refAuthority().host();
+        o.setUriHost(host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
+        if (rf.refAuthority().port() >= 0) {
+            o.setUriPort(rf.refAuthority().port());
+        }
+        rf.refPath().forEach(o::addUriPath);
+        return o;
     }
 
     /**

@@ -223,8 +223,15 @@ final class ProxiedGroupRun {
     private void print(int n, Response plain, Option rf, Option groupEtag, String sender) {
         StringBuilder sb = new StringBuilder();
         String from;
+        String followUp = null;
         try {
-            from = rf == null ? "(no Reply-From)" : ReplyFrom.decode(rf.getValue()).target().toUri();
+            ReplyFrom decoded = rf == null ? null : ReplyFrom.decode(rf.getValue());
+            from = decoded == null ? "(no Reply-From)" : decoded.target().toUri();
+            if (decoded != null && decoded.refAuthority() != null) {
+                from += " for //" + decoded.refAuthority().host()
+                        + (decoded.refAuthority().port() >= 0 ? ":" + decoded.refAuthority().port() : "");
+            }
+            followUp = decoded == null ? null : Hex.encode(rf.getValue());
         } catch (IllegalArgumentException e) {
             from = "(malformed Reply-From)";
         }
@@ -233,6 +240,9 @@ final class ProxiedGroupRun {
             sb.append(", Group-ETag ").append(Hex.encode(groupEtag.getValue())).append(" (from the proxy's cache)");
         }
         sb.append(":\n");
+        if (followUp != null) {
+            sb.append("  (this server alone: --follow-up ").append(followUp).append(")\n");
+        }
         sb.append(plain.getCode()).append(' ').append(plain.getCode().name());
         for (Option o : plain.getOptions().asSortedList()) {
             sb.append("\n  ").append(o.getDefinition() == null ? "option " + o.getNumber() : o.getDefinition().getName())

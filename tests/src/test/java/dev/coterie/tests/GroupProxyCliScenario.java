@@ -83,14 +83,24 @@ public final class GroupProxyCliScenario {
                 "  - {name: lights, host: lights.example, address: 224.0.1.187, port: 5683,",
                 "     members: ['127.0.0.1:5702', '127.0.0.1:5703', '127.0.0.1:5704']}",
                 "access:",
-                "  - {client: {kid: '0c'}, allow: [{group: lights}]}",
+                "  - {client: {kid: '0c'}, allow: [{group: lights}, {origin: '127.0.0.1:5702'}]}",
                 "  - {client: {kid: '0d'}, allow: [{group: lights}]}",
                 ""));
         Thread.sleep(1500);
         String client = members.resolve("01.bundle.json").toString();
         try (ProxyServer proxy = new ProxyServer(ProxyConfig.load(cfg), List.of(hop, hop2), Map.of()).start()) {
-            capture("group GET", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
+            String groupGet = capture("group GET", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
                     "--bundle", client, "--group", "--multicast-timeout", "2", "coap://lights.example/light");
+            // --follow-up with lamp 2's Reply-From: pairwise to that lamp directly, then through the proxy (GPX-13)
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                    "Reply-From coap://127\\.0\\.0\\.1:5702[^\\n]*\\n  \\(this server alone: --follow-up ([0-9a-f]+)\\)")
+                    .matcher(groupGet);
+            String hex = m.find() ? m.group(1) : "00";
+            capture("follow-up direct", "client", "--bundle", client, "--member", "02", "--follow-up", hex,
+                    "coap://ignored.example/light");
+            capture("follow-up via proxy", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context",
+                    clientSide.toString(), "--bundle", client, "--member", "02", "--follow-up", hex,
+                    "coap://ignored.example/light");
             capture("group PUT", "client", "--proxy", "coap://127.0.0.1:5600", "--proxy-context", clientSide.toString(),
                     "--bundle", client, "--group", "--multicast-timeout", "2", "-m", "PUT", "--payload", "on",
                     "coap://lights.example/light");
@@ -116,7 +126,7 @@ public final class GroupProxyCliScenario {
     }
 
     /** Runs one command with its output captured, then prints it between markers with the status. */
-    private static void capture(String what, String... args) {
+    private static String capture(String what, String... args) {
         PrintStream out = System.out;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         int status;
@@ -130,6 +140,7 @@ public final class GroupProxyCliScenario {
         System.out.print(buf.toString(StandardCharsets.UTF_8));
         System.out.println("END " + what);
         status(what, status);
+        return buf.toString(StandardCharsets.UTF_8);
     }
 
     private static void status(String what, int status) {

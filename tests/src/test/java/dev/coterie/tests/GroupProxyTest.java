@@ -125,6 +125,19 @@ class GroupProxyTest {
         assertTrue(out.contains("PROXY cache hits by the second deterministic read 1, group requests sent 5"), out);
     }
 
+    /** GPX-13 at the client: --follow-up with a lamp's Reply-From reaches that lamp alone, pairwise, directly and through the proxy. */
+    @Test
+    void GPX_13_followUpToOneServerNamedByItsReplyFrom_fromTheCommandLine() throws Exception {
+        String out = cli().out();
+        assertTrue(section(out, "group GET").contains("(this server alone: --follow-up 822082447f000001191646)"), out);
+        String direct = section(out, "follow-up direct");
+        assertTrue(out.contains("STATUS follow-up direct = 0")
+                && direct.contains("from /127.0.0.1:5702 member 02 (pairwise mode):\n2.05 CONTENT"), direct);
+        String via = section(out, "follow-up via proxy");
+        assertTrue(out.contains("STATUS follow-up via proxy = 0")
+                && via.contains("from /127.0.0.1:5600 member 02 (pairwise mode):\n2.05 CONTENT"), via);
+    }
+
     private static PrivateNetwork.Result cliRun;
 
     private static synchronized PrivateNetwork.Result cli() throws Exception {
