@@ -54,9 +54,16 @@ final class DemoCommand implements Callable<Integer> {
     private int runGroupPartInPrivateNamespace() throws Exception {
         out.println("Part 3: Group OSCORE lighting group (in a private network namespace)\n");
         out.flush();
+        int failures = inPrivateNamespace("demo-group");
+        out.println("\nPart 4: the building: two groups behind the border proxy (in a private network namespace)\n");
+        out.flush();
+        return failures + inPrivateNamespace("demo-building");
+    }
+
+    private int inPrivateNamespace(String command) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cmd = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec '"
-                + javaBin + "' -cp '" + System.getProperty("java.class.path") + "' " + Coterie.class.getName() + " demo-group";
+                + javaBin + "' -cp '" + System.getProperty("java.class.path") + "' " + Coterie.class.getName() + " " + command;
         Process p;
         try {
             p = new ProcessBuilder("unshare", "--user", "--map-root-user", "--net", "sh", "-c", cmd)

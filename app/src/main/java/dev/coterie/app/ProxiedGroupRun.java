@@ -49,11 +49,18 @@ final class ProxiedGroupRun {
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
     private final boolean trace;
+    /** One line per response, as the arrows of a message-flow figure (the demo). */
+    private final boolean figure;
 
     ProxiedGroupRun(ExtensionOptionRegistry registry, boolean trace) {
+        this(registry, trace, false);
+    }
+
+    ProxiedGroupRun(ExtensionOptionRegistry registry, boolean trace, boolean figure) {
         this.registry = registry;
         this.pipeline = new ProtectionPipeline(registry, InnerObserve.EMPTY, true);
         this.trace = trace;
+        this.figure = figure;
     }
 
     /**
@@ -186,7 +193,7 @@ final class ProxiedGroupRun {
             err.println("coterie client: no response within " + (tPrime + 1) + " s");
             return 2;
         }
-        line(relayed + " response(s)");
+        line(figure ? "            => " + relayed + " response(s)\n" : relayed + " response(s)");
         return errors ? 1 : 0;
     }
 
@@ -234,6 +241,14 @@ final class ProxiedGroupRun {
             followUp = decoded == null ? null : Hex.encode(rf.getValue());
         } catch (IllegalArgumentException e) {
             from = "(malformed Reply-From)";
+        }
+        if (figure) {
+            byte[] body = plain.getPayload();
+            line(String.format("      |<-- %s %s%s, Reply-From %s", plain.getCode(), plain.getCode().name(),
+                    body == null || body.length == 0 ? "" : " \"" + ClientRun.payload(body) + "\"", from)
+                    + (groupEtag != null ? ", Group-ETag " + Hex.encode(groupEtag.getValue()) : "")
+                    + "\n      |        " + sender + (sender.startsWith("member") ? ", verified end to end" : ""));
+            return;
         }
         sb.append("response ").append(n).append(" Reply-From ").append(from).append(", ").append(sender);
         if (groupEtag != null) {
