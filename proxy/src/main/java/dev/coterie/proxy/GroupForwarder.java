@@ -655,6 +655,10 @@ final class GroupForwarder {
                 metrics.groupDropped();
                 return;
             }
+            if (c.relayed >= settings.maxResponses()) {
+                metrics.groupDropped(); // group_forwarding.max_responses: one request never turns into more
+                return;
+            }
             if (!c.seen.add(new MidKey(from, fromServer.getMID()))) {
                 metrics.groupDropped(); // a retransmission of a response already relayed
                 return;

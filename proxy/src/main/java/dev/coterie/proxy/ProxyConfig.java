@@ -64,10 +64,11 @@ public record ProxyConfig(
      * collection ended (MIN_TOKEN_REUSE_TIME, groupcomm-bis Section 3.2.1; GCB-03).
      */
     public record GroupForwarding(int maxMulticastTimeoutSeconds, int tokenReuseSeconds, int tokensRemembered,
-                                  int maxObservationSeconds, boolean throughNextProxy, int chainMarginSeconds) {
+                                  int maxObservationSeconds, boolean throughNextProxy, int chainMarginSeconds,
+                                  int maxResponses) {
     }
 
-    public static final GroupForwarding DEFAULT_GROUP_FORWARDING = new GroupForwarding(60, 500, 100_000, 3600, false, 1);
+    public static final GroupForwarding DEFAULT_GROUP_FORWARDING = new GroupForwarding(60, 500, 100_000, 3600, false, 1, 256);
 
     /**
      * A client↔proxy hop: the context in {@code context} verifies requests from the source
@@ -369,7 +370,7 @@ public record ProxyConfig(
         if (root.has("group_forwarding")) {
             JsonNode n = root.get("group_forwarding");
             r.onlyFields(n, "group_forwarding", Set.of("max_multicast_timeout_s", "token_reuse_s", "tokens_remembered",
-                    "max_observation_s", "through_next_proxy", "chain_margin_s"));
+                    "max_observation_s", "through_next_proxy", "chain_margin_s", "max_responses"));
             gf = new GroupForwarding(
                     r.integer(n, "max_multicast_timeout_s", "group_forwarding.max_multicast_timeout_s",
                             gf.maxMulticastTimeoutSeconds(), 1, 3600),
@@ -378,7 +379,8 @@ public record ProxyConfig(
                     r.integer(n, "max_observation_s", "group_forwarding.max_observation_s", gf.maxObservationSeconds(), 1,
                             86_400),
                     r.bool(n, "through_next_proxy", "group_forwarding.through_next_proxy", gf.throughNextProxy()),
-                    r.integer(n, "chain_margin_s", "group_forwarding.chain_margin_s", gf.chainMarginSeconds(), 1, 600));
+                    r.integer(n, "chain_margin_s", "group_forwarding.chain_margin_s", gf.chainMarginSeconds(), 1, 600),
+                    r.integer(n, "max_responses", "group_forwarding.max_responses", gf.maxResponses(), 1, 1_000_000));
         }
         List<AccessRule> access = new ArrayList<>();
         if (root.has("access")) {

@@ -109,7 +109,7 @@ class ProxyConfigTest {
         assertEquals(c.groups().get(1).address().getHostAddress(), c.groups().get(1).host(), "host defaults to the address");
         assertEquals(new ProxyConfig.Origin("lights.example", 5683), c.routes().get(0).origin(), "a group route goes to the group");
         assertTrue(c.routes().get(0).standInForServers());
-        assertEquals(new ProxyConfig.GroupForwarding(30, 250, 100_000, 3600, true, 2), c.groupForwarding());
+        assertEquals(new ProxyConfig.GroupForwarding(30, 250, 100_000, 3600, true, 2, 256), c.groupForwarding());
         assertEquals("lights", c.access().get(0).allow().get(0).group());
         assertTrue(c.access().get(0).allow().get(1).anyOrigin());
         assertTrue(ProxyFixture.config("access: []\n").groups().isEmpty(), "no groups: group forwarding is off");

@@ -506,6 +506,7 @@ public final class GroupProxyScenario {
             cacheChecks(client, servers);
             chainChecks(client);
             reverseChecks(client, servers);
+            maxResponsesCheck(client);
             observeChecks(client, servers);
 
             // no server answers /silent: the collection ends at T' with nothing relayed, and frees its slot too
@@ -683,6 +684,25 @@ public final class GroupProxyScenario {
         check(afterStop.isEmpty() && servers.get(1).resets.get() + servers.get(2).resets.get() >= resetsBefore + 2,
                 "GPX_07 after an Early Stop the observation ends: later notifications are reset, not relayed",
                 afterStop + " resets " + resetsBefore + " -> " + (servers.get(1).resets.get() + servers.get(2).resets.get()));
+    }
+
+    /** group_forwarding.max_responses bounds what one request turns into (the main proxy relays all three as control). */
+    private static void maxResponsesCheck(Client client) throws Exception {
+        String yaml = String.join("\n",
+                "listen: [\"127.0.0.1:5602\"]",
+                "forward_proxy: true",
+                "groups: [{name: lights, host: lights.example, address: 224.0.1.187}]",
+                "group_forwarding: {max_responses: 2}",
+                "access: [{client: unauthenticated, allow: [{group: lights}]}]",
+                "");
+        ProxyConfig cfg = ProxyConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "max.yaml", Path.of("."));
+        try (ProxyServer bounded = new ProxyServer(cfg, List.of(), Map.of()).start()) {
+            client.sendTo(client.request("coap://lights.example/light", 1L, Hex.decode("a5"), CoAP.Type.NON),
+                    new InetSocketAddress(addr("127.0.0.1"), 5602));
+            List<Response> two = responses(client.collect(1500));
+            check(two.size() == 2 && bounded.metrics().groupDroppedCount() >= 1,
+                    "GPX_05 max_responses 2: two of the three responses relayed, the third dropped", two);
+        }
     }
 
     private static final int GROUP_ETAG = 24;

@@ -38,7 +38,8 @@ class GroupProxyTest {
                 "GPX_05 Reply-From is [-1, [h'7f000001', port]] of the answering server",
                 "GPX_05 each relayed response has its own Message ID", "GPX_05 relayed responses are NON 2.05",
                 "GPX_05 two responses of one server both relayed, its retransmission once",
-                "GCB_01 the proxy acknowledged a server's CON response");
+                "GCB_01 the proxy acknowledged a server's CON response",
+                "GPX_05 max_responses 2: two of the three responses relayed, the third dropped");
     }
 
     @Test
