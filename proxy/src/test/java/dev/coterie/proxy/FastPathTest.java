@@ -46,7 +46,7 @@ class FastPathTest {
 
     private String yaml(String access, boolean fast) {
         return "listen: ['127.0.0.1:0']\nforward_proxy: true\nfast_path: " + fast + "\n"
-                + "limits: {upstream_timeout_ms: 500}\naccess:\n" + access;
+                + "limits: {upstream_timeout_ms: 2000}\naccess:\n" + access;
     }
 
     private String everyone() {
@@ -293,7 +293,7 @@ class FastPathTest {
 
     @Test
     void FAST_LIMITS_theExchangeLimitHoldsOnTheFastPath_503WithMaxAge_thenRoomAgain() throws Exception {
-        String cfg = yaml(everyone(), true).replace("limits: {upstream_timeout_ms: 500}",
+        String cfg = yaml(everyone(), true).replace("limits: {upstream_timeout_ms: 2000}",
                 "limits: {upstream_timeout_ms: 800, exchanges: 1, retry_after_s: 3}");
         try (ProxyFixture f = new ProxyFixture(cfg)) {
             String base = "coap://127.0.0.1:" + origin.port();

@@ -48,7 +48,7 @@ class ProxyForwardingTest {
     private String config(boolean forward, String extra) {
         return "listen: ['127.0.0.1:0']\n"
                 + "forward_proxy: " + forward + "\n"
-                + "limits: {upstream_timeout_ms: 400}\n"
+                + "limits: {upstream_timeout_ms: 2000}\n"
                 + "access:\n"
                 + "  - client: unauthenticated\n"
                 + "    allow: [{origin: '127.0.0.1:" + origin.port() + "', path_prefix: /sensors}, "
@@ -245,7 +245,7 @@ class ProxyForwardingTest {
 
     @Test
     void LIMITS_perClientRateLimitGets503WithMaxAge_withinTheBurstIsForwarded() throws Exception {
-        String cfg = config(true, "").replace("limits: {upstream_timeout_ms: 400}",
+        String cfg = config(true, "").replace("limits: {upstream_timeout_ms: 2000}",
                 "limits: {upstream_timeout_ms: 400, requests_per_second: 1, burst: 2, retry_after_s: 7}");
         try (ProxyFixture f = new ProxyFixture(cfg)) {
             assertEquals(ResponseCode.CONTENT, f.send(proxyUriGet("/sensors/temp")).getCode());
@@ -258,7 +258,7 @@ class ProxyForwardingTest {
 
     @Test
     void LIMITS_exchangesInFlightLimitGets503() throws Exception {
-        String cfg = config(true, "").replace("limits: {upstream_timeout_ms: 400}",
+        String cfg = config(true, "").replace("limits: {upstream_timeout_ms: 2000}",
                 "limits: {upstream_timeout_ms: 1500, exchanges: 1}");
         try (ProxyFixture f = new ProxyFixture(cfg)) {
             Request slow = proxyUriGet("/slow");
