@@ -559,7 +559,7 @@ public final class ProxyLoadDriver {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
-    private static long clockTicks() {
+    static long clockTicks() {
         try {
             Process p = new ProcessBuilder("getconf", "CLK_TCK").start();
             String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
