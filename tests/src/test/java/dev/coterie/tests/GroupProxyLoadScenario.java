@@ -61,7 +61,9 @@ import org.eclipse.californium.elements.config.Configuration;
  * <p>A warm-up round (which also fills every bounded structure of the proxy, see
  * {@link #proxyYaml}, and grows its hash tables, see {@link #multicastTimeout}), then the
  * measured round(s); the proxy's used heap after full collections is taken after each, and the
- * growth from the warm-up to the last is checked. Prints "CHECK ok NAME" per check, a "FIGURES"
+ * growth from the warm-up to the last is checked; then, as that check's positive control, the
+ * proxy's JVM is made to keep one smallest object per measured request, and the same check must
+ * see it. Prints "CHECK ok NAME" per check, a "FIGURES"
  * line, and "SCENARIO OK" when all passed. Arguments: {@code [clients [warm-up requests per
  * client [measured requests per client [in flight per client [measured rounds]]]]]}.
  */
@@ -570,11 +572,24 @@ public final class GroupProxyLoadScenario {
                                 + (long) proxy.metrics().groupRelayedCount() + " " + (long) proxy.metrics().groupDroppedCount() + " "
                                 + proxy.metrics().inFlight().get());
                         System.out.flush();
+                    } else if (line.startsWith("retain ")) {
+                        // the memory check's positive control: a leak of one smallest object per request, made by hand
+                        int n = Integer.parseInt(line.substring(7).trim());
+                        List<Object> leak = new ArrayList<>(n);
+                        for (int i = 0; i < n; i++) {
+                            leak.add(new Object());
+                        }
+                        RETAINED.add(leak);
+                        System.out.println("RETAINED " + n);
+                        System.out.flush();
                     }
                 }
             }
             System.exit(0);
         }
+
+        /** What {@code retain N} keeps: N plain objects (16 B each) and the references to them (4 B each). */
+        private static final List<Object> RETAINED = new ArrayList<>();
 
         /**
          * The least used heap seen right after each of five full collections (serial GC: a full,
@@ -628,14 +643,24 @@ public final class GroupProxyLoadScenario {
 
         /** {heap, collections, relayed, dropped, in flight}. */
         long[] stats() throws Exception {
+            String l = command("stats", "STATS ");
+            return Arrays.stream(l.substring(6).trim().split(" ")).mapToLong(Long::parseLong).toArray();
+        }
+
+        /** Makes the proxy's JVM keep {@code n} smallest objects: the positive control of the memory check. */
+        void retain(long n) throws Exception {
+            command("retain " + n, "RETAINED ");
+        }
+
+        private String command(String c, String answer) throws Exception {
             OutputStream o = process.getOutputStream();
-            o.write("stats\n".getBytes(StandardCharsets.UTF_8));
+            o.write((c + "\n").getBytes(StandardCharsets.UTF_8));
             o.flush();
             String l = out.readLine();
-            if (l == null || !l.startsWith("STATS ")) {
-                throw new IllegalStateException("no stats from the proxy: " + l + "\n" + Files.readString(err));
+            if (l == null || !l.startsWith(answer)) {
+                throw new IllegalStateException("no answer to " + c + " from the proxy: " + l + "\n" + Files.readString(err));
             }
-            return Arrays.stream(l.substring(6).trim().split(" ")).mapToLong(Long::parseLong).toArray();
+            return l;
         }
 
         @Override
@@ -790,13 +815,19 @@ public final class GroupProxyLoadScenario {
             long growth = afterRun[0] - afterWarmup[0];
             check(growth < bound, "MEM the proxy's used heap after GC grew less than one smallest object per measured request",
                     String.format(Locale.ROOT, "grew %d B (%d -> %d), bound %d B", growth, afterWarmup[0], afterRun[0], bound));
+            // positive control: the same check, after the proxy's JVM was made to keep one smallest object per measured
+            // request, must see it (16 B each, and the 4 B reference to it)
+            proxy.retain(measuredRequests);
+            long controlGrowth = proxy.stats()[0] - afterWarmup[0];
+            check(controlGrowth >= bound, "MEM positive control: one smallest object kept per measured request is over the bound",
+                    String.format(Locale.ROOT, "grew %d B with the objects kept, bound %d B", controlGrowth, bound));
             double rate = measuredRequests * (double) SERVERS / (runNanos / 1e9);
             System.out.printf(Locale.ROOT, "FIGURES clients=%d in_flight=%d warmup_requests=%d measured_requests=%d responses=%d "
                             + "relayed=%d heap_after_warmup=%d heap_after_run=%d growth=%d bound=%d growth_per_request=%.2f "
-                            + "warmup_s=%.1f run_s=%.1f responses_per_s=%.0f udp_drops=%d heap_after_each_round=%s%n",
+                            + "warmup_s=%.1f run_s=%.1f responses_per_s=%.0f udp_drops=%d heap_after_each_round=%s control_growth=%d%n",
                     nClients, inFlight, (long) nClients * warmup, measuredRequests, received, relayed, afterWarmup[0],
                     afterRun[0], growth, bound, growth / (double) measuredRequests, (t1 - t0) / 1e9, runNanos / 1e9,
-                    rate, drops, heaps);
+                    rate, drops, heaps, controlGrowth);
         } finally {
             for (Client c : clients) {
                 c.close();
