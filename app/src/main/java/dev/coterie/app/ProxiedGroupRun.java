@@ -146,8 +146,9 @@ final class ProxiedGroupRun {
                         (InetSocketAddress) p.getSocketAddress()));
                 Response plain;
                 String sender;
-                Option replyFrom = replyFrom(r);
-                Option groupEtag = option(r, ExtensionOptionRegistry.GROUP_ETAG);
+                // over a hop layer only what the layer verified counts: an outer Reply-From or Group-ETag is anyone's
+                Option replyFrom = sealed == null ? replyFrom(r) : null;
+                Option groupEtag = sealed == null ? option(r, ExtensionOptionRegistry.GROUP_ETAG) : null;
                 try {
                     if (sealed != null && !r.getOptions().hasOscore() && r.isError()) {
                         // an error nobody protected (the proxy's, or one forged on the way): shown, never taken as verified
@@ -187,7 +188,7 @@ final class ProxiedGroupRun {
         }
         if (tPrime == 0) {
             line("Multicast-Timeout 0: the proxy relays nothing (" + relayed + " response(s))");
-            return 0;
+            return errors ? 1 : 0;
         }
         if (relayed == 0) {
             err.println("coterie client: no response within " + (tPrime + 1) + " s");

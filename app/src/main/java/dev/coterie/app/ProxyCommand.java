@@ -65,7 +65,7 @@ final class ProxyCommand implements Callable<Integer> {
             closeAll(opened);
             System.out.println("coterie proxy: " + config + " is valid: " + cfg.routes().size() + " route(s), "
                     + cfg.access().size() + " access rule(s), " + clients.size() + " client and " + origins.size()
-                    + " origin hop context(s)");
+                    + " origin hop context(s), " + cfg.groups().size() + " group(s)");
             return 0;
         }
         ProxyServer proxy;

@@ -182,6 +182,6 @@ class ClientProxyTest {
                 java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Run ok = ClientFixtures.run("proxy", "--config", dir.resolve("proxy.yaml").toString(), "--check");
         assertEquals(0, ok.status(), ok.err());
-        assertTrue(ok.out().contains("1 route(s), 2 access rule(s), 1 client and 0 origin hop context(s)"), ok.out());
+        assertTrue(ok.out().contains("2 route(s), 2 access rule(s), 1 client and 0 origin hop context(s), 1 group(s)"), ok.out());
     }
 }

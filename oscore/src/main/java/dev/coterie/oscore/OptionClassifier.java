@@ -104,8 +104,9 @@ public final class OptionClassifier {
                 continue;
             }
             if (role == Role.RESPONSE && (n == extensions.byName(ExtensionOptionRegistry.REPLY_FROM).number()
-                    || n == extensions.byName(ExtensionOptionRegistry.GROUP_ETAG).number())) {
-                // only a proxy adds Reply-From and Group-ETag, for the client, its next hop and immediately next consumer, which does
+                    || n == extensions.byName(ExtensionOptionRegistry.GROUP_ETAG).number()
+                    || n == extensions.byName(ExtensionOptionRegistry.MULTICAST_TIMEOUT).number())) {
+                // only a proxy adds Reply-From, Group-ETag and (in its 4.00 and 5.05) Multicast-Timeout, for the client, its next hop and immediately next consumer, which does
                 // not need it to remove the layer: Section 2.2 steps 1-3-5-6-8 (or 1-4-6-8 for a proxy of a chain that
                 // relays another's): encrypted in every layer that protects it (GPX-14)
                 s.inner.add(opt);

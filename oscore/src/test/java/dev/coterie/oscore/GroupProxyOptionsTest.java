@@ -41,6 +41,10 @@ class GroupProxyOptionsTest {
         OptionClassifier.Split s = classifier.split(o, OptionClassifier.Role.RESPONSE, true, false);
         assertEquals(List.of(12, 248), numbers(s.inner));
         assertEquals(List.of(), numbers(s.outer));
+        OptionSet refusal = new OptionSet();
+        refusal.addOption(new Option(2, 2L)); // the minimum in a proxy's own 5.05 (GPX-10), or the empty one of GPX-03
+        assertEquals(List.of(2), numbers(classifier.split(refusal, OptionClassifier.Role.RESPONSE, true, false).inner),
+                "Multicast-Timeout in a proxy's own answer is encrypted too");
         OptionSet req = new OptionSet();
         req.addOption(new Option(248, new byte[] {0x01, 0x02, 0x03, 0x04, 0x05}));
         assertEquals(List.of(), numbers(classifier.split(req, OptionClassifier.Role.REQUEST, false, false).inner),

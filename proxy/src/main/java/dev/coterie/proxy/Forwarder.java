@@ -195,8 +195,16 @@ final class Forwarder extends ServerMessageDeliverer {
             return;
         }
         GroupForwarder g = groups;
-        if (g != null && g.isEarlyStop(req, numbers) && g.earlyStop(exchange, client)) {
-            return; // GPX-07: not forwarded
+        if (isEarlyStopShape(req)) {
+            // GPX-07: an Early Stop Request is never forwarded; one that names no running collection (late, or never
+            // ours) is dropped the same way
+            if (g == null || !g.earlyStop(exchange, client)) {
+                if (req.isConfirmable()) {
+                    exchange.sendAccept();
+                }
+                exchange.executeComplete();
+            }
+            return;
         }
         if (g != null && req.getOptions().hasObserve() && req.getOptions().getObserve() == 1 && g.earlyStop(exchange, client)) {
             return; // a deregistration of a group observation with its Token: the relaying stops, as on an early stop
@@ -277,19 +285,19 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
             return;
         }
-        boolean groupRequest = g != null && g.multicastTimeout(req) != null;
-        if (chained && groupRequest && g.chains()) {
+        boolean groupRequest = ForwardTarget.other(req.getOptions(), numbers.multicastTimeout()) != null;
+        if (chained && groupRequest && g != null && g.chains()) {
             viaNextProxy(exchange, req, client, target, nextHop, new Leg(new InetSocketAddress(address, nextProxy.port()),
                     nextProxy, true));
             return;
         }
         if (address.isMulticastAddress() || chained && groupRequest) {
-            if (groupList.isEmpty()) {
-                // group forwarding is not enabled (here, or through next_proxy): groupcomm-bis 3.5.1, GCB-07
-                answer(exchange, ResponseCode.NOT_IMPLEMENTED, "forwarding to a group is not enabled",
-                        ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
-            } else if (chained) {
+            if (chained) {
                 answer(exchange, ResponseCode.NOT_IMPLEMENTED, "group requests through next_proxy are not enabled",
+                        ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
+            } else if (groupList.isEmpty()) {
+                // group forwarding is not enabled: groupcomm-bis 3.5.1, GCB-07
+                answer(exchange, ResponseCode.NOT_IMPLEMENTED, "forwarding to a group is not enabled",
                         ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
             } else {
                 // a multicast address that is not one of the configured groups: not an allowed group URI (GPX-02)
@@ -541,6 +549,29 @@ final class Forwarder extends ServerMessageDeliverer {
      * groupcomm-bis 3.5.2, GCB-07), Hop-Limit; then the request goes to the group without
      * Multicast-Timeout (GPX-04) and {@link GroupForwarder} relays the responses.
      */
+    /** GET, an empty Multicast-Timeout, no proxy and no URI options (groupcomm-proxy 5.1.3). */
+    private boolean isEarlyStopShape(Request r) {
+        if (r.getCode() != org.eclipse.californium.core.coap.CoAP.Code.GET) {
+            return false;
+        }
+        Option mt = ForwardTarget.other(r.getOptions(), numbers.multicastTimeout());
+        if (mt == null || mt.getLength() != 0 && !allZero(mt.getValue())) {
+            return false;
+        }
+        org.eclipse.californium.core.coap.OptionSet o = r.getOptions();
+        return !ForwardTarget.hasProxyOptions(r, numbers) && !o.hasUriHost() && !o.hasUriPort() && o.getURIPathCount() == 0
+                && o.getURIQueryCount() == 0;
+    }
+
+    private static boolean allZero(byte[] b) {
+        for (byte x : b) {
+            if (x != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The resource a group observation's relation is for (Californium keeps relations per resource). */
     private final org.eclipse.californium.core.CoapResource groupObservations =
             new org.eclipse.californium.core.CoapResource("group observations", true) {
@@ -622,7 +653,9 @@ final class Forwarder extends ServerMessageDeliverer {
         }
         GroupForwarder.Collection running = g.runningFor(req);
         if (running != null) {
-            g.stop(running);
+            if (running.client.equals(client)) {
+                g.stop(running); // the same client (address, Token and identity) reusing its Token: GCB-07
+            }
             answer(exchange, ResponseCode.BAD_REQUEST, "the Token is in use by a running group request",
                     ProxyMetrics.Outcome.BAD_REQUEST);
             return;
@@ -659,6 +692,11 @@ final class Forwarder extends ServerMessageDeliverer {
         InetSocketAddress own = standInForServers ? exchange.getEndpoint().getAddress() : null;
         String why = g.forward(exchange, client, group, up, tPrime,
                 dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()), target, own);
+        if (GroupForwarder.TOO_MANY.equals(why)) {
+            metrics.inFlight().decrementAndGet();
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, why);
+            return;
+        }
         if (why != null) {
             metrics.inFlight().decrementAndGet();
             answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);
@@ -679,7 +717,7 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
             return;
         }
-        long tPrime = g.multicastTimeout(req);
+        long tPrime = Math.min(g.multicastTimeout(req), g.maxMulticastTimeout()); // the T' this proxy keeps its Token for
         long margin = g.chainMargin();
         if (tPrime > 0 && tPrime - margin < 1) {
             metrics.outcome(ProxyMetrics.Outcome.NOT_A_FORWARD_PROXY);
@@ -691,7 +729,9 @@ final class Forwarder extends ServerMessageDeliverer {
         }
         GroupForwarder.Collection running = g.runningFor(req);
         if (running != null) {
-            g.stop(running);
+            if (running.client.equals(client)) {
+                g.stop(running); // the same client (address, Token and identity) reusing its Token: GCB-07
+            }
             answer(exchange, ResponseCode.BAD_REQUEST, "the Token is in use by a running group request",
                     ProxyMetrics.Outcome.BAD_REQUEST);
             return;
@@ -699,6 +739,9 @@ final class Forwarder extends ServerMessageDeliverer {
         Request up = upstreamRequest(req, target, nextHop, leg);
         up.getOptions().clearOtherOption(numbers.multicastTimeout());
         up.getOptions().addOption(new Option(numbers.multicastTimeout(), tPrime == 0 ? 0 : tPrime - margin));
+        if (req.getOptions().hasObserve()) {
+            up.getOptions().setObserve(req.getOptions().getObserve()); // a group observation through the chain
+        }
         if (!takeSlot(exchange)) {
             return;
         }
@@ -706,6 +749,11 @@ final class Forwarder extends ServerMessageDeliverer {
         String why = g.forwardChained(exchange, client, up, tPrime,
                 dev.coterie.oscore.OscoreEndpointBuilder.layerOf(exchange.getEndpoint()), leg.address(),
                 hop == null ? null : dev.coterie.oscore.RequestProtector.forProxy(hop.protector()));
+        if (GroupForwarder.TOO_MANY.equals(why)) {
+            metrics.inFlight().decrementAndGet();
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, why);
+            return;
+        }
         if (why != null) {
             metrics.inFlight().decrementAndGet();
             answer(exchange, ResponseCode.BAD_GATEWAY, why, ProxyMetrics.Outcome.BAD_GATEWAY);

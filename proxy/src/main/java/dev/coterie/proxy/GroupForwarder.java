@@ -99,9 +99,8 @@ final class GroupForwarder {
     private final ResponseCache cache;
     private final ForwardTarget.Numbers numbers;
     private final ProtectionPipeline pipeline;
-    /** The servers that answered a group request before, by the request's group cache key (bounded). */
-    private final Cache<ResponseCache.Key, Set<InetSocketAddress>> answeredBefore =
-            Caffeine.newBuilder().maximumSize(10_000).build();
+    private final org.eclipse.californium.core.coap.option.OptionDefinition replyFromDef;
+    private final org.eclipse.californium.core.coap.option.OptionDefinition groupEtagDef;
     /** The servers this proxy stood in for in a Reply-From, by their group (bounded; follow-ups reach them: GPX-13). */
     private final Cache<InetSocketAddress, String> standingIn =
             Caffeine.newBuilder().maximumSize(10_000).expireAfterAccess(1, TimeUnit.HOURS).build();
@@ -127,6 +126,12 @@ final class GroupForwarder {
         this.numbers = numbers;
         this.cache = cache;
         this.pipeline = new ProtectionPipeline(registry, dev.coterie.oscore.InnerObserve.EMPTY, true);
+        // the definitions themselves: an Option made from a bare number looks it up in Californium's default registry,
+        // which does not know these and formats a name for them, per option
+        org.eclipse.californium.core.coap.option.OptionRegistry defs = registry.californiumRegistry();
+        this.replyFromDef = defs.getDefinitionByNumber(replyFromNumber);
+        this.groupEtagDef = defs.getDefinitionByNumber(numbers.groupEtag());
+
         this.slotFreed = slotFreed;
         this.released = Caffeine.newBuilder().expireAfterWrite(settings.tokenReuseSeconds(), TimeUnit.SECONDS)
                 .maximumSize(settings.tokensRemembered()).build();
@@ -168,6 +173,20 @@ final class GroupForwarder {
 
     long chainMargin() {
         return settings.chainMarginSeconds();
+    }
+
+    long maxMulticastTimeout() {
+        return settings.maxMulticastTimeoutSeconds();
+    }
+
+    /** What {@link #forward} and {@link #forwardChained} return when the client has max_collections_per_client running. */
+    static final String TOO_MANY = "too many group requests of this client running";
+
+    /** Running collections per client identity (an unauthenticated client counts by its address). */
+    private final ConcurrentHashMap<Object, AtomicInteger> perClient = new ConcurrentHashMap<>();
+
+    private static Object clientKey(Collection c) {
+        return c.client.isUnauthenticated() ? c.exchange.getRequest().getSourceContext().getPeerAddress().getAddress() : c.client;
     }
 
     /** Collections running (for tests and metrics). */
@@ -263,8 +282,8 @@ final class GroupForwarder {
     String forward(Exchange exchange, ProxyConfig.ClientId client, ProxyConfig.Group group, Request up, long tPrimeSeconds,
                    OscoreLayer front, ForwardTarget target, InetSocketAddress standInAs) {
         Request req = exchange.getRequest();
-        CachePlan plan = plan(group, up, target, tPrimeSeconds);
-        if (plan != null && plan.complete()) {
+        CachePlan plan = plan(group, up, target, standInAs != null);
+        if (plan != null && plan.complete() && tPrimeSeconds > 0) { // T' = 0 relays nothing, cached or not (GPX-06)
             answerFromCache(exchange, client, group, front, plan, groupEtags(req));
             return null;
         }
@@ -331,6 +350,17 @@ final class GroupForwarder {
         }
         boolean observe = req.getOptions().hasObserve() && req.getOptions().getObserve() == 0;
         Collection c = tPrimeSeconds == 0 ? null : new Collection(exchange, client, token, group, front, observe);
+        if (c != null) {
+            AtomicInteger n = perClient.computeIfAbsent(clientKey(c), k -> new AtomicInteger());
+            if (n.incrementAndGet() > settings.maxCollectionsPerClient()) {
+                n.decrementAndGet();
+                return TOO_MANY;
+            }
+            c.counted = true;
+        }
+        if (c != null && c.observe) {
+            metrics.observers().incrementAndGet(); // counted from the registration: a burst cannot pass limits.observers
+        }
         if (c != null) {
             c.plan = plan;
             c.upstream = up;
@@ -405,9 +435,19 @@ final class GroupForwarder {
     record CachePlan(Map<InetSocketAddress, ResponseCache.Entry> fresh, boolean complete, List<ResponseCache.Key> memberKeys) {
     }
 
-    /** The key of a group request (the group as its origin), for {@link #answeredBefore}. */
-    private ResponseCache.Key groupKey(ProxyConfig.Group group, Request up, ForwardTarget target) {
-        return ResponseCache.key(up, serverTarget(new InetSocketAddress(group.address(), group.port()), target), numbers);
+    /**
+     * The cache key of one server's entry for a group request: the key of the unicast request
+     * to that server, in a key space of its own (a unicast response never stands in for a group
+     * one, nor the reverse), and per flavour (as a forward proxy or standing in for the group, or
+     * standing in for each server: their Reply-From differ).
+     */
+    private ResponseCache.Key entryKey(Request up, InetSocketAddress server, ForwardTarget target, boolean standIn) {
+        byte[] k = ResponseCache.key(up, serverTarget(server, target), numbers).bytes();
+        byte[] out = new byte[k.length + 2];
+        out[0] = (byte) 0xfe; // no method code: keys of unicast requests start with one
+        out[1] = (byte) (standIn ? 1 : 0);
+        System.arraycopy(k, 0, out, 2, k.length);
+        return new ResponseCache.Key(out);
     }
 
     /** The unicast request a group response answers: the group URI with the server's address as authority (5.4). */
@@ -416,19 +456,17 @@ final class GroupForwarder {
                 group.path(), group.query(), null);
     }
 
-    private CachePlan plan(ProxyConfig.Group group, Request up, ForwardTarget target, long tPrime) {
-        if (cache == null || (up.getCode() != CoAP.Code.GET && up.getCode() != CoAP.Code.FETCH) || up.getOptions().hasObserve()) {
-            return null;
+    private CachePlan plan(ProxyConfig.Group group, Request up, ForwardTarget target, boolean standIn) {
+        if (cache == null || group.members() == null || group.members().isEmpty()
+                || (up.getCode() != CoAP.Code.GET && up.getCode() != CoAP.Code.FETCH) || up.getOptions().hasObserve()) {
+            return null; // GPX-08: entries only from known members, so nothing without a membership to know
         }
         long now = System.nanoTime();
         Map<InetSocketAddress, ResponseCache.Entry> fresh = new java.util.LinkedHashMap<>();
         List<ResponseCache.Key> memberKeys = new ArrayList<>();
-        boolean complete = group.members() != null && !group.members().isEmpty();
-        java.util.Collection<InetSocketAddress> servers = group.members() != null ? group.members()
-                : answeredBefore.getIfPresent(groupKey(group, up, target)) == null ? List.of()
-                : List.copyOf(answeredBefore.getIfPresent(groupKey(group, up, target)));
-        for (InetSocketAddress s : servers) {
-            ResponseCache.Key k = ResponseCache.key(up, serverTarget(s, target), numbers);
+        boolean complete = true;
+        for (InetSocketAddress s : group.members()) {
+            ResponseCache.Key k = entryKey(up, s, target, standIn);
             memberKeys.add(k);
             ResponseCache.Entry e = cache.lookup(k);
             if (e != null && e.fresh(now)) {
@@ -436,9 +474,6 @@ final class GroupForwarder {
             } else {
                 complete = false;
             }
-        }
-        if (group.members() == null) {
-            complete = false; // GPX-08: only with full membership knowledge
         }
         return fresh.isEmpty() ? null : new CachePlan(fresh, complete, memberKeys);
     }
@@ -450,8 +485,13 @@ final class GroupForwarder {
     private static byte[] groupEtag(CachePlan plan) {
         try {
             java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-            for (ResponseCache.Entry e : plan.fresh().values()) {
-                d.update(serializedEntry(e));
+            for (Map.Entry<InetSocketAddress, ResponseCache.Entry> e : plan.fresh().entrySet()) {
+                byte[] who = (e.getKey().getAddress().getHostAddress() + ":" + e.getKey().getPort()).getBytes(
+                        java.nio.charset.StandardCharsets.US_ASCII);
+                byte[] entry = serializedEntry(e.getValue());
+                d.update(ByteBuffer.allocate(8).putInt(who.length).putInt(entry.length).array());
+                d.update(who);
+                d.update(entry); // lengths first: no shift of bytes between entries gives the same digest
             }
             return Arrays.copyOf(d.digest(), 8);
         } catch (java.security.NoSuchAlgorithmException e) {
@@ -474,6 +514,7 @@ final class GroupForwarder {
             out.writeBytes(o.getValue());
         }
         byte[] p = r.getPayload();
+        out.write(0xff);
         if (p != null) {
             out.writeBytes(p);
         }
@@ -509,7 +550,7 @@ final class GroupForwarder {
         for (byte[] t : requestTags) {
             if (Arrays.equals(t, tag)) {
                 Response valid = new Response(ResponseCode.VALID);
-                valid.getOptions().addOption(new Option(numbers.groupEtag(), tag));
+                valid.getOptions().addOption(new Option(groupEtagDef, tag));
                 long left = Long.MAX_VALUE;
                 for (ResponseCache.Entry e : plan.fresh().values()) {
                     left = Math.min(left, e.maxAgeLeft(now));
@@ -532,7 +573,7 @@ final class GroupForwarder {
         Response r = cache.serve(e);
         r.getOptions().clearOtherOption(numbers.groupEtag());
         if (groupEtag != null) {
-            r.getOptions().addOption(new Option(numbers.groupEtag(), groupEtag));
+            r.getOptions().addOption(new Option(groupEtagDef, groupEtag));
         }
         r.setType(CoAP.Type.NON);
         synchronized (c) {
@@ -574,15 +615,16 @@ final class GroupForwarder {
             byRelayedMid.remove(k, c);
         }
         released.put(c.token, Boolean.TRUE);
-        boolean wasObserving;
         boolean complete;
         synchronized (c) {
-            wasObserving = c.observing;
             complete = c.relayed == 0 || c.observe;
         }
         slotFreed.run();
-        if (wasObserving) {
+        if (c.observe) {
             metrics.observers().decrementAndGet();
+        }
+        if (c.counted) {
+            perClient.computeIfPresent(clientKey(c), (k, n) -> n.decrementAndGet() <= 0 ? null : n);
         }
         // on the exchange's own executor: this runs on a timer, a socket reader or another exchange's thread
         c.exchange.execute(() -> {
@@ -590,7 +632,7 @@ final class GroupForwarder {
             if (relation != null) {
                 relation.cancel(); // the client's relation ends with the collection
             }
-            if (complete) {
+            if (complete && !c.exchange.isComplete()) {
                 c.exchange.setComplete(); // nothing came (the client's Token lapses at its T), or the observation ended
             }
         });
@@ -648,6 +690,13 @@ final class GroupForwarder {
 
     private void relay(Collection c, Response fromServer, InetSocketAddress from) {
         Response out;
+        Exchange via;
+        if (c.group != null && c.group.members() != null && !c.group.members().contains(from)) {
+            // the membership is known: anyone else on the link who saw the Token is not a server of this group
+            LOG.debug("a response from an address that is not a member of group {} is dropped", c.group.name());
+            metrics.groupDropped();
+            return;
+        }
         synchronized (c) {
             boolean notification = fromServer.getOptions().hasObserve() && fromServer.isSuccess();
             // past T' only an observation goes on: notifications, and the final non-2.xx of a server that notified
@@ -676,26 +725,40 @@ final class GroupForwarder {
             if (!c.chained) {
                 // Reply-From before caching, so that a cached copy keeps it (digest 5.3 step 5); a forward chain never
                 // touches the one the next proxy set (GPX-11)
-                out.getOptions().addOption(new Option(replyFromNumber, replyFrom(c, from).encode()));
+                out.getOptions().addOption(new Option(replyFromDef, replyFrom(c, from).encode()));
             }
             out.setType(CoAP.Type.NON);
             if (c.observe && notification) {
-                if (!c.observing) {
-                    metrics.observers().incrementAndGet();
-                }
                 c.observing = true;
                 c.notifying.add(from);
             } else {
                 c.notifying.remove(from); // a final non-2.xx ends that server's part of the observation (RFC 7641 3.2)
             }
-            out.setType(CoAP.Type.NON);
             if (c.observe && notification) {
                 c.notificationNext = true;
+                // one numbering per client relation (RFC 7641 Section 5): servers' own numbers are per server, and a
+                // client keeps only notifications newer than the last; a server's stale one is dropped first
+                Integer last = c.lastObserve.get(from);
+                int v = fromServer.getOptions().getObserve();
+                if (last != null && !newer(v, last)) {
+                    metrics.groupDropped();
+                    return;
+                }
+                c.lastObserve.put(from, v);
+                out.getOptions().setObserve(++c.observeNumber & 0xffffff);
             }
-            c.answeredBy.add(from);
+            boolean first = c.answeredBy.add(from);
+            via = nextExchange(c);
+            if (first) {
+                store(c, fromServer, out, from); // one entry per server per collection: a second response replaces nothing
+            }
         }
-        store(c, fromServer, out, from);
-        deliver(c, out);
+        send(c, out, via);
+    }
+
+    /** RFC 7641 Section 3.4: whether Observe value {@code v} is newer than {@code last} (24-bit serial numbers). */
+    private static boolean newer(int v, int last) {
+        return (last < v && v - last < (1 << 23)) || (last > v && last - v > (1 << 23));
     }
 
     /**
@@ -708,7 +771,9 @@ final class GroupForwarder {
         if (c.standInAs == null) {
             return ReplyFrom.of(server);
         }
-        standingIn.put(server, c.group.name());
+        if (c.group.members() != null && c.group.members().contains(server)) {
+            standingIn.put(server, c.group.name()); // follow-ups reach configured members only
+        }
         Cri.Authority ref = new Cri.Authority(null, server.getAddress().getAddress(), null, List.of(),
                 server.getPort() == 5683 ? -1 : server.getPort());
         return new ReplyFrom(ReplyFrom.of(c.standInAs).target(), ref, List.of());
@@ -727,9 +792,11 @@ final class GroupForwarder {
         }
         ForwardTarget server = serverTarget(from, c.target);
         if ((up.getCode() == CoAP.Code.GET || up.getCode() == CoAP.Code.FETCH) && !up.getOptions().hasObserve()) {
-            if (cache.storable(up, fromServer)) {
-                cache.store(ResponseCache.key(up, server, numbers), withReplyFrom, server);
-                answeredBefore.get(groupKey(c.group, up, c.target), k -> ConcurrentHashMap.newKeySet()).add(from);
+            if (c.group.members() != null && c.group.members().contains(from) && cache.storable(up, fromServer)) {
+                // a member's entry, under a group key, fresh for its Max-Age but never longer than max_cache_age_s: a
+                // forged Max-Age must not keep every later request off the group for good
+                cache.store(entryKey(up, from, c.target, c.standInAs != null), withReplyFrom, server,
+                        settings.maxCacheAgeSeconds());
             }
         } else if (!up.getOptions().hasOscore() && (fromServer.getCode() == ResponseCode.CHANGED
                 || fromServer.getCode() == ResponseCode.CREATED || fromServer.getCode() == ResponseCode.DELETED)) {
@@ -737,22 +804,33 @@ final class GroupForwarder {
         }
     }
 
-    /** Sends {@code out} on the collection's first exchange, or on a further one (OCP-07), and remembers its MID for an RST. */
+    /** The exchange the collection's next response goes on (OCP-07: each but the first on a further one); under its lock. */
+    private Exchange nextExchange(Collection c) {
+        Exchange via;
+        if (c.observe) {
+            // an observation: notifications go on the client's exchange, which holds the Observe relation (Californium
+            // sends a notification only on one); anything else on a further exchange
+            via = c.notificationNext ? c.exchange
+                    : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
+            c.notificationNext = false;
+        } else {
+            via = c.relayed == 0 ? c.exchange
+                    : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
+        }
+        c.relayed++;
+        return via;
+    }
+
+    /** Sends {@code out} on the collection's next exchange and remembers its MID for an RST. */
     private void deliver(Collection c, Response out) {
         Exchange via;
         synchronized (c) {
-            if (c.observe) {
-                // an observation: notifications go on the client's exchange, which holds the Observe relation (Californium
-                // sends a notification only on one); anything else on a further exchange
-                via = c.notificationNext ? c.exchange
-                        : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
-                c.notificationNext = false;
-            } else {
-                via = c.relayed == 0 ? c.exchange
-                        : c.front != null ? c.front.furtherExchange(c.exchange) : plainFurtherExchange(c.exchange);
-            }
-            c.relayed++;
+            via = nextExchange(c);
         }
+        send(c, out, via);
+    }
+
+    private void send(Collection c, Response out, Exchange via) {
         if (c.token != 0) {
             out.addMessageObserver(new MessageObserverAdapter() {
                 @Override
@@ -837,9 +915,12 @@ final class GroupForwarder {
         final boolean observe;
         final Set<MidKey> seen = new LinkedHashSet<>();
         final Set<InetSocketAddress> answeredBy = new java.util.HashSet<>();
+        final Map<InetSocketAddress, Integer> lastObserve = new HashMap<>();
+        int observeNumber = 1;
         /** Servers whose notifications are relayed (their final non-2.xx too, past T'). */
         final Set<InetSocketAddress> notifying = new java.util.HashSet<>();
         boolean notificationNext;
+        boolean counted;
         CachePlan plan;
         Request upstream;
         ForwardTarget target;

@@ -65,10 +65,11 @@ public record ProxyConfig(
      */
     public record GroupForwarding(int maxMulticastTimeoutSeconds, int tokenReuseSeconds, int tokensRemembered,
                                   int maxObservationSeconds, boolean throughNextProxy, int chainMarginSeconds,
-                                  int maxResponses) {
+                                  int maxResponses, int maxCacheAgeSeconds, int maxCollectionsPerClient) {
     }
 
-    public static final GroupForwarding DEFAULT_GROUP_FORWARDING = new GroupForwarding(60, 500, 100_000, 3600, false, 1, 256);
+    public static final GroupForwarding DEFAULT_GROUP_FORWARDING = new GroupForwarding(60, 500, 100_000, 3600, false, 1, 256,
+            300, 16);
 
     /**
      * A client↔proxy hop: the context in {@code context} verifies requests from the source
@@ -334,12 +335,29 @@ public record ProxyConfig(
                 String host = n.has("host") ? r.text(n.get("host"), f + ".host").toLowerCase(Locale.ROOT)
                         : addr.getHostAddress();
                 String nif = n.has("interface") ? r.text(n.get("interface"), f + ".interface") : null;
+                if (nif != null) {
+                    try {
+                        if (java.net.NetworkInterface.getByName(nif) == null) {
+                            throw new ConfigException(name, f + ".interface", "no network interface of that name here");
+                        }
+                    } catch (java.net.SocketException e) {
+                        throw new ConfigException(name, f + ".interface", "the network interfaces cannot be listed");
+                    }
+                }
                 List<InetSocketAddress> members = null;
                 if (n.has("members")) {
                     members = new ArrayList<>();
                     int j = 0;
                     for (JsonNode m : r.list(n.get("members"), f + ".members")) {
-                        members.add(r.address(m, f + ".members[" + j++ + "]"));
+                        String mf = f + ".members[" + j++ + "]";
+                        InetSocketAddress a = r.address(m, mf);
+                        if (a.getAddress().isMulticastAddress() || a.getAddress().isAnyLocalAddress() || a.getPort() == 0) {
+                            throw new ConfigException(name, mf, "a member is a unicast address with a port");
+                        }
+                        if (members.contains(a)) {
+                            throw new ConfigException(name, mf, "listed twice");
+                        }
+                        members.add(a);
                     }
                     members = List.copyOf(members);
                 }
@@ -363,6 +381,14 @@ public record ProxyConfig(
             if (g == null) {
                 throw new ConfigException(name, "routes[" + i + "].group", "no group of that name under groups");
             }
+            if (rt.standInForServers() && (g.members() == null || g.members().isEmpty())) {
+                throw new ConfigException(name, "routes[" + i + "].stand_in", "standing in for each server needs the group's "
+                        + "members: follow-ups reach configured members only");
+            }
+            if (rt.standInForServers() && listen.stream().anyMatch(a -> a.getAddress().isAnyLocalAddress())) {
+                throw new ConfigException(name, "routes[" + i + "].stand_in", "standing in for each server puts the proxy's "
+                        + "own address in Reply-From: listen on specific addresses, not a wildcard");
+            }
             routes.set(i, new Route(rt.name(), rt.uriHost(), rt.pathPrefix(), new Origin(g.host(), g.port()), rt.stripPrefix(),
                     rt.group(), rt.standInForServers()));
         }
@@ -370,7 +396,8 @@ public record ProxyConfig(
         if (root.has("group_forwarding")) {
             JsonNode n = root.get("group_forwarding");
             r.onlyFields(n, "group_forwarding", Set.of("max_multicast_timeout_s", "token_reuse_s", "tokens_remembered",
-                    "max_observation_s", "through_next_proxy", "chain_margin_s", "max_responses"));
+                    "max_observation_s", "through_next_proxy", "chain_margin_s", "max_responses", "max_cache_age_s",
+                    "max_collections_per_client"));
             gf = new GroupForwarding(
                     r.integer(n, "max_multicast_timeout_s", "group_forwarding.max_multicast_timeout_s",
                             gf.maxMulticastTimeoutSeconds(), 1, 3600),
@@ -380,7 +407,10 @@ public record ProxyConfig(
                             86_400),
                     r.bool(n, "through_next_proxy", "group_forwarding.through_next_proxy", gf.throughNextProxy()),
                     r.integer(n, "chain_margin_s", "group_forwarding.chain_margin_s", gf.chainMarginSeconds(), 1, 600),
-                    r.integer(n, "max_responses", "group_forwarding.max_responses", gf.maxResponses(), 1, 1_000_000));
+                    r.integer(n, "max_responses", "group_forwarding.max_responses", gf.maxResponses(), 1, 1_000_000),
+                    r.integer(n, "max_cache_age_s", "group_forwarding.max_cache_age_s", gf.maxCacheAgeSeconds(), 1, 86_400),
+                    r.integer(n, "max_collections_per_client", "group_forwarding.max_collections_per_client",
+                            gf.maxCollectionsPerClient(), 1, 1_000_000));
         }
         List<AccessRule> access = new ArrayList<>();
         if (root.has("access")) {

@@ -209,7 +209,12 @@ public final class ResponseCache {
 
     /** Stores the origin's response to a request for {@code target} (null: unknown) under {@code key}. */
     public Entry store(Key key, Response response, ForwardTarget target) {
-        long age = maxAge(response);
+        return store(key, response, target, Long.MAX_VALUE);
+    }
+
+    /** As {@link #store(Key, Response, ForwardTarget)}, fresh for its Max-Age but at most {@code maxAgeCapSeconds}. */
+    public Entry store(Key key, Response response, ForwardTarget target, long maxAgeCapSeconds) {
+        long age = Math.min(maxAge(response), maxAgeCapSeconds);
         if (key == null || age <= 0) {
             return null;
         }

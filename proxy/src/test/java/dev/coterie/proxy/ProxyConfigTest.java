@@ -109,7 +109,7 @@ class ProxyConfigTest {
         assertEquals(c.groups().get(1).address().getHostAddress(), c.groups().get(1).host(), "host defaults to the address");
         assertEquals(new ProxyConfig.Origin("lights.example", 5683), c.routes().get(0).origin(), "a group route goes to the group");
         assertTrue(c.routes().get(0).standInForServers());
-        assertEquals(new ProxyConfig.GroupForwarding(30, 250, 100_000, 3600, true, 2, 256), c.groupForwarding());
+        assertEquals(new ProxyConfig.GroupForwarding(30, 250, 100_000, 3600, true, 2, 256, 300, 16), c.groupForwarding());
         assertEquals("lights", c.access().get(0).allow().get(0).group());
         assertTrue(c.access().get(0).allow().get(1).anyOrigin());
         assertTrue(ProxyFixture.config("access: []\n").groups().isEmpty(), "no groups: group forwarding is off");
@@ -132,6 +132,17 @@ class ProxyConfigTest {
                 + "routes: [{uri_host: x, group: g, stand_in: everyone}]\n").field());
         assertEquals("routes[0].stand_in", mistake("routes: [{uri_host: x, origin: '127.0.0.1:1', stand_in: servers}]\n")
                 .field());
+        assertEquals("groups[0].interface", mistake("groups: [{name: g, address: 224.0.1.187, interface: eth9-nowhere}]\n")
+                .field(), "checked at parse time (and by --check), not at start");
+        assertEquals("groups[0].members[0]", mistake("groups: [{name: g, address: 224.0.1.187, members: ['224.0.1.1:5683']}]\n")
+                .field(), "a member is unicast");
+        assertEquals("groups[0].members[1]", mistake("groups: [{name: g, address: 224.0.1.187, "
+                + "members: ['127.0.0.1:5701', '127.0.0.1:5701']}]\n").field(), "listed twice");
+        assertEquals("routes[0].stand_in", mistake("groups: [{name: g, address: 224.0.1.187}]\n"
+                + "routes: [{uri_host: x, group: g, stand_in: servers}]\n").field(), "follow-ups need known members");
+        assertEquals("routes[0].stand_in", mistake("listen: ['0.0.0.0:5683']\n"
+                + "groups: [{name: g, address: 224.0.1.187, members: ['127.0.0.1:5701']}]\n"
+                + "routes: [{uri_host: x, group: g, stand_in: servers}]\n").field(), "a wildcard cannot name the proxy");
         assertEquals("group_forwarding.chain_margin_s", mistake("group_forwarding: {chain_margin_s: 0}\n").field());
         assertEquals("group_forwarding.max_multicast_timeout_s", mistake("group_forwarding: {max_multicast_timeout_s: 0}\n")
                 .field());

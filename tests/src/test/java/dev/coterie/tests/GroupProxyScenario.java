@@ -136,7 +136,7 @@ public final class GroupProxyScenario {
                         String path = String.join("/", r.getOptions().getUriPath());
                         requests.computeIfAbsent("unicast " + path, k -> new AtomicInteger()).incrementAndGet();
                         send(r, "s" + index + " unicast", (InetSocketAddress) p.getSocketAddress(),
-                                r.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON, r.getMID());
+                                r.isConfirmable() ? CoAP.Type.ACK : CoAP.Type.NON, r.getMID(), path.equals("uni") ? 30 : 0);
                     }
                 } catch (Exception e) {
                     if (!closed) {
@@ -217,6 +217,22 @@ public final class GroupProxyScenario {
                         }
                         Thread.sleep(2000);
                         sendObserve(r, "s" + index + " n3", to, 3);
+                    } catch (Exception e) {
+                        e.printStackTrace(System.out);
+                    }
+                }).start();
+                case "nm" -> {
+                    if (index == 1 || index == 9) {
+                        send(r, "s" + index + " nm", to, CoAP.Type.NON, midCounter.incrementAndGet());
+                    }
+                }
+                case "uni" -> send(r, "s" + index + " uni group", to, CoAP.Type.NON, midCounter.incrementAndGet(), 30);
+                case "slower" -> new Thread(() -> {
+                    try {
+                        if (index == 3) {
+                            Thread.sleep(2500);
+                        }
+                        send(r, "s" + index + (index == 3 ? " later" : ""), to, CoAP.Type.NON, midCounter.incrementAndGet());
                     } catch (Exception e) {
                         e.printStackTrace(System.out);
                     }
@@ -364,6 +380,8 @@ public final class GroupProxyScenario {
         for (int i = 1; i <= 3; i++) {
             servers.add(new Server(i));
         }
+        // a host on the link that joined the group but is not one of its configured members (5701-5703)
+        Server outsider = new Server(9);
         String yaml = String.join("\n",
                 "listen: [\"127.0.0.1:5600\"]",
                 "forward_proxy: true",
@@ -377,7 +395,7 @@ public final class GroupProxyScenario {
                 "  - {name: each-lamp, uri_host: each.example, group: lights, stand_in: servers}",
                 "access:",
                 "  - client: unauthenticated",
-                "    allow: [{group: lights}]",
+                "    allow: [{group: lights}, {origin: '127.0.0.1:5701'}, {origin: '127.0.0.1:5702'}, {origin: '127.0.0.1:5703'}]",
                 "");
         ProxyConfig cfg = ProxyConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "group-proxy.yaml", Path.of("."));
         try (ProxyServer proxy = new ProxyServer(cfg, List.of(), Map.of()).start(); Client client = new Client()) {
@@ -507,6 +525,7 @@ public final class GroupProxyScenario {
             chainChecks(client);
             reverseChecks(client, servers);
             maxResponsesCheck(client);
+            reviewChecks(client, servers, outsider, proxy);
             observeChecks(client, servers);
 
             // no server answers /silent: the collection ends at T' with nothing relayed, and frees its slot too
@@ -523,6 +542,7 @@ public final class GroupProxyScenario {
             for (Server s : servers) {
                 s.close();
             }
+            outsider.close();
         }
         System.out.println(failures.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED " + failures);
     }
@@ -545,15 +565,15 @@ public final class GroupProxyScenario {
         ProxyConfig cfg = ProxyConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "chain.yaml", Path.of("."));
         InetSocketAddress p1 = new InetSocketAddress(addr("127.0.0.1"), 5601);
         try (ProxyServer first = new ProxyServer(cfg, List.of(), Map.of()).start()) {
-            Request two = client.request("coap://lights.example/slow", 2L, Hex.decode("c7"), CoAP.Type.NON);
+            Request two = client.request("coap://lights.example/slower", 2L, Hex.decode("c7"), CoAP.Type.NON);
             client.sendTo(two, p1);
-            List<Response> shortChain = responses(client.collect(3000));
-            Request three = client.request("coap://lights.example/slow", 3L, Hex.decode("c8"), CoAP.Type.NON);
+            List<Response> shortChain = responses(client.collect(3500));
+            Request three = client.request("coap://lights.example/slower", 5L, Hex.decode("c8"), CoAP.Type.NON);
             client.sendTo(three, p1);
-            List<Response> longChain = responses(client.collect(4000));
+            List<Response> longChain = responses(client.collect(5500));
             check(payloadsOf(List.copyOf(shortChain)).equals(List.of("s1", "s2"))
-                            && payloadsOf(List.copyOf(longChain)).equals(List.of("s1", "s2", "s3 late")),
-                    "GPX_10 the non-last proxy sends T'' = T' - 1: at T' = 2 the 1.5 s response is past T'' (at 3 it is not)",
+                            && payloadsOf(List.copyOf(longChain)).equals(List.of("s1", "s2", "s3 later")),
+                    "GPX_10 the non-last proxy sends T'' = T' - 1: at T' = 2 the 2.5 s response is past T'' (at 5 it is not)",
                     payloadsOf(List.copyOf(shortChain)) + " / " + payloadsOf(List.copyOf(longChain)));
             boolean untouched = !longChain.isEmpty();
             for (Response r : longChain) {
@@ -677,6 +697,13 @@ public final class GroupProxyScenario {
         check(payloads.equals(List.of("s1 gone", "s1 n1", "s1 n2", "s2 n1", "s2 n2", "s3 n1", "s3 n2")) && tagged,
                 "GPX_05 a group observation: every notification relayed past T', each with Reply-From, the final 4.04 too",
                 payloads + " " + got);
+        List<Integer> numbers = got.stream().filter(r -> r.getOptions().hasObserve()).map(r -> r.getOptions().getObserve()).toList();
+        boolean increasing = numbers.size() == 6;
+        for (int i = 1; i < numbers.size(); i++) {
+            increasing &= numbers.get(i) > numbers.get(i - 1);
+        }
+        check(increasing, "GPX_05 the proxy numbers the notifications on the client's relation (RFC 7641 5): increasing",
+                numbers);
         Response gone = got.stream().filter(r -> "s1 gone".equals(r.getPayloadString())).findFirst().orElse(null);
         check(gone != null && gone.getCode() == ResponseCode.NOT_FOUND && !gone.getOptions().hasObserve()
                         && got.stream().filter(r -> r.getCode() == ResponseCode.CONTENT).allMatch(r -> r.getOptions().hasObserve()),
@@ -684,6 +711,58 @@ public final class GroupProxyScenario {
         check(afterStop.isEmpty() && servers.get(1).resets.get() + servers.get(2).resets.get() >= resetsBefore + 2,
                 "GPX_07 after an Early Stop the observation ends: later notifications are reset, not relayed",
                 afterStop + " resets " + resetsBefore + " -> " + (servers.get(1).resets.get() + servers.get(2).resets.get()));
+    }
+
+    /** The hostile review's cases: non-members, T' = 0 with a full cache, unicast entries, an observation that never was. */
+    private static void reviewChecks(Client client, List<Server> servers, Server outsider, ProxyServer proxy) throws Exception {
+        client.send(client.request("coap://lights.example/nm", 1L, Hex.decode("e7"), CoAP.Type.NON));
+        List<String> nm = payloadsOf(client.collect(1500));
+        check(nm.equals(List.of("s1 nm")) && outsider.count("nm") == 1,
+                "GPX_05 with the membership known, a non-member's response is not relayed", nm);
+        String yaml = String.join("\n", "listen: [\"127.0.0.1:5603\"]", "forward_proxy: true",
+                "groups: [{name: lights, host: lights.example, address: 224.0.1.187}]",
+                "access: [{client: unauthenticated, allow: [{group: lights}]}]", "");
+        ProxyConfig cfg = ProxyConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "open.yaml", Path.of("."));
+        try (ProxyServer open = new ProxyServer(cfg, List.of(), Map.of()).start()) {
+            client.sendTo(client.request("coap://lights.example/nm", 1L, Hex.decode("e8"), CoAP.Type.NON),
+                    new InetSocketAddress(addr("127.0.0.1"), 5603));
+            List<String> both = payloadsOf(client.collect(1500));
+            check(both.equals(List.of("s1 nm", "s9 nm")),
+                    "GPX_05 positive control: without members configured the same response is relayed", both);
+        }
+
+        // T' = 0 relays nothing even when the cache could answer for every member
+        client.send(client.request("coap://lights.example/cached", 0L, Hex.decode("e9"), CoAP.Type.NON));
+        List<Message> zero = client.collect(1200);
+        check(zero.isEmpty(), "GPX_06 T' = 0 with every member fresh in the cache: nothing relayed", zero);
+
+        // unicast entries never answer a group request
+        for (int port = 5701; port <= 5703; port++) {
+            Request u = new Request(CoAP.Code.GET, CoAP.Type.CON);
+            u.setMID(midCounter.incrementAndGet() & 0xffff);
+            u.setToken(Token.fromProvider(Hex.decode("ea" + String.format("%02x", port - 5700))));
+            u.getOptions().setProxyUri("coap://127.0.0.1:" + port + "/uni");
+            client.send(u);
+            client.collect(600);
+        }
+        int groupUni = total(servers, "uni");
+        client.send(client.request("coap://lights.example/uni", 1L, Hex.decode("eb"), CoAP.Type.NON));
+        List<Response> uni = responses(client.collect(1500));
+        check(total(servers, "uni") == groupUni + 3 && uni.size() == 3
+                        && uni.stream().allMatch(r -> option(r, REPLY_FROM) != null && r.getPayloadString().endsWith("group")),
+                "GPX_05 entries cached from unicast requests never answer a group request (forwarded, each with Reply-From)",
+                uni);
+
+        // an Observe registration nobody answers with a notification ends at T' like any other collection
+        Request obs = client.request("coap://lights.example/light", 1L, Hex.decode("ec"), CoAP.Type.NON);
+        obs.getOptions().setObserve(0);
+        client.send(obs);
+        List<Response> plainAnswers = responses(client.collect(1500));
+        Thread.sleep(200);
+        check(plainAnswers.size() == 3 && proxy.groupCollections() == 0 && proxy.metrics().observers().get() == 0,
+                "GPX_06 a registration answered without Observe ends at T': no observation kept",
+                plainAnswers.size() + " answers, " + proxy.groupCollections() + " collections, "
+                        + proxy.metrics().observers().get() + " observers");
     }
 
     /** group_forwarding.max_responses bounds what one request turns into (the main proxy relays all three as control). */

@@ -175,7 +175,7 @@ class GroupProxyTest {
 
     @Test
     void GPX_10_GPX_11_aChainOfTwoCoterieProxies() {
-        assertChecks("GPX_10 the non-last proxy sends T'' = T' - 1: at T' = 2 the 1.5 s response is past T'' (at 3 it is not)",
+        assertChecks("GPX_10 the non-last proxy sends T'' = T' - 1: at T' = 2 the 2.5 s response is past T'' (at 5 it is not)",
                 "GPX_11 through the chain each Reply-From still names its server, with the client's Token",
                 "GPX_10 no T'' below T' = 1: 5.05 with Multicast-Timeout 2, the least P1 accepts");
     }
@@ -185,6 +185,16 @@ class GroupProxyTest {
         assertChecks("GPX_05 a group observation: every notification relayed past T', each with Reply-From, the final 4.04 too",
                 "GPX_06 notifications keep Observe; the final non-2.xx has none",
                 "GPX_07 after an Early Stop the observation ends: later notifications are reset, not relayed");
+    }
+
+    @Test
+    void GPX_05_GPX_06_reviewCases_nonMembersUnicastEntriesTPrimeZeroAndAnObservationThatNeverWas() {
+        assertChecks("GPX_05 with the membership known, a non-member's response is not relayed",
+                "GPX_05 positive control: without members configured the same response is relayed",
+                "GPX_06 T' = 0 with every member fresh in the cache: nothing relayed",
+                "GPX_05 entries cached from unicast requests never answer a group request (forwarded, each with Reply-From)",
+                "GPX_06 a registration answered without Observe ends at T': no observation kept",
+                "GPX_05 the proxy numbers the notifications on the client's relation (RFC 7641 5): increasing");
     }
 
     @Test
