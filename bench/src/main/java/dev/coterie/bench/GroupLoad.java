@@ -38,6 +38,10 @@ import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
  * <li>{@link Mode#DIRECT}: the client's own NON multicast GET to the group (Uri-Path, Uri-Query);
  * every response must come from the server its payload names and carry the marker.</li>
  * </ul>
+ * Each request's Uri-Query is a marker of its own (its Token), unless {@link #query(String)} set
+ * one for all: then every request is the same but for Token and Message ID, as a cache needs.
+ * A response with Group-ETag (a proxy's answer from its cache alone) is counted in
+ * {@link #withGroupEtag}; the responses to one request must not carry two different ones.
  * One thread sends and receives; the counters are read by others. Bounded by whoever calls
  * {@link #stop()}, which waits at most {@link #GIVE_UP_NANOS} for the requests in flight.
  */
@@ -48,6 +52,7 @@ final class GroupLoad {
     private static final OptionRegistry REGISTRY = ExtensionOptionRegistry.defaults().californiumRegistry();
     private static final int MULTICAST_TIMEOUT = 2;
     private static final int REPLY_FROM = 248;
+    private static final int GROUP_ETAG = 24;
 
     private final Mode mode;
     private final InetSocketAddress proxy;
@@ -63,12 +68,16 @@ final class GroupLoad {
     private final int[] seen;
     private final long[] sentAt;
     private final boolean[] open;
+    private final byte[][] etagOf;
     private int mid;
     final AtomicLong responses = new AtomicLong();
     final AtomicLong completed = new AtomicLong();
     final AtomicLong lost = new AtomicLong();
     final AtomicLong bad = new AtomicLong();
     final AtomicLong late = new AtomicLong();
+    /** Responses with exactly one Group-ETag: answers from a proxy's cache alone. */
+    final AtomicLong withGroupEtag = new AtomicLong();
+    private volatile String query;
     private volatile String badSample;
     private volatile boolean running;
     private Thread thread;
@@ -101,7 +110,14 @@ final class GroupLoad {
         seen = new int[outstanding];
         sentAt = new long[outstanding];
         open = new boolean[outstanding];
+        etagOf = new byte[outstanding][];
         mid = mode.ordinal() << 15;
+    }
+
+    /** The Uri-Query of every request from the next {@link #start()} on (null: a marker per request). */
+    GroupLoad query(String q) {
+        query = q;
+        return this;
     }
 
     GroupLoad start() {
@@ -189,18 +205,20 @@ final class GroupLoad {
     private void send(int slot) throws IOException {
         long token = (++gen[slot] << 8) | slot;
         seen[slot] = 0;
+        etagOf[slot] = null;
         sentAt[slot] = System.nanoTime();
         open[slot] = true;
         Request r = new Request(CoAP.Code.GET, CoAP.Type.NON);
         r.setMID(mid++ & 0xffff);
         r.setToken(Token.fromProvider(ByteBuffer.allocate(8).putLong(token).array()));
         InetSocketAddress to;
+        String q = query != null ? query : marker(token);
         if (mode == Mode.PROXY) {
-            r.getOptions().setProxyUri("coap://" + groupHost + "/load?" + marker(token));
+            r.getOptions().setProxyUri("coap://" + groupHost + "/load?" + q);
             r.getOptions().addOption(new Option(MULTICAST_TIMEOUT, 1L));
             to = proxy;
         } else {
-            r.getOptions().addUriPath("load").addUriQuery(marker(token));
+            r.getOptions().addUriPath("load").addUriQuery(q);
             to = group;
         }
         byte[] b = serializer.getByteArray(r);
@@ -239,16 +257,26 @@ final class GroupLoad {
         } catch (NumberFormatException e) {
             server = 0;
         }
-        if (server < 1 || server > servers.size() || !p.substring(space + 1).equals(marker(token))) {
-            reject("payload '" + p + "' for " + marker(token));
+        String q = query != null ? query : marker(token);
+        if (server < 1 || server > servers.size() || !p.substring(space + 1).equals(q)) {
+            reject("payload '" + p + "' for " + q);
             return;
         }
+        byte[] etag = null;
         if (mode == Mode.PROXY) {
             Option rf = null;
+            int etags = 0;
             for (Option o : r.getOptions().getOthers()) {
                 if (o.getNumber() == REPLY_FROM) {
                     rf = o;
+                } else if (o.getNumber() == GROUP_ETAG) {
+                    etag = o.getValue();
+                    etags++;
                 }
+            }
+            if (etags > 1 || etag != null && etagOf[slot] != null && !Arrays.equals(etag, etagOf[slot])) {
+                reject(etags > 1 ? "a response with " + etags + " Group-ETags" : "two Group-ETags for one request");
+                return;
             }
             if (!from.equals(proxy) || rf == null || !Arrays.equals(rf.getValue(), replyFrom[server - 1])) {
                 reject("relayed response of s" + server + " from " + from + " with Reply-From "
@@ -265,6 +293,10 @@ final class GroupLoad {
             return;
         }
         seen[slot] |= bit;
+        if (etag != null) {
+            etagOf[slot] = etag;
+            withGroupEtag.incrementAndGet();
+        }
         responses.incrementAndGet();
         if (seen[slot] == all) {
             completed.incrementAndGet();

@@ -22,10 +22,11 @@ import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
 
 /**
  * The group members of {@link GroupProxyBench}, all in this one process so that their CPU time is
- * read from one /proc entry: {@code GroupServersMain GROUP PORT BASE N} starts N raw CoAP servers,
- * each joined to GROUP:PORT on lo and answering from its own unicast socket 127.0.0.1:(BASE+i),
- * i = 1..N, with NON 2.05 and the payload {@code s<i> <Uri-Query>}, whoever sent the request
- * (the proxy or the client itself). Prints {@code READY <BASE+1>} once all have joined; stops at
+ * read from one /proc entry: {@code GroupServersMain GROUP PORT BASE N [MAX_AGE]} starts N raw CoAP
+ * servers, each joined to GROUP:PORT on lo and answering from its own unicast socket
+ * 127.0.0.1:(BASE+i), i = 1..N, with NON 2.05, Max-Age MAX_AGE (default 60: a proxy may keep the
+ * response that long) and the payload {@code s<i> <Uri-Query>}, whoever sent the request (the
+ * proxy or the client itself). Prints {@code READY <BASE+1>} once all have joined; stops at
  * the end of its input. Only in a private network namespace: the benchmark's script makes one.
  */
 public final class GroupServersMain {
@@ -39,6 +40,7 @@ public final class GroupServersMain {
         int port = Integer.parseInt(args[1]);
         int base = Integer.parseInt(args[2]);
         int n = Integer.parseInt(args[3]);
+        long maxAge = args.length > 4 ? Long.parseLong(args[4]) : 60;
         List<Thread> threads = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
             DatagramSocket unicast = new DatagramSocket(new InetSocketAddress("127.0.0.1", base + i));
@@ -48,7 +50,7 @@ public final class GroupServersMain {
             in.bind(new InetSocketAddress(port));
             in.joinGroup(new InetSocketAddress(group, port), NetworkInterface.getByName("lo"));
             int index = i;
-            Thread t = new Thread(() -> serve(index, in, unicast), "group-server-" + i);
+            Thread t = new Thread(() -> serve(index, in, unicast, maxAge), "group-server-" + i);
             t.setDaemon(true);
             threads.add(t);
         }
@@ -61,7 +63,7 @@ public final class GroupServersMain {
         System.exit(0);
     }
 
-    private static void serve(int index, MulticastSocket in, DatagramSocket out) {
+    private static void serve(int index, MulticastSocket in, DatagramSocket out, long maxAge) {
         byte[] buf = new byte[1500];
         UdpDataParser parser = new UdpDataParser(false, REGISTRY);
         UdpDataSerializer serializer = new UdpDataSerializer();
@@ -83,6 +85,7 @@ public final class GroupServersMain {
                 resp.setMID(mid++ & 0xffff);
                 resp.setToken(r.getToken());
                 resp.getOptions().setContentFormat(0);
+                resp.getOptions().setMaxAge(maxAge);
                 resp.setPayload("s" + index + " " + String.join("&", r.getOptions().getUriQuery()));
                 byte[] b = serializer.getByteArray(resp);
                 out.send(new DatagramPacket(b, b.length, p.getSocketAddress()));
