@@ -82,6 +82,8 @@ final class ProxyCommand implements Callable<Integer> {
             return 64;
         }
         System.out.println("coterie proxy listening on " + proxy.listenAddresses()
+                + (proxy.httpAddress() == null ? "" : ", HTTP front end on http://" + hostPort(proxy.httpAddress())
+                        + cfg.http().pathPrefix())
                 + (proxy.adminAddress() == null ? "" : ", metrics on http://" + hostPort(proxy.adminAddress()) + "/metrics"));
         installReload(proxy);
         CountDownLatch stop = new CountDownLatch(1);

@@ -23,18 +23,13 @@ import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
 import org.eclipse.californium.core.coap.Token;
 import org.eclipse.californium.core.network.Endpoint;
-import org.eclipse.californium.core.network.EndpointObserver;
 import org.eclipse.californium.core.network.Exchange;
-import org.eclipse.californium.core.network.interceptors.MessageInterceptor;
 import org.eclipse.californium.core.network.serialization.DataParser;
 import org.eclipse.californium.core.network.serialization.UdpDataParser;
 import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
-import org.eclipse.californium.core.observe.NotificationListener;
-import org.eclipse.californium.core.server.MessageDeliverer;
 import org.eclipse.californium.elements.AddressEndpointContext;
 import org.eclipse.californium.elements.Connector;
 import org.eclipse.californium.elements.RawData;
-import org.eclipse.californium.elements.config.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -385,37 +380,5 @@ final class FastPath {
 
     /** An upstream request in flight and when it times out. */
     private record Pending(Request request, long deadline, long token) {
-    }
-
-    /** The {@link Endpoint} methods neither side of the fast path uses. */
-    private abstract static class EndpointAdapter implements Endpoint {
-        @Override public void start() { }
-        @Override public void stop() { }
-        @Override public void destroy() { }
-        @Override public void clear() { }
-        @Override public boolean isStarted() { return true; }
-        @Override public void setExecutors(java.util.concurrent.ScheduledExecutorService a,
-                                           java.util.concurrent.ScheduledExecutorService b) { }
-        @Override public void addObserver(EndpointObserver o) { }
-        @Override public void removeObserver(EndpointObserver o) { }
-        @Override public void addNotificationListener(NotificationListener l) { }
-        @Override public void removeNotificationListener(NotificationListener l) { }
-        @Override public void addInterceptor(MessageInterceptor i) { }
-        @Override public void removeInterceptor(MessageInterceptor i) { }
-        @Override public java.util.List<MessageInterceptor> getInterceptors() { return java.util.List.of(); }
-        @Override public void addPostProcessInterceptor(MessageInterceptor i) { }
-        @Override public void removePostProcessInterceptor(MessageInterceptor i) { }
-        @Override public java.util.List<MessageInterceptor> getPostProcessInterceptors() { return java.util.List.of(); }
-        @Override public void sendRequest(Request request) {
-            throw new UnsupportedOperationException("the fast path's front side sends no requests");
-        }
-        @Override public void sendResponse(Exchange exchange, Response response) {
-            throw new UnsupportedOperationException("the fast path's upstream side sends no responses");
-        }
-        @Override public void sendEmptyMessage(Exchange exchange, EmptyMessage message) { }
-        @Override public void setMessageDeliverer(MessageDeliverer deliverer) { }
-        @Override public java.net.URI getUri() { return null; }
-        @Override public Configuration getConfig() { return null; }
-        @Override public void cancelObservation(Token token) { }
     }
 }

@@ -41,7 +41,20 @@ public record ProxyConfig(
         boolean fastPath,
         List<Group> groups,
         GroupForwarding groupForwarding,
+        Http http,
         Path source) {
+
+    /**
+     * The HTTP-to-CoAP front end (RFC 8075), or none: HTTP/1.1 on {@code listen}, Hosting HTTP
+     * URIs {@code pathPrefix + target CoAP URI} (the default template {+tu}), request bodies up
+     * to {@code maxBodyBytes}, at most {@code maxConnections} connections at once, a connection
+     * closed after {@code idleTimeoutSeconds} without traffic and without a request in progress.
+     * Its clients are never authenticated (no TLS here): they are the client "unauthenticated"
+     * of {@link #access()}, which the configuration must say in so many words (HC-08).
+     */
+    public record Http(InetSocketAddress listen, String pathPrefix, int maxBodyBytes, int maxConnections,
+                       int idleTimeoutSeconds) {
+    }
 
     /**
      * A CoAP group the proxy may forward to (groupcomm-proxy Section 5.2): clients name it by
@@ -179,7 +192,7 @@ public record ProxyConfig(
 
     private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
             "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin",
-            "fast_path", "groups", "group_forwarding");
+            "fast_path", "groups", "group_forwarding", "http");
 
     /** Reads and checks {@code file}. */
     public static ProxyConfig load(Path file) throws ConfigException {
@@ -482,9 +495,56 @@ public record ProxyConfig(
                 throw new ConfigException(name, "admin.listen", "the admin endpoint listens on loopback only");
             }
         }
+        Http http = null;
+        if (root.has("http") && !root.get("http").isNull()) {
+            http = http(r, root.get("http"), forward);
+        }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
                 nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,
-                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, base);
+                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, http, base);
+    }
+
+    /** The defaults of the http section's optional fields. */
+    public static final int DEFAULT_HTTP_MAX_BODY = 64 * 1024;
+    public static final int DEFAULT_HTTP_CONNECTIONS = 100;
+    public static final int DEFAULT_HTTP_IDLE_S = 30;
+
+    private static Http http(Reader r, JsonNode n, boolean forward) throws ConfigException {
+        r.onlyFields(n, "http", Set.of("listen", "path_prefix", "max_body_bytes", "max_connections", "idle_timeout_s",
+                "unauthenticated"));
+        // RFC 8075 Section 12 (HC-08): an HC proxy authenticates its clients by default. This front end has no TLS and
+        // no HTTP authentication, so it runs only where the file says that its clients go unauthenticated
+        JsonNode u = n.get("unauthenticated");
+        if (u == null || u.isNull() || !u.isTextual() || !u.asText().equals("allow")) {
+            throw r.error("http.unauthenticated", "must be 'allow': the HTTP front end cannot authenticate its clients (no TLS "
+                    + "or HTTP authentication yet), while RFC 8075 asks an HC proxy to authenticate by default; with 'allow' "
+                    + "every HTTP client is the client 'unauthenticated' of access");
+        }
+        if (!forward) {
+            throw r.error("http", "the HTTP front end maps every request to a forward-proxy request (Proxy-Uri): it needs "
+                    + "forward_proxy: true");
+        }
+        String at = "http.listen";
+        String text = r.text(r.required(n, "listen", "http"), at);
+        Origin o = r.hostPort(text, at, -1);
+        if (o.port() < 0) {
+            throw r.error(at, "needs a port, e.g. 127.0.0.1:8080");
+        }
+        InetSocketAddress listen;
+        try {
+            listen = new InetSocketAddress(InetAddress.getByName(o.host()), o.port());
+        } catch (IOException e) {
+            throw r.error(at, "cannot resolve host " + o.host());
+        }
+        String prefix = n.has("path_prefix") ? r.text(n.get("path_prefix"), "http.path_prefix") : "/hc/";
+        if (!prefix.startsWith("/") || !prefix.endsWith("/") || !prefix.matches("/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
+                || prefix.contains("//")) {
+            throw r.error("http.path_prefix", "must be an absolute path that starts and ends with /, e.g. /hc/ or /");
+        }
+        return new Http(listen, prefix,
+                r.integer(n, "max_body_bytes", "http.max_body_bytes", DEFAULT_HTTP_MAX_BODY, 0, 16 << 20),
+                r.integer(n, "max_connections", "http.max_connections", DEFAULT_HTTP_CONNECTIONS, 1, 100_000),
+                r.integer(n, "idle_timeout_s", "http.idle_timeout_s", DEFAULT_HTTP_IDLE_S, 1, 3600));
     }
 
     /** Field readers that name the file and field in every error. */

@@ -76,6 +76,36 @@ public final class ProxyMetrics implements SecurityTrace {
     private final Counter groupDropped = Counter.builder("coterie.proxy.group.responses.dropped")
             .description("Responses to group requests not relayed: late, duplicate, unusable or after a stop").register(registry);
 
+    private final Map<String, Counter> httpAnswers = new ConcurrentHashMap<>();
+    private final AtomicInteger httpConnections = new AtomicInteger();
+    private final Counter httpRefused = Counter.builder("coterie.proxy.http.connections.refused")
+            .description("HTTP connections past http.max_connections, answered 503 and closed").register(registry);
+
+    {
+        for (String c : new String[] {"2xx", "3xx", "4xx", "5xx"}) {
+            httpAnswers.put(c, Counter.builder("coterie.proxy.http.responses").description("HTTP front end answers by status class")
+                    .tag("status", c).register(registry));
+        }
+        Gauge.builder("coterie.proxy.http.connections", httpConnections, AtomicInteger::get)
+                .description("Open HTTP front end connections").register(registry);
+    }
+
+    /** One answer of the HTTP front end, counted by its status class. */
+    void httpAnswered(int status) {
+        Counter c = httpAnswers.get((status / 100) + "xx");
+        if (c != null) {
+            c.increment();
+        }
+    }
+
+    AtomicInteger httpConnections() { return httpConnections; }
+    void httpRefused() { httpRefused.increment(); }
+    public double httpAnswers(String statusClass) {
+        Counter c = httpAnswers.get(statusClass);
+        return c == null ? 0 : c.count();
+    }
+    public double httpConnectionsRefused() { return httpRefused.count(); }
+
     public void groupRelayed() { groupRelayed.increment(); }
     public void groupDropped() { groupDropped.increment(); }
     public double groupRelayedCount() { return groupRelayed.count(); }

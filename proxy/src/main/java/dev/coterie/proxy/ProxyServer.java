@@ -40,6 +40,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final ResponseCache cache;
     private AdminServer admin;
+    private final HttpFrontEnd http;
     private final ScheduledExecutorService timer;
     private final List<OscoreContext> contexts = new ArrayList<>();
     private final ForwardTarget.Numbers numbers;
@@ -177,6 +178,7 @@ public final class ProxyServer implements AutoCloseable {
             frontEndpoints.add(ep);
         }
         front.setMessageDeliverer(forwarder);
+        http = config.http() == null ? null : new HttpFrontEnd(config, forwarder, numbers, metrics);
     }
 
     /**
@@ -231,6 +233,9 @@ public final class ProxyServer implements AutoCloseable {
                 bind(frontEndpoints.get(i), started.listen().get(i), "listen[" + i + "]");
             }
             front.start(); // its endpoints are started: only marks the server running
+            if (http != null) {
+                http.start();
+            }
             if (started.admin() != null) {
                 try {
                     admin = new AdminServer(started.admin(), metrics);
@@ -317,6 +322,7 @@ public final class ProxyServer implements AutoCloseable {
         differs(out, "cache.max_entries", running.cache().maxEntries(), next.cache().maxEntries());
         differs(out, "cache.max_bytes", running.cache().maxBytes(), next.cache().maxBytes());
         differs(out, "admin.listen", running.admin(), next.admin());
+        differs(out, "http", running.http(), next.http());
         return out;
     }
 
@@ -336,6 +342,11 @@ public final class ProxyServer implements AutoCloseable {
 
     public InetSocketAddress adminAddress() {
         return admin == null ? null : admin.address();
+    }
+
+    /** Where the HTTP front end listens, or null when it is not configured (or not started). */
+    public InetSocketAddress httpAddress() {
+        return http == null ? null : http.address();
     }
 
     public ProxyMetrics metrics() {
@@ -365,6 +376,9 @@ public final class ProxyServer implements AutoCloseable {
     private void stopEndpoints() {
         if (admin != null) {
             admin.stop();
+        }
+        if (http != null) {
+            http.close();
         }
         front.stop();
         front.destroy();
