@@ -84,7 +84,7 @@ class HttpOscoreTest {
     }
 
     @Test
-    void OSC_HTTP_anEndToEndProtectedRequestCrossesTheFrontEndUntouched() throws Exception {
+    void OSC_24_OSC_21_anEndToEndProtectedRequestCrossesTheHttpFrontEndUntouched() throws Exception {
         String access = "  - {client: unauthenticated, allow: [{origin: '127.0.0.1:" + port + "'}]}\n";
         try (ProxyFixture f = new ProxyFixture(HttpFrontEndTest.config(access, ""))) {
             ProtectionPipeline pipeline = new ProtectionPipeline(ExtensionOptionRegistry.defaults());
