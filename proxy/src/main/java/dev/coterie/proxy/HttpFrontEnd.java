@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * T' = 0 is 204 as soon as the request went out.
  *
  * <p>Limits: {@code max_connections} (a connection past it gets one 503 and is closed), one
- * request at a time per connection (pipelined ones wait, at most {@link #MAX_PIPELINED}), a
+ * request at a time per connection (nothing more is read meanwhile; pipelined requests already
+ * read wait, at most {@link #MAX_PIPELINED}), a
  * connection idle for {@code idle_timeout_s} with no request in progress is closed. Logs name
  * the method and status only, never a body or the OSCORE field.
  */
@@ -254,6 +255,7 @@ final class HttpFrontEnd implements AutoCloseable {
                 return;
             }
             busy = true;
+            ctx.channel().config().setAutoRead(false); // nothing more is read while this request is answered
             if (job.refusal() != null) {
                 write(job, job.refusal());
                 return;
@@ -280,6 +282,7 @@ final class HttpFrontEnd implements AutoCloseable {
                     return;
                 }
                 busy = false;
+                f.channel().config().setAutoRead(true);
                 next();
             });
         }

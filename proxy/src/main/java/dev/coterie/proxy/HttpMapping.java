@@ -501,7 +501,7 @@ final class HttpMapping {
             if (!noBody) {
                 h.add(Map.entry("Content-Type", OSCORE_TYPE));
             }
-        } else if (o.hasContentFormat()) {
+        } else if (o.hasContentFormat() && !noBody) {
             h.add(Map.entry("Content-Type", mediaType(o.getContentFormat())));
         } else if (payload.length > 0 && raw >> 5 >= 4) {
             h.add(Map.entry("Content-Type", TEXT)); // a diagnostic payload (RFC 7252 5.5.2)

@@ -514,4 +514,20 @@ class HttpFrontEndTest {
         assertEquals(List.of("http"), ProxyServer.restartOnly(ProxyFixture.config("forward_proxy: true"), c),
                 "the front end changes only with a restart");
     }
+
+    @Test
+    void LIMITS_pipelinedRequestsAreAnsweredOneAfterTheOtherInOrder() throws Exception {
+        try (ProxyFixture f = new ProxyFixture(config(ANYONE, ""));
+             java.net.Socket s = new java.net.Socket("127.0.0.1", f.proxy.httpAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            String two = "GET /hc/" + target("/sensors/temp") + " HTTP/1.1\r\nHost: p\r\n\r\n"
+                    + "GET /elsewhere HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n";
+            s.getOutputStream().write(two.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String got = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            int first = got.indexOf("HTTP/1.1 200 OK\r\n");
+            int second = got.indexOf("HTTP/1.1 404 Not Found\r\n");
+            assertTrue(first == 0 && second > first && got.indexOf("21.5") < second, got);
+            assertTrue(got.endsWith("not a Hosting HTTP URI of this proxy (they start with /hc/)"), got);
+        }
+    }
 }
