@@ -52,6 +52,7 @@ import picocli.CommandLine.Command;
 @Command(name = "demo-building", hidden = true, description = "The building of the demo (inside a private namespace).")
 final class DemoBuildingCommand implements Callable<Integer> {
     private static final String PROXY = "127.0.0.1:5600";
+    private static final String HTTP = "127.0.0.1:8080";
     private final PrintStream out = System.out;
     private final CryptoProvider provider = CryptoProviders.defaultProvider();
 
@@ -71,14 +72,17 @@ final class DemoBuildingCommand implements Callable<Integer> {
                 Hex.decode("dc"), null, null, provider);
         Path readerA = sensors.addMember("client", "reader-a", null);
         Path readerB = sensors.addMember("client", "reader-b", null);
+        Path panel = sensors.addMember("client", "hall-panel", null);
         List<Path> sensorBundles = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             sensorBundles.add(sensors.addMember("server", "sensor-" + i, null));
         }
         out.println("The building: group 'lights' (wall switch 01, lamps 02 03 04) on 224.0.1.187:5683,");
-        out.println("  group 'sensors' (readers 01 02, sensors 03 04 05, Deterministic Client dc) on 224.0.1.188:5683,");
-        out.println("  the border proxy on " + PROXY + ": an OSCORE hop context with each client, no group key,");
-        out.println("  access: the switch -> lights, the readers -> sensors, nobody else\n");
+        out.println("  group 'sensors' (readers 01 02, hall panel 03, sensors 04 05 06, Deterministic Client dc) on 224.0.1.188:5683,");
+        out.println("  the border proxy on " + PROXY + ": an OSCORE hop context with each reader and the switch, no group key,");
+        out.println("  its HTTP front end on " + HTTP + " (RFC 8075) for the hall panel, a web client without CoAP,");
+        out.println("  access: the switch -> lights; the readers and anyone else (what the sensors answer is end-to-end");
+        out.println("  protected, readable only with the group's keys) -> sensors\n");
 
         AtomicInteger verified = new AtomicInteger();
         AtomicInteger signatures = new AtomicInteger();
@@ -123,6 +127,8 @@ final class DemoBuildingCommand implements Callable<Integer> {
                 "  - {client: {kid: '0c'}, allow: [{group: lights}]}",
                 "  - {client: {kid: '0d'}, allow: [{group: sensors}]}",
                 "  - {client: {kid: '0e'}, allow: [{group: sensors}]}",
+                "  - {client: unauthenticated, allow: [{group: sensors}]}",
+                "http: {listen: '" + HTTP + "', unauthenticated: allow}",
                 "");
         ProxyConfig pc = ProxyConfig.parse(new com.fasterxml.jackson.databind.ObjectMapper(
                 new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml), "demo-building", null);
@@ -158,18 +164,29 @@ final class DemoBuildingCommand implements Callable<Integer> {
                     : "not served from the cache (unexpected)") + "\n");
             failures += fromCache ? 0 : 1;
 
-            figure("17. A device that is not on the list asks for the sensors in plaintext", "Intruder",
-                    "GET coap://sensors.building.example/temperature", "Multicast-Timeout: 2", "no hop layer", "(nothing sent)");
-            int denied = run(registry, request(Code.GET, "coap://sensors.building.example/temperature", null), List.of(), 2);
+            figure("17. A device that is not on the list for the lights tries to switch them, in plaintext", "Intruder",
+                    "PUT coap://lights.building.example/light \"off\"", "Multicast-Timeout: 2", "no hop layer",
+                    "(nothing sent)");
+            int denied = run(registry, request(Code.PUT, "coap://lights.building.example/light", "off"), List.of(), 2);
             boolean deniedOk = denied == 1 && proxy.metrics().count(ProxyMetrics.Outcome.DENIED) >= 1;
             out.println("            => " + (deniedOk ? "denied: 4.01 from the proxy, nothing multicast" : "not denied (unexpected)")
                     + "\n");
             failures += deniedOk ? 0 : 1;
 
+            GroupContext hall = open(panel, opened);
+            figure("18. The hall panel reads every sensor over HTTP: Group OSCORE end to end (RFC 8613 Section 11)",
+                    "Panel", "POST http://" + HTTP + "/hc/coap://sensors...", "Multicast-Timeout: 2",
+                    "OSCORE field { Group OSCORE, group mode }", "224.0.1.188");
+            int read = new DemoHttpRead(registry, out).run(HTTP, "coap://sensors.building.example/temperature", hall.groupMode(),
+                    2);
+            out.println("            => " + (read == 3 ? "3 parts of one multipart/mixed answer, each verified end to end"
+                    : read + " verified part(s) (unexpected)") + "\n");
+            failures += read == 3 ? 0 : 1;
+
             ProxyMetrics m = proxy.metrics();
             out.println("Building summary: " + (long) (m.count(ProxyMetrics.Outcome.GROUP_FORWARDED)
                     + m.count(ProxyMetrics.Outcome.CACHE_HIT) + m.count(ProxyMetrics.Outcome.DENIED))
-                    + " group requests at the proxy, " + (long) m.count(ProxyMetrics.Outcome.GROUP_FORWARDED) + " multicast, "
+                    + " group requests at the proxy (" + (long) m.httpAnswers("2xx") + " over HTTP), " + (long) m.count(ProxyMetrics.Outcome.GROUP_FORWARDED) + " multicast, "
                     + (long) m.cacheHits() + " served from its cache, " + (long) m.groupRelayedCount() + " responses relayed "
                     + "with Reply-From, " + (long) m.layersRemoved() + " hop layers removed, " + signatures.get()
                     + " group-mode signatures and " + (verified.get() - signatures.get()) + " deterministic requests verified "
