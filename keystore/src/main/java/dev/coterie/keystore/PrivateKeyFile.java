@@ -10,9 +10,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Set;
 import javax.crypto.Cipher;
-import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -127,10 +125,27 @@ public final class PrivateKeyFile {
         return k;
     }
 
-    private static SecretKeySpec kek(char[] passphrase, byte[] salt, int iterations) throws GeneralSecurityException {
-        SecretKeyFactory f = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
-        byte[] k = f.generateSecret(new PBEKeySpec(passphrase, salt, iterations, 256)).getEncoded();
-        return new SecretKeySpec(k, "AES");
+    /**
+     * PBKDF2-HMAC-SHA256 through Bouncy Castle's lightweight generator, which reuses its buffers
+     * across iterations: the JCE's allocates per iteration, so a file naming 10^7 iterations
+     * made the reader allocate hundreds of megabytes (a fuzzer finding). Same output as
+     * PBKDF2WithHmacSHA256 (the passphrase as UTF-8).
+     */
+    private static SecretKeySpec kek(char[] passphrase, byte[] salt, int iterations) {
+        org.bouncycastle.crypto.generators.PKCS5S2ParametersGenerator g =
+                new org.bouncycastle.crypto.generators.PKCS5S2ParametersGenerator(new org.bouncycastle.crypto.digests.SHA256Digest());
+        byte[] pw = org.bouncycastle.crypto.PBEParametersGenerator.PKCS5PasswordToUTF8Bytes(passphrase);
+        try {
+            g.init(pw, salt, iterations);
+            byte[] k = ((org.bouncycastle.crypto.params.KeyParameter) g.generateDerivedParameters(256)).getKey();
+            try {
+                return new SecretKeySpec(k, "AES");
+            } finally {
+                Arrays.fill(k, (byte) 0);
+            }
+        } finally {
+            Arrays.fill(pw, (byte) 0);
+        }
     }
 
     static String typeName(PrivateKey.Type t) {
