@@ -297,6 +297,64 @@ public final class CborReader {
         }
     }
 
+    /** Checks and steps over the next item, whatever it is (a map value this reader's caller does not know). */
+    public void skipItem() {
+        skip(1);
+    }
+
+    /** The next item's bytes, as they are, after checking it is well-formed (a value kept for whoever understands it). */
+    public byte[] readRawItem() {
+        int start = pos;
+        skip(1);
+        byte[] b = new byte[pos - start];
+        System.arraycopy(in, start, b, 0, b.length);
+        return b;
+    }
+
+    /**
+     * A map key (integer or text; see {@code readKey}), refusing one already in {@code seen}.
+     */
+    public Object readMapKey(Set<Object> seen) {
+        return readKey(seen);
+    }
+
+    /** Whether the next item is a float (half, single or double precision). */
+    public boolean peekFloat() {
+        if (pos >= in.length) {
+            return false;
+        }
+        int b = in[pos] & 0xff;
+        return b == 0xf9 || b == 0xfa || b == 0xfb;
+    }
+
+    /** A half, single or double precision float. */
+    public double readFloat() {
+        if (!peekFloat()) {
+            throw error("expected a float, found " + peekKind());
+        }
+        int b = in[pos] & 0xff;
+        int n = b == 0xf9 ? 2 : b == 0xfa ? 4 : 8;
+        if (in.length - pos - 1 < n) {
+            throw error("a float needs " + n + " more bytes");
+        }
+        long bits = 0;
+        for (int i = 1; i <= n; i++) {
+            bits = bits << 8 | (in[pos + i] & 0xff);
+        }
+        pos += 1 + n;
+        if (n == 8) {
+            return Double.longBitsToDouble(bits);
+        }
+        if (n == 4) {
+            return Float.intBitsToFloat((int) bits);
+        }
+        int exp = (int) (bits >> 10) & 0x1f;
+        int mant = (int) bits & 0x3ff;
+        double v = exp == 0 ? mant * Math.pow(2, -24) : exp != 31 ? (mant + 1024) * Math.pow(2, exp - 25)
+                : mant == 0 ? Double.POSITIVE_INFINITY : Double.NaN;
+        return (bits & 0x8000) != 0 ? -v : v;
+    }
+
     /** Refuses anything after the top-level item. */
     public void end() {
         if (pos != in.length) {
