@@ -4,6 +4,7 @@ import dev.coterie.keystore.SecretBytes;
 import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.proxy.ProxyConfig;
+import dev.coterie.proxy.ProxyMetrics;
 import dev.coterie.proxy.ProxyServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -20,9 +21,11 @@ import java.util.List;
  * {@link #hopContext(boolean)} (built here rather than from a context file, with the replay
  * window at 64 since 64 requests are in flight, and key-usage limits off for a long run).
  *
- * <p>Prints {@code READY <port>} once it listens. Reads commands on standard input:
- * {@code heap} prints {@code HEAP <used bytes> <cache entries> <observers> <cache hits>} after full
- * collections; end of input stops it.
+ * <p>Prints {@code READY <port>} once it listens ({@code READY <port> <http port>} with the HTTP
+ * front end). Reads commands on standard input: {@code heap} prints {@code HEAP <used bytes>
+ * <cache entries> <observers> <cache hits>} after full collections; {@code counts} prints
+ * {@code COUNTS <forwarded> <cache hits> <HTTP 2xx answers> <fast path requests>} (the proxy's
+ * metrics, since it started); end of input stops it.
  */
 public final class CoterieProxyMain {
     static final byte[] HOP_SECRET = dev.coterie.keystore.Hex.decode("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
@@ -46,7 +49,8 @@ public final class CoterieProxyMain {
         boolean hop = args.length > 1 && args[1].equals("--hop");
         List<OscoreContext> clients = hop ? List.of(hopContext(true)) : List.of();
         ProxyServer proxy = new ProxyServer(cfg, clients, ProxyServer.originMap()).start();
-        System.out.println("READY " + proxy.listenAddresses().get(0).getPort());
+        System.out.println("READY " + proxy.listenAddresses().get(0).getPort()
+                + (proxy.httpAddress() == null ? "" : " " + proxy.httpAddress().getPort()));
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
@@ -55,6 +59,11 @@ public final class CoterieProxyMain {
                 long used = usedHeapAfterGc();
                 System.out.println("HEAP " + used + " " + (proxy.cache() == null ? 0 : proxy.cache().size()) + " "
                         + proxy.metrics().observers().get() + " " + (long) proxy.metrics().cacheHits());
+                System.out.flush();
+            } else if (line.equals("counts")) {
+                ProxyMetrics m = proxy.metrics();
+                System.out.println("COUNTS " + (long) m.count(ProxyMetrics.Outcome.FORWARDED) + " " + (long) m.cacheHits() + " "
+                        + (long) m.httpAnswers("2xx") + " " + proxy.fastPathRequests());
                 System.out.flush();
             }
         }

@@ -177,9 +177,9 @@ public final class GroupProxyBench {
         try (ProxyLoadDriver.Proc members = ProxyLoadDriver.Proc.start("group-servers", logs, List.of(java, "-Xms64m", "-Xmx256m",
                 "-cp", cp, GroupServersMain.class.getName(), GROUP, String.valueOf(GROUP_PORT), String.valueOf(SERVER_BASE),
                 String.valueOf(SERVERS), String.valueOf(MAX_AGE)), true);
-             ProxyLoadDriver.Proc proxy = ProxyLoadDriver.Proc.start("coterie-group", logs, proxyCommand(java, cp, yaml), true);
+             ProxyLoadDriver.Proc proxy = ProxyLoadDriver.Proc.start("coterie-group", logs, ProxyLoadDriver.proxyCommand(yaml), true);
              ProxyLoadDriver.Proc cacheProxy = ProxyLoadDriver.Proc.start("coterie-group-cache", logs,
-                     proxyCommand(java, cp, yamlCache), true)) {
+                     ProxyLoadDriver.proxyCommand(yamlCache), true)) {
             InetSocketAddress proxyAddress = new InetSocketAddress("127.0.0.1", proxy.port);
             InetSocketAddress cacheAddress = new InetSocketAddress("127.0.0.1", cacheProxy.port);
             configs = List.of(
@@ -253,21 +253,6 @@ public final class GroupProxyBench {
         if (out != null) {
             Files.writeString(out, report);
         }
-    }
-
-    /**
-     * The proxy's command line; COTERIE_PROXY_BENCH_JVM adds JVM options (e.g. a JFR recording), as in ProxyLoadDriver,
-     * with {@code {name}} in them replaced by the proxy's name (coterie-group, coterie-group-cache): one file each.
-     */
-    private static List<String> proxyCommand(String java, String cp, Path yaml) {
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xms256m", "-Xmx512m"));
-        String extra = System.getenv("COTERIE_PROXY_BENCH_JVM");
-        if (extra != null && !extra.isBlank()) {
-            String name = yaml.getFileName().toString().replace(".yaml", "");
-            cmd.addAll(List.of(extra.replace("{name}", name).trim().split("\\s+")));
-        }
-        cmd.addAll(List.of("-cp", cp, CoterieProxyMain.class.getName(), yaml.toString()));
-        return cmd;
     }
 
     private void warm(Config c) throws Exception {

@@ -39,7 +39,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.eclipse.californium.core.CoapResource;
 import org.eclipse.californium.core.CoapServer;
@@ -75,7 +77,8 @@ import org.eclipse.californium.elements.config.Configuration;
  * </ol>
  * Each configuration is warmed up (default 30 s), then measured in windows (default 3 of 10 s);
  * the medians are reported. Usage: {@code ProxyLoadDriver --proxy2-cp CP [--warmup S] [--window S]
- * [--windows N] [--heap-n N] [--only a,b] [--out FILE]}.
+ * [--windows N] [--heap-n N] [--only a,b] [--out FILE]}. The HTTP front end against CoAP through one
+ * proxy process is {@link HttpFrontEndBench} ({@code bench/http-run.sh}), built from the helpers here.
  */
 public final class ProxyLoadDriver {
     static final int OUTSTANDING = 64;
@@ -235,10 +238,18 @@ public final class ProxyLoadDriver {
         sensorPort = sep.getAddress().getPort();
     }
 
-    private static CoapResource resource(String name, int maxAge) {
+    static CoapResource resource(String name, int maxAge) {
+        return resource(name, maxAge, null);
+    }
+
+    /** GET answers 2.05 {@link #PAYLOAD} with {@code maxAge}; each is counted in {@code served} (null: not counted). */
+    static CoapResource resource(String name, int maxAge, LongAdder served) {
         return new CoapResource(name) {
             @Override
             public void handleGET(CoapExchange exchange) {
+                if (served != null) {
+                    served.increment();
+                }
                 Response r = new Response(ResponseCode.CONTENT);
                 r.getOptions().setMaxAge(maxAge);
                 r.setPayload(PAYLOAD);
@@ -299,25 +310,41 @@ public final class ProxyLoadDriver {
     private Proc coterie(String name, String yaml, boolean hop) throws IOException, InterruptedException {
         Path f = logs.resolve("coterie-" + name + ".yaml");
         Files.writeString(f, yaml);
-        List<String> cmd = new ArrayList<>(List.of(java(), "-Xms256m", "-Xmx512m"));
-        String extra = System.getenv("COTERIE_PROXY_BENCH_JVM"); // e.g. a JFR recording, to profile the proxy
-        if (extra != null && !extra.isBlank()) {
-            cmd.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CoterieProxyMain.class.getName(), f.toString()));
+        List<String> cmd = proxyCommand(f);
         if (hop) {
             cmd.add("--hop");
         }
         return Proc.start("coterie-" + name, logs, cmd, true);
     }
 
-    private static String java() {
+    /**
+     * The command line of {@link CoterieProxyMain} on {@code yaml}, on this class path;
+     * COTERIE_PROXY_BENCH_JVM adds JVM options (e.g. a JFR recording, to profile the proxy), with
+     * {@code {name}} in them replaced by the file's name without {@code .yaml}: one file per proxy.
+     */
+    static List<String> proxyCommand(Path yaml) {
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Xms256m", "-Xmx512m"));
+        String extra = System.getenv("COTERIE_PROXY_BENCH_JVM");
+        if (extra != null && !extra.isBlank()) {
+            String name = yaml.getFileName().toString().replace(".yaml", "");
+            cmd.addAll(List.of(extra.replace("{name}", name).trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CoterieProxyMain.class.getName(), yaml.toString()));
+        return cmd;
+    }
+
+    static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     // ---------------------------------------------------------------- clients and measurements
 
     private CoapEndpoint plainClient() {
+        return plainClient(cfg);
+    }
+
+    /** A started plain client endpoint on 127.0.0.1 that keeps the extension options. */
+    static CoapEndpoint plainClient(Configuration cfg) {
         CoapEndpoint c = new CoapEndpoint.Builder().setConfiguration(cfg).setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0))
                 .setOptionRegistry(ExtensionOptionRegistry.defaults().californiumRegistry()).build();
         try {
@@ -328,7 +355,7 @@ public final class ProxyLoadDriver {
         return c;
     }
 
-    private static Request get(String proxyUri) {
+    static Request get(String proxyUri) {
         Request r = new Request(org.eclipse.californium.core.coap.CoAP.Code.GET, Type.NON);
         if (proxyUri != null) {
             r.getOptions().setProxyUri(proxyUri);
@@ -336,7 +363,7 @@ public final class ProxyLoadDriver {
         return r;
     }
 
-    private static final Predicate<Response> CONTENT = r -> r.getCode() == ResponseCode.CONTENT
+    static final Predicate<Response> CONTENT = r -> r.getCode() == ResponseCode.CONTENT
             && Arrays.equals(r.getPayload(), PAYLOAD);
 
     private void measureDirect() throws Exception {
@@ -500,7 +527,7 @@ public final class ProxyLoadDriver {
     }
 
     /** Sends one request a second until one is answered (at most 20 s). */
-    private static void waitReady(Endpoint c, InetSocketAddress to, java.util.function.Supplier<Request> make)
+    static void waitReady(Endpoint c, InetSocketAddress to, java.util.function.Supplier<Request> make)
             throws InterruptedException {
         for (int i = 0; i < 40; i++) {
             Request r = make.get();
@@ -520,26 +547,16 @@ public final class ProxyLoadDriver {
 
     private Result measure(String name, Endpoint c, InetSocketAddress to, LongFunction<Request> make, Predicate<Response> good,
                            long proxyPid) throws Exception {
-        long self = ProcessHandle.current().pid();
         Load load = new Load(c, to, OUTSTANDING, make, good, 50_000_000L).start();
         Thread.sleep(warmupS * 1000L);
         double[] rates = new double[windows];
         double[] cpu = new double[windows];
         double[] driver = new double[windows];
         for (int w = 0; w < windows; w++) {
-            long n0 = load.answered();
-            long p0 = proxyPid > 0 ? cpuTicks(proxyPid) : 0;
-            long d0 = cpuTicks(self);
-            long t0 = System.nanoTime();
-            Thread.sleep(windowS * 1000L);
-            long n1 = load.answered();
-            long p1 = proxyPid > 0 ? cpuTicks(proxyPid) : 0;
-            long d1 = cpuTicks(self);
-            long t1 = System.nanoTime();
-            long n = n1 - n0;
-            rates[w] = n / ((t1 - t0) / 1e9);
-            cpu[w] = proxyPid > 0 && n > 0 ? (p1 - p0) * 1e6 / clkTck / n : Double.NaN;
-            driver[w] = n > 0 ? (d1 - d0) * 1e6 / clkTck / n : Double.NaN;
+            Window x = window(load::answered, proxyPid, windowS, clkTck);
+            rates[w] = x.rate();
+            cpu[w] = x.proxyUs();
+            driver[w] = x.driverUs();
             log(String.format(Locale.ROOT, "%-8s window %d: %8.0f req/s, proxy %6.1f us/req, client+origin %6.1f us/req", name, w + 1,
                     rates[w], cpu[w], driver[w]));
         }
@@ -547,6 +564,31 @@ public final class ProxyLoadDriver {
         String problems = load.problems();
         log(name + ": sent " + load.sent() + ", answered " + load.answered() + ", " + problems);
         return new Result(name, rates, cpu, driver, problems);
+    }
+
+    /** One measured window: answers per second, and CPU per answer of the proxy process (NaN: none) and of this one. */
+    record Window(double rate, double proxyUs, double driverUs, long answered) {
+    }
+
+    /**
+     * Measures {@code seconds} of a running load: the answers {@code answered} counts, and the
+     * utime+stime of the proxy process ({@code proxyPid}, none if not positive) and of this
+     * process over them.
+     */
+    static Window window(LongSupplier answered, long proxyPid, int seconds, long clkTck) throws IOException, InterruptedException {
+        long self = ProcessHandle.current().pid();
+        long n0 = answered.getAsLong();
+        long p0 = proxyPid > 0 ? cpuTicks(proxyPid) : 0;
+        long d0 = cpuTicks(self);
+        long t0 = System.nanoTime();
+        Thread.sleep(seconds * 1000L);
+        long n1 = answered.getAsLong();
+        long p1 = proxyPid > 0 ? cpuTicks(proxyPid) : 0;
+        long d1 = cpuTicks(self);
+        long t1 = System.nanoTime();
+        long n = n1 - n0;
+        return new Window(n / ((t1 - t0) / 1e9), proxyPid > 0 && n > 0 ? (p1 - p0) * 1e6 / clkTck / n : Double.NaN,
+                n > 0 ? (d1 - d0) * 1e6 / clkTck / n : Double.NaN, n);
     }
 
     // ---------------------------------------------------------------- /proc
@@ -582,7 +624,7 @@ public final class ProxyLoadDriver {
         return s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static void log(String s) {
+    static void log(String s) {
         System.err.println("[" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")) + "] " + s);
     }
 
@@ -670,11 +712,15 @@ public final class ProxyLoadDriver {
 
     // ---------------------------------------------------------------- processes
 
-    /** A proxy process: its pid, its port (from its READY line, or set), and its later output lines. */
+    /**
+     * A proxy process: its pid, its port (the first of its READY line, or set), every port of
+     * that line, and its later output lines.
+     */
     static final class Proc implements AutoCloseable {
         final Process process;
         final String name;
         volatile int port;
+        volatile int[] ports = new int[0];
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
         private Proc(String name, Process process) {
@@ -702,7 +748,8 @@ public final class ProxyLoadDriver {
                 while (System.currentTimeMillis() < until) {
                     String l = p.lines.poll(100, TimeUnit.MILLISECONDS);
                     if (l != null && l.startsWith("READY ")) {
-                        p.port = Integer.parseInt(l.substring(6).trim());
+                        p.ports = Arrays.stream(l.substring(6).trim().split(" +")).mapToInt(Integer::parseInt).toArray();
+                        p.port = p.ports[0];
                         break;
                     }
                     if (!p.process.isAlive()) {
