@@ -121,6 +121,9 @@ public final class GroupProxyBench {
                 + "groups:\n  - {name: lights, host: lights.example, address: " + GROUP + ", port: " + GROUP_PORT
                 + ", interface: lo, members: [" + members + "]}\n"
                 + "limits: {exchanges: 100000, requests_per_second: 1000000, burst: 10000000, upstream_timeout_ms: 5000}\n"
+                // the one load client keeps 16 collections (or more with --outstanding) running at once; each holds
+                // its per-client slot until T' even when every member answered, so the default cap of 16 would refuse it
+                + "group_forwarding: {max_collections_per_client: 4096}\n"
                 + "cache: {enabled: " + cache + "}\n"
                 + "admin: {listen: '127.0.0.1:" + adminPort + "'}\n"
                 + "access:\n  - {client: unauthenticated, allow: [{group: lights}]}\n";
