@@ -1,0 +1,276 @@
+package dev.coterie.oscore;
+
+import dev.coterie.keystore.Hex;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.InetSocketAddress;
+import java.net.MulticastSocket;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.Message;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.option.OptionRegistry;
+import org.eclipse.californium.core.network.serialization.UdpDataParser;
+import org.eclipse.californium.elements.AddressEndpointContext;
+
+/**
+ * The client of a group observation (observe-multicast-notifications, digest 6.4, unprotected
+ * variant): takes the informative response to its registration, checks it strictly, rebuilds
+ * the phantom request, processes last_notif as the first notification and the baseline of the
+ * order (OMN-08), then listens on tpi_client for notifications from tpi_server with Token
+ * tpi_token, delivering each in RFC 7641 Section 3.4 order, and ends on the server's
+ * cancellation (a 5.03 without Observe, OMN-06). Anything unusable in the informative response
+ * is a {@link Withdraw}: the client does not join (digest 6.4 step 7).
+ *
+ * <p>Datagrams from another source, with another Token, of another type than NON, or that do
+ * not parse are dropped and counted; so are notifications older than the last delivered one.
+ */
+public final class GroupObservationClient implements Closeable {
+
+    /** The informative response cannot be used; the client withdraws (or registers again). */
+    public static final class Withdraw extends Exception {
+        public Withdraw(String why) {
+            super(why);
+        }
+    }
+
+    /** What arrives: each notification in order, and the end (the server's cancellation, or close). */
+    public interface Listener {
+        void notification(Response notification, boolean fromLastNotif);
+
+        void ended(String why);
+    }
+
+    private final TpInfo tp;
+    private final Request phantom;
+    private final MulticastSocket socket;
+    private final Listener listener;
+    private final UdpDataParser parser;
+    private final Thread thread;
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong delivered = new AtomicLong();
+    private final Consumer<Integer> feedback;
+    private volatile boolean closed;
+    private long lastObserve = -1;
+    private long lastAt;
+
+    private GroupObservationClient(TpInfo tp, Request phantom, MulticastSocket socket, Listener listener, OptionRegistry registry,
+                                   Consumer<Integer> feedback) {
+        this.tp = tp;
+        this.phantom = phantom;
+        this.socket = socket;
+        this.listener = listener;
+        this.parser = new UdpDataParser(false, registry);
+        this.feedback = feedback;
+        this.thread = new Thread(this::receive, "group-observation-client");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Checks {@code informative} against the registration {@code own} and starts listening.
+     *
+     * @param contentFormat the number of application/informative-response+cbor
+     * @param nif the interface to join the group on
+     * @param feedback called with Q when a notification carries Feedback-Divider and this
+     *     client's draw says answer (OMN-09); null: never answer
+     */
+    public static GroupObservationClient join(Response informative, Request own, int contentFormat, NetworkInterface nif,
+                                              OptionRegistry registry, Listener listener, Consumer<Integer> feedback)
+            throws Withdraw, IOException {
+        Parsed p = check(informative, own, contentFormat, registry);
+        MulticastSocket s = new MulticastSocket(p.tp.client().getPort());
+        try {
+            s.joinGroup(new InetSocketAddress(p.tp.client().getAddress(), 0), nif);
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        GroupObservationClient c = new GroupObservationClient(p.tp, p.phantom, s, listener, registry, feedback);
+        if (p.last != null) {
+            c.offer(p.last, true);
+        }
+        c.thread.start();
+        return c;
+    }
+
+    record Parsed(TpInfo tp, Request phantom, Response last) {
+    }
+
+    /** The strict checks of digest 6.4, with nothing joined: OMN-01 on the receiving side, OMN-07, step 4. */
+    static Parsed check(Response informative, Request own, int contentFormat, OptionRegistry registry) throws Withdraw {
+        if (informative.getCode() != CoAP.ResponseCode.SERVICE_UNAVAILABLE) {
+            throw new Withdraw("not an informative response: code " + informative.getCode());
+        }
+        if (informative.getOptions().hasObserve()) {
+            throw new Withdraw("an informative response has no Observe option");
+        }
+        if (informative.getOptions().getContentFormat() != contentFormat) {
+            throw new Withdraw("a 5.03 without the Content-Format of application/informative-response+cbor (" + contentFormat
+                    + ")");
+        }
+        InformativeResponse ir;
+        try {
+            ir = InformativeResponse.decode(informative.getPayload());
+        } catch (IllegalArgumentException e) {
+            throw new Withdraw("malformed informative response: " + e.getMessage());
+        }
+        TpInfo tp = ir.tpInfo();
+        if (tp == null || tp.client() == null) {
+            throw new Withdraw("no tp_info with tpi_client and tpi_token: nowhere to listen");
+        }
+        if (!tp.client().getAddress().isMulticastAddress()) {
+            throw new Withdraw("tpi_client is not a multicast address");
+        }
+        Request phantom;
+        try {
+            phantom = ir.phReq() == null ? own : TransportIndependent.request(ir.phReq(), registry, "ph_req");
+        } catch (IllegalArgumentException e) {
+            throw new Withdraw(e.getMessage());
+        }
+        if (!satisfies(phantom, own)) {
+            throw new Withdraw("the phantom request asks for something else than this registration (digest 6.4 step 4)");
+        }
+        Response last = null;
+        if (ir.lastNotif() != null) {
+            try {
+                last = TransportIndependent.response(ir.lastNotif(), registry, "last_notif");
+            } catch (IllegalArgumentException e) {
+                throw new Withdraw(e.getMessage());
+            }
+            if (!last.getOptions().hasObserve()) {
+                throw new Withdraw("last_notif has no Observe option");
+            }
+        }
+        return new Parsed(tp, phantom, last);
+    }
+
+    /** The phantom's responses satisfy the registration: the same method, resource and query, Observe 0. */
+    static boolean satisfies(Request phantom, Request own) {
+        return phantom.getCode() == own.getCode() && phantom.getOptions().hasObserve() && phantom.getOptions().getObserve() == 0
+                && phantom.getOptions().getUriPath().equals(own.getOptions().getUriPath())
+                && phantom.getOptions().getUriQuery().equals(own.getOptions().getUriQuery());
+    }
+
+    private void receive() {
+        byte[] buf = new byte[2048];
+        while (!closed) {
+            DatagramPacket d = new DatagramPacket(buf, buf.length);
+            try {
+                socket.receive(d);
+            } catch (IOException e) {
+                if (!closed) {
+                    listener.ended("socket: " + e.getMessage());
+                }
+                return;
+            }
+            if (!tp.server().equals(d.getSocketAddress())) {
+                dropped.incrementAndGet(); // notifications come from tpi_server only
+                continue;
+            }
+            Message m;
+            try {
+                m = parser.parseMessage(Arrays.copyOf(buf, d.getLength()));
+            } catch (RuntimeException e) {
+                dropped.incrementAndGet();
+                continue;
+            }
+            if (!(m instanceof Response r) || r.getType() != CoAP.Type.NON || !Arrays.equals(r.getTokenBytes(), tp.token())) {
+                dropped.incrementAndGet();
+                continue;
+            }
+            r.setSourceContext(new AddressEndpointContext((InetSocketAddress) d.getSocketAddress()));
+            if (!r.getOptions().hasObserve()) {
+                if (r.getCode() == CoAP.ResponseCode.SERVICE_UNAVAILABLE) {
+                    closed = true;
+                    socket.close();
+                    listener.ended("the server cancelled the group observation (5.03, Token " + Hex.encode(tp.token()) + ")");
+                    return;
+                }
+                dropped.incrementAndGet();
+                continue;
+            }
+            offer(r, false);
+        }
+    }
+
+    /** RFC 7641 Section 3.4: deliver only what is newer than the last delivered notification. */
+    private synchronized void offer(Response r, boolean fromLastNotif) {
+        long v = r.getOptions().getObserve();
+        long now = System.nanoTime();
+        if (lastObserve >= 0) {
+            boolean newer = lastObserve < v && v - lastObserve < (1 << 23) || lastObserve > v && lastObserve - v > (1 << 23)
+                    || now - lastAt > 128_000_000_000L;
+            if (!newer) {
+                dropped.incrementAndGet();
+                return;
+            }
+        }
+        lastObserve = v;
+        lastAt = now;
+        delivered.incrementAndGet();
+        listener.notification(r, fromLastNotif);
+        if (!fromLastNotif && feedback != null) { // OMN-08: a Feedback-Divider rebuilt from last_notif is ignored
+            for (Option o : r.getOptions().getOthers()) {
+                if (o.getNumber() == feedbackNumber) {
+                    int q = o.getIntegerValue();
+                    if (FeedbackDivider.answers(q, java.util.concurrent.ThreadLocalRandom.current())) {
+                        feedback.accept(q);
+                    }
+                }
+            }
+        }
+    }
+
+    private int feedbackNumber = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.FEEDBACK_DIVIDER).number();
+
+    /** With a registry that moved Feedback-Divider to another number. */
+    public GroupObservationClient feedbackOption(int number) {
+        this.feedbackNumber = number;
+        return this;
+    }
+
+    public TpInfo tpInfo() {
+        return tp;
+    }
+
+    public Request phantom() {
+        return phantom;
+    }
+
+    public long dropped() {
+        return dropped.get();
+    }
+
+    public long delivered() {
+        return delivered.get();
+    }
+
+    /** Forgets the group observation (the client's cancellation: nothing is sent, digest 6.3). */
+    @Override
+    public void close() {
+        closed = true;
+        socket.close();
+    }
+
+    /** The interface named, or the loopback one (the private namespaces of tests and demos). */
+    public static NetworkInterface networkInterface(String name) throws SocketException {
+        NetworkInterface n = name == null ? NetworkInterface.getByInetAddress(java.net.InetAddress.getLoopbackAddress())
+                : NetworkInterface.getByName(name);
+        if (n == null) {
+            throw new SocketException("no network interface " + (name == null ? "for loopback" : name));
+        }
+        return n;
+    }
+
+    static List<String> path(Request r) {
+        return r.getOptions().getUriPath();
+    }
+}
