@@ -768,6 +768,74 @@ final class Forwarder extends ServerMessageDeliverer {
         }
     }
 
+    private volatile ProxyConfig.GroupObservations multicastObservations;
+
+    /** Taking part in group observations for the observers behind this proxy (null: off). */
+    void groupObservations(ProxyConfig.GroupObservations g) {
+        multicastObservations = g;
+    }
+
+    /** An unprotected informative response to an unprotected registration (observe-multicast-notifications 4.2). */
+    private boolean informative(Response r, Request up) {
+        ProxyConfig.GroupObservations g = multicastObservations;
+        return g != null && r.getCode() == ResponseCode.SERVICE_UNAVAILABLE && !r.getOptions().hasObserve()
+                && r.getOptions().getContentFormat() == g.contentFormat() && !r.getOptions().hasOscore()
+                && !up.getOptions().hasOscore();
+    }
+
+    /**
+     * The proxy next to the server as the client of the group observation
+     * (multicast-notifications-proxy Section 3): it checks the informative response as a client
+     * does (digest 6.4), listens to the group, and every notification from there, last_notif
+     * first, goes into the relay as if the server had sent it to the proxy's own registration:
+     * each observer gets it with its own Token. With no last_notif, the waiting observers' CON
+     * registrations get an empty ACK (MNP-05). The informative response itself never reaches an
+     * observer. False when the informative response cannot be used: it is then relayed as it is.
+     */
+    private boolean joinGroupObservation(Response informative, Request up, ObserveRelay relay,
+                                         java.util.function.Consumer<Response> into) {
+        ProxyConfig.GroupObservations g = multicastObservations;
+        org.eclipse.californium.core.coap.Token t = informative.getToken();
+        try {
+            dev.coterie.oscore.GroupObservationClient c = dev.coterie.oscore.GroupObservationClient.join(informative, up,
+                    g.contentFormat(), dev.coterie.oscore.GroupObservationClient.networkInterface(g.networkInterface()),
+                    recognised, new dev.coterie.oscore.GroupObservationClient.Listener() {
+                        @Override
+                        public void notification(Response n, boolean fromLastNotif) {
+                            metrics.groupNotification();
+                            Response copy = new Response(n.getCode()); // a parsed message is sealed: a copy takes the Token
+                            copy.setOptions(n.getOptions());
+                            copy.setPayload(n.getPayload());
+                            copy.setType(org.eclipse.californium.core.coap.CoAP.Type.NON);
+                            copy.setToken(t);
+                            copy.setSourceContext(n.getSourceContext());
+                            into.accept(copy);
+                        }
+
+                        @Override
+                        public void ended(String why) {
+                            Response end = new Response(ResponseCode.SERVICE_UNAVAILABLE);
+                            end.setToken(t);
+                            into.accept(end); // the server's cancellation ends every observer's relation
+                        }
+                    }, null);
+            relay.registration(null); // nothing to cancel upstream: the proxy just stops listening (digest 6.3)
+            relay.onEnd(c::close);
+            metrics.outcome(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED);
+            if (!relay.hasNotification()) {
+                for (Exchange e : relay.waiting()) {
+                    if (e.getRequest().isConfirmable()) {
+                        e.execute(e::sendAccept);
+                    }
+                }
+            }
+            return true;
+        } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | java.io.IOException | RuntimeException e) {
+            LOG.info("an informative response that this proxy cannot take part in, relayed as it is: {}", e.getMessage());
+            return false;
+        }
+    }
+
     /**
      * Observe through the proxy (RFC 7641 Section 5): one upstream registration per resource
      * (the cache key of the request without Observe), fanned out to every observer.
@@ -787,7 +855,9 @@ final class Forwarder extends ServerMessageDeliverer {
             return;
         }
         if (relay != null && relay.hasNotification() && !relay.isClosed()) {
-            if (metrics.observers().get() >= limits.observers()) {
+            ProxyConfig.GroupObservations gobs = multicastObservations;
+            if (metrics.observers().get() >= limits.observers()
+                    || gobs != null && relay.getObserverCount() >= gobs.maxObservers()) {
                 overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers");
                 return;
             }
@@ -872,6 +942,9 @@ final class Forwarder extends ServerMessageDeliverer {
                     timeout.cancel(false);
                     failures.forget(token);
                     metrics.inFlight().decrementAndGet();
+                }
+                if (isFirst && informative(response, up) && joinGroupObservation(response, up, fresh, this::onResponse)) {
+                    return; // the observers are answered from the group observation's notifications (MNP-04, MNP-05)
                 }
                 if (!response.getOptions().hasObserve() || !response.isSuccess()) {
                     // not (or no longer) observable: the waiting observers get this answer, the relay ends

@@ -72,6 +72,11 @@ final class ObserveRelay extends CoapResource {
         return true;
     }
 
+    /** The observers waiting for the first notification (a copy). */
+    synchronized List<Exchange> waiting() {
+        return new ArrayList<>(pending);
+    }
+
     /** The first or a later notification; returns the observers that waited for the first. */
     synchronized List<Exchange> notification(Response r) {
         latest = r;

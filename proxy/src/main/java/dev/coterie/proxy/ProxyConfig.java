@@ -42,7 +42,19 @@ public record ProxyConfig(
         List<Group> groups,
         GroupForwarding groupForwarding,
         Http http,
+        GroupObservations groupObservations,
         Path source) {
+
+    /**
+     * Taking part in group observations for observers behind this proxy
+     * (multicast-notifications-proxy Section 3, unprotected variant), or null: off, and an
+     * informative response goes to the observer as it came. On: the proxy takes an informative
+     * response to a registration it forwarded, listens to the group on {@code networkInterface}
+     * (null: the loopback interface), and fans each notification out to its observers of that
+     * resource, at most {@code maxObservers} of them per group observation.
+     */
+    public record GroupObservations(String networkInterface, int contentFormat, int maxObservers) {
+    }
 
     /**
      * The HTTP-to-CoAP front end (RFC 8075), or none: HTTP/1.1 on {@code listen}, Hosting HTTP
@@ -192,7 +204,7 @@ public record ProxyConfig(
 
     private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
             "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin",
-            "fast_path", "groups", "group_forwarding", "http");
+            "fast_path", "groups", "group_forwarding", "http", "group_observations");
 
     /** Reads and checks {@code file}. */
     public static ProxyConfig load(Path file) throws ConfigException {
@@ -499,9 +511,28 @@ public record ProxyConfig(
         if (root.has("http") && !root.get("http").isNull()) {
             http = http(r, root.get("http"), forward);
         }
+        GroupObservations gobs = null;
+        if (root.has("group_observations") && !root.get("group_observations").isNull()) {
+            JsonNode n = root.get("group_observations");
+            r.onlyFields(n, "group_observations", Set.of("interface", "content_format", "max_observers"));
+            String nif = n.has("interface") ? r.text(n.get("interface"), "group_observations.interface") : null;
+            if (nif != null) {
+                try {
+                    if (java.net.NetworkInterface.getByName(nif) == null) {
+                        throw new ConfigException(name, "group_observations.interface", "no network interface of that name here");
+                    }
+                } catch (java.net.SocketException e) {
+                    throw new ConfigException(name, "group_observations.interface", "the network interfaces cannot be listed");
+                }
+            }
+            gobs = new GroupObservations(nif,
+                    r.integer(n, "content_format", "group_observations.content_format",
+                            dev.coterie.oscore.InformativeResponse.DEFAULT_CONTENT_FORMAT, 0, 65535),
+                    r.integer(n, "max_observers", "group_observations.max_observers", 1000, 1, 1_000_000));
+        }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
                 nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,
-                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, http, base);
+                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, http, gobs, base);
     }
 
     /** The defaults of the http section's optional fields. */

@@ -21,7 +21,7 @@ public final class ProxyMetrics implements SecurityTrace {
     /** How a request ended at the proxy. */
     public enum Outcome {
         FORWARDED, CACHE_HIT, REVALIDATED, DENIED, NO_ROUTE, NOT_A_FORWARD_PROXY, BAD_REQUEST, BAD_OPTION, HOP_LIMIT,
-        TIMEOUT, BAD_GATEWAY, OVERLOADED, RATE_LIMITED, LOCAL, OBSERVE_JOINED, GROUP_FORWARDED, GROUP_STOPPED;
+        TIMEOUT, BAD_GATEWAY, OVERLOADED, RATE_LIMITED, LOCAL, OBSERVE_JOINED, GROUP_FORWARDED, GROUP_STOPPED, GROUP_OBSERVATION_JOINED;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -106,6 +106,12 @@ public final class ProxyMetrics implements SecurityTrace {
     }
     public double httpConnectionsRefused() { return httpRefused.count(); }
 
+    private final Counter groupNotifications = Counter.builder("coterie.proxy.group.notifications")
+            .description("Notifications received from group observations (one per multicast notification, before fan-out)")
+            .register(registry);
+
+    public void groupNotification() { groupNotifications.increment(); }
+    public double groupNotificationCount() { return groupNotifications.count(); }
     public void groupRelayed() { groupRelayed.increment(); }
     public void groupDropped() { groupDropped.increment(); }
     public double groupRelayedCount() { return groupRelayed.count(); }

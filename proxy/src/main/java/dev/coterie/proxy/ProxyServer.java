@@ -149,6 +149,7 @@ public final class ProxyServer implements AutoCloseable {
                 (req, resp) -> forwarder.refusal(req, resp, false), numbers, cache, extensions, chain,
                 () -> metrics.inFlight().decrementAndGet());
         forwarder.groups(config.groups(), groups);
+        forwarder.groupObservations(config.groupObservations());
         // the front endpoints' own Message IDs stay below the fast path's
         Configuration frontCfg = new Configuration(cfg);
         frontCfg.set(org.eclipse.californium.core.config.CoapConfig.MULTICAST_BASE_MID, FastPath.FIRST_MID);
@@ -308,6 +309,7 @@ public final class ProxyServer implements AutoCloseable {
         differs(out, "fast_path", running.fastPath(), next.fastPath());
         differs(out, "groups", running.groups(), next.groups());
         differs(out, "group_forwarding", running.groupForwarding(), next.groupForwarding());
+        differs(out, "group_observations", running.groupObservations(), next.groupObservations());
         ProxyConfig.Limits a = running.limits();
         ProxyConfig.Limits b = next.limits();
         differs(out, "limits.exchanges", a.exchanges(), b.exchanges());

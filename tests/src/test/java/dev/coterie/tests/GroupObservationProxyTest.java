@@ -1,0 +1,53 @@
+package dev.coterie.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Group observations through the proxy (multicast-notifications-proxy Section 3, unprotected
+ * variant): one server, one Coterie proxy, twenty observers through the proxy, in a private
+ * network namespace ({@link GroupObservationProxyScenario}).
+ */
+class GroupObservationProxyTest {
+    private static PrivateNetwork.Result run;
+
+    @BeforeAll
+    static void runScenario() throws Exception {
+        run = PrivateNetwork.run(PrivateNetwork.IPV4, GroupObservationProxyScenario.class, 180);
+        System.out.println(run.out());
+    }
+
+    private static void assertChecks(String... names) {
+        for (String n : names) {
+            assertTrue(run.out().contains("CHECK ok   " + n), "missing check '" + n + "':\n" + run.out());
+        }
+    }
+
+    @Test
+    void scenarioCompleted() {
+        assertEquals(0, run.status(), run.out());
+        assertTrue(run.out().contains("SCENARIO OK"), run.out());
+    }
+
+    @Test
+    void MNP_04_oneRegistrationUpstream_everyNotificationFannedOut() {
+        assertChecks("MNP_04 control: a proxy without group_observations relays the informative response as it is",
+                "MNP_04 the proxy registered with the server once for twenty observers",
+                "MNP_04 every observer's notifications carry its own Token",
+                "MNP_04 every multicast notification fanned out to all twenty observers",
+                "MNP_04 one datagram from the server per change (and one in at the proxy), twenty out",
+                "MNP_04 each observer's Observe numbers increase",
+                "MNP_04 the server's cancellation reaches every observer as a final 5.03",
+                "MNP_04 the proxy took part in one group observation");
+    }
+
+    @Test
+    void MNP_05_firstAnswerIsTheLatestNotification() {
+        assertChecks("MNP_05 each observer's first answer is the latest notification (from last_notif), 2.05 with Observe, "
+                + "not the informative response",
+                "MNP_05 a later observer is answered from the proxy's latest notification, nothing sent to the server");
+    }
+}
