@@ -125,6 +125,15 @@ final class ClientCommand implements Callable<Integer> {
             + "with Observe 1 and the same Token")
     boolean observe;
 
+    @Option(names = "--group-interface", paramLabel = "NAME", description = "with --observe: the network interface on which "
+            + "to listen to a group observation's multicast notifications when the server answers with an informative "
+            + "response (default: the loopback interface)")
+    String groupInterface;
+
+    @Option(names = "--informative-format", paramLabel = "N", description = "with --observe: the Content-Format number of "
+            + "application/informative-response+cbor (not assigned by IANA; default ${DEFAULT-VALUE})", defaultValue = "65000")
+    int informativeFormat;
+
     @Option(names = "--notifications", paramLabel = "N", description = "with --observe: stop after N notifications "
             + "(to a group: N from each of --expect members; default 3)")
     Integer notifications;
@@ -240,7 +249,7 @@ final class ClientCommand implements Callable<Integer> {
         }
         InetSocketAddress local = bind == null ? new InetSocketAddress(0) : localAddress(bind);
         ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
-                expect == null ? 0 : expect, timeout, trace, registry);
+                expect == null ? 0 : expect, timeout, trace, registry, groupInterface, informativeFormat);
         if (noOscore) {
             return ClientRun.unprotected(s).run(request, local);
         }

@@ -41,7 +41,12 @@ import org.eclipse.californium.core.observe.NotificationListener;
 final class ClientRun {
     /** What the command line asked for, checked already. */
     record Settings(boolean multicast, boolean observe, int notifications, int expect, long timeoutSeconds, boolean trace,
-                    ExtensionOptionRegistry registry) {
+                    ExtensionOptionRegistry registry, String groupInterface, int informativeFormat) {
+        Settings(boolean multicast, boolean observe, int notifications, int expect, long timeoutSeconds, boolean trace,
+                 ExtensionOptionRegistry registry) {
+            this(multicast, observe, notifications, expect, timeoutSeconds, trace, registry, null,
+                    dev.coterie.oscore.InformativeResponse.DEFAULT_CONTENT_FORMAT);
+        }
     }
 
     private final Settings s;
@@ -335,6 +340,10 @@ final class ClientRun {
                 ep.removeNotificationListener(listener);
                 return 2;
             }
+            if (groupObservation != null) {
+                groupObservation.close(); // a group observation is left by forgetting it: nothing to send (digest 6.3)
+                holding.clear();
+            }
             if (!holding.isEmpty()) {
                 deregister(holding);
             }
@@ -396,6 +405,11 @@ final class ClientRun {
                 if (ended.contains(who)) {
                     return;
                 }
+                if (!s.multicast() && groupObservation == null && !r.isNotification()
+                        && r.getCode() == org.eclipse.californium.core.coap.CoAP.ResponseCode.SERVICE_UNAVAILABLE
+                        && r.getOptions().getContentFormat() == s.informativeFormat() && switchToGroup(r)) {
+                    return;
+                }
                 if (r.isNotification()) {
                     int n = counts.getOrDefault(who, 0);
                     if (n >= s.notifications()) {
@@ -416,6 +430,47 @@ final class ClientRun {
                     deregistering = true;
                     complete.countDown();
                 }
+            }
+        }
+
+        private dev.coterie.oscore.GroupObservationClient groupObservation;
+
+        /**
+         * An informative response (observe-multicast-notifications 4.2): the server took this
+         * registration into a group observation. The client checks it, listens to the group and
+         * takes the notifications from there, last_notif first; the switch is printed. False when
+         * it cannot be used (the client withdraws: the 5.03 is then the observation's end).
+         */
+        private boolean switchToGroup(Response r) {
+            try {
+                java.net.NetworkInterface nif = dev.coterie.oscore.GroupObservationClient.networkInterface(s.groupInterface());
+                dev.coterie.oscore.TpInfo tp = dev.coterie.oscore.GroupObservationClient.check(r, registration,
+                        s.informativeFormat(), s.registry().californiumRegistry()).tp();
+                line(tag() + "5.03 informative response" + from(r) + ": a group observation; switching from unicast to "
+                        + "multicast notifications, sent by " + tp.server() + " to " + tp.client() + " with Token "
+                        + Hex.encode(tp.token()) + " (listening on " + nif.getName() + ")");
+                groupObservation = dev.coterie.oscore.GroupObservationClient.join(r, registration, s.informativeFormat(), nif,
+                        s.registry().californiumRegistry(), new dev.coterie.oscore.GroupObservationClient.Listener() {
+                            @Override
+                            public void notification(Response n, boolean fromLastNotif) {
+                                if (fromLastNotif) {
+                                    line(tag() + "(the latest notification, from the informative response's last_notif)");
+                                }
+                                receive(n);
+                            }
+
+                            @Override
+                            public void ended(String why) {
+                                Response end = new Response(org.eclipse.californium.core.coap.CoAP.ResponseCode.SERVICE_UNAVAILABLE);
+                                end.setSourceContext(r.getSourceContext());
+                                line(tag() + "(" + why + ")");
+                                receive(end);
+                            }
+                        }, null);
+                return true;
+            } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | IOException | RuntimeException e) {
+                line(tag() + "(an informative response that cannot be used, withdrawn: " + e.getMessage() + ")");
+                return false;
             }
         }
 

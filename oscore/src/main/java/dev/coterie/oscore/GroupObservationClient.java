@@ -101,11 +101,12 @@ public final class GroupObservationClient implements Closeable {
         return c;
     }
 
-    record Parsed(TpInfo tp, Request phantom, Response last) {
+    /** What a usable informative response gives: where to listen, the phantom, the latest notification (or null). */
+    public record Parsed(TpInfo tp, Request phantom, Response last) {
     }
 
     /** The strict checks of digest 6.4, with nothing joined: OMN-01 on the receiving side, OMN-07, step 4. */
-    static Parsed check(Response informative, Request own, int contentFormat, OptionRegistry registry) throws Withdraw {
+    public static Parsed check(Response informative, Request own, int contentFormat, OptionRegistry registry) throws Withdraw {
         if (informative.getCode() != CoAP.ResponseCode.SERVICE_UNAVAILABLE) {
             throw new Withdraw("not an informative response: code " + informative.getCode());
         }

@@ -241,13 +241,48 @@ public final class GroupObservationScenario {
             alarm.maxAge = 60;
             alarm.changed();
 
+            // the command line client follows the switch from unicast to multicast notifications and says so
+            java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream stdout = System.out;
+            java.util.concurrent.atomic.AtomicBoolean changing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread changer = new Thread(() -> {
+                while (changing.get()) {
+                    try {
+                        Thread.sleep(400);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    alarm.state++;
+                    alarm.changed();
+                }
+            });
+            int status;
+            try (java.io.PrintStream capture = new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8)) {
+                System.setOut(capture);
+                changer.start();
+                status = new picocli.CommandLine(new dev.coterie.app.Coterie()).execute("client", "--no-oscore", "--observe",
+                        "--notifications", "3", "--timeout", "20", "coap://127.0.0.1:" + SERVER.getPort() + "/alarm");
+            } finally {
+                changing.set(false);
+                System.setOut(stdout);
+            }
+            changer.join();
+            String cli = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+            System.out.println(cli);
+            check(status == 0 && cli.contains("5.03 informative response: a group observation; switching from unicast to "
+                    + "multicast notifications, sent by /127.0.0.1:5810 to /224.0.1.189:5683 with Token " + Hex.encode(token))
+                    && cli.contains("(the latest notification, from the informative response's last_notif)")
+                    && cli.contains("notification 3"), "OMN_04 coterie client --observe follows the switch to multicast "
+                    + "notifications and prints it", status + "\n" + cli);
+
             // a registration with No-Response 16 is counted but gets no informative response
             Request quiet = registration(true);
             quiet.getOptions().setNoResponse(new NoResponseOption(NoResponseOption.SUPPRESS_SERVER_ERROR));
             quiet.send(cep);
             Response none = quiet.waitForResponse(1500);
-            check(none == null && alarm.observers() == 6,
-                    "OMN_01 No-Response 16: counted (six), no informative response", none + " / " + alarm.observers());
+            check(none == null && alarm.observers() == 7,
+                    "OMN_01 No-Response 16: counted (seven with the command line client's), no informative response",
+                    none + " / " + alarm.observers());
             quiet.cancel();
 
             // OMN-06: the server cancels; every observer sees the 5.03 with Token T
