@@ -159,6 +159,14 @@ class SeedCorpusTest {
     }
 
     @Test
+    void informativeResponseSeedsDecode() throws Exception {
+        for (Path p : seeds("InformativeResponseFuzzTest", "informativeResponse")) {
+            dev.coterie.oscore.InformativeResponse ir = dev.coterie.oscore.InformativeResponse.decode(read(p));
+            assertNotNull(ir.tpInfo(), p.toString());
+        }
+    }
+
+    @Test
     void proxyCriSeedsDecode() throws Exception {
         for (Path p : seeds("ProxyCriFuzzTest", "proxyCri")) {
             assertNotNull(dev.coterie.oscore.Cri.decode(read(p), "seed"), p.toString());

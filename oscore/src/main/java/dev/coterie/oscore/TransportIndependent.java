@@ -70,7 +70,13 @@ public final class TransportIndependent {
         if (!CoAP.isRequest(p.code)) {
             throw new IllegalArgumentException(what + ": code " + CoAP.formatCode(p.code) + " is not a request code");
         }
-        Request r = new Request(CoAP.Code.valueOf(p.code));
+        CoAP.Code code;
+        try {
+            code = CoAP.Code.valueOf(p.code);
+        } catch (RuntimeException e) { // Californium's MessageFormatException for an unknown method
+            throw new IllegalArgumentException(what + ": unknown method code " + CoAP.formatCode(p.code));
+        }
+        Request r = new Request(code);
         r.setOptions(p.options);
         r.setPayload(p.payload);
         return r;
@@ -85,7 +91,7 @@ public final class TransportIndependent {
         CoAP.ResponseCode code;
         try {
             code = CoAP.ResponseCode.valueOf(p.code);
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException e) { // Californium's MessageFormatException for 3.xx and unknown codes
             throw new IllegalArgumentException(what + ": unknown response code " + CoAP.formatCode(p.code));
         }
         Response r = new Response(code);
