@@ -127,7 +127,7 @@ final class ClientCommand implements Callable<Integer> {
 
     @Option(names = "--group-interface", paramLabel = "NAME", description = "with --observe: the network interface on which "
             + "to listen to a group observation's multicast notifications when the server answers with an informative "
-            + "response (default: the loopback interface)")
+            + "response (default: the one the system's routes choose)")
     String groupInterface;
 
     @Option(names = "--informative-format", paramLabel = "N", description = "with --observe: the Content-Format number of "

@@ -448,7 +448,7 @@ final class ClientRun {
                         s.informativeFormat(), s.registry().californiumRegistry()).tp();
                 line(tag() + "5.03 informative response" + from(r) + ": a group observation; switching from unicast to "
                         + "multicast notifications, sent by " + tp.server() + " to " + tp.client() + " with Token "
-                        + Hex.encode(tp.token()) + " (listening on " + nif.getName() + ")");
+                        + Hex.encode(tp.token()) + " (listening on " + (nif == null ? "the system's multicast interface" : nif.getName()) + ")");
                 groupObservation = dev.coterie.oscore.GroupObservationClient.join(r, registration, s.informativeFormat(), nif,
                         s.registry().californiumRegistry(), new dev.coterie.oscore.GroupObservationClient.Listener() {
                             @Override

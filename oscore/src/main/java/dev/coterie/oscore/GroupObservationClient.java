@@ -86,7 +86,10 @@ public final class GroupObservationClient implements Closeable {
                                               OptionRegistry registry, Listener listener, Consumer<Integer> feedback)
             throws Withdraw, IOException {
         Parsed p = check(informative, own, contentFormat, registry);
-        MulticastSocket s = new MulticastSocket(p.tp.client().getPort());
+        MulticastGuard.checkGroupPort(p.tp.client().getPort());
+        // bound to the group's address, not the wildcard: only datagrams to the group reach this socket, whatever
+        // else shares the port
+        MulticastSocket s = new MulticastSocket(p.tp.client());
         try {
             s.joinGroup(new InetSocketAddress(p.tp.client().getAddress(), 0), nif);
         } catch (IOException | RuntimeException e) {
@@ -157,20 +160,40 @@ public final class GroupObservationClient implements Closeable {
     static boolean satisfies(Request phantom, Request own) {
         return phantom.getCode() == own.getCode() && phantom.getOptions().hasObserve() && phantom.getOptions().getObserve() == 0
                 && phantom.getOptions().getUriPath().equals(own.getOptions().getUriPath())
-                && phantom.getOptions().getUriQuery().equals(own.getOptions().getUriQuery());
+                && phantom.getOptions().getUriQuery().equals(own.getOptions().getUriQuery())
+                && java.util.Objects.equals(phantom.getOptions().hasAccept() ? phantom.getOptions().getAccept() : null,
+                        own.getOptions().hasAccept() ? own.getOptions().getAccept() : null);
     }
 
     private void receive() {
-        byte[] buf = new byte[2048];
+        try {
+            receiveLoop();
+        } catch (RuntimeException e) {
+            // whatever the listener threw: the observation ends here, said once, and the socket is closed
+            boolean wasOpen = !closed;
+            close();
+            if (wasOpen) {
+                listener.ended("the group observation stopped: " + e);
+            }
+        }
+    }
+
+    private void receiveLoop() {
+        byte[] buf = new byte[65536];
         while (!closed) {
             DatagramPacket d = new DatagramPacket(buf, buf.length);
             try {
                 socket.receive(d);
             } catch (IOException e) {
                 if (!closed) {
+                    closed = true;
                     listener.ended("socket: " + e.getMessage());
                 }
                 return;
+            }
+            if (d.getLength() >= buf.length) {
+                dropped.incrementAndGet(); // truncated
+                continue;
             }
             if (!tp.server().equals(d.getSocketAddress())) {
                 dropped.incrementAndGet(); // notifications come from tpi_server only
@@ -217,16 +240,17 @@ public final class GroupObservationClient implements Closeable {
         lastObserve = v;
         lastAt = now;
         delivered.incrementAndGet();
-        listener.notification(r, fromLastNotif);
+        Integer q = null;
         if (!fromLastNotif && feedback != null) { // OMN-08: a Feedback-Divider rebuilt from last_notif is ignored
             for (Option o : r.getOptions().getOthers()) {
                 if (o.getNumber() == feedbackNumber) {
-                    int q = o.getIntegerValue();
-                    if (FeedbackDivider.answers(q, java.util.concurrent.ThreadLocalRandom.current())) {
-                        feedback.accept(q);
-                    }
+                    q = o.getIntegerValue();
                 }
             }
+        }
+        listener.notification(r, fromLastNotif); // read first: a listener may strip the option before passing it on
+        if (q != null && q <= FeedbackDivider.MAX_Q && FeedbackDivider.answers(q, java.util.concurrent.ThreadLocalRandom.current())) {
+            feedback.accept(q);
         }
     }
 
@@ -261,12 +285,14 @@ public final class GroupObservationClient implements Closeable {
         socket.close();
     }
 
-    /** The interface named, or the loopback one (the private namespaces of tests and demos). */
+    /** The interface named, or null for none named: the system then chooses by its routes (its default multicast interface). */
     public static NetworkInterface networkInterface(String name) throws SocketException {
-        NetworkInterface n = name == null ? NetworkInterface.getByInetAddress(java.net.InetAddress.getLoopbackAddress())
-                : NetworkInterface.getByName(name);
+        if (name == null) {
+            return null;
+        }
+        NetworkInterface n = NetworkInterface.getByName(name);
         if (n == null) {
-            throw new SocketException("no network interface " + (name == null ? "for loopback" : name));
+            throw new SocketException("no network interface " + name);
         }
         return n;
     }

@@ -58,6 +58,7 @@ public abstract class GroupObservedResource extends CoapResource {
     private Response latest;
     private int observe;
     private ScheduledFuture<?> refresh;
+    private boolean closed;
     private final AtomicLong observers = new AtomicLong();
     private final AtomicLong multicastSent = new AtomicLong();
 
@@ -89,6 +90,12 @@ public abstract class GroupObservedResource extends CoapResource {
      */
     public synchronized GroupObservedResource sendFrom(Connector connector, InetSocketAddress address) {
         TpInfo.check(address, "tpi_server");
+        InetSocketAddress bound = connector.getAddress();
+        if (bound != null && !bound.equals(address)) {
+            // tpi_server must be where notifications come from (digest 6.3); a wildcard socket lets the system choose
+            throw new IllegalArgumentException("the connector is bound to " + bound + ", not to " + address
+                    + ": a group observation notifies from one concrete address, the one in tp_info");
+        }
         this.connector = connector;
         this.serverAddress = address;
         return this;
@@ -101,33 +108,42 @@ public abstract class GroupObservedResource extends CoapResource {
     public void handleGET(CoapExchange exchange) {
         Request req = exchange.advanced().getRequest();
         Integer obs = req.getOptions().hasObserve() ? req.getOptions().getObserve() : null;
-        if (obs == null || obs != 0) {
-            Response r = representation();
-            exchange.respond(r);
+        if (obs == null || obs != 0 || OscorePeer.of(req) != null) {
+            // a protected registration is not taken into the group observation: its notifications would go out in
+            // plaintext (digest 6.6, OMN-11; the Group OSCORE variant is not implemented), so it is answered as usual
+            exchange.respond(representation());
             return;
         }
         InformativeResponse info;
         synchronized (this) {
-            if (connector == null) {
-                exchange.respond(representation()); // not bound to a socket: plain answers only
+            if (connector == null || closed) {
+                exchange.respond(representation()); // not bound to a socket, or closed: plain answers only
                 return;
             }
             if (phantom == null) {
                 start(req);
+            } else if (!GroupObservationClient.satisfies(phantom, req)) {
+                // another query or Accept than the phantom's: not absorbed, so that one registration cannot decide what
+                // every later observer may join (a traditional answer, no observation)
+                exchange.respond(representation());
+                return;
             }
             observers.incrementAndGet();
             info = InformativeResponse.of(TpInfo.udp(serverAddress, group, token), TransportIndependent.encode(phantom),
                     TransportIndependent.encode(latest));
         }
-        NoResponseOption nr = req.getOptions().getNoResponse();
-        if (nr != null && (nr.getMask() & NoResponseOption.SUPPRESS_SERVER_ERROR) != 0) {
-            return; // a client that knows the phantom: counted, not answered (digest 6.4 step 8)
-        }
-        exchange.accept(); // the informative response is a separate response
         Response r = new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
         r.setType(CoAP.Type.CON);
         r.getOptions().setContentFormat(contentFormat).setMaxAge(0);
         r.setPayload(info.encode());
+        NoResponseOption nr = req.getOptions().getNoResponse();
+        if (nr != null && (nr.getMask() & NoResponseOption.SUPPRESS_SERVER_ERROR) != 0) {
+            // a client that knows the phantom: counted, not answered (digest 6.4 step 8); a CON registration still
+            // gets its empty ACK (No-Response suppresses the response, not the acknowledgement)
+            exchange.accept();
+            return;
+        }
+        exchange.accept(); // the informative response is a separate response
         exchange.respond(r);
     }
 
@@ -166,15 +182,23 @@ public abstract class GroupObservedResource extends CoapResource {
             if (phantom == null) {
                 return;
             }
-            latest = numbered(representation());
-            send(latest);
-            schedule();
+            try {
+                latest = numbered(representation());
+                send(latest);
+            } catch (RuntimeException e) {
+                LOG.warn("group observation of /{}: a notification was not sent: {}", getName(), e.toString());
+            } finally {
+                schedule(); // the refresh keeps running whatever happened to this one (OMN-05)
+            }
         }
     }
 
     private void schedule() {
         if (refresh != null) {
             refresh.cancel(false);
+        }
+        if (closed) {
+            return;
         }
         long maxAge = latest.getOptions().hasMaxAge() ? latest.getOptions().getMaxAge() : DEFAULT_MAX_AGE_S;
         refresh = timer.schedule(this::refreshExpired, Math.max(1, maxAge), TimeUnit.SECONDS);
@@ -191,14 +215,19 @@ public abstract class GroupObservedResource extends CoapResource {
             if (phantom == null) {
                 return;
             }
-            send(new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE));
-            if (refresh != null) {
-                refresh.cancel(false);
+            try {
+                send(new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE));
+            } catch (RuntimeException e) {
+                LOG.warn("group observation of /{}: the cancellation was not sent: {}", getName(), e.toString());
+            } finally {
+                if (refresh != null) {
+                    refresh.cancel(false);
+                }
+                phantom = null;
+                latest = null;
+                token = null;
+                observers.set(0);
             }
-            phantom = null;
-            latest = null;
-            token = null;
-            observers.set(0);
         }
     }
 
@@ -229,7 +258,13 @@ public abstract class GroupObservedResource extends CoapResource {
 
     /** Stops the refresh timer (the resource's server is going away). */
     public void close() {
-        cancel();
-        timer.shutdownNow();
+        synchronized (this) {
+            closed = true;
+        }
+        try {
+            cancel();
+        } finally {
+            timer.shutdownNow();
+        }
     }
 }

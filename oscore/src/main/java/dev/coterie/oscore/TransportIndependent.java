@@ -18,7 +18,9 @@ import org.eclipse.californium.core.coap.option.OptionRegistry;
  *
  * <p>Parsing is strict: options in the wire encoding only (the reserved nibble 15 outside the
  * payload marker is refused), a payload marker is followed by at least one byte (RFC 7252
- * Section 3), and every option is checked against its definition. Errors never repeat the input.
+ * Section 3), every option with a definition is checked against it (length, format, not
+ * repeated when it is not repeatable), an unrecognised critical option is refused and an
+ * unrecognised elective one ignored (RFC 7252 Section 5.4.1). Errors never repeat the input.
  */
 public final class TransportIndependent {
     private TransportIndependent() {
@@ -112,6 +114,7 @@ public final class TransportIndependent {
         int pos = 1;
         int number = 0;
         byte[] payload = new byte[0];
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
         while (pos < b.length) {
             int head = b[pos] & 0xff;
             if (head == 0xff) {
@@ -136,9 +139,17 @@ public final class TransportIndependent {
             byte[] v = java.util.Arrays.copyOfRange(b, pos, pos + len[0]);
             pos += len[0];
             OptionDefinition def = registry.getDefinitionByNumber(number);
+            if (def == null) {
+                if (org.eclipse.californium.core.coap.OptionNumberRegistry.isCritical(number)) {
+                    throw new IllegalArgumentException(what + ": unrecognised critical option " + number);
+                }
+                continue; // an unrecognised elective option is ignored (RFC 7252 Section 5.4.1)
+            }
+            if (def.isSingleValue() && !seen.add(number)) {
+                throw new IllegalArgumentException(what + ": option " + number + " is not repeatable");
+            }
             try {
-                Option o = def != null ? new Option(def, v) : new Option(number, v);
-                options.addOption(o);
+                options.addOption(new Option(def, v));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(what + ": option " + number + " is malformed");
             }

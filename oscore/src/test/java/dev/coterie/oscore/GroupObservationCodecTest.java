@@ -169,6 +169,14 @@ class GroupObservationCodecTest {
         for (String b : asResponse) {
             assertThrows(IllegalArgumentException.class, () -> TransportIndependent.response(Hex.decode(b), REGISTRY, "n"), b);
         }
+        // Observe twice; an unrecognised critical option (13); an unrecognised elective one (1000) ignored
+        assertThrows(IllegalArgumentException.class, () -> TransportIndependent.response(Hex.decode("45" + "6101" + "0102"),
+                REGISTRY, "n"));
+        assertThrows(IllegalArgumentException.class, () -> TransportIndependent.request(Hex.decode("01" + "d10000"), REGISTRY,
+                "ph_req"));
+        Response elective = TransportIndependent.response(Hex.decode("45" + "6101" + "e102d500" + "ff41"), REGISTRY, "n");
+        assertEquals(1, elective.getOptions().getObserve());
+        assertEquals("A", elective.getPayloadString());
         // an option longer than its definition allows: Observe is at most 3 bytes
         assertThrows(IllegalArgumentException.class, () -> TransportIndependent.response(Hex.decode("45" + "6401020304"),
                 REGISTRY, "n"));

@@ -148,14 +148,15 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
 
     /** The option numbers this class reads. */
     public record Numbers(int proxyCri, int proxySchemeNumber, int listenToMulticastResponses, int multicastTimeout,
-                          int replyFrom, int groupEtag) {
+                          int replyFrom, int groupEtag, int feedbackDivider) {
         public static Numbers of(ExtensionOptionRegistry r) {
             return new Numbers(r.byName(ExtensionOptionRegistry.PROXY_CRI).number(),
                     r.byName(ExtensionOptionRegistry.PROXY_SCHEME_NUMBER).number(),
                     r.byName(ExtensionOptionRegistry.LISTEN_TO_MULTICAST_RESPONSES).number(),
                     r.byName(ExtensionOptionRegistry.MULTICAST_TIMEOUT).number(),
                     r.byName(ExtensionOptionRegistry.REPLY_FROM).number(),
-                    r.byName(ExtensionOptionRegistry.GROUP_ETAG).number());
+                    r.byName(ExtensionOptionRegistry.GROUP_ETAG).number(),
+                    r.byName(ExtensionOptionRegistry.FEEDBACK_DIVIDER).number());
         }
     }
 

@@ -775,12 +775,29 @@ final class Forwarder extends ServerMessageDeliverer {
         multicastObservations = g;
     }
 
-    /** An unprotected informative response to an unprotected registration (observe-multicast-notifications 4.2). */
-    private boolean informative(Response r, Request up) {
+    /**
+     * An unprotected informative response to an unprotected registration (observe-multicast-notifications 4.2)
+     * on a leg without an OSCORE hop context: where the proxy protects the leg to the origin, an unprotected 5.03
+     * is anyone's (OSCORE lets unprotected errors through) and is never taken as one, nor would its plaintext
+     * multicast notifications be what the protected leg promised (digest 6.6).
+     */
+    private boolean informative(Response r, Request up, boolean originHop) {
         ProxyConfig.GroupObservations g = multicastObservations;
-        return g != null && r.getCode() == ResponseCode.SERVICE_UNAVAILABLE && !r.getOptions().hasObserve()
-                && r.getOptions().getContentFormat() == g.contentFormat() && !r.getOptions().hasOscore()
-                && !up.getOptions().hasOscore();
+        return g != null && !originHop && !OscorePeer.isUnprotected(r) && r.getCode() == ResponseCode.SERVICE_UNAVAILABLE
+                && !r.getOptions().hasObserve() && r.getOptions().getContentFormat() == g.contentFormat()
+                && !r.getOptions().hasOscore() && !up.getOptions().hasOscore()
+                && joinedGroupObservations.get() < g.maxJoined();
+    }
+
+    /** Group observations this proxy listens to now (each a socket and a thread): at most group_observations.max_joined. */
+    private final java.util.concurrent.atomic.AtomicInteger joinedGroupObservations = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Ends every relayed observation (the proxy stops): their observers get 5.03, their group listeners close. */
+    void closeRelays() {
+        for (ObserveRelay r : relays.values()) {
+            r.cancelUpstream();
+        }
+        relays.clear();
     }
 
     /**
@@ -796,7 +813,23 @@ final class Forwarder extends ServerMessageDeliverer {
                                          java.util.function.Consumer<Response> into) {
         ProxyConfig.GroupObservations g = multicastObservations;
         org.eclipse.californium.core.coap.Token t = informative.getToken();
+        int feedbackDivider = numbers.feedbackDivider();
+        java.util.concurrent.atomic.AtomicReference<ScheduledFuture<?>> silence = new java.util.concurrent.atomic.AtomicReference<>();
+        // a group observation that goes silent (its 5.03 lost, the server gone) ends: the observers get 5.04 and may
+        // register again; the server sends at least one notification per Max-Age (OMN-05)
+        java.util.function.LongConsumer watch = seconds -> {
+            ScheduledFuture<?> old = silence.getAndSet(timer.schedule(() -> {
+                Response end = new Response(ResponseCode.GATEWAY_TIMEOUT);
+                end.setToken(t);
+                end.setPayload("the group observation went silent");
+                into.accept(end);
+            }, seconds, TimeUnit.SECONDS));
+            if (old != null) {
+                old.cancel(false);
+            }
+        };
         try {
+            joinedGroupObservations.incrementAndGet();
             dev.coterie.oscore.GroupObservationClient c = dev.coterie.oscore.GroupObservationClient.join(informative, up,
                     g.contentFormat(), dev.coterie.oscore.GroupObservationClient.networkInterface(g.networkInterface()),
                     recognised, new dev.coterie.oscore.GroupObservationClient.Listener() {
@@ -805,10 +838,14 @@ final class Forwarder extends ServerMessageDeliverer {
                             metrics.groupNotification();
                             Response copy = new Response(n.getCode()); // a parsed message is sealed: a copy takes the Token
                             copy.setOptions(n.getOptions());
+                            // not acted on here (MNP-07): never passed on, so no observer answers a count it cannot reach
+                            copy.getOptions().clearOtherOption(feedbackDivider);
                             copy.setPayload(n.getPayload());
                             copy.setType(org.eclipse.californium.core.coap.CoAP.Type.NON);
                             copy.setToken(t);
                             copy.setSourceContext(n.getSourceContext());
+                            long maxAge = n.getOptions().hasMaxAge() ? n.getOptions().getMaxAge() : 60;
+                            watch.accept(maxAge + SILENCE_MARGIN_S);
                             into.accept(copy);
                         }
 
@@ -820,21 +857,38 @@ final class Forwarder extends ServerMessageDeliverer {
                         }
                     }, null);
             relay.registration(null); // nothing to cancel upstream: the proxy just stops listening (digest 6.3)
-            relay.onEnd(c::close);
+            relay.groupJoined();
+            relay.onEnd(() -> {
+                c.close();
+                ScheduledFuture<?> f = silence.get();
+                if (f != null) {
+                    f.cancel(false);
+                }
+                joinedGroupObservations.decrementAndGet();
+            });
+            if (relay.isClosed()) {
+                c.close(); // it ended while joining
+            }
             metrics.outcome(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED);
             if (!relay.hasNotification()) {
+                watch.accept(Math.max(1, limits.upstreamTimeoutMs() / 1000));
                 for (Exchange e : relay.waiting()) {
                     if (e.getRequest().isConfirmable()) {
-                        e.execute(e::sendAccept);
+                        e.execute(e::sendAccept); // MNP-05: no latest notification yet, an empty ACK
                     }
                 }
             }
             return true;
-        } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | java.io.IOException | RuntimeException e) {
+        } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | java.io.IOException | IllegalArgumentException
+                 | IllegalStateException e) {
+            joinedGroupObservations.decrementAndGet();
             LOG.info("an informative response that this proxy cannot take part in, relayed as it is: {}", e.getMessage());
             return false;
         }
     }
+
+    /** Seconds past a notification's Max-Age after which a silent group observation is ended. */
+    static final long SILENCE_MARGIN_S = 30;
 
     /**
      * Observe through the proxy (RFC 7641 Section 5): one upstream registration per resource
@@ -866,7 +920,14 @@ final class Forwarder extends ServerMessageDeliverer {
             relay.handleRequest(exchange);
             return;
         }
+        if (relay != null && multicastObservations != null && relay.waitingCount() >= multicastObservations.maxObservers()) {
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers waiting");
+            return;
+        }
         if (relay != null && relay.await(exchange)) {
+            if (relay.isGroupJoined() && !relay.hasNotification() && exchange.getRequest().isConfirmable()) {
+                exchange.sendAccept(); // MNP-05: a group observation without a latest notification yet
+            }
             return; // answered with the first notification
         }
         if (metrics.observers().get() >= limits.observers()) {
@@ -943,7 +1004,7 @@ final class Forwarder extends ServerMessageDeliverer {
                     failures.forget(token);
                     metrics.inFlight().decrementAndGet();
                 }
-                if (isFirst && informative(response, up) && joinGroupObservation(response, up, fresh, this::onResponse)) {
+                if (isFirst && informative(response, up, originHop) && joinGroupObservation(response, up, fresh, this::onResponse)) {
                     return; // the observers are answered from the group observation's notifications (MNP-04, MNP-05)
                 }
                 if (!response.getOptions().hasObserve() || !response.isSuccess()) {

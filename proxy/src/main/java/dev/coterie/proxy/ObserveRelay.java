@@ -72,6 +72,21 @@ final class ObserveRelay extends CoapResource {
         return true;
     }
 
+    private volatile boolean groupJoined;
+
+    /** The proxy takes part in the origin's group observation for this relay (multicast-notifications-proxy 3). */
+    void groupJoined() {
+        groupJoined = true;
+    }
+
+    boolean isGroupJoined() {
+        return groupJoined;
+    }
+
+    synchronized int waitingCount() {
+        return pending.size();
+    }
+
     /** The observers waiting for the first notification (a copy). */
     synchronized List<Exchange> waiting() {
         return new ArrayList<>(pending);

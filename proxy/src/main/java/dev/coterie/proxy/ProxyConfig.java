@@ -50,10 +50,11 @@ public record ProxyConfig(
      * (multicast-notifications-proxy Section 3, unprotected variant), or null: off, and an
      * informative response goes to the observer as it came. On: the proxy takes an informative
      * response to a registration it forwarded, listens to the group on {@code networkInterface}
-     * (null: the loopback interface), and fans each notification out to its observers of that
-     * resource, at most {@code maxObservers} of them per group observation.
+     * (null: the system chooses by its routes), and fans each notification out to its observers of
+     * that resource, at most {@code maxObservers} of them per group observation (waiting ones
+     * too), in at most {@code maxJoined} group observations at once (each a socket and a thread).
      */
-    public record GroupObservations(String networkInterface, int contentFormat, int maxObservers) {
+    public record GroupObservations(String networkInterface, int contentFormat, int maxObservers, int maxJoined) {
     }
 
     /**
@@ -514,7 +515,7 @@ public record ProxyConfig(
         GroupObservations gobs = null;
         if (root.has("group_observations") && !root.get("group_observations").isNull()) {
             JsonNode n = root.get("group_observations");
-            r.onlyFields(n, "group_observations", Set.of("interface", "content_format", "max_observers"));
+            r.onlyFields(n, "group_observations", Set.of("interface", "content_format", "max_observers", "max_joined"));
             String nif = n.has("interface") ? r.text(n.get("interface"), "group_observations.interface") : null;
             if (nif != null) {
                 try {
@@ -528,7 +529,8 @@ public record ProxyConfig(
             gobs = new GroupObservations(nif,
                     r.integer(n, "content_format", "group_observations.content_format",
                             dev.coterie.oscore.InformativeResponse.DEFAULT_CONTENT_FORMAT, 0, 65535),
-                    r.integer(n, "max_observers", "group_observations.max_observers", 1000, 1, 1_000_000));
+                    r.integer(n, "max_observers", "group_observations.max_observers", 1000, 1, 1_000_000),
+                    r.integer(n, "max_joined", "group_observations.max_joined", 64, 1, 10_000));
         }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
                 nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,

@@ -376,6 +376,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Stops every endpoint and the timer; the hop contexts stay open. */
     private void stopEndpoints() {
+        forwarder.closeRelays(); // relayed observations end, their group listeners close
         if (admin != null) {
             admin.stop();
         }
