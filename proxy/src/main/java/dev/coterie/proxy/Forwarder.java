@@ -792,7 +792,7 @@ final class Forwarder extends ServerMessageDeliverer {
     /** Group observations this proxy listens to now (each a socket and a thread): at most group_observations.max_joined. */
     private final java.util.concurrent.atomic.AtomicInteger joinedGroupObservations = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** Ends every relayed observation (the proxy stops): their observers get 5.03, their group listeners close. */
+    /** Ends every relayed observation (the proxy stops): upstream registrations are cancelled, group listeners closed. */
     void closeRelays() {
         for (ObserveRelay r : relays.values()) {
             r.cancelUpstream();
