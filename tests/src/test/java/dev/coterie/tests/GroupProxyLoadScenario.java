@@ -517,7 +517,8 @@ public final class GroupProxyLoadScenario {
 
     /**
      * The proxy configuration: the group, unauthenticated clients allowed to it, limits far
-     * above the load (every client shares one rate bucket, its address 127.0.0.1), and the two
+     * above the load (every client shares one rate bucket and one per-client collection cap, its
+     * address 127.0.0.1, so max_collections_per_client is lifted past the load's concurrency), and the two
      * bounds of {@link #DEDUP_ENTRIES} and {@link #TOKENS_REMEMBERED} (the latter here).
      */
     static String proxyYaml(int clients) {
@@ -526,7 +527,7 @@ public final class GroupProxyLoadScenario {
                 "forward_proxy: true",
                 "groups:",
                 "  - {name: lights, host: lights.example, address: 224.0.1.187, port: 5683, interface: lo}",
-                "group_forwarding: {tokens_remembered: " + TOKENS_REMEMBERED + "}",
+                "group_forwarding: {tokens_remembered: " + TOKENS_REMEMBERED + ", max_collections_per_client: 100000}",
                 "limits: {exchanges: 100000, requests_per_second: 1000000, burst: 1000000, clients_tracked: " + (clients + 16) + "}",
                 "cache: {enabled: false}",
                 "access:",
