@@ -56,12 +56,16 @@ public final class GroupObservationProxyScenario {
     }
 
     static ProxyServer proxy(String listen, boolean groupObservations) throws Exception {
+        return proxy(listen, groupObservations ? "group_observations: {interface: lo, max_observers: 1000}" : "");
+    }
+
+    static ProxyServer proxy(String listen, String section) throws Exception {
         String yaml = String.join("\n",
                 "listen: ['" + listen + "']",
                 "forward_proxy: true",
                 "access:",
                 "  - {client: unauthenticated, allow: [{origin: '127.0.0.1:5810'}]}",
-                groupObservations ? "group_observations: {interface: lo, max_observers: 1000}" : "",
+                section,
                 "");
         ProxyConfig pc = ProxyConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "group-observation-proxy", null);
         return new ProxyServer(pc, List.of(), Map.of()).start();
@@ -76,9 +80,13 @@ public final class GroupObservationProxyScenario {
         final Request request;
 
         Observer(String proxy) {
+            this(proxy, "alarm");
+        }
+
+        Observer(String proxy, String resource) {
             request = Request.newGet();
             request.setURI("coap://" + proxy);
-            request.getOptions().setProxyUri("coap://127.0.0.1:5810/alarm");
+            request.getOptions().setProxyUri("coap://127.0.0.1:5810/" + resource);
             request.setObserve();
             request.addMessageObserver(this);
         }
@@ -120,7 +128,10 @@ public final class GroupObservationProxyScenario {
         server.addEndpoint(sep);
         GroupObservationScenario.Alarm alarm = new GroupObservationScenario.Alarm();
         server.add(alarm);
+        GroupObservationScenario.Alarm door = new GroupObservationScenario.Alarm("door");
+        server.add(door);
         server.start();
+        door.sendFrom(sep.getConnector(), GroupObservationScenario.SERVER);
         alarm.sendFrom(sep.getConnector(), GroupObservationScenario.SERVER);
         CoapEndpoint cep = CoapEndpoint.builder().setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0))
                 .setConfiguration(cfg).build();
@@ -144,6 +155,24 @@ public final class GroupObservationProxyScenario {
                 o.request.cancel();
             }
             alarm.cancel(); // the control's group observation; the proxy run starts a fresh one
+            // group_observations.max_joined 1: the second group observation is not joined, its informative response relayed
+            try (ProxyServer one = proxy("127.0.0.1:5602", "group_observations: {interface: lo, max_joined: 1}")) {
+                Observer a = new Observer("127.0.0.1:5602", "alarm");
+                cep.sendRequest(a.request);
+                boolean joined = await(() -> !a.got.isEmpty(), 5000);
+                Observer d = new Observer("127.0.0.1:5602", "door");
+                cep.sendRequest(d.request);
+                boolean relayed = await(() -> !d.got.isEmpty(), 5000);
+                check(joined && a.got.get(0).getCode() == CoAP.ResponseCode.CONTENT && relayed
+                        && d.got.get(0).getCode() == CoAP.ResponseCode.SERVICE_UNAVAILABLE
+                        && one.metrics().count(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED) == 1,
+                        "MNP_04 max_joined 1: one group observation joined (2.05), the second's informative response relayed (5.03)",
+                        a.payloads() + " / " + d.payloads());
+                a.request.cancel();
+                d.request.cancel();
+            }
+            alarm.cancel();
+            door.cancel();
             try (ProxyServer proxy = proxy("127.0.0.1:5600", true)) {
                 List<Observer> observers = new ArrayList<>();
                 for (int i = 0; i < OBSERVERS; i++) {
@@ -216,6 +245,7 @@ public final class GroupObservationProxyScenario {
         } finally {
             cep.destroy();
             alarm.close();
+            door.close();
             server.destroy();
         }
     }

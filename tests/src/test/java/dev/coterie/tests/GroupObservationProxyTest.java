@@ -41,7 +41,8 @@ class GroupObservationProxyTest {
                 "MNP_04 one datagram from the server per change (and one in at the proxy), twenty out",
                 "MNP_04 each observer's Observe numbers increase",
                 "MNP_04 the server's cancellation reaches every observer as a final 5.03",
-                "MNP_04 the proxy took part in one group observation");
+                "MNP_04 the proxy took part in one group observation",
+                "MNP_04 max_joined 1: one group observation joined (2.05), the second's informative response relayed (5.03)");
     }
 
     @Test

@@ -53,7 +53,11 @@ public final class GroupObservationScenario {
         volatile long maxAge = 60;
 
         Alarm() {
-            super("alarm", GROUP, InformativeResponse.DEFAULT_CONTENT_FORMAT);
+            this("alarm");
+        }
+
+        Alarm(String name) {
+            super(name, GROUP, InformativeResponse.DEFAULT_CONTENT_FORMAT);
         }
 
         @Override
