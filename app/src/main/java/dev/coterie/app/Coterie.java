@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code coterie} command. */
 @Command(name = "coterie", mixinStandardHelpOptions = true, version = "coterie 0.1.0",
         description = "OSCORE and Group OSCORE for CoAP: vectors, client, server and demo.",
-        subcommands = {VectorsCommand.class, ServerCommand.class, ClientCommand.class, ProxyCommand.class, GroupCommand.class, DemoCommand.class, DemoGroupCommand.class, DemoBuildingCommand.class,
+        subcommands = {VectorsCommand.class, ServerCommand.class, ClientCommand.class, ProxyCommand.class, GroupCommand.class, DemoCommand.class, DemoGroupCommand.class, DemoBuildingCommand.class, DemoAlarmCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Coterie implements Runnable {
 

@@ -57,7 +57,10 @@ final class DemoCommand implements Callable<Integer> {
         int failures = inPrivateNamespace("demo-group");
         out.println("\nPart 4: the building: two groups behind the border proxy (in a private network namespace)\n");
         out.flush();
-        return failures + inPrivateNamespace("demo-building");
+        failures += inPrivateNamespace("demo-building");
+        out.println("\nPart 5: the fire alarm, a group observation reached through the proxy (in a private network namespace)\n");
+        out.flush();
+        return failures + inPrivateNamespace("demo-alarm");
     }
 
     private int inPrivateNamespace(String command) throws Exception {

@@ -835,7 +835,9 @@ final class Forwarder extends ServerMessageDeliverer {
                     recognised, new dev.coterie.oscore.GroupObservationClient.Listener() {
                         @Override
                         public void notification(Response n, boolean fromLastNotif) {
-                            metrics.groupNotification();
+                            if (!fromLastNotif) {
+                                metrics.groupNotification(); // multicast notifications only, not last_notif
+                            }
                             Response copy = new Response(n.getCode()); // a parsed message is sealed: a copy takes the Token
                             copy.setOptions(n.getOptions());
                             // not acted on here (MNP-07): never passed on, so no observer answers a count it cannot reach
