@@ -84,7 +84,8 @@ public final class GroupObservationBench {
     private final List<String> notes = new ArrayList<>();
 
     /** One change of one side; times in ns from t0 (-1: not all N), counts over the change. */
-    record Change(int side, int number, long lastSentNs, long lastReceivedNs, long firstReceivedNs, long sent, int got,
+    record Change(int side, int number, long firstSentNs, long lastSentNs, long lastReceivedNs, long firstReceivedNs, long sent,
+                  int got,
                   long serverUnicast, long serverMulticast, long atReceivers, long proxyCpuNs, long driverCpuNs) {
     }
 
@@ -259,10 +260,10 @@ public final class GroupObservationBench {
                             refSent, proxy, self);
                     if (counted) {
                         measured.add(c);
-                        log(String.format(Locale.ROOT, "%-11s change %3d: last sent %7.2f ms, last received %7.2f ms, first "
+                        log(String.format(Locale.ROOT, "%-11s change %3d: first sent %6.2f ms, last sent %7.2f ms, last received %7.2f ms, first "
                                         + "received %6.2f ms; %d sent, %d of %d observers; server datagrams %d unicast + %d "
                                         + "multicast; CPU: proxy %.1f ms, servers+observers %.1f ms", SIDE[side], c.number(),
-                                c.lastSentNs() / 1e6,
+                                c.firstSentNs() / 1e6, c.lastSentNs() / 1e6,
                                 c.lastReceivedNs() / 1e6, c.firstReceivedNs() / 1e6, c.sent(), c.got(), observers,
                                 c.serverUnicast(), c.serverMulticast(), c.proxyCpuNs() / 1e6, c.driverCpuNs() / 1e6));
                     } else if (c.lastReceivedNs() < 0) {
@@ -342,14 +343,14 @@ public final class GroupObservationBench {
         }
     }
 
-    /** The fan-out sender's count and last send time: the reference server's clock, or the proxy's. */
+    /** The fan-out sender's {@link SentClock#take()}: the reference server's clock, or the proxy's. */
     private static long[] sent(int side, SentClock refSent, ProxyLoadDriver.Proc proxy) throws Exception {
         if (side == REF) {
-            return new long[] {refSent.count(), refSent.lastNanos()};
+            return refSent.take();
         }
         String[] f = proxy.command("sent").split(" ");
         require(f[0].equals("SENT"), "the proxy answers sent");
-        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
+        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])};
     }
 
     private Change change(int side, int number, ObserverFleet fleet, ObserverFleet.Side s, Traditional ref, Alarm alarm,
@@ -377,7 +378,7 @@ public final class GroupObservationBench {
         long p1 = ProxyLoadDriver.cpuNanos(proxy.pid());
         long[] sent1 = sent(side, refSent, proxy);
         long n = sent1[0] - sent0[0];
-        return new Change(side, number, n >= observers ? sent1[1] - t0 : -1, all ? s.lastNanos - t0 : -1,
+        return new Change(side, number, sent1[2] > 0 ? sent1[2] - t0 : -1, n >= observers ? sent1[1] - t0 : -1, all ? s.lastNanos - t0 : -1,
                 s.firstNanos > 0 ? s.firstNanos - t0 : -1, n, s.got.get(), o.count.sum() - unicast0,
                 alarm.multicastSent() - multicast0, s.datagrams.sum() - received0, p1 - p0, d1 - d0);
     }
@@ -423,6 +424,10 @@ public final class GroupObservationBench {
         double rr = median(cs, REF, c -> c.lastReceivedNs() / 1e6);
         b.append(String.format(Locale.ROOT, "%-66s %8.2f ms %8.2f ms %7.2fx %-10s %s%n",
                 "(1) change -> the " + n + "th observer received its notification", rg, rr, rg / rr, "report", "-"));
+        double fsg = median(cs, GOBS, c -> c.firstSentNs() / 1e6);
+        double fsr = median(cs, REF, c -> c.firstSentNs() / 1e6);
+        b.append(String.format(Locale.ROOT, "%-66s %8.2f ms %8.2f ms %7.2fx %-10s %s%n",
+                "(1) change -> the first notification sent (at the sender)", fsg, fsr, fsg / fsr, "report", "-"));
         double fg = median(cs, GOBS, c -> c.firstReceivedNs() / 1e6);
         double fr = median(cs, REF, c -> c.firstReceivedNs() / 1e6);
         b.append(String.format(Locale.ROOT, "%-66s %8.2f ms %8.2f ms %7.2fx %-10s %s%n",
@@ -452,6 +457,8 @@ public final class GroupObservationBench {
 
         b.append("\nper change (ms from the change; measured changes in the order taken)\n");
         for (int side : new int[] {GOBS, REF}) {
+            b.append(String.format(Locale.ROOT, "%-11s first sent    [%s]%n", SIDE[side], values(cs, side,
+                    c -> c.firstSentNs() / 1e6, "%.2f")));
             b.append(String.format(Locale.ROOT, "%-11s last sent     [%s]%n", SIDE[side], values(cs, side, c -> c.lastSentNs() / 1e6,
                     "%.1f")));
             b.append(String.format(Locale.ROOT, "%-11s last received [%s]%n", SIDE[side], values(cs, side,
@@ -487,6 +494,7 @@ public final class GroupObservationBench {
                 + "post-process interceptor (SentClock), called after the connector sent the datagram; System.nanoTime is "
                 + "CLOCK_MONOTONIC, one clock for both processes. A change counts only if the sender sent at least N responses "
                 + "in it (nothing else is sent meanwhile).\n");
+        b.append("- first sent: the same clock's first response written after the count before the change was read.\n");
         b.append("- last / first received: the nanoTime at which an observer socket's thread received the N-th / first "
                 + "notification carrying the change (distinct observers, payload checked), in this process; this includes "
                 + "the observers' own lag, the same code for both sides.\n");

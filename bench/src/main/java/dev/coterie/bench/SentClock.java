@@ -15,6 +15,7 @@ import org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapt
 final class SentClock extends MessageInterceptorAdapter {
     private final AtomicLong count = new AtomicLong();
     private final AtomicLong last = new AtomicLong();
+    private final AtomicLong first = new AtomicLong(); // the first sent since the last line(); 0: none yet
 
     @Override
     public void sendResponse(Response response) {
@@ -22,19 +23,22 @@ final class SentClock extends MessageInterceptorAdapter {
             long now = System.nanoTime();
             count.incrementAndGet();
             last.accumulateAndGet(now, Math::max);
+            first.compareAndSet(0, now);
         }
     }
 
-    long count() {
-        return count.get();
-    }
-
-    long lastNanos() {
-        return last.get();
-    }
-
-    /** {@code SENT <responses sent> <nanoTime of the last>}: CoterieProxyMain's answer to {@code sent}. */
+    /**
+     * {@code SENT <responses sent> <nanoTime of the last> <nanoTime of the first since the
+     * previous line, or 0>}, CoterieProxyMain's answer to {@code sent}; the next line's first is
+     * the first response sent after this one.
+     */
     String line() {
-        return "SENT " + count.get() + " " + last.get();
+        long[] v = take();
+        return "SENT " + v[0] + " " + v[1] + " " + v[2];
+    }
+
+    /** Responses sent, the last one's time, and the first one's since the previous take (0: none); starts a new first. */
+    long[] take() {
+        return new long[] {count.get(), last.get(), first.getAndSet(0)};
     }
 }
