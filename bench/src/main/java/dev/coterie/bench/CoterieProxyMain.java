@@ -25,7 +25,9 @@ import java.util.List;
  * front end). Reads commands on standard input: {@code heap} prints {@code HEAP <used bytes>
  * <cache entries> <observers> <cache hits>} after full collections; {@code counts} prints
  * {@code COUNTS <forwarded> <cache hits> <HTTP 2xx answers> <fast path requests>} (the proxy's
- * metrics, since it started); end of input stops it.
+ * metrics, since it started); with {@code --count-sent}, {@code sent} prints {@link SentClock#line()}
+ * of its front endpoints (responses and notifications sent to clients, and when the last left);
+ * end of input stops it.
  */
 public final class CoterieProxyMain {
     static final byte[] HOP_SECRET = dev.coterie.keystore.Hex.decode("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
@@ -46,9 +48,10 @@ public final class CoterieProxyMain {
 
     public static void main(String[] args) throws Exception {
         ProxyConfig cfg = ProxyConfig.load(Path.of(args[0]));
-        boolean hop = args.length > 1 && args[1].equals("--hop");
-        List<OscoreContext> clients = hop ? List.of(hopContext(true)) : List.of();
+        List<String> flags = List.of(args).subList(1, args.length);
+        List<OscoreContext> clients = flags.contains("--hop") ? List.of(hopContext(true)) : List.of();
         ProxyServer proxy = new ProxyServer(cfg, clients, ProxyServer.originMap()).start();
+        SentClock sent = flags.contains("--count-sent") ? sentClock(proxy) : null;
         System.out.println("READY " + proxy.listenAddresses().get(0).getPort()
                 + (proxy.httpAddress() == null ? "" : " " + proxy.httpAddress().getPort()));
         System.out.flush();
@@ -65,10 +68,27 @@ public final class CoterieProxyMain {
                 System.out.println("COUNTS " + (long) m.count(ProxyMetrics.Outcome.FORWARDED) + " " + (long) m.cacheHits() + " "
                         + (long) m.httpAnswers("2xx") + " " + proxy.fastPathRequests());
                 System.out.flush();
+            } else if (line.equals("sent") && sent != null) {
+                System.out.println(sent.line());
+                System.out.flush();
             }
         }
         proxy.close();
         System.exit(0);
+    }
+
+    /**
+     * A {@link SentClock} on every front endpoint of the proxy. ProxyServer does not hand its
+     * endpoints out, so they are read from its field {@code frontEndpoints} (a rename fails here, at start).
+     */
+    private static SentClock sentClock(ProxyServer proxy) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = ProxyServer.class.getDeclaredField("frontEndpoints");
+        f.setAccessible(true);
+        SentClock clock = new SentClock();
+        for (Object ep : (List<?>) f.get(proxy)) {
+            ((org.eclipse.californium.core.network.Endpoint) ep).addPostProcessInterceptor(clock);
+        }
+        return clock;
     }
 
     /** Used heap after collections, once it stops falling (at most 10 rounds). */
