@@ -112,13 +112,6 @@ public final class GroupObservationProxyScenario {
         }
     }
 
-    private static boolean await(java.util.function.BooleanSupplier cond, long ms) throws InterruptedException {
-        long end = System.nanoTime() + ms * 1_000_000;
-        while (!cond.getAsBoolean() && System.nanoTime() < end) {
-            Thread.sleep(20);
-        }
-        return cond.getAsBoolean();
-    }
 
     private static void run() throws Exception {
         Configuration cfg = dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration();
@@ -148,7 +141,7 @@ public final class GroupObservationProxyScenario {
             try (ProxyServer off = proxy("127.0.0.1:5601", false)) {
                 Observer o = new Observer("127.0.0.1:5601");
                 cep.sendRequest(o.request);
-                boolean got = await(() -> !o.got.isEmpty(), 5000);
+                boolean got = GroupObservationScenario.await(() -> !o.got.isEmpty(), 5000);
                 Response r = got ? o.got.get(0) : null;
                 check(r != null && r.getCode() == CoAP.ResponseCode.SERVICE_UNAVAILABLE && !r.getOptions().hasObserve(),
                         "MNP_04 control: a proxy without group_observations relays the informative response as it is", r);
@@ -159,10 +152,10 @@ public final class GroupObservationProxyScenario {
             try (ProxyServer one = proxy("127.0.0.1:5602", "group_observations: {interface: lo, max_joined: 1}")) {
                 Observer a = new Observer("127.0.0.1:5602", "alarm");
                 cep.sendRequest(a.request);
-                boolean joined = await(() -> !a.got.isEmpty(), 5000);
+                boolean joined = GroupObservationScenario.await(() -> !a.got.isEmpty(), 5000);
                 Observer d = new Observer("127.0.0.1:5602", "door");
                 cep.sendRequest(d.request);
-                boolean relayed = await(() -> !d.got.isEmpty(), 5000);
+                boolean relayed = GroupObservationScenario.await(() -> !d.got.isEmpty(), 5000);
                 check(joined && a.got.get(0).getCode() == CoAP.ResponseCode.CONTENT && relayed
                         && d.got.get(0).getCode() == CoAP.ResponseCode.SERVICE_UNAVAILABLE
                         && one.metrics().count(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED) == 1,
@@ -180,7 +173,7 @@ public final class GroupObservationProxyScenario {
                     observers.add(o);
                     cep.sendRequest(o.request);
                 }
-                boolean first = await(() -> observers.stream().allMatch(o -> !o.got.isEmpty()), 10_000);
+                boolean first = GroupObservationScenario.await(() -> observers.stream().allMatch(o -> !o.got.isEmpty()), 10_000);
                 boolean allLast = true;
                 for (Observer o : observers) {
                     allLast &= !o.got.isEmpty() && o.got.get(0).getCode() == CoAP.ResponseCode.CONTENT
@@ -200,10 +193,10 @@ public final class GroupObservationProxyScenario {
                 double inBefore = proxy.metrics().groupNotificationCount();
                 alarm.state = 1;
                 alarm.changed();
-                boolean all = await(() -> observers.stream().allMatch(o -> o.payloads().contains("2.05 state 1")), 10_000);
+                boolean all = GroupObservationScenario.await(() -> observers.stream().allMatch(o -> o.payloads().contains("2.05 state 1")), 10_000);
                 alarm.state = 2;
                 alarm.changed();
-                all &= await(() -> observers.stream().allMatch(o -> o.payloads().contains("2.05 state 2")), 10_000);
+                all &= GroupObservationScenario.await(() -> observers.stream().allMatch(o -> o.payloads().contains("2.05 state 2")), 10_000);
                 check(all, "MNP_04 every multicast notification fanned out to all twenty observers", observers.get(0).payloads()
                         + " observers at the proxy " + proxy.metrics().observers().get());
                 check(alarm.multicastSent() - sentBefore == 2 && proxy.metrics().groupNotificationCount() - inBefore == 2,
@@ -224,14 +217,14 @@ public final class GroupObservationProxyScenario {
                 // a late observer joins from the proxy's latest notification, with no traffic to the server
                 Observer late = new Observer("127.0.0.1:5600");
                 cep.sendRequest(late.request);
-                boolean lateOk = await(() -> !late.got.isEmpty(), 5000);
+                boolean lateOk = GroupObservationScenario.await(() -> !late.got.isEmpty(), 5000);
                 check(lateOk && "state 2".equals(late.got.get(0).getPayloadString()) && alarm.observers() == 1,
                         "MNP_05 a later observer is answered from the proxy's latest notification, nothing sent to the server",
                         late.payloads() + " / " + alarm.observers());
 
                 // the server ends the group observation: every observer's relation ends with the 5.03
                 alarm.cancel();
-                boolean ended = await(() -> observers.stream().allMatch(o -> o.payloads().get(o.payloads().size() - 1)
+                boolean ended = GroupObservationScenario.await(() -> observers.stream().allMatch(o -> o.payloads().get(o.payloads().size() - 1)
                         .startsWith("5.03")), 10_000);
                 check(ended, "MNP_04 the server's cancellation reaches every observer as a final 5.03",
                         observers.get(0).payloads());

@@ -122,7 +122,7 @@ public final class GroupObservationScenario {
     }
 
     /** Waits until {@code cond} holds, at most {@code ms}; no timing is asserted, the wait only bounds the run. */
-    private static boolean await(java.util.function.BooleanSupplier cond, long ms) throws InterruptedException {
+    static boolean await(java.util.function.BooleanSupplier cond, long ms) throws InterruptedException {
         long end = System.nanoTime() + ms * 1_000_000;
         while (!cond.getAsBoolean() && System.nanoTime() < end) {
             Thread.sleep(20);
