@@ -256,13 +256,7 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.UNAUTHORIZED, "Forwarding not authorised", ProxyMetrics.Outcome.DENIED);
             return;
         }
-        if (ForwardTarget.other(req.getOptions(), numbers.listenToMulticastResponses()) != null) {
-            // a ticket request (multicast-notifications-proxy Section 4): the proxy next to the origin must not forward
-            // it but listen to the group's notifications itself, which this one cannot (yet); with next_proxy it is not
-            // the last proxy, and it still never forwards one (oscore-capable-proxies 2.4 step 4). The option is
-            // critical and unsafe, so not acting on it is RFC 7252 5.4.1 / 5.7.1's 4.02
-            answer(exchange, ResponseCode.BAD_OPTION, "Listen-To-Multicast-Responses is not supported",
-                    ProxyMetrics.Outcome.BAD_OPTION);
+        if (ForwardTarget.other(req.getOptions(), numbers.listenToMulticastResponses()) != null && ticket(exchange, req, target)) {
             return;
         }
         int nextHop = hopLimit == null ? limits.hopLimit() : hopLimit - 1;
@@ -769,10 +763,45 @@ final class Forwarder extends ServerMessageDeliverer {
     }
 
     private volatile ProxyConfig.GroupObservations multicastObservations;
+    private volatile TicketRelay tickets;
 
     /** Taking part in group observations for the observers behind this proxy (null: off). */
     void groupObservations(ProxyConfig.GroupObservations g) {
         multicastObservations = g;
+        tickets = g == null ? null : new TicketRelay(numbers, metrics, limits, timer, recognised, joinedGroupObservations,
+                (client, notification) -> refusal(client, notification, false), (e, relay) -> {
+                    checkForObserveOption(e, relay);
+                    relay.handleRequest(e);
+                }, this::answer);
+    }
+
+    /**
+     * A ticket request (multicast-notifications-proxy Section 4.2, MNP-02), its target allowed for
+     * the client. At the proxy next to the server (no next_proxy, or a reverse route) it is never
+     * forwarded: with group_observations, {@link TicketRelay} takes it; without, the option is
+     * critical and unsafe and not acted on, RFC 7252 5.4.1 / 5.7.1's 4.02. A proxy with next_proxy
+     * is not the last one and forwards it on (false), Proxy-* and the option kept, as Section 4.2
+     * has every proxy of a chain do.
+     */
+    private boolean ticket(Exchange exchange, Request req, ForwardTarget target) {
+        if (nextProxy != null && target.viaRoute() == null) {
+            return false;
+        }
+        TicketRelay t = tickets;
+        ProxyConfig.GroupObservations g = multicastObservations;
+        if (t == null || g == null) {
+            answer(exchange, ResponseCode.BAD_OPTION, "Listen-To-Multicast-Responses is not supported",
+                    ProxyMetrics.Outcome.BAD_OPTION);
+        } else {
+            t.handle(exchange, req, target, g);
+        }
+        return true;
+    }
+
+    /** Group observations that ticket clients share (for tests). */
+    int ticketRelayCount() {
+        TicketRelay t = tickets;
+        return t == null ? 0 : t.count();
     }
 
     /**
@@ -798,6 +827,10 @@ final class Forwarder extends ServerMessageDeliverer {
             r.cancelUpstream();
         }
         relays.clear();
+        TicketRelay t = tickets;
+        if (t != null) {
+            t.close();
+        }
     }
 
     /**

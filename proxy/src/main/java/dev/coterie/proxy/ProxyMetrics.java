@@ -110,7 +110,14 @@ public final class ProxyMetrics implements SecurityTrace {
             .description("Notifications received from group observations (one per multicast notification, before fan-out)")
             .register(registry);
 
+    private final Counter groupNotificationsDropped = Counter.builder("coterie.proxy.group.notifications.dropped")
+            .description("Multicast notifications of a ticket request's group observation dropped before fan-out: "
+                    + "Observe or Partial IV not advancing (the proxy cannot verify Group OSCORE signatures)")
+            .register(registry);
+
     public void groupNotification() { groupNotifications.increment(); }
+    public void groupNotificationDropped() { groupNotificationsDropped.increment(); }
+    public double groupNotificationDroppedCount() { return groupNotificationsDropped.count(); }
     public double groupNotificationCount() { return groupNotifications.count(); }
     public void groupRelayed() { groupRelayed.increment(); }
     public void groupDropped() { groupDropped.increment(); }
