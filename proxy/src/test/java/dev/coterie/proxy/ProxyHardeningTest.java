@@ -130,6 +130,52 @@ class ProxyHardeningTest {
     }
 
     @Test
+    void MNP_02_aTicketRequestAtTheLastProxyIsCheckedAndNeverForwarded() throws Exception {
+        int ltmr = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.LISTEN_TO_MULTICAST_RESPONSES).number();
+        InetSocketAddress server = new InetSocketAddress("127.0.0.1", origin.port());
+        InetSocketAddress group = new InetSocketAddress("224.0.1.187", 5683);
+        byte[] token = {0x0a, 0x0b};
+        String cfg = config("{origin: '127.0.0.1:" + origin.port() + "'}", "group_observations: {}\n");
+        try (ProxyFixture f = new ProxyFixture(cfg)) {
+            Object[][] refused = {
+                // a value outside 3..1024 bytes is an unrecognised critical option (RFC 7252 5.4.3): Californium's
+                // parser refuses it before the proxy sees it, with its own diagnostic
+                {Hex.decode("8301"), true, ResponseCode.BAD_OPTION, null},
+                // not a tp_info array
+                {Hex.decode("43010203"), true, ResponseCode.BAD_REQUEST, null},
+                // tpi_client must be a group: the proxy listens there
+                {dev.coterie.oscore.TpInfo.udp(server, new InetSocketAddress("127.0.0.2", 5683), token).encode(), true,
+                    ResponseCode.BAD_REQUEST, "tpi_client is not a multicast address"},
+                // tpi_server must be the target the access rules allowed: the proxy takes only its datagrams
+                {dev.coterie.oscore.TpInfo.udp(new InetSocketAddress("127.0.0.1", origin.port() + 1), group, token).encode(),
+                    true, ResponseCode.UNAUTHORIZED, "tpi_server is not the request's target: forwarding not authorised"},
+                // a valid tp_info that passes every check above, in a request that does not register
+                {dev.coterie.oscore.TpInfo.udp(server, group, token).encode(), false, ResponseCode.BAD_REQUEST,
+                    "a ticket request is a GET or FETCH registration (Observe 0)"},
+            };
+            for (Object[] c : refused) {
+                Request ticket = get("/alarm");
+                if ((Boolean) c[1]) {
+                    ticket.setObserve();
+                }
+                ticket.getOptions().addOption(new Option(ltmr, (byte[]) c[0]));
+                Response r = f.send(ticket);
+                assertEquals(c[2], r.getCode(), Hex.encode((byte[]) c[0]));
+                if (c[3] != null) { // the proxy's own answers say why and are not to be cached
+                    assertEquals(c[3], r.getPayloadString());
+                    assertEquals(0L, r.getOptions().getMaxAge());
+                }
+            }
+            assertEquals(0, origin.received.size(), "no ticket request reached the origin");
+            assertEquals(0, f.proxy.metrics().inFlight().get());
+            // control: the same request without the option is forwarded
+            Response ok = f.send(get("/sensors/temp"));
+            assertEquals(ResponseCode.CONTENT, ok.getCode());
+            assertEquals(1, origin.received.size());
+        }
+    }
+
+    @Test
     void GCB_07_aGroupTargetWithGroupForwardingOffIs501_nothingIsSent() throws Exception {
         try (ProxyFixture f = new ProxyFixture(config("{origin: '*'}", ""))) {
             for (String group : new String[] {"coap://224.0.1.187/lights", "coap://[ff05::fd]/lights"}) {
