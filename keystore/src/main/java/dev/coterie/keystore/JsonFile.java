@@ -135,10 +135,17 @@ public final class JsonFile {
             case VALUE_STRING:
                 return f.textNode(p.getText());
             case VALUE_NUMBER_INT:
-                return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? f.numberNode(p.getBigIntegerValue())
-                        : f.numberNode(p.getLongValue());
             case VALUE_NUMBER_FLOAT:
-                return f.numberNode(p.getDecimalValue());
+                try {
+                    if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+                        return f.numberNode(p.getDecimalValue());
+                    }
+                    return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? f.numberNode(p.getBigIntegerValue())
+                            : f.numberNode(p.getLongValue());
+                } catch (NumberFormatException | ArithmeticException e) {
+                    // 1e99999999999, say: never e.getMessage(), which quotes the digits (a Master Secret written as a number)
+                    throw new IOException(file + ": field '" + path(p.getParsingContext()) + "' holds a number out of range");
+                }
             case VALUE_TRUE:
                 return f.booleanNode(true);
             case VALUE_FALSE:
