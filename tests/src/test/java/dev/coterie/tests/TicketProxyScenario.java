@@ -33,12 +33,14 @@ import org.eclipse.californium.elements.config.Configuration;
  * proxy next to the server (multicast-notifications-proxy Section 4.2, digest 7.3 step 3,
  * MNP-02, MNP-04, MNP-05). The test registers with the group-observed /alarm of
  * {@link GroupObservationScenario} directly, takes ph_req and the exact tp_info bytes of the
- * informative response, and three ticket clients send {@link TicketRequest#build} requests
+ * informative response, and eleven ticket clients (ten before the first notification, one after) send {@link TicketRequest#build} requests
  * (CON, Observe 0) to a Coterie proxy with {@code group_observations}. Prints "CHECK ok NAME"
  * per check and "SCENARIO OK".
  */
 public final class TicketProxyScenario {
     static final InetSocketAddress PROXY = new InetSocketAddress("127.0.0.1", 5620);
+    /** Ticket clients that register before the first notification. */
+    static final int WAITING = 10;
     private static final URI ORIGINAL = URI.create("coap://127.0.0.1:5810/alarm");
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -211,15 +213,28 @@ public final class TicketProxyScenario {
                     "MNP_04 two ticket clients, one group observation joined by the proxy",
                     proxy.metrics().count(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED));
 
+            // more clients waiting for the first notification: each is attached when it arrives, and gets it once
+            for (int i = 0; i < WAITING - 2; i++) {
+                TicketClient c = new TicketClient(phReq, tpInfo, registry);
+                clients.add(c);
+                cep.sendRequest(c.request);
+            }
+            boolean allAcked = GroupObservationScenario.await(() -> clients.stream().allMatch(c -> !c.events.isEmpty()), 5000);
+            check(allAcked && clients.stream().allMatch(c -> c.events.equals(List.of("empty ACK")))
+                    && proxy.metrics().count(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED) == 1,
+                    "MNP_05 every ticket client before the first notification gets an empty ACK; still one group observation",
+                    clients.get(clients.size() - 1).events);
+            List<TicketClient> waiting = List.copyOf(clients);
+
             double inBefore = proxy.metrics().groupNotificationCount();
             alarm.state = 1;
             alarm.changed();
-            boolean both = GroupObservationScenario.await(() -> first.payloads().contains("state 1")
-                    && second.payloads().contains("state 1"), 10_000);
-            check(both && first.got.size() == 1 && second.got.size() == 1 && first.wellFormed() && second.wellFormed()
-                    && !first.request.getToken().equals(second.request.getToken()),
+            boolean both = GroupObservationScenario.await(() -> waiting.stream().allMatch(c -> c.payloads().contains("state 1")),
+                    10_000);
+            check(both && waiting.stream().allMatch(TicketClient::wellFormed)
+                    && waiting.stream().map(c -> c.request.getToken()).distinct().count() == WAITING,
                     "MNP_04 the change reaches every ticket client: 2.05, Observe, its own Token, payload 'state 1'",
-                    first.events + " / " + second.events);
+                    first.got + " / " + second.got);
 
             // a client that joins after a notification: its first answer is that latest notification
             TicketClient late = new TicketClient(phReq, tpInfo, registry);
@@ -237,20 +252,22 @@ public final class TicketProxyScenario {
             boolean identical = true;
             for (TicketClient c : clients) {
                 Response r = c.got.get(c.got.size() - 1);
-                identical &= java.util.Arrays.equals(r.getPayload(), first.got.get(first.got.size() - 1).getPayload())
+                identical &= c.payloads().equals(List.of("state 1", "state 2")) // each notification once, none twice
+                        && java.util.Arrays.equals(r.getPayload(), first.got.get(first.got.size() - 1).getPayload())
                         && r.getOptions().getContentFormat() == org.eclipse.californium.core.coap.MediaTypeRegistry.TEXT_PLAIN
                         && c.wellFormed();
             }
-            check(all && identical, "MNP_04 the next change reaches all three: identical payload, own Token, increasing Observe",
-                    first.events + " / " + second.events + " / " + late.events);
+            String dup = clients.stream().filter(c -> c.got.size() != 2).map(c -> c.got.toString()).findFirst().orElse("");
+            check(all && identical, "MNP_04 the next change reaches every ticket client once: identical payload, own Token, "
+                    + "increasing Observe", dup + " / " + late.events);
             check(proxy.metrics().groupNotificationCount() - inBefore == 2,
-                    "MNP_04 one listener: each multicast notification taken in once at the proxy for three ticket clients",
+                    "MNP_04 one listener: each multicast notification taken in once at the proxy for every ticket client",
                     proxy.metrics().groupNotificationCount() - inBefore);
             check(atServer.get() == requestsBefore && alarm.observers() == 1,
                     "MNP_02 nothing reaches the server for the ticket requests (its requests and observer counter unchanged)",
                     (atServer.get() - requestsBefore) + " requests / " + alarm.observers() + " observers");
             check(proxy.metrics().count(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED) == 1,
-                    "MNP_04 three ticket clients, one group observation joined by the proxy",
+                    "MNP_04 all ticket clients, one group observation joined by the proxy",
                     proxy.metrics().count(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED));
 
             // a replayed notification from the server's own socket (the latest Observe again): never relayed; the proxy's

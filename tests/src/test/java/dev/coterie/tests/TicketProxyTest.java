@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Ticket requests end to end (multicast-notifications-proxy Section 4.2, MNP-02, MNP-04,
  * MNP-05): a server's group observation, a Coterie proxy next to it with group_observations, and
- * three ticket clients built with TicketRequest, in a private network namespace
+ * eleven ticket clients built with TicketRequest, in a private network namespace
  * ({@link TicketProxyScenario}).
  */
 class TicketProxyTest {
@@ -40,10 +40,11 @@ class TicketProxyTest {
                 "MNP_04 two ticket clients, one group observation joined by the proxy",
                 "MNP_04 the change reaches every ticket client: 2.05, Observe, its own Token, payload 'state 1'",
                 "MNP_05 a ticket client joining after a notification gets the latest notification first, with its own Token",
-                "MNP_04 the next change reaches all three: identical payload, own Token, increasing Observe",
-                "MNP_04 one listener: each multicast notification taken in once at the proxy for three ticket clients",
+                "MNP_05 every ticket client before the first notification gets an empty ACK; still one group observation",
+                "MNP_04 the next change reaches every ticket client once: identical payload, own Token, increasing Observe",
+                "MNP_04 one listener: each multicast notification taken in once at the proxy for every ticket client",
                 "MNP_02 nothing reaches the server for the ticket requests (its requests and observer counter unchanged)",
-                "MNP_04 three ticket clients, one group observation joined by the proxy");
+                "MNP_04 all ticket clients, one group observation joined by the proxy");
     }
 
     @Test
