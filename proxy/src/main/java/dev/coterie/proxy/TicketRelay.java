@@ -315,11 +315,12 @@ final class TicketRelay {
             copy.setSourceContext(n.getSourceContext());
             watch((n.getOptions().hasMaxAge() ? n.getOptions().getMaxAge() : DEFAULT_MAX_AGE_S) + Forwarder.SILENCE_MARGIN_S);
             java.util.List<Exchange> waiting = relay.notification(copy);
+            // the established relations first: a waiting exchange attached before changed() would get this one twice
+            relay.changed();
             for (Exchange e : waiting) {
                 metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
                 e.execute(() -> attach.accept(e, relay));
             }
-            relay.changed();
         }
 
         /**

@@ -1,0 +1,58 @@
+package dev.coterie.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ticket requests end to end (multicast-notifications-proxy Section 4.2, MNP-02, MNP-04,
+ * MNP-05): a server's group observation, a Coterie proxy next to it with group_observations, and
+ * eleven ticket clients built with TicketRequest, in a private network namespace
+ * ({@link TicketProxyScenario}).
+ */
+class TicketProxyTest {
+    private static PrivateNetwork.Result run;
+
+    @BeforeAll
+    static void runScenario() throws Exception {
+        run = PrivateNetwork.run(PrivateNetwork.IPV4, TicketProxyScenario.class, 120);
+        System.out.println(run.out());
+    }
+
+    private static void assertChecks(String... names) {
+        for (String n : names) {
+            assertTrue(run.out().contains("CHECK ok   " + n), "missing check '" + n + "':\n" + run.out());
+        }
+    }
+
+    @Test
+    void scenarioCompleted() {
+        assertEquals(0, run.status(), run.out());
+        assertTrue(run.out().contains("SCENARIO OK"), run.out());
+    }
+
+    @Test
+    void MNP_05_ticketClientsShareOneListener_firstAnswerIsTheLatestNotification() {
+        assertChecks("MNP_05 setup: the direct registration got the informative response",
+                "MNP_05 with no notification received yet, a CON ticket request gets an empty ACK (first and second client)",
+                "MNP_04 two ticket clients, one group observation joined by the proxy",
+                "MNP_04 the change reaches every ticket client: 2.05, Observe, its own Token, payload 'state 1'",
+                "MNP_05 a ticket client joining after a notification gets the latest notification first, with its own Token",
+                "MNP_05 every ticket client before the first notification gets an empty ACK; still one group observation",
+                "MNP_04 the next change reaches every ticket client once: identical payload, own Token, increasing Observe",
+                "MNP_04 one listener: each multicast notification taken in once at the proxy for every ticket client",
+                "MNP_02 nothing reaches the server for the ticket requests (its requests and observer counter unchanged)",
+                "MNP_04 all ticket clients, one group observation joined by the proxy");
+    }
+
+    @Test
+    void MNP_04_replayedNotificationDropped_nextOneRelayed() {
+        assertChecks("MNP_04 a replayed notification (the latest Observe again, from the server's address) is not relayed; "
+                + "control: an advancing one from the same socket is",
+                "MNP_04 a notification whose Partial IV does not advance is dropped and counted in "
+                + "coterie.proxy.group.notifications.dropped",
+                "MNP_04 control: the next advancing notification is relayed to every ticket client");
+    }
+}
