@@ -1062,6 +1062,11 @@ final class Forwarder extends ServerMessageDeliverer {
                     return;
                 }
                 List<Exchange> waiting = fresh.notification(response);
+                if (!isFirst) {
+                    // the established relations first: a waiting observer attached before changed() enumerated the
+                    // relations would get this notification twice (seen in the demo's alarm under TRACE logging)
+                    fresh.changed();
+                }
                 for (Exchange e : waiting) {
                     metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
                     // the relation belongs to the observer's exchange: set it up on that exchange's executor
@@ -1069,9 +1074,6 @@ final class Forwarder extends ServerMessageDeliverer {
                         checkForObserveOption(e, fresh);
                         fresh.handleRequest(e);
                     });
-                }
-                if (!isFirst) {
-                    fresh.changed();
                 }
             }
 
