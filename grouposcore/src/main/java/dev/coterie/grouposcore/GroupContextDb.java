@@ -91,6 +91,84 @@ public final class GroupContextDb implements RequestVerifier.Resolver {
         return true;
     }
 
+    /**
+     * GRP-23, decided per exchange: the resolver of the one exchange in which this server
+     * processes its own phantom request (observe-multicast-notifications Section 4.1 step 3 and
+     * Section 9.2.1). It accepts exactly {@code phantom}, the message the server just protected
+     * (the same OSCORE option and payload bytes, group mode, the server's own Sender ID as kid),
+     * verified with the server's own credential and key and with no Replay Window (its own Sender
+     * Sequence Number just produced that Partial IV). Any other request, among them one from the
+     * network that carries the server's own Sender ID, goes to {@link #resolve}, which still
+     * refuses it.
+     */
+    public RequestVerifier.Resolver ownPhantom(Request phantom) {
+        byte[] option = phantom.getOptions().getOscore();
+        byte[] payload = phantom.getPayload();
+        if (option == null || payload == null) {
+            throw new IllegalArgumentException("not a protected phantom request");
+        }
+        byte[] optionCopy = option.clone();
+        byte[] payloadCopy = payload.clone();
+        GroupContextDb db = this;
+        return new RequestVerifier.Resolver() {
+            @Override
+            public boolean understandsGroupFlag() {
+                return true;
+            }
+
+            @Override
+            public RequestVerifier resolve(OscoreOptionValue v, Request received, byte[] requestHash) throws OscoreException {
+                GroupContext ctx = v.kidContext() == null ? null : find(v.kidContext());
+                boolean isThePhantom = received == phantom && ctx != null && v.groupFlag() && requestHash == null
+                        && ctx.senderIdRaw() != null && Arrays.equals(v.kid(), ctx.senderIdRaw())
+                        && Arrays.equals(received.getOptions().getOscore(), optionCopy)
+                        && Arrays.equals(received.getPayload(), payloadCopy);
+                if (!isThePhantom) {
+                    return db.resolve(v, received, requestHash); // every other request: the rules as always
+                }
+                GroupCose.checkModeSupported(ctx, ProtectionMode.GROUP);
+                return PhantomVerifier.own(ctx, db);
+            }
+        };
+    }
+
+    /**
+     * A client's resolver for the phantom request rebuilt from an informative response's ph_req
+     * (observe-multicast-notifications Section 9.3.1): group mode only, the sender a known member
+     * other than this one, and a verifier without replay check or Replay Window update.
+     */
+    public RequestVerifier.Resolver phantomVerification() {
+        return new RequestVerifier.Resolver() {
+            @Override
+            public boolean understandsGroupFlag() {
+                return true;
+            }
+
+            @Override
+            public RequestVerifier resolve(OscoreOptionValue v, Request received, byte[] requestHash) throws OscoreException {
+                if (v.kidContext() == null) {
+                    throw new OscoreException.ContextNotFound("a phantom request carries the Gid as kid context");
+                }
+                GroupContext ctx = find(v.kidContext());
+                if (ctx == null) {
+                    throw new OscoreException.ContextNotFound("no group context for the phantom's Gid");
+                }
+                if (!v.groupFlag() || requestHash != null) {
+                    throw new OscoreException.DecodeFailure("a phantom request is protected in group mode (digest 6.6)");
+                }
+                GroupCose.checkModeSupported(ctx, ProtectionMode.GROUP);
+                if (ctx.senderIdRaw() != null && Arrays.equals(v.kid(), ctx.senderIdRaw())) {
+                    throw new OscoreException.ContextNotFound("phantom under this member's own Sender ID (GRP-23)");
+                }
+                RecipientContext server = ctx.recipient(v.kid());
+                if (server == null) {
+                    throw new OscoreException.ContextNotFound("no credential for the phantom's kid in the group");
+                }
+                return PhantomVerifier.of(ctx, server);
+            }
+        };
+    }
+
     @Override
     public RequestVerifier resolve(OscoreOptionValue v, Request received, byte[] requestHash) throws OscoreException {
         if (v.kidContext() == null) {

@@ -21,7 +21,10 @@ final class GroupResponder implements ResponseProtector {
     private final ProtectionMode requestMode;
     private final GroupContextDb db;
 
-    /** @param client the requester's Recipient Context; null for the Deterministic Client, which has none */
+    /**
+     * @param client the requester's Recipient Context; null for the Deterministic Client and for
+     *     this server's own phantom request, which have none
+     */
     GroupResponder(GroupContext requestEpoch, RecipientContext client, ProtectionMode requestMode, GroupContextDb db) {
         this.requestEpoch = requestEpoch;
         this.client = client;
@@ -68,7 +71,9 @@ final class GroupResponder implements ResponseProtector {
 
     /** The mode of the response: group mode for deterministic requests (DET-07), else the group's policy. */
     private ProtectionMode responseMode(GroupContext ctx) {
-        if (requestMode == ProtectionMode.DETERMINISTIC) {
+        if (requestMode == ProtectionMode.DETERMINISTIC || client == null) {
+            // no requester to pair with: a deterministic request, or a phantom request, whose responses go to every
+            // member (observe-multicast-notifications Section 9.2.3: group mode)
             return ProtectionMode.GROUP;
         }
         GroupContextDb.ResponseMode policy = db == null ? GroupContextDb.ResponseMode.SAME_AS_REQUEST : db.responseMode();

@@ -58,12 +58,17 @@ public final class GroupObservationClient implements Closeable {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
     private final Consumer<Integer> feedback;
+    /** Group OSCORE: what verifies the notifications, and the verified phantom's identifiers they are bound to. */
+    private final GroupObservationSecurity security;
+    private final RequestIdentifiers binding;
     private volatile boolean closed;
     private long lastObserve = -1;
     private long lastAt;
 
     private GroupObservationClient(TpInfo tp, Request phantom, MulticastSocket socket, Listener listener, OptionRegistry registry,
-                                   Consumer<Integer> feedback) {
+                                   Consumer<Integer> feedback, GroupObservationSecurity security, RequestIdentifiers binding) {
+        this.security = security;
+        this.binding = binding;
         this.tp = tp;
         this.phantom = phantom;
         this.socket = socket;
@@ -85,7 +90,19 @@ public final class GroupObservationClient implements Closeable {
     public static GroupObservationClient join(Response informative, Request own, int contentFormat, NetworkInterface nif,
                                               OptionRegistry registry, Listener listener, Consumer<Integer> feedback)
             throws Withdraw, IOException {
-        Parsed p = check(informative, own, contentFormat, registry);
+        return join(informative, own, contentFormat, nif, registry, listener, feedback, null);
+    }
+
+    /**
+     * The same, for the Group OSCORE variant when {@code security} is not null (digest 6.6,
+     * OMN-10): the informative response must have come protected, its ph_req is verified as the
+     * phantom (no replay check, no delivery), last_notif and every notification are verified as
+     * group-mode responses to it; a notification that does not verify is dropped and counted.
+     */
+    public static GroupObservationClient join(Response informative, Request own, int contentFormat, NetworkInterface nif,
+                                              OptionRegistry registry, Listener listener, Consumer<Integer> feedback,
+                                              GroupObservationSecurity security) throws Withdraw, IOException {
+        Parsed p = check(informative, own, contentFormat, registry, security);
         MulticastGuard.checkGroupPort(p.tp.client().getPort());
         // bound to the group's address, not the wildcard: only datagrams to the group reach this socket, whatever
         // else shares the port
@@ -96,7 +113,8 @@ public final class GroupObservationClient implements Closeable {
             s.close();
             throw e;
         }
-        GroupObservationClient c = new GroupObservationClient(p.tp, p.phantom, s, listener, registry, feedback);
+        GroupObservationClient c = new GroupObservationClient(p.tp, p.phantom, s, listener, registry, feedback, security,
+                p.binding);
         if (p.last != null) {
             c.offer(p.last, true);
         }
@@ -104,12 +122,31 @@ public final class GroupObservationClient implements Closeable {
         return c;
     }
 
-    /** What a usable informative response gives: where to listen, the phantom, the latest notification (or null). */
-    public record Parsed(TpInfo tp, Request phantom, Response last) {
+    /**
+     * What a usable informative response gives: where to listen, the phantom, the latest
+     * notification (or null), and with Group OSCORE the verified phantom's identifiers (or null).
+     */
+    public record Parsed(TpInfo tp, Request phantom, Response last, RequestIdentifiers binding) {
+        public Parsed(TpInfo tp, Request phantom, Response last) {
+            this(tp, phantom, last, null);
+        }
     }
 
     /** The strict checks of digest 6.4, with nothing joined: OMN-01 on the receiving side, OMN-07, step 4. */
     public static Parsed check(Response informative, Request own, int contentFormat, OptionRegistry registry) throws Withdraw {
+        return check(informative, own, contentFormat, registry, null);
+    }
+
+    /**
+     * The checks, and with {@code security} the Group OSCORE ones (digest 6.6): a protected
+     * informative response (OMN-11), a ph_req that is there and verifies as the phantom, and a
+     * last_notif that verifies as its response; the phantom returned is the decrypted one.
+     */
+    public static Parsed check(Response informative, Request own, int contentFormat, OptionRegistry registry,
+                               GroupObservationSecurity security) throws Withdraw {
+        if (security != null && OscorePeer.of(informative) == null) {
+            throw new Withdraw("an unprotected informative response, where notifications are protected (OMN-11)");
+        }
         if (informative.getCode() != CoAP.ResponseCode.SERVICE_UNAVAILABLE) {
             throw new Withdraw("not an informative response: code " + informative.getCode());
         }
@@ -139,6 +176,21 @@ public final class GroupObservationClient implements Closeable {
         } catch (IllegalArgumentException e) {
             throw new Withdraw(e.getMessage());
         }
+        RequestIdentifiers binding = null;
+        if (security != null) {
+            if (ir.phReq() == null) {
+                throw new Withdraw("no ph_req: with Group OSCORE the informative response is malformed without it (digest 6.6)");
+            }
+            phantom.setToken(tp.token());
+            phantom.setType(CoAP.Type.NON);
+            try {
+                GroupObservationSecurity.Phantom v = security.verifyPhantom(phantom);
+                phantom = v.plain();
+                binding = v.binding();
+            } catch (OscoreException e) {
+                throw new Withdraw("the phantom request did not verify: " + e.getMessage());
+            }
+        }
         if (!satisfies(phantom, own)) {
             throw new Withdraw("the phantom request asks for something else than this registration (digest 6.4 step 4)");
         }
@@ -152,8 +204,21 @@ public final class GroupObservationClient implements Closeable {
             if (!last.getOptions().hasObserve()) {
                 throw new Withdraw("last_notif has no Observe option");
             }
+            if (security != null) {
+                last.setToken(tp.token());
+                last.setType(CoAP.Type.NON);
+                try {
+                    // OMN-08 with Group OSCORE: its Partial IV is the first of this server's Response Numbers
+                    last = security.pipeline().unprotectResponse(last, binding).plain();
+                } catch (OscoreException e) {
+                    throw new Withdraw("last_notif did not verify as a response to the phantom: " + e.getMessage());
+                }
+                if (!last.getOptions().hasObserve()) {
+                    throw new Withdraw("last_notif has no inner Observe option");
+                }
+            }
         }
-        return new Parsed(tp, phantom, last);
+        return new Parsed(tp, phantom, last, binding);
     }
 
     /** The phantom's responses satisfy the registration: the same method, resource and query, Observe 0. */
@@ -211,6 +276,16 @@ public final class GroupObservationClient implements Closeable {
                 continue;
             }
             r.setSourceContext(new AddressEndpointContext((InetSocketAddress) d.getSocketAddress()));
+            if (security != null) {
+                try {
+                    // a group-mode response to the phantom (request_kid, request_piv, request_kid_context of the phantom)
+                    // from the server that protected it; an older or repeated Partial IV is not delivered (GRP-19)
+                    r = security.pipeline().unprotectResponse(r, binding).plain();
+                } catch (OscoreException e) {
+                    dropped.incrementAndGet();
+                    continue;
+                }
+            }
             if (!r.getOptions().hasObserve()) {
                 if (r.getCode() == CoAP.ResponseCode.SERVICE_UNAVAILABLE) {
                     closed = true;
@@ -268,6 +343,11 @@ public final class GroupObservationClient implements Closeable {
 
     public Request phantom() {
         return phantom;
+    }
+
+    /** Group OSCORE: the verified phantom's identifiers (kid, Partial IV, kid context), or null. */
+    public RequestIdentifiers binding() {
+        return binding;
     }
 
     public long dropped() {

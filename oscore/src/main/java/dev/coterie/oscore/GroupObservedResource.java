@@ -40,6 +40,12 @@ import org.slf4j.LoggerFactory;
  * <p>The resource is not a Californium observable resource: Californium keeps no relation and
  * adds no Observe option to what this resource sends. Multicast passes {@link MulticastGuard}.
  * The resource carries the web link attribute gp-obs (OMN-14).
+ *
+ * <p>With {@link #protectedBy} it is the Group OSCORE variant (digest 6.6, OMN-10, OMN-11): the
+ * phantom is protected in group mode with the server's own Sender ID and a consumed sequence
+ * number, ph_req and last_notif carry the protected messages, every notification and the
+ * cancellation are group-mode responses bound to the phantom, and only protected registrations
+ * are absorbed.
  */
 public abstract class GroupObservedResource extends CoapResource {
     private static final Logger LOG = LoggerFactory.getLogger(GroupObservedResource.class);
@@ -56,6 +62,13 @@ public abstract class GroupObservedResource extends CoapResource {
     private byte[] token;
     private Request phantom;
     private Response latest;
+    /** The Group OSCORE variant (OMN-10), or null for the unprotected one. */
+    private GroupObservationSecurity security;
+    /** Group OSCORE: the protected phantom, what notifications are bound to, and the protected latest notification. */
+    private Request phantomWire;
+    private RequestIdentifiers binding;
+    private Response latestWire;
+    private final AtomicLong notSent = new AtomicLong();
     private int observe;
     private ScheduledFuture<?> refresh;
     private boolean closed;
@@ -101,6 +114,21 @@ public abstract class GroupObservedResource extends CoapResource {
         return this;
     }
 
+    /**
+     * Makes this a group observation protected with Group OSCORE (digest 6.6, OMN-10, OMN-11):
+     * the phantom in group mode under the server's own Sender ID, every multicast notification and
+     * the cancellation a group-mode response bound to it. Only OSCORE-protected registrations are
+     * absorbed (their informative responses go out protected, in the registration's own context);
+     * a request without OSCORE gets 4.01. Set before the first registration.
+     */
+    public synchronized GroupObservedResource protectedBy(GroupObservationSecurity s) {
+        if (phantom != null) {
+            throw new IllegalStateException("a group observation is running: protection is set before it starts");
+        }
+        this.security = java.util.Objects.requireNonNull(s);
+        return this;
+    }
+
     /** The current representation: a 2.05 (or other 2.xx) with payload and options, no Observe, no Token. */
     protected abstract Response representation();
 
@@ -108,9 +136,20 @@ public abstract class GroupObservedResource extends CoapResource {
     public void handleGET(CoapExchange exchange) {
         Request req = exchange.advanced().getRequest();
         Integer obs = req.getOptions().hasObserve() ? req.getOptions().getObserve() : null;
-        if (obs == null || obs != 0 || OscorePeer.of(req) != null) {
-            // a protected registration is not taken into the group observation: its notifications would go out in
-            // plaintext (digest 6.6, OMN-11; the Group OSCORE variant is not implemented), so it is answered as usual
+        boolean isProtected = OscorePeer.of(req) != null;
+        GroupObservationSecurity sec;
+        synchronized (this) {
+            sec = security;
+        }
+        if (sec != null && !isProtected) {
+            // notifications are protected, so registrations and unicast responses are too (digest 6.6): a request
+            // without OSCORE gets what RFC 8613 Section 8.2 gives a resource that requires it, and no representation
+            exchange.respond(CoAP.ResponseCode.UNAUTHORIZED);
+            return;
+        }
+        if (obs == null || obs != 0 || sec == null && isProtected) {
+            // without Group OSCORE, a protected registration is not taken into the group observation: its
+            // notifications would go out in plaintext (digest 6.6, OMN-11), so it is answered as usual
             exchange.respond(representation());
             return;
         }
@@ -121,7 +160,14 @@ public abstract class GroupObservedResource extends CoapResource {
                 return;
             }
             if (phantom == null) {
-                start(req);
+                try {
+                    start(req);
+                } catch (OscoreException e) {
+                    // fail closed: no phantom could be protected (a closed context, exhausted sequence numbers)
+                    LOG.warn("group observation of /{} not started: {}", getName(), e.getMessage());
+                    exchange.respond(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
+                    return;
+                }
             } else if (!GroupObservationClient.satisfies(phantom, req)) {
                 // another query or Accept than the phantom's: not absorbed, so that one registration cannot decide what
                 // every later observer may join (a traditional answer, no observation)
@@ -129,8 +175,11 @@ public abstract class GroupObservedResource extends CoapResource {
                 return;
             }
             observers.incrementAndGet();
-            info = InformativeResponse.of(TpInfo.udp(serverAddress, group, token), TransportIndependent.encode(phantom),
-                    TransportIndependent.encode(latest));
+            // Group OSCORE: ph_req is the protected phantom (code FETCH, outer options, ciphertext and signature) and
+            // last_notif the protected latest notification (digest 6.6)
+            info = InformativeResponse.of(TpInfo.udp(serverAddress, group, token),
+                    TransportIndependent.encode(security != null ? phantomWire : phantom),
+                    TransportIndependent.encode(security != null ? latestWire : latest));
         }
         Response r = new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
         r.setType(CoAP.Type.CON);
@@ -143,15 +192,16 @@ public abstract class GroupObservedResource extends CoapResource {
             exchange.accept();
             return;
         }
-        exchange.accept(); // the informative response is a separate response
+        exchange.accept(); // the informative response is a separate response (protected by the OSCORE layer, OMN-11)
         exchange.respond(r);
     }
 
     /** Phantom, Token and initial notification (digest 6.1); the caller holds the lock. */
-    private void start(Request registration) {
-        token = new byte[8];
-        RANDOM.nextBytes(token);
-        Request p = new Request(CoAP.Code.GET);
+    private void start(Request registration) throws OscoreException {
+        byte[] t = new byte[8];
+        RANDOM.nextBytes(t);
+        Request p = new Request(CoAP.Code.GET, CoAP.Type.NON);
+        p.setToken(t);
         p.getOptions().setObserve(0);
         for (String s : registration.getOptions().getUriPath()) {
             p.getOptions().addUriPath(s);
@@ -162,9 +212,26 @@ public abstract class GroupObservedResource extends CoapResource {
         if (registration.getOptions().hasAccept()) {
             p.getOptions().setAccept(registration.getOptions().getAccept());
         }
+        int firstObserve = RANDOM.nextInt(1 << 16);
+        if (security != null) {
+            // OMN-10: protected with the server's own Sender ID and a consumed SSN, then processed by the server itself
+            GroupObservationSecurity.Phantom ph = security.protectPhantom(p);
+            phantomWire = ph.wire();
+            binding = ph.binding();
+            p = ph.plain();
+        }
+        observe = firstObserve;
+        Response first = numbered(representation());
+        try {
+            latestWire = security != null ? protect(first) : null;
+        } catch (OscoreException e) {
+            phantomWire = null;
+            binding = null;
+            throw e;
+        }
+        token = t;
         phantom = p;
-        observe = RANDOM.nextInt(1 << 16);
-        latest = numbered(representation());
+        latest = first;
         schedule();
         LOG.info("group observation of /{} started: Token {}, notifications to {}", getName(), Hex.encode(token), group);
     }
@@ -183,8 +250,14 @@ public abstract class GroupObservedResource extends CoapResource {
                 return;
             }
             try {
-                latest = numbered(representation());
-                send(latest);
+                Response next = numbered(representation());
+                Response nextWire = security != null ? protect(next) : null; // both or neither are the latest
+                latest = next;
+                latestWire = nextWire;
+                send(security != null ? latestWire : latest);
+            } catch (OscoreException e) {
+                notSent.incrementAndGet(); // fail closed: nothing in plaintext
+                LOG.warn("group observation of /{}: a notification could not be protected: {}", getName(), e.getMessage());
             } catch (RuntimeException e) {
                 LOG.warn("group observation of /{}: a notification was not sent: {}", getName(), e.toString());
             } finally {
@@ -216,7 +289,12 @@ public abstract class GroupObservedResource extends CoapResource {
                 return;
             }
             try {
-                send(new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE));
+                Response c = new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
+                // OMN-11: Group OSCORE protects the cancellation too, with the server's own Partial IV (digest 6.6)
+                send(security != null ? protect(c) : c);
+            } catch (OscoreException e) {
+                notSent.incrementAndGet();
+                LOG.warn("group observation of /{}: the cancellation could not be protected: {}", getName(), e.getMessage());
             } catch (RuntimeException e) {
                 LOG.warn("group observation of /{}: the cancellation was not sent: {}", getName(), e.toString());
             } finally {
@@ -225,10 +303,25 @@ public abstract class GroupObservedResource extends CoapResource {
                 }
                 phantom = null;
                 latest = null;
+                phantomWire = null;
+                binding = null;
+                latestWire = null;
                 token = null;
                 observers.set(0);
             }
         }
+    }
+
+    /**
+     * A group-mode response bound to the phantom (request_kid, request_piv, request_kid_context of
+     * the protected phantom in the AAD), with its own Partial IV: the binding never hands out the
+     * phantom's nonce (digest 6.6). The caller holds the lock.
+     */
+    private Response protect(Response plain) throws OscoreException {
+        Response in = new Response(plain.getCode());
+        in.setOptions(new org.eclipse.californium.core.coap.OptionSet(plain.getOptions()));
+        in.setPayload(plain.getPayload());
+        return security.pipeline().protectResponse(in, binding);
     }
 
     private void send(Response r) {
@@ -239,6 +332,16 @@ public abstract class GroupObservedResource extends CoapResource {
         byte[] bytes = new UdpDataSerializer().getByteArray(r);
         connector.send(RawData.outbound(bytes, new AddressEndpointContext(group), null, false));
         multicastSent.incrementAndGet();
+    }
+
+    /** Notifications and cancellations not sent because they could not be protected (fail closed). */
+    public long notProtected() {
+        return notSent.get();
+    }
+
+    /** Group OSCORE: the protected phantom as ph_req carries it, or null (unprotected variant, or not running). */
+    public synchronized Request protectedPhantom() {
+        return phantomWire;
     }
 
     /** The observer counter (digest 6.1 step 5). */

@@ -1,0 +1,82 @@
+package dev.coterie.grouposcore;
+
+import dev.coterie.oscore.GroupObservationSecurity;
+import dev.coterie.oscore.OscoreException;
+import dev.coterie.oscore.OscorePeer;
+import dev.coterie.oscore.ProtectedAnswerRequired;
+import dev.coterie.oscore.ProtectionMode;
+import dev.coterie.oscore.ProtectionPipeline;
+import dev.coterie.oscore.RequestIdentifiers;
+import java.util.Objects;
+import org.eclipse.californium.core.coap.Request;
+
+/**
+ * Group observations protected with Group OSCORE (observe-multicast-notifications Section 9,
+ * digest 6.6, OMN-10) for one member of one group: on a server, the phantom request in group
+ * mode under the server's own Sender Context, processed by the server itself in an exchange of
+ * its own (GRP-23 per exchange, {@link GroupContextDb#ownPhantom}); on a client, the rebuilt
+ * phantom verified without replay check or delivery ({@link GroupContextDb#phantomVerification}),
+ * and the identifiers that bind every notification to it.
+ */
+public final class GroupObservationProtection implements GroupObservationSecurity {
+    private final GroupContext own;
+    private final GroupContextDb db;
+    private final ProtectionPipeline pipeline;
+
+    /**
+     * @param own this member's context (the epoch a server protects its phantoms with)
+     * @param db the member's contexts, {@code own} among them (later epochs are found there)
+     */
+    public GroupObservationProtection(GroupContext own, GroupContextDb db, ProtectionPipeline pipeline) {
+        this.own = Objects.requireNonNull(own);
+        this.db = Objects.requireNonNull(db);
+        this.pipeline = Objects.requireNonNull(pipeline);
+        if (db.find(own.gidRaw()) != own) {
+            throw new IllegalArgumentException("the member's context is not in its database");
+        }
+    }
+
+    @Override
+    public ProtectionPipeline pipeline() {
+        return pipeline;
+    }
+
+    @Override
+    public Phantom protectPhantom(Request plain) throws OscoreException {
+        if (own.isSilent()) {
+            throw new OscoreException.ProtectionRefused("a silent server has no Sender Context to protect a phantom with");
+        }
+        GroupContext ctx = db.current(own);
+        // kid = own Sender ID, Partial IV = a consumed (persisted) Sender Sequence Number, kid context = Gid
+        Request wire = pipeline.protectRequest(plain, ctx.groupMode(db)).wire();
+        try {
+            ProtectionPipeline.Unprotected<Request> u = pipeline.unprotectRequest(wire, db.ownPhantom(wire));
+            return new Phantom(wire, u.plain(), u.identifiers());
+        } catch (ProtectedAnswerRequired e) {
+            throw new OscoreException.ProtectionRefused("the server's own phantom request did not process: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public Phantom verifyPhantom(Request rebuilt) throws OscoreException {
+        ProtectionPipeline.Unprotected<Request> u;
+        try {
+            u = pipeline.unprotectRequest(rebuilt, db.phantomVerification());
+        } catch (ProtectedAnswerRequired e) {
+            // it verified, but asks for something no response can satisfy (an unrecognised critical option, ...)
+            throw new OscoreException.DecodeFailure("the phantom request is not usable: " + e.getMessage());
+        }
+        RequestIdentifiers v = u.identifiers();
+        GroupContext ctx = db.find(v.kidContext());
+        RecipientContext server = ctx.recipient(v.kid());
+        if (server == null) {
+            throw new OscoreException.ContextNotFound("the phantom's server left the group");
+        }
+        RequestIdentifiers binding = RequestIdentifiers.builder().mode(ProtectionMode.GROUP).contextName(ctx.name())
+                .kid(v.kid()).partialIv(v.partialIv()).kidContext(v.kidContext()).observe(v.isObserve())
+                .responseVerifier(new GroupResponseVerifier(ctx, db, ProtectionMode.GROUP, server, server.credential()))
+                .peer(new OscorePeer(ProtectionMode.GROUP, ctx.name(), v.kid(), v.kidContext()))
+                .build();
+        return new Phantom(rebuilt, u.plain(), binding);
+    }
+}
