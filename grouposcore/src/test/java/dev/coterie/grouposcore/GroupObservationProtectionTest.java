@@ -10,6 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coterie.keystore.SecurityStateStore;
 import dev.coterie.oscore.ExtensionOptionRegistry;
+import dev.coterie.oscore.GroupObservationClient;
+import dev.coterie.oscore.InformativeResponse;
+import dev.coterie.oscore.OscorePeer;
+import dev.coterie.oscore.TpInfo;
+import java.net.InetSocketAddress;
+import org.eclipse.californium.elements.MapBasedEndpointContext;
 import dev.coterie.oscore.GroupObservationSecurity.Phantom;
 import dev.coterie.oscore.OscoreException;
 import dev.coterie.oscore.OscoreOptionValue;
@@ -280,5 +286,95 @@ class GroupObservationProtectionTest {
         Phantom second = serverSide(s).protectPhantom(plainPhantom());
         assertFalse(Arrays.equals(ph.binding().partialIv(), second.binding().partialIv()));
         assertEquals(List.of("alarm"), second.plain().getOptions().getUriPath());
+    }
+
+    private static final InetSocketAddress SRV = new InetSocketAddress("127.0.0.1", 5811);
+    private static final InetSocketAddress GRP = new InetSocketAddress("224.0.1.189", 5683);
+    private static final int CF = InformativeResponse.DEFAULT_CONTENT_FORMAT;
+
+    /** The informative response as the client's OSCORE layer delivers it (decrypted; protected: with its peer). */
+    private static Response informative(Setup s, byte[] phReq, byte[] lastNotif, boolean cameProtected) {
+        Response r = new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
+        r.setType(CoAP.Type.CON);
+        r.getOptions().setContentFormat(CF).setMaxAge(0);
+        r.setPayload(InformativeResponse.of(TpInfo.udp(SRV, GRP, TOKEN), phReq, lastNotif).encode());
+        if (cameProtected) {
+            r.setSourceContext(new MapBasedEndpointContext(SRV, null,
+                    new OscorePeer(ProtectionMode.PAIRWISE, s.g.name, s.server.senderId(), s.g.gid),
+                    new MapBasedEndpointContext.Attributes()));
+        }
+        return r;
+    }
+
+    private static Request registration() {
+        Request r = new Request(CoAP.Code.GET);
+        r.getOptions().setUriPath("alarm").setObserve(0);
+        return r;
+    }
+
+    private GroupObservationClient.Parsed check(Setup s, Response informative) throws GroupObservationClient.Withdraw {
+        return GroupObservationClient.check(informative, registration(), CF, ExtensionOptionRegistry.defaults()
+                .californiumRegistry(), clientSide(s));
+    }
+
+    @Test
+    void OMN_10_tamperedPhantomMakesTheClientWithdraw() throws Exception {
+        Setup s = setup();
+        Phantom ph = serverSide(s).protectPhantom(plainPhantom());
+        byte[] phReq = TransportIndependent.encode(ph.wire());
+        byte[] last = TransportIndependent.encode(p.protectResponse(notification("state 0", 3), ph.binding()));
+        byte[] bad = phReq.clone();
+        bad[bad.length - 1] ^= 0x01;
+        GroupObservationClient.Withdraw w = assertThrows(GroupObservationClient.Withdraw.class,
+                () -> check(s, informative(s, bad, last, true)));
+        assertTrue(w.getMessage().contains("did not verify"), w.getMessage());
+        assertThrows(GroupObservationClient.Withdraw.class, () -> check(s, informative(s, null, last, true)),
+                "no ph_req: malformed with Group OSCORE (digest 6.6)");
+        // positive control: the untampered phantom is verified, decrypted, and binds last_notif
+        GroupObservationClient.Parsed ok = check(s, informative(s, phReq, last, true));
+        assertEquals("alarm", ok.phantom().getOptions().getUriPathString());
+        assertEquals(CoAP.Code.GET, ok.phantom().getCode(), "the decrypted phantom, not the outer FETCH");
+        assertArrayEquals(s.server.senderId(), ok.binding().kid());
+        assertArrayEquals(ph.binding().partialIv(), ok.binding().partialIv());
+        assertEquals("state 0", ok.last().getPayloadString(), "last_notif verified and decrypted");
+    }
+
+    @Test
+    void OMN_10_lastNotifThatDoesNotVerifyMakesTheClientWithdraw() throws Exception {
+        Setup s = setup();
+        Phantom ph = serverSide(s).protectPhantom(plainPhantom());
+        byte[] phReq = TransportIndependent.encode(ph.wire());
+        byte[] last = TransportIndependent.encode(p.protectResponse(notification("state 0", 3), ph.binding()));
+        byte[] bad = last.clone();
+        bad[bad.length - 1] ^= 0x01;
+        assertThrows(GroupObservationClient.Withdraw.class, () -> check(s, informative(s, phReq, bad, true)));
+        assertEquals("state 0", check(s, informative(s, phReq, last, true)).last().getPayloadString());
+    }
+
+    @Test
+    void OMN_11_unprotectedInformativeResponseMakesTheClientWithdraw() throws Exception {
+        Setup s = setup();
+        Phantom ph = serverSide(s).protectPhantom(plainPhantom());
+        byte[] phReq = TransportIndependent.encode(ph.wire());
+        byte[] last = TransportIndependent.encode(p.protectResponse(notification("state 0", 3), ph.binding()));
+        GroupObservationClient.Withdraw w = assertThrows(GroupObservationClient.Withdraw.class,
+                () -> check(s, informative(s, phReq, last, false)));
+        assertTrue(w.getMessage().contains("OMN-11"), w.getMessage());
+        assertNotNull(check(s, informative(s, phReq, last, true)).binding(), "positive control: the protected one");
+    }
+
+    @Test
+    void OMN_08_lastNotifIsTheOrderingBaselineWithGroupOscore() throws Exception {
+        Setup s = setup();
+        Phantom ph = serverSide(s).protectPhantom(plainPhantom());
+        byte[] phReq = TransportIndependent.encode(ph.wire());
+        Response older = multicast(p.protectResponse(notification("state 0", 3), ph.binding()));
+        byte[] last = TransportIndependent.encode(p.protectResponse(notification("state 1", 4), ph.binding()));
+        Response newer = multicast(p.protectResponse(notification("state 2", 5), ph.binding()));
+        GroupObservationClient.Parsed ok = check(s, informative(s, phReq, last, true));
+        assertEquals("state 1", ok.last().getPayloadString());
+        // a notification older than last_notif (a lower Partial IV of the same server) is not delivered
+        assertThrows(OscoreException.Replay.class, () -> p.unprotectResponse(older, ok.binding()));
+        assertEquals("state 2", p.unprotectResponse(newer, ok.binding()).plain().getPayloadString());
     }
 }
