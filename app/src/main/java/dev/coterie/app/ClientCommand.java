@@ -577,6 +577,11 @@ final class ClientCommand implements Callable<Integer> {
                         + "name of " + destination(uri) + "; the member that did is printed with each answer (GRP-28)");
             }
             ClientRun run = ClientRun.protectedBy(s, view.mode().label(), true);
+            if (s.observe()) {
+                // an informative response may start a group observation protected with this group (OMN-10)
+                run.groupObservations(new dev.coterie.grouposcore.GroupObservationProtection(ctx,
+                        new dev.coterie.grouposcore.GroupContextDb().add(ctx), new dev.coterie.oscore.ProtectionPipeline(s.registry())));
+            }
             GroupEndpointBuilder eb = new GroupEndpointBuilder().bind(local).extensions(s.registry())
                     .maxOscoreLayers(maxOscoreLayers)
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));

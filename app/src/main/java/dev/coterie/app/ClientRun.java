@@ -66,6 +66,14 @@ final class ClientRun {
         this.deterministic = deterministic;
     }
 
+    /** With --bundle: the member's context, which verifies a group observation protected with Group OSCORE (OMN-10). */
+    private dev.coterie.oscore.GroupObservationSecurity groupObservations;
+
+    ClientRun groupObservations(dev.coterie.oscore.GroupObservationSecurity g) {
+        this.groupObservations = g;
+        return this;
+    }
+
     static ClientRun unprotected(Settings s) {
         return new ClientRun(s, true, false, false);
     }
@@ -444,11 +452,17 @@ final class ClientRun {
         private boolean switchToGroup(Response r) {
             try {
                 java.net.NetworkInterface nif = dev.coterie.oscore.GroupObservationClient.networkInterface(s.groupInterface());
-                dev.coterie.oscore.TpInfo tp = dev.coterie.oscore.GroupObservationClient.check(r, registration,
-                        s.informativeFormat(), s.registry().californiumRegistry()).tp();
+                dev.coterie.oscore.GroupObservationClient.Parsed parsed = dev.coterie.oscore.GroupObservationClient.check(r,
+                        registration, s.informativeFormat(), s.registry().californiumRegistry(), groupObservations);
+                dev.coterie.oscore.TpInfo tp = parsed.tp();
                 line(tag() + "5.03 informative response" + from(r) + ": a group observation; switching from unicast to "
                         + "multicast notifications, sent by " + tp.server() + " to " + tp.client() + " with Token "
                         + Hex.encode(tp.token()) + " (listening on " + (nif == null ? "the system's multicast interface" : nif.getName()) + ")");
+                if (parsed.binding() != null) {
+                    line(tag() + "Group OSCORE: the phantom request verified (group mode, kid " + Hex.encode(parsed.binding().kid())
+                            + ", Partial IV " + Hex.encode(parsed.binding().partialIv()) + ", kid context "
+                            + Hex.encode(parsed.binding().kidContext()) + "); every notification is verified against it");
+                }
                 groupObservation = dev.coterie.oscore.GroupObservationClient.join(r, registration, s.informativeFormat(), nif,
                         s.registry().californiumRegistry(), new dev.coterie.oscore.GroupObservationClient.Listener() {
                             @Override
@@ -466,7 +480,7 @@ final class ClientRun {
                                 line(tag() + "(" + why + ")");
                                 receive(end);
                             }
-                        }, null);
+                        }, null, groupObservations);
                 return true;
             } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | IOException | RuntimeException e) {
                 line(tag() + "(an informative response that cannot be used, withdrawn: " + e.getMessage() + ")");

@@ -278,6 +278,7 @@ public final class GroupOscoreObservationScenario {
             for (GroupScenarioObserver o : observers) {
                 o.client.close();
             }
+            cli();
         } finally {
             tap.socket.close();
             cep.destroy();
@@ -285,6 +286,72 @@ public final class GroupOscoreObservationScenario {
             alarm.close();
             server.destroy();
         }
+    }
+
+    /**
+     * {@code coterie client --bundle F --member SID --observe}: a pairwise-protected registration,
+     * a protected informative response, the phantom verified with the bundle's group context, and
+     * the multicast notifications verified and printed (members made by {@code coterie group}).
+     */
+    private static void cli() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("coterie-gobs");
+        String d = dir.toString();
+        int st = dev.coterie.app.Coterie.execute("group", "create", "--name", "alarms", "--dir", d, "--epoch", "7");
+        st |= dev.coterie.app.Coterie.execute("group", "add-member", "alarms", "--role", "client", "--dir", d);
+        st |= dev.coterie.app.Coterie.execute("group", "add-member", "alarms", "--role", "server", "--dir", d,
+                "--member-name", "alarm-server");
+        java.nio.file.Path members = dir.resolve("alarms").resolve("members");
+        GroupContext ctx = dev.coterie.app.group.MemberBundle.load(members.resolve("02.bundle.json"),
+                CryptoProviders.defaultProvider(), null);
+        GroupContextDb db = new GroupContextDb().add(ctx);
+        InetSocketAddress at = new InetSocketAddress(SERVER.getAddress(), 5812);
+        CoapEndpoint ep = new GroupEndpointBuilder().configuration(GroupEndpointBuilder.defaultConfiguration()).bind(at)
+                .serverGroups(db).build();
+        CoapServer server = new CoapServer(GroupEndpointBuilder.defaultConfiguration());
+        server.addEndpoint(ep);
+        GroupObservationScenario.Alarm alarm = new GroupObservationScenario.Alarm();
+        alarm.protectedBy(new GroupObservationProtection(ctx, db, new ProtectionPipeline(ExtensionOptionRegistry.defaults())));
+        server.add(alarm);
+        server.start();
+        alarm.sendFrom(ep.getConnector(), at);
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        java.util.concurrent.atomic.AtomicBoolean changing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread changer = new Thread(() -> {
+            while (changing.get()) {
+                try {
+                    Thread.sleep(400);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                alarm.state++;
+                alarm.changed();
+            }
+        });
+        int status;
+        try (java.io.PrintStream capture = new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8)) {
+            System.setOut(capture);
+            changer.start();
+            status = dev.coterie.app.Coterie.execute("client", "--bundle", members.resolve("01.bundle.json").toString(),
+                    "--member", "02", "--observe", "--notifications", "3", "--timeout", "20",
+                    "coap://127.0.0.1:" + at.getPort() + "/alarm");
+        } finally {
+            changing.set(false);
+            System.setOut(stdout);
+            changer.join();
+            ctx.close();
+        }
+        String out = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        System.out.println(out);
+        byte[] piv = alarm.protectedPhantom() == null ? null
+                : OscoreOptionValue.decode(alarm.protectedPhantom().getOptions().getOscore(), true).partialIv();
+        check(st == 0 && status == 0 && piv != null && out.contains("switching from unicast to multicast notifications")
+                && out.contains("Group OSCORE: the phantom request verified (group mode, kid 02, Partial IV " + Hex.encode(piv))
+                && out.contains("notification 3"),
+                "OMN_10 coterie client --bundle --member --observe verifies the phantom and the multicast notifications",
+                st + "/" + status + "\n" + out);
+        alarm.close();
+        server.destroy();
     }
 
     /** An observer (the unprotected scenario's, by another name here). */

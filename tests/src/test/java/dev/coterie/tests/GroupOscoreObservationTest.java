@@ -47,7 +47,8 @@ class GroupOscoreObservationTest {
                 "OMN_10 on the wire a notification is a group-mode response with the server's kid and its own Partial IV (not "
                         + "the phantom's), NON with Observe, and no plaintext",
                 "OMN_10 a tampered notification, a replayed one and an unprotected 5.03 are dropped and counted",
-                "OMN_10 positive control: the next genuine notification is delivered");
+                "OMN_10 positive control: the next genuine notification is delivered",
+                "OMN_10 coterie client --bundle --member --observe verifies the phantom and the multicast notifications");
     }
 
     @Test
