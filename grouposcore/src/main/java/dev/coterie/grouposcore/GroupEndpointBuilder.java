@@ -49,6 +49,14 @@ public final class GroupEndpointBuilder {
         deterministicAllowed = Objects.requireNonNull(p);
         return this;
     }
+    /** What a server does with requests without OSCORE (default: refuse, see {@link OscoreEndpointBuilder#unprotectedRequests}). */
+    public GroupEndpointBuilder unprotectedRequests(dev.coterie.oscore.OscoreLayer.UnprotectedRequests u) {
+        unprotected = Objects.requireNonNull(u);
+        return this;
+    }
+
+    private dev.coterie.oscore.OscoreLayer.UnprotectedRequests unprotected = dev.coterie.oscore.OscoreLayer.UnprotectedRequests.REFUSE;
+
     /** Joins {@code group} on the bound port (a server). */
     public GroupEndpointBuilder join(InetAddress group) { groups.add(group); return this; }
     /** The port group requests are sent to (default 5683); several servers on one host share it. */
@@ -121,6 +129,6 @@ public final class GroupEndpointBuilder {
         return new OscoreEndpointBuilder().configuration(cfg).connector(connector).inboundLimit(inbound).extensions(extensions)
                 .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
                 .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace).deterministicRequests(deterministicAllowed)
-                .maxOscoreLayers(maxOscoreLayers).build();
+                .maxOscoreLayers(maxOscoreLayers).unprotectedRequests(unprotected).build();
     }
 }

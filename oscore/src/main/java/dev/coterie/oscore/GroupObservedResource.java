@@ -143,7 +143,7 @@ public abstract class GroupObservedResource extends CoapResource {
         }
         if (sec != null && !isProtected) {
             // notifications are protected, so registrations and unicast responses are too (digest 6.6): a request
-            // without OSCORE gets what RFC 8613 Section 8.2 gives a resource that requires it, and no representation
+            // without OSCORE gets 4.01 Unauthorized and no representation (the draft names no error for it)
             exchange.respond(CoAP.ResponseCode.UNAUTHORIZED);
             return;
         }
