@@ -67,4 +67,20 @@ public final class FeedbackDivider {
         }
         return random.nextLong(1L << q) == 0;
     }
+
+    /** The option value of Q: uint 0-1 bytes, so 0 is the empty value (RFC 7252 Section 3.2). */
+    public static byte[] encode(int q) {
+        if (q < 0 || q > 255) {
+            throw new IllegalArgumentException("Q out of range: " + q);
+        }
+        return q == 0 ? new byte[0] : new byte[] {(byte) q};
+    }
+
+    /** Q from an option value, or -1 when the value is not a 0-1 byte uint. */
+    public static int decode(byte[] value) {
+        if (value == null || value.length > 1) {
+            return -1;
+        }
+        return value.length == 0 ? 0 : value[0] & 0xff;
+    }
 }

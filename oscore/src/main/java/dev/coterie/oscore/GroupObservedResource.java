@@ -61,6 +61,7 @@ public abstract class GroupObservedResource extends CoapResource {
     private boolean closed;
     private final AtomicLong observers = new AtomicLong();
     private final AtomicLong multicastSent = new AtomicLong();
+    private FeedbackCounting counting;
 
     /**
      * @param group where notifications go (GRP_ADDR:GRP_PORT)
@@ -128,7 +129,10 @@ public abstract class GroupObservedResource extends CoapResource {
                 exchange.respond(representation());
                 return;
             }
-            observers.incrementAndGet();
+            // a re-registration answering a Feedback-Divider is a confirmation, not a new observer (OMN-09)
+            if (counting == null || !counting.confirmation(req)) {
+                observers.incrementAndGet();
+            }
             info = InformativeResponse.of(TpInfo.udp(serverAddress, group, token), TransportIndependent.encode(phantom),
                     TransportIndependent.encode(latest));
         }
@@ -184,6 +188,9 @@ public abstract class GroupObservedResource extends CoapResource {
             }
             try {
                 latest = numbered(representation());
+                if (counting != null) {
+                    counting.mark(latest); // Feedback-Divider in this one notification when a count was asked for
+                }
                 send(latest);
             } catch (RuntimeException e) {
                 LOG.warn("group observation of /{}: a notification was not sent: {}", getName(), e.toString());
@@ -227,6 +234,9 @@ public abstract class GroupObservedResource extends CoapResource {
                 latest = null;
                 token = null;
                 observers.set(0);
+                if (counting != null) {
+                    counting.reset();
+                }
             }
         }
     }
@@ -239,6 +249,23 @@ public abstract class GroupObservedResource extends CoapResource {
         byte[] bytes = new UdpDataSerializer().getByteArray(r);
         connector.send(RawData.outbound(bytes, new AddressEndpointContext(group), null, false));
         multicastSent.incrementAndGet();
+    }
+
+    /**
+     * Enables the rough counting of clients (OMN-09) with {@code config}; {@link FeedbackCounting#start()}
+     * then asks for a count. Once per resource.
+     */
+    public synchronized FeedbackCounting counting(FeedbackCounting.Config config) {
+        if (counting != null) {
+            throw new IllegalStateException("rough counting is already enabled on /" + getName());
+        }
+        counting = new FeedbackCounting(config, this, observers::get, observers::set, timer);
+        return counting;
+    }
+
+    /** The rough counting, or null when not enabled. */
+    public synchronized FeedbackCounting counting() {
+        return counting;
     }
 
     /** The observer counter (digest 6.1 step 5). */
