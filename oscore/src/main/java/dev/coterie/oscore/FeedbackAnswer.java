@@ -51,8 +51,10 @@ public final class FeedbackAnswer implements Consumer<Integer> {
      * @param registration the original registration (its options and destination are reused)
      * @param option the number of Feedback-Divider
      * @param leisureMs the Leisure the delay is drawn from, [0, leisure)
-     * @param random for the delay (and the Token and Message ID when sent by {@link #udp})
-     * @param send how the request leaves; null: {@link #udp} with {@code random}
+     * @param random for the delay (the Token and Message ID of {@link #udp} come from a SecureRandom)
+     * @param send how the request leaves; null: {@link #udp}, unprotected, which a protected
+     *     registration refuses (fail closed: a protected observation's confirmation is never sent
+     *     in plaintext; the caller gives a {@code send} that protects it)
      */
     public FeedbackAnswer(Request registration, int option, long leisureMs, RandomGenerator random, Consumer<Request> send) {
         if (leisureMs < 0) {
@@ -61,12 +63,16 @@ public final class FeedbackAnswer implements Consumer<Integer> {
         if (registration.getDestinationContext() == null) {
             throw new IllegalArgumentException("the registration has no destination");
         }
+        if (send == null && registration.getOptions().hasOscore()) {
+            throw new IllegalArgumentException("the registration is OSCORE-protected: its Feedback-Divider answer needs a "
+                    + "sender that protects it, never plaintext");
+        }
         this.registration = registration;
         this.destination = registration.getDestinationContext().getPeerAddress();
         this.option = option;
         this.leisureMs = leisureMs;
         this.random = random;
-        this.send = send != null ? send : udp(random);
+        this.send = send != null ? send : udp(new java.security.SecureRandom());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "feedback-answer");
             t.setDaemon(true);

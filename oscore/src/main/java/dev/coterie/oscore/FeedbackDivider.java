@@ -47,14 +47,16 @@ public final class FeedbackDivider {
     }
 
     /**
-     * The new count: COUNT' + (E - N) / D, with N the count Q was computed from, rounded to the
-     * nearest integer and never below 0.
+     * The new count: COUNT' + (E - N) / D, with N the count Q was computed from and D &gt; 0 an
+     * integer (Section 8.3.3), the division an integer one truncating towards zero as in the
+     * draft's server pseudo-code (Appendix A.3: {@code int NEW_COUNT = COUNT_PRIME + ((E - N) / D)});
+     * never below 0 (the pseudo-code returns 0 below its cancel threshold).
      */
-    public static long update(long countNow, long estimate, long n, double dampener) {
-        if (!(dampener > 0)) {
-            throw new IllegalArgumentException("the dampener D must be positive");
+    public static long update(long countNow, long estimate, long n, long dampener) {
+        if (dampener < 1) {
+            throw new IllegalArgumentException("the dampener D must be a positive integer");
         }
-        return Math.max(0, Math.round(countNow + (estimate - Math.max(n, 1)) / dampener));
+        return Math.max(0, countNow + (estimate - Math.max(n, 1)) / dampener);
     }
 
     /** The client's draw: true (answer) with probability 2^-Q. */

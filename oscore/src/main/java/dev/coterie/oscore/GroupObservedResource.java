@@ -121,7 +121,8 @@ public abstract class GroupObservedResource extends CoapResource {
                 exchange.respond(representation()); // not bound to a socket, or closed: plain answers only
                 return;
             }
-            if (phantom == null) {
+            boolean running = phantom != null;
+            if (!running) {
                 start(req);
             } else if (!GroupObservationClient.satisfies(phantom, req)) {
                 // another query or Accept than the phantom's: not absorbed, so that one registration cannot decide what
@@ -130,7 +131,7 @@ public abstract class GroupObservedResource extends CoapResource {
                 return;
             }
             // a re-registration answering a Feedback-Divider is a confirmation, not a new observer (OMN-09)
-            if (counting == null || !counting.confirmation(req)) {
+            if (!running || counting == null || !counting.confirmation(req)) {
                 observers.incrementAndGet();
             }
             info = InformativeResponse.of(TpInfo.udp(serverAddress, group, token), TransportIndependent.encode(phantom),
@@ -188,10 +189,18 @@ public abstract class GroupObservedResource extends CoapResource {
             }
             try {
                 latest = numbered(representation());
-                if (counting != null) {
-                    counting.mark(latest); // Feedback-Divider in this one notification when a count was asked for
+                // Feedback-Divider in this one notification when a count was asked for (OMN-09), not kept in last_notif
+                boolean feedback = counting != null && counting.mark(latest);
+                try {
+                    send(latest);
+                    if (feedback) {
+                        counting.sent();
+                    }
+                } finally {
+                    if (feedback) {
+                        counting.unmark(latest);
+                    }
                 }
-                send(latest);
             } catch (RuntimeException e) {
                 LOG.warn("group observation of /{}: a notification was not sent: {}", getName(), e.toString());
             } finally {
@@ -255,11 +264,16 @@ public abstract class GroupObservedResource extends CoapResource {
      * Enables the rough counting of clients (OMN-09) with {@code config}; {@link FeedbackCounting#start()}
      * then asks for a count. Once per resource.
      */
-    public synchronized FeedbackCounting counting(FeedbackCounting.Config config) {
+    public FeedbackCounting counting(FeedbackCounting.Config config) {
+        return counting(config, () -> System.nanoTime() / 1_000_000);
+    }
+
+    /** {@link #counting(FeedbackCounting.Config)} with the clock (milliseconds, monotonic) the window is measured on. */
+    public synchronized FeedbackCounting counting(FeedbackCounting.Config config, java.util.function.LongSupplier clockMs) {
         if (counting != null) {
             throw new IllegalStateException("rough counting is already enabled on /" + getName());
         }
-        counting = new FeedbackCounting(config, this, observers::get, observers::set, timer);
+        counting = new FeedbackCounting(config, this, observers::get, observers::set, timer, clockMs);
         return counting;
     }
 
