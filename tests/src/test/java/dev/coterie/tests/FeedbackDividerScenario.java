@@ -247,19 +247,21 @@ public final class FeedbackDividerScenario {
                     "OMN_09 the next successful notification carries Feedback-Divider Q = max(ceil(log2(N / M)), 0) = 2 "
                     + "(N 8, M 2): option 18, value 0x02", fdn == null ? null : Hex.encode(new UdpDataSerializer().getByteArray(fdn)));
             check(counting.collecting() && !counting.requested(), "OMN_09 the window opened when it was sent", "");
+            // a new client during the window: counted as usual (COUNT'), and its last_notif (the notification that
+            // carried Q) asks for nothing
+            Response ninth = raw(c, at, CoAP.Code.GET, CoAP.Type.NON, "alarm", 0, null, false);
+            InformativeResponse nir = InformativeResponse.decode(ninth.getPayload());
+            Response lastNotif = TransportIndependent.response(nir.lastNotif(), ExtensionOptionRegistry.defaults()
+                    .californiumRegistry(), "last_notif");
+            check(alarm.observers() == 9 && "state 2".equals(lastNotif.getPayloadString()) && option(lastNotif, FD) == null,
+                    "OMN_09 a new observer during the window is "
+                    + "counted (COUNT' = 9); last_notif carries no Feedback-Divider", alarm.observers());
+
             alarm.state = 3;
             alarm.changed();
             Response after = sniff(sniffer);
             check(after != null && option(after, FD) == null && after.getPayloadString().equals("state 3"),
                     "OMN_09 only that one notification carries it: the next one has no Feedback-Divider", after);
-
-            // a new client during the window: counted as usual (COUNT'), and its last_notif asks for nothing
-            Response ninth = raw(c, at, CoAP.Code.GET, CoAP.Type.NON, "alarm", 0, null, false);
-            InformativeResponse nir = InformativeResponse.decode(ninth.getPayload());
-            Response lastNotif = TransportIndependent.response(nir.lastNotif(), ExtensionOptionRegistry.defaults()
-                    .californiumRegistry(), "last_notif");
-            check(alarm.observers() == 9 && option(lastNotif, FD) == null, "OMN_09 a new observer during the window is "
-                    + "counted (COUNT' = 9); last_notif carries no Feedback-Divider", alarm.observers());
 
             // confirmations: NON GET, Observe 0, an empty Feedback-Divider, No-Response 26; just inside the window
             clock.addAndGet(452_000 - 1);
