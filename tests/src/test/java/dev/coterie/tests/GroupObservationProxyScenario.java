@@ -166,7 +166,8 @@ public final class GroupObservationProxyScenario {
             }
             alarm.cancel();
             door.cancel();
-            try (ProxyServer proxy = proxy("127.0.0.1:5600", true)) {
+            try (ProxyServer proxy = proxy("127.0.0.1:5600",
+                    "group_observations: {interface: lo, max_observers: 1000, feedback_leisure_ms: 100}")) {
                 List<Observer> observers = new ArrayList<>();
                 for (int i = 0; i < OBSERVERS; i++) {
                     Observer o = new Observer("127.0.0.1:5600");
@@ -221,6 +222,30 @@ public final class GroupObservationProxyScenario {
                 check(lateOk && "state 2".equals(late.got.get(0).getPayloadString()) && alarm.observers() == 1,
                         "MNP_05 a later observer is answered from the proxy's latest notification, nothing sent to the server",
                         late.payloads() + " / " + alarm.observers());
+
+                // MNP-07: a count asked for with Q = 0 (M 1000, N 1): the proxy answers it itself, once, as one client, and
+                // relays the notification to every observer without the option
+                int fd = dev.coterie.oscore.ExtensionOptionRegistry.defaults()
+                        .byName(dev.coterie.oscore.ExtensionOptionRegistry.FEEDBACK_DIVIDER).number();
+                dev.coterie.oscore.FeedbackCounting counting = alarm.counting(
+                        dev.coterie.oscore.FeedbackCounting.Config.defaults(1000).withWaitMs(60_000));
+                counting.start();
+                alarm.state = 3;
+                alarm.changed();
+                boolean fdAll = GroupObservationScenario.await(() -> observers.stream().allMatch(o -> o.payloads()
+                        .contains("2.05 state 3")), 10_000);
+                boolean stripped = true;
+                for (Observer o : observers) {
+                    Response r = o.got.get(o.got.size() - 1);
+                    stripped &= "state 3".equals(r.getPayloadString()) && r.getOptions().getOthers().stream()
+                            .noneMatch(x -> x.getNumber() == fd) && r.getToken().equals(o.request.getToken());
+                }
+                boolean answered = GroupObservationScenario.await(() -> counting.confirmations() == 1, 10_000);
+                dev.coterie.oscore.FeedbackCounting.Result res = counting.finish();
+                check(fdAll && stripped && answered && res != null && res.q() == 0 && res.confirmations() == 1
+                        && alarm.observers() == 1, "MNP_07 unprotected variant: the proxy answers the server's "
+                        + "Feedback-Divider itself (one confirmation, one client) and relays the notification to every "
+                        + "observer without it", res + " / " + observers.get(0).got);
 
                 // the server ends the group observation: every observer's relation ends with the 5.03
                 alarm.cancel();
