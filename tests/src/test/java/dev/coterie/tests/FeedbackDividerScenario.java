@@ -57,6 +57,7 @@ public final class FeedbackDividerScenario {
             serverSide();
             clientSide();
             endToEnd();
+            commandLine();
         } catch (Throwable t) {
             t.printStackTrace(System.out);
             System.out.println("SCENARIO FAILED");
@@ -501,6 +502,58 @@ public final class FeedbackDividerScenario {
             alarm.close();
             server.destroy();
         }
+    }
+
+    /** Part 4: {@code coterie client --observe} answers a Feedback-Divider (Q = 0: always) and says so. */
+    private static void commandLine() throws Exception {
+        InetSocketAddress group = new InetSocketAddress("224.0.1.194", 5683);
+        InetSocketAddress at = new InetSocketAddress("127.0.0.1", 5833);
+        CoapServer server = new CoapServer(cfg());
+        CoapEndpoint sep = CoapEndpoint.builder().setInetSocketAddress(at).setConfiguration(cfg()).build();
+        server.addEndpoint(sep);
+        Alarm alarm = new Alarm("cli", group);
+        server.add(alarm);
+        server.start();
+        alarm.sendFrom(sep.getConnector(), at);
+        FeedbackCounting counting = alarm.counting(FeedbackCounting.Config.defaults(1000).withWaitMs(120_000));
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        java.util.concurrent.atomic.AtomicBoolean changing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread changer = new Thread(() -> {
+            boolean asked = false;
+            while (changing.get()) {
+                try {
+                    // slowly until the answer arrived (it waits up to the 5 s Leisure), then quickly to the end
+                    Thread.sleep(counting.confirmations() == 0 ? 1000 : 50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!asked && alarm.observers() == 1) {
+                    asked = counting.start();
+                }
+                alarm.state++;
+                alarm.changed();
+            }
+        });
+        int status;
+        try (java.io.PrintStream capture = new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8)) {
+            System.setOut(capture);
+            changer.start();
+            status = new picocli.CommandLine(new dev.coterie.app.Coterie()).execute("client", "--no-oscore", "--observe",
+                    "--notifications", "30", "--timeout", "60", "coap://127.0.0.1:" + at.getPort() + "/cli");
+        } finally {
+            changing.set(false);
+            System.setOut(stdout);
+        }
+        changer.join();
+        String cli = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        System.out.println(cli);
+        check(status == 0 && cli.contains("(Feedback-Divider: answered the server's count with a NON GET, Observe 0, "
+                + "No-Response 26, an empty Feedback-Divider, to /127.0.0.1:5833)") && counting.confirmations() == 1
+                && alarm.observers() == 1, "OMN_09 coterie client --observe answers a Feedback-Divider (Q = 0) once and "
+                + "prints it; the server counted it, no new observer", status + " R " + counting.confirmations());
+        alarm.close();
+        server.destroy();
     }
 
     /** Bounded waits: no timing is asserted, the wait only bounds the run. */

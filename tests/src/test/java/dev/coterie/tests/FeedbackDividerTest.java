@@ -80,6 +80,12 @@ class FeedbackDividerTest {
     }
 
     @Test
+    void OMN_09_commandLineClientAnswersFeedbackDivider() {
+        assertChecks("OMN_09 coterie client --observe answers a Feedback-Divider (Q = 0) once and prints it; the server "
+                + "counted it, no new observer");
+    }
+
+    @Test
     void OMN_08_feedbackDividerInLastNotifIgnored() {
         assertChecks("OMN_09 a Feedback-Divider in last_notif is ignored: no draw, nothing sent");
     }
