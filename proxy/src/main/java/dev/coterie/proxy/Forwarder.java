@@ -311,6 +311,18 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.NOT_FOUND, null, ProxyMetrics.Outcome.LOCAL);
             return;
         }
+        if (ForwardTarget.other(req.getOptions(), numbers.feedbackDivider()) != null) {
+            // a client's answer to a count (observe-multicast-notifications 8.2, MNP-07): sent only for its side effect at
+            // the server, so it goes there every time, never into an Observe relay or the cache
+            Request up = upstreamRequest(req, target, nextHop, leg);
+            if (req.getOptions().hasObserve()) {
+                up.getOptions().setObserve(req.getOptions().getObserve()); // the registration it stands for
+            }
+            if (takeSlot(exchange)) {
+                send(exchange, req, up, target, leg, null, null);
+            }
+            return;
+        }
         if (req.getOptions().hasObserve() && (req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.GET
                 || req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.FETCH)) {
             observe(exchange, req, target, nextHop, leg);
