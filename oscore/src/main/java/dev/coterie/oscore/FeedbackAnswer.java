@@ -97,6 +97,17 @@ public final class FeedbackAnswer implements Consumer<Integer> {
     @Override
     public void accept(Integer q) {
         long delay = leisureMs == 0 ? 0 : random.nextLong(leisureMs);
+        if (timer.isShutdown()) {
+            return; // closed: the observation is being left, nothing more is sent
+        }
+        try {
+            schedule(delay);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed meanwhile: never an exception into the notification listener, which would end the observation
+        }
+    }
+
+    private void schedule(long delay) {
         timer.schedule(() -> {
             try {
                 send.accept(confirmation(registration, option));
