@@ -49,6 +49,10 @@ class ProxyFeedbackTest {
                 assertEquals(8, tkl, "a fresh 8-byte Token, not the phantom's");
                 // Observe 0 (empty), Uri-Path "alarm", Feedback-Divider 18 empty (delta 7), No-Response 258 = 26
                 assertEquals("60" + "55616c61726d" + "70" + "d1e31a", Hex.encode(Arrays.copyOfRange(b, 4 + tkl, b.length)));
+                long end = System.nanoTime() + 5_000_000_000L; // bounded: sent() counts once send returned
+                while (a.sent() == 0 && System.nanoTime() < end) {
+                    Thread.sleep(10);
+                }
                 assertEquals(1, a.sent());
             } finally {
                 a.close();
