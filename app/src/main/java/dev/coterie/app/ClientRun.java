@@ -350,6 +350,9 @@ final class ClientRun {
             }
             if (groupObservation != null) {
                 groupObservation.close(); // a group observation is left by forgetting it: nothing to send (digest 6.3)
+                if (feedback != null) {
+                    feedback.close();
+                }
                 holding.clear();
             }
             if (!holding.isEmpty()) {
@@ -442,6 +445,28 @@ final class ClientRun {
         }
 
         private dev.coterie.oscore.GroupObservationClient groupObservation;
+        private dev.coterie.oscore.FeedbackAnswer feedback;
+
+        /**
+         * The answer to a Feedback-Divider (observe-multicast-notifications 8.2, OMN-09): with
+         * probability 2^-Q, after a random part of the Leisure (5 s), a NON GET with Observe 0,
+         * No-Response 26 and an empty Feedback-Divider to where the registration went, printed.
+         * None for a protected registration or informative response: never a plaintext answer.
+         */
+        private dev.coterie.oscore.FeedbackAnswer feedbackAnswer(Response informative) {
+            if (dev.coterie.oscore.OscorePeer.of(informative) != null || registration.getOptions().hasOscore()
+                    || registration.getDestinationContext() == null) {
+                return null;
+            }
+            java.util.function.Consumer<Request> udp = dev.coterie.oscore.FeedbackAnswer.udp(new java.security.SecureRandom());
+            return new dev.coterie.oscore.FeedbackAnswer(registration,
+                    s.registry().byName(ExtensionOptionRegistry.FEEDBACK_DIVIDER).number(),
+                    dev.coterie.oscore.FeedbackAnswer.DEFAULT_LEISURE_MS, new java.security.SecureRandom(), q -> {
+                        udp.accept(q);
+                        line(tag() + "(Feedback-Divider: answered the server's count with a NON GET, Observe 0, "
+                                + "No-Response 26, an empty Feedback-Divider, to " + q.getDestinationContext().getPeerAddress() + ")");
+                    });
+        }
 
         /**
          * An informative response (observe-multicast-notifications 4.2): the server took this
@@ -480,9 +505,13 @@ final class ClientRun {
                                 line(tag() + "(" + why + ")");
                                 receive(end);
                             }
-                        }, null, groupObservations);
+                        }, feedback = feedbackAnswer(r), groupObservations);
                 return true;
             } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | IOException | RuntimeException e) {
+                if (feedback != null) {
+                    feedback.close();
+                    feedback = null;
+                }
                 line(tag() + "(an informative response that cannot be used, withdrawn: " + e.getMessage() + ")");
                 return false;
             }

@@ -47,14 +47,16 @@ public final class FeedbackDivider {
     }
 
     /**
-     * The new count: COUNT' + (E - N) / D, with N the count Q was computed from, rounded to the
-     * nearest integer and never below 0.
+     * The new count: COUNT' + (E - N) / D, with N the count Q was computed from and D &gt; 0 an
+     * integer (Section 8.3.3), the division an integer one truncating towards zero as in the
+     * draft's server pseudo-code (Appendix A.3: {@code int NEW_COUNT = COUNT_PRIME + ((E - N) / D)});
+     * never below 0 (the pseudo-code returns 0 below its cancel threshold).
      */
-    public static long update(long countNow, long estimate, long n, double dampener) {
-        if (!(dampener > 0)) {
-            throw new IllegalArgumentException("the dampener D must be positive");
+    public static long update(long countNow, long estimate, long n, long dampener) {
+        if (dampener < 1) {
+            throw new IllegalArgumentException("the dampener D must be a positive integer");
         }
-        return Math.max(0, Math.round(countNow + (estimate - Math.max(n, 1)) / dampener));
+        return Math.max(0, countNow + (estimate - Math.max(n, 1)) / dampener);
     }
 
     /** The client's draw: true (answer) with probability 2^-Q. */
@@ -66,5 +68,21 @@ public final class FeedbackDivider {
             return random.nextLong(1L << MAX_Q) == 0;
         }
         return random.nextLong(1L << q) == 0;
+    }
+
+    /** The option value of Q: uint 0-1 bytes, so 0 is the empty value (RFC 7252 Section 3.2). */
+    public static byte[] encode(int q) {
+        if (q < 0 || q > 255) {
+            throw new IllegalArgumentException("Q out of range: " + q);
+        }
+        return q == 0 ? new byte[0] : new byte[] {(byte) q};
+    }
+
+    /** Q from an option value, or -1 when the value is not a 0-1 byte uint. */
+    public static int decode(byte[] value) {
+        if (value == null || value.length > 1) {
+            return -1;
+        }
+        return value.length == 0 ? 0 : value[0] & 0xff;
     }
 }

@@ -319,17 +319,27 @@ public final class GroupObservationClient implements Closeable {
         if (!fromLastNotif && feedback != null) { // OMN-08: a Feedback-Divider rebuilt from last_notif is ignored
             for (Option o : r.getOptions().getOthers()) {
                 if (o.getNumber() == feedbackNumber) {
-                    q = o.getIntegerValue();
+                    q = FeedbackDivider.decode(o.getValue()); // -1: not a 0-1 byte uint, ignored
                 }
             }
         }
         listener.notification(r, fromLastNotif); // read first: a listener may strip the option before passing it on
-        if (q != null && q <= FeedbackDivider.MAX_Q && FeedbackDivider.answers(q, java.util.concurrent.ThreadLocalRandom.current())) {
+        java.util.random.RandomGenerator d = draw;
+        if (q != null && q >= 0 && q <= FeedbackDivider.MAX_Q
+                && FeedbackDivider.answers(q, d != null ? d : java.util.concurrent.ThreadLocalRandom.current())) {
             feedback.accept(q);
         }
     }
 
     private int feedbackNumber = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.FEEDBACK_DIVIDER).number();
+
+    private volatile java.util.random.RandomGenerator draw;
+
+    /** The generator of the Feedback-Divider draw (OMN-09); null: ThreadLocalRandom. Tests seed it. */
+    public GroupObservationClient feedbackDraw(java.util.random.RandomGenerator random) {
+        this.draw = random;
+        return this;
+    }
 
     /** With a registry that moved Feedback-Divider to another number. */
     public GroupObservationClient feedbackOption(int number) {

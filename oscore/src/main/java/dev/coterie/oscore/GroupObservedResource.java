@@ -74,6 +74,7 @@ public abstract class GroupObservedResource extends CoapResource {
     private boolean closed;
     private final AtomicLong observers = new AtomicLong();
     private final AtomicLong multicastSent = new AtomicLong();
+    private FeedbackCounting counting;
 
     /**
      * @param group where notifications go (GRP_ADDR:GRP_PORT)
@@ -159,7 +160,8 @@ public abstract class GroupObservedResource extends CoapResource {
                 exchange.respond(representation()); // not bound to a socket, or closed: plain answers only
                 return;
             }
-            if (phantom == null) {
+            boolean running = phantom != null;
+            if (!running) {
                 try {
                     start(req);
                 } catch (OscoreException e) {
@@ -174,7 +176,10 @@ public abstract class GroupObservedResource extends CoapResource {
                 exchange.respond(representation());
                 return;
             }
-            observers.incrementAndGet();
+            // a re-registration answering a Feedback-Divider is a confirmation, not a new observer (OMN-09)
+            if (!running || counting == null || !counting.confirmation(req)) {
+                observers.incrementAndGet();
+            }
             // Group OSCORE: ph_req is the protected phantom (code FETCH, outer options, ciphertext and signature) and
             // last_notif the protected latest notification (digest 6.6)
             info = InformativeResponse.of(TpInfo.udp(serverAddress, group, token),
@@ -251,10 +256,23 @@ public abstract class GroupObservedResource extends CoapResource {
             }
             try {
                 Response next = numbered(representation());
-                Response nextWire = security != null ? protect(next) : null; // both or neither are the latest
-                latest = next;
-                latestWire = nextWire;
-                send(security != null ? latestWire : latest);
+                // Feedback-Divider in this one notification when a count was asked for (OMN-09), not kept in
+                // last_notif; unprotected variant only (a protected count is not done: clients never answer one in
+                // plaintext)
+                boolean feedback = security == null && counting != null && counting.mark(next);
+                try {
+                    Response nextWire = security != null ? protect(next) : null; // both or neither are the latest
+                    latest = next;
+                    latestWire = nextWire;
+                    send(security != null ? latestWire : latest);
+                    if (feedback) {
+                        counting.sent();
+                    }
+                } finally {
+                    if (feedback) {
+                        counting.unmark(next);
+                    }
+                }
             } catch (OscoreException e) {
                 notSent.incrementAndGet(); // fail closed: nothing in plaintext
                 LOG.warn("group observation of /{}: a notification could not be protected: {}", getName(), e.getMessage());
@@ -308,6 +326,9 @@ public abstract class GroupObservedResource extends CoapResource {
                 latestWire = null;
                 token = null;
                 observers.set(0);
+                if (counting != null) {
+                    counting.reset();
+                }
             }
         }
     }
@@ -342,6 +363,28 @@ public abstract class GroupObservedResource extends CoapResource {
     /** Group OSCORE: the protected phantom as ph_req carries it, or null (unprotected variant, or not running). */
     public synchronized Request protectedPhantom() {
         return phantomWire;
+    }
+
+    /**
+     * Enables the rough counting of clients (OMN-09) with {@code config}; {@link FeedbackCounting#start()}
+     * then asks for a count. Once per resource.
+     */
+    public FeedbackCounting counting(FeedbackCounting.Config config) {
+        return counting(config, () -> System.nanoTime() / 1_000_000);
+    }
+
+    /** {@link #counting(FeedbackCounting.Config)} with the clock (milliseconds, monotonic) the window is measured on. */
+    public synchronized FeedbackCounting counting(FeedbackCounting.Config config, java.util.function.LongSupplier clockMs) {
+        if (counting != null) {
+            throw new IllegalStateException("rough counting is already enabled on /" + getName());
+        }
+        counting = new FeedbackCounting(config, this, observers::get, observers::set, timer, clockMs);
+        return counting;
+    }
+
+    /** The rough counting, or null when not enabled. */
+    public synchronized FeedbackCounting counting() {
+        return counting;
     }
 
     /** The observer counter (digest 6.1 step 5). */

@@ -255,9 +255,12 @@ class GroupObservationCodecTest {
         assertEquals(0, FeedbackDivider.q(5, 10)); // N < M: Q = 0, everyone answers
         assertEquals(0, FeedbackDivider.q(0, 1)); // N = max(COUNT, 1)
         assertEquals(384, FeedbackDivider.estimate(3, 7));
-        assertEquals(692, FeedbackDivider.update(1000, 384, 1000, 2.0)); // 1000 + (384 - 1000) / 2
-        assertEquals(1010, FeedbackDivider.update(1010, 1000, 1000, 4.0)); // E = N: only the joiners meanwhile
-        assertEquals(0, FeedbackDivider.update(3, 0, 1000, 1.0)); // never below 0
+        assertEquals(692, FeedbackDivider.update(1000, 384, 1000, 2)); // 1000 + (384 - 1000) / 2
+        assertEquals(1010, FeedbackDivider.update(1010, 1000, 1000, 4)); // E = N: only the joiners meanwhile
+        assertEquals(0, FeedbackDivider.update(3, 0, 1000, 1)); // never below 0
+        // integer division truncating towards zero (Appendix A.3): 10 + (3 - 10) / 4 = 10 - 1, not 10 - 1.75 rounded to 8
+        assertEquals(9, FeedbackDivider.update(10, 3, 10, 4));
+        assertEquals(11, FeedbackDivider.update(10, 17, 10, 4)); // 10 + 7 / 4
         assertThrows(IllegalArgumentException.class, () -> FeedbackDivider.update(1, 1, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> FeedbackDivider.q(1, 0));
     }

@@ -311,6 +311,18 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.NOT_FOUND, null, ProxyMetrics.Outcome.LOCAL);
             return;
         }
+        if (ForwardTarget.other(req.getOptions(), numbers.feedbackDivider()) != null) {
+            // a client's answer to a count (observe-multicast-notifications 8.2, MNP-07): sent only for its side effect at
+            // the server, so it goes there every time, never into an Observe relay or the cache
+            Request up = upstreamRequest(req, target, nextHop, leg);
+            if (req.getOptions().hasObserve()) {
+                up.getOptions().setObserve(req.getOptions().getObserve()); // the registration it stands for
+            }
+            if (takeSlot(exchange)) {
+                send(exchange, req, up, target, leg, null, null);
+            }
+            return;
+        }
         if (req.getOptions().hasObserve() && (req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.GET
                 || req.getCode() == org.eclipse.californium.core.coap.CoAP.Code.FETCH)) {
             observe(exchange, req, target, nextHop, leg);
@@ -861,8 +873,12 @@ final class Forwarder extends ServerMessageDeliverer {
                 old.cancel(false);
             }
         };
+        // MNP-07: the proxy answers a Feedback-Divider itself (to the server its registration went to), never relays it
+        dev.coterie.oscore.FeedbackAnswer[] feedback = new dev.coterie.oscore.FeedbackAnswer[1];
         try {
             joinedGroupObservations.incrementAndGet();
+            feedback[0] = up.getDestinationContext() == null ? null
+                    : ProxyFeedback.answer(up, up.getDestinationContext().getPeerAddress(), feedbackDivider, g.feedbackLeisureMs());
             dev.coterie.oscore.GroupObservationClient c = dev.coterie.oscore.GroupObservationClient.join(informative, up,
                     g.contentFormat(), dev.coterie.oscore.GroupObservationClient.networkInterface(g.networkInterface()),
                     recognised, new dev.coterie.oscore.GroupObservationClient.Listener() {
@@ -873,7 +889,7 @@ final class Forwarder extends ServerMessageDeliverer {
                             }
                             Response copy = new Response(n.getCode()); // a parsed message is sealed: a copy takes the Token
                             copy.setOptions(n.getOptions());
-                            // not acted on here (MNP-07): never passed on, so no observer answers a count it cannot reach
+                            // MNP-07: answered by the proxy (feedback), never passed on to an observer
                             copy.getOptions().clearOtherOption(feedbackDivider);
                             copy.setPayload(n.getPayload());
                             copy.setType(org.eclipse.californium.core.coap.CoAP.Type.NON);
@@ -890,11 +906,15 @@ final class Forwarder extends ServerMessageDeliverer {
                             end.setToken(t);
                             into.accept(end); // the server's cancellation ends every observer's relation
                         }
-                    }, null);
+                    }, feedback[0]);
+            c.feedbackOption(feedbackDivider);
             relay.registration(null); // nothing to cancel upstream: the proxy just stops listening (digest 6.3)
             relay.groupJoined();
             relay.onEnd(() -> {
                 c.close();
+                if (feedback[0] != null) {
+                    feedback[0].close();
+                }
                 ScheduledFuture<?> f = silence.get();
                 if (f != null) {
                     f.cancel(false);
@@ -916,6 +936,9 @@ final class Forwarder extends ServerMessageDeliverer {
             return true;
         } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | java.io.IOException | IllegalArgumentException
                  | IllegalStateException e) {
+            if (feedback[0] != null) {
+                feedback[0].close();
+            }
             joinedGroupObservations.decrementAndGet();
             LOG.info("an informative response that this proxy cannot take part in, relayed as it is: {}", e.getMessage());
             return false;

@@ -53,8 +53,12 @@ public record ProxyConfig(
      * (null: the system chooses by its routes), and fans each notification out to its observers of
      * that resource, at most {@code maxObservers} of them per group observation (waiting ones
      * too), in at most {@code maxJoined} group observations at once (each a socket and a thread).
+     * A Feedback-Divider in an unprotected multicast notification is answered by the proxy itself
+     * (multicast-notifications-proxy Section 5: it counts as one client) after a random part of
+     * {@code feedbackLeisureMs}, and never relayed.
      */
-    public record GroupObservations(String networkInterface, int contentFormat, int maxObservers, int maxJoined) {
+    public record GroupObservations(String networkInterface, int contentFormat, int maxObservers, int maxJoined,
+                                    int feedbackLeisureMs) {
     }
 
     /**
@@ -515,7 +519,8 @@ public record ProxyConfig(
         GroupObservations gobs = null;
         if (root.has("group_observations") && !root.get("group_observations").isNull()) {
             JsonNode n = root.get("group_observations");
-            r.onlyFields(n, "group_observations", Set.of("interface", "content_format", "max_observers", "max_joined"));
+            r.onlyFields(n, "group_observations", Set.of("interface", "content_format", "max_observers", "max_joined",
+                    "feedback_leisure_ms"));
             String nif = n.has("interface") ? r.text(n.get("interface"), "group_observations.interface") : null;
             if (nif != null) {
                 try {
@@ -530,7 +535,9 @@ public record ProxyConfig(
                     r.integer(n, "content_format", "group_observations.content_format",
                             dev.coterie.oscore.InformativeResponse.DEFAULT_CONTENT_FORMAT, 0, 65535),
                     r.integer(n, "max_observers", "group_observations.max_observers", 1000, 1, 1_000_000),
-                    r.integer(n, "max_joined", "group_observations.max_joined", 64, 1, 10_000));
+                    r.integer(n, "max_joined", "group_observations.max_joined", 64, 1, 10_000),
+                    r.integer(n, "feedback_leisure_ms", "group_observations.feedback_leisure_ms",
+                            (int) dev.coterie.oscore.FeedbackAnswer.DEFAULT_LEISURE_MS, 0, 60_000));
         }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
                 nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,

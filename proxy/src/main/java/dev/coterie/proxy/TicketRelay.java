@@ -235,10 +235,17 @@ final class TicketRelay {
         informative.setPayload(InformativeResponse.of(ticket.tp(), ticket.phantomBytes(), null).encode());
         joined.incrementAndGet();
         GroupObservationClient c;
+        // MNP-07: an unprotected notification's Feedback-Divider is answered by the proxy itself, and never relayed
+        dev.coterie.oscore.FeedbackAnswer feedback = ProxyFeedback.answer(ticket.phantom(), ticket.tp().server(),
+                numbers.feedbackDivider(), g.feedbackLeisureMs());
         try {
             c = GroupObservationClient.join(informative, ticket.phantom(), g.contentFormat(),
-                    GroupObservationClient.networkInterface(g.networkInterface()), recognised, group, null);
+                    GroupObservationClient.networkInterface(g.networkInterface()), recognised, group, feedback);
+            c.feedbackOption(numbers.feedbackDivider());
         } catch (GroupObservationClient.Withdraw e) {
+            if (feedback != null) {
+                feedback.close();
+            }
             joined.decrementAndGet();
             relays.remove(key, relay);
             relay.end();
@@ -246,6 +253,9 @@ final class TicketRelay {
                     ProxyMetrics.Outcome.BAD_REQUEST);
             return;
         } catch (java.io.IOException | RuntimeException e) {
+            if (feedback != null) {
+                feedback.close();
+            }
             joined.decrementAndGet();
             relays.remove(key, relay);
             relay.end();
@@ -259,6 +269,9 @@ final class TicketRelay {
         relay.onEnd(() -> {
             if (once.compareAndSet(false, true)) {
                 c.close();
+                if (feedback != null) {
+                    feedback.close();
+                }
                 group.stopWatch();
                 joined.decrementAndGet();
             }
@@ -308,7 +321,7 @@ final class TicketRelay {
             metrics.groupNotification();
             Response copy = new Response(n.getCode()); // a parsed message is sealed: a copy takes another Token
             copy.setOptions(n.getOptions());
-            // not acted on here (MNP-07), as for the unprotected variant's join: never passed on
+            // MNP-07: answered by the proxy itself when visible (the listener's FeedbackAnswer), never passed on
             copy.getOptions().clearOtherOption(numbers.feedbackDivider());
             copy.setPayload(n.getPayload());
             copy.setType(CoAP.Type.NON);

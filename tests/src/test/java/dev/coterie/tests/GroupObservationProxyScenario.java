@@ -136,6 +136,11 @@ public final class GroupObservationProxyScenario {
                 o.onResponse(resp);
             }
         });
+        int fd = dev.coterie.oscore.ExtensionOptionRegistry.defaults()
+                .byName(dev.coterie.oscore.ExtensionOptionRegistry.FEEDBACK_DIVIDER).number();
+        // rough counting on /alarm (M 1000: Q = 0, every answer comes), asked for below
+        dev.coterie.oscore.FeedbackCounting counting = alarm.counting(
+                dev.coterie.oscore.FeedbackCounting.Config.defaults(1000).withWaitMs(60_000));
         try {
             // control: without group_observations, the observer gets the informative response itself
             try (ProxyServer off = proxy("127.0.0.1:5601", false)) {
@@ -145,6 +150,38 @@ public final class GroupObservationProxyScenario {
                 Response r = got ? o.got.get(0) : null;
                 check(r != null && r.getCode() == CoAP.ResponseCode.SERVICE_UNAVAILABLE && !r.getOptions().hasObserve(),
                         "MNP_04 control: a proxy without group_observations relays the informative response as it is", r);
+                // the observer listens to the group itself; its Feedback-Divider answer goes where its registration went,
+                // to this proxy, which forwards it to the server as a one-off request (not an Observe relay)
+                if (r != null) {
+                    dev.coterie.oscore.FeedbackAnswer answer = new dev.coterie.oscore.FeedbackAnswer(o.request, fd, 0,
+                            new java.util.SplittableRandom(3), null);
+                    GroupObservationScenario.Observer listening = new GroupObservationScenario.Observer();
+                    Request own = Request.newGet(); // what the registration asked the server for (it went with Proxy-Uri)
+                    own.getOptions().addUriPath("alarm").setObserve(0);
+                    dev.coterie.oscore.GroupObservationClient gc = dev.coterie.oscore.GroupObservationClient.join(r, own,
+                            dev.coterie.oscore.InformativeResponse.DEFAULT_CONTENT_FORMAT,
+                            dev.coterie.oscore.GroupObservationClient.networkInterface("lo"),
+                            dev.coterie.oscore.ExtensionOptionRegistry.defaults().californiumRegistry(), listening, answer);
+                    try {
+                        counting.start();
+                        alarm.state = 9;
+                        alarm.changed();
+                        boolean confirmed = GroupObservationScenario.await(() -> counting.confirmations() == 1, 10_000);
+                        // a second one for the same resource while the first is still unanswered upstream (No-Response 26):
+                        // an Observe registration would wait for the first one's relay and never reach the server
+                        answer.accept(0);
+                        confirmed &= GroupObservationScenario.await(() -> counting.confirmations() == 2, 10_000);
+                        dev.coterie.oscore.FeedbackCounting.Result res = counting.finish();
+                        check(confirmed && answer.sent() == 2 && res != null && res.confirmations() == 2
+                                && off.metrics().observers().get() == 0, "MNP_07 a client's Feedback-Divider answers through a "
+                                + "proxy without group_observations are each forwarded to the server, not taken into an Observe relay",
+                                res + " sent " + answer.sent() + " observers at the proxy " + off.metrics().observers().get());
+                    } finally {
+                        answer.close();
+                        gc.close();
+                        alarm.state = 0;
+                    }
+                }
                 o.request.cancel();
             }
             alarm.cancel(); // the control's group observation; the proxy run starts a fresh one
@@ -166,7 +203,8 @@ public final class GroupObservationProxyScenario {
             }
             alarm.cancel();
             door.cancel();
-            try (ProxyServer proxy = proxy("127.0.0.1:5600", true)) {
+            try (ProxyServer proxy = proxy("127.0.0.1:5600",
+                    "group_observations: {interface: lo, max_observers: 1000, feedback_leisure_ms: 100}")) {
                 List<Observer> observers = new ArrayList<>();
                 for (int i = 0; i < OBSERVERS; i++) {
                     Observer o = new Observer("127.0.0.1:5600");
@@ -221,6 +259,26 @@ public final class GroupObservationProxyScenario {
                 check(lateOk && "state 2".equals(late.got.get(0).getPayloadString()) && alarm.observers() == 1,
                         "MNP_05 a later observer is answered from the proxy's latest notification, nothing sent to the server",
                         late.payloads() + " / " + alarm.observers());
+
+                // MNP-07: a count asked for with Q = 0 (M 1000, N 1): the proxy answers it itself, once, as one client, and
+                // relays the notification to every observer without the option
+                counting.start();
+                alarm.state = 3;
+                alarm.changed();
+                boolean fdAll = GroupObservationScenario.await(() -> observers.stream().allMatch(o -> o.payloads()
+                        .contains("2.05 state 3")), 10_000);
+                boolean stripped = true;
+                for (Observer o : observers) {
+                    Response r = o.got.get(o.got.size() - 1);
+                    stripped &= "state 3".equals(r.getPayloadString()) && r.getOptions().getOthers().stream()
+                            .noneMatch(x -> x.getNumber() == fd) && r.getToken().equals(o.request.getToken());
+                }
+                boolean answered = GroupObservationScenario.await(() -> counting.confirmations() == 1, 10_000);
+                dev.coterie.oscore.FeedbackCounting.Result res = counting.finish();
+                check(fdAll && stripped && answered && res != null && res.q() == 0 && res.confirmations() == 1
+                        && alarm.observers() == 1, "MNP_07 unprotected variant: the proxy answers the server's "
+                        + "Feedback-Divider itself (one confirmation, one client) and relays the notification to every "
+                        + "observer without it", res + " / " + observers.get(0).got);
 
                 // the server ends the group observation: every observer's relation ends with the 5.03
                 alarm.cancel();

@@ -46,6 +46,14 @@ class GroupObservationProxyTest {
     }
 
     @Test
+    void MNP_07_unprotectedVariant_proxyAnswersFeedbackDividerItself_andRemovesIt() {
+        assertChecks("MNP_07 unprotected variant: the proxy answers the server's Feedback-Divider itself (one confirmation, "
+                + "one client) and relays the notification to every observer without it",
+                "MNP_07 a client's Feedback-Divider answers through a proxy without group_observations are each forwarded "
+                        + "to the server, not taken into an Observe relay");
+    }
+
+    @Test
     void MNP_05_firstAnswerIsTheLatestNotification() {
         assertChecks("MNP_05 each observer's first answer is the latest notification (from last_notif), 2.05 with Observe, "
                 + "not the informative response",

@@ -116,6 +116,15 @@ public final class TicketProxyScenario {
         }
     }
 
+    private static byte[] option(org.eclipse.californium.core.coap.Message m, int number) {
+        for (org.eclipse.californium.core.coap.Option o : m.getOptions().asSortedList()) {
+            if (o.getNumber() == number) {
+                return o.getValue();
+            }
+        }
+        return null;
+    }
+
     /** A notification with Token T sent from the server's socket to the group, as the server would send it. */
     private static void fromServer(CoapEndpoint sep, GroupObservationScenario.Alarm alarm, int observe, byte[] oscore,
                                    String payload) {
@@ -176,7 +185,7 @@ public final class TicketProxyScenario {
         cep.start();
         GroupObservationClient direct = null;
         try (ProxyServer proxy = GroupObservationProxyScenario.proxy(PROXY.getHostString() + ":" + PROXY.getPort(),
-                "group_observations: {interface: lo, max_observers: 1000}")) {
+                "group_observations: {interface: lo, max_observers: 1000, feedback_leisure_ms: 100}")) {
             // the client's own registration with the server: the informative response gives ph_req and tp_info
             Request reg = Request.newGet();
             reg.setURI(ORIGINAL.toString());
@@ -270,11 +279,58 @@ public final class TicketProxyScenario {
                     "MNP_04 all ticket clients, one group observation joined by the proxy",
                     proxy.metrics().count(ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED));
 
+            // MNP-07: the server asks for a count (M 1000, N 1: Q = 0, so the proxy's draw always answers); the proxy
+            // answers it itself, once, and relays the notification to every ticket client without the option
+            int fd = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.FEEDBACK_DIVIDER).number();
+            List<Request> withFd = new CopyOnWriteArrayList<>();
+            sep.addInterceptor(new MessageInterceptorAdapter() {
+                @Override
+                public void receiveRequest(Request request) {
+                    if (option(request, fd) != null) {
+                        withFd.add(request);
+                    }
+                }
+            });
+            dev.coterie.oscore.FeedbackCounting counting = alarm.counting(
+                    dev.coterie.oscore.FeedbackCounting.Config.defaults(1000).withWaitMs(60_000));
+            counting.start();
+            alarm.state = 3;
+            alarm.changed();
+            boolean fdAll = GroupObservationScenario.await(() -> clients.stream().allMatch(c -> c.payloads().contains("state 3")),
+                    10_000);
+            boolean seenFd = GroupObservationScenario.await(() -> self.notifications.size() >= 4, 5000);
+            Response atGroup = seenFd ? self.notifications.get(self.notifications.size() - 1) : null;
+            check(atGroup != null && "state 3".equals(atGroup.getPayloadString())
+                    && java.util.Arrays.equals(option(atGroup, fd), new byte[0]),
+                    "MNP_07 control: the server's multicast notification carried Feedback-Divider Q = 0 (option 18, empty)",
+                    atGroup);
+            boolean stripped = true;
+            for (TicketClient c : clients) {
+                Response r = c.got.get(c.got.size() - 1);
+                stripped &= "state 3".equals(r.getPayloadString()) && option(r, fd) == null && c.wellFormed();
+            }
+            check(fdAll && stripped, "MNP_07 the proxy relays that notification to every ticket client without "
+                    + "Feedback-Divider (own Token, increasing Observe)", first.got);
+            boolean answered = GroupObservationScenario.await(() -> counting.confirmations() == 1, 10_000);
+            Request conf = withFd.isEmpty() ? null : withFd.get(0);
+            String confHex = conf == null ? "" : dev.coterie.keystore.Hex.encode(new UdpDataSerializer().getByteArray(conf));
+            int tkl = conf == null ? 0 : conf.getToken().length();
+            check(answered && withFd.size() == 1 && conf.getType() == CoAP.Type.NON && conf.getCode() == CoAP.Code.GET
+                    && confHex.startsWith("5" + Integer.toHexString(tkl) + "01")
+                    && confHex.substring(8 + 2 * tkl).equals("60" + "55616c61726d" + "70" + "d1e31a")
+                    && alarm.observers() == 1,
+                    "MNP_07 the proxy answered the Feedback-Divider itself: one NON GET, options 60 55'alarm' 70 d1e31a "
+                    + "(Observe 0, Uri-Path, empty Feedback-Divider, No-Response 26), counted at the server as one confirmation",
+                    withFd.size() + " " + confHex);
+            dev.coterie.oscore.FeedbackCounting.Result res = counting.finish();
+            check(res != null && res.q() == 0 && res.confirmations() == 1 && res.count() == 1,
+                    "MNP_07 the server's new estimate counts the proxy as one client: 1 + (1 - 1) / 4 = 1", res);
+
             // a replayed notification from the server's own socket (the latest Observe again): never relayed; the proxy's
             // group listener drops it before TicketRelay (RFC 7641 3.4 in GroupObservationClient)
-            boolean seen = GroupObservationScenario.await(() -> self.notifications.size() >= 3, 5000);
+            boolean seen = GroupObservationScenario.await(() -> self.notifications.size() >= 4, 5000);
             Response lastAtServer = seen ? self.notifications.get(self.notifications.size() - 1) : null;
-            if (lastAtServer == null || !"state 2".equals(lastAtServer.getPayloadString())) {
+            if (lastAtServer == null || !"state 3".equals(lastAtServer.getPayloadString())) {
                 check(false, "MNP_04 setup: the test saw the server's notifications", self.got);
                 return;
             }

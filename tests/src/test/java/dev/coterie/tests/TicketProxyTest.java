@@ -48,6 +48,16 @@ class TicketProxyTest {
     }
 
     @Test
+    void MNP_07_proxyAnswersFeedbackDividerItself_andRemovesItBeforeFanOut() {
+        assertChecks("MNP_07 control: the server's multicast notification carried Feedback-Divider Q = 0 (option 18, empty)",
+                "MNP_07 the proxy relays that notification to every ticket client without Feedback-Divider (own Token, "
+                        + "increasing Observe)",
+                "MNP_07 the proxy answered the Feedback-Divider itself: one NON GET, options 60 55'alarm' 70 d1e31a "
+                        + "(Observe 0, Uri-Path, empty Feedback-Divider, No-Response 26), counted at the server as one confirmation",
+                "MNP_07 the server's new estimate counts the proxy as one client: 1 + (1 - 1) / 4 = 1");
+    }
+
+    @Test
     void MNP_04_replayedNotificationDropped_nextOneRelayed() {
         assertChecks("MNP_04 a replayed notification (the latest Observe again, from the server's address) is not relayed; "
                 + "control: an advancing one from the same socket is",
