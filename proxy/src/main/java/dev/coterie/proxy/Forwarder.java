@@ -982,8 +982,16 @@ final class Forwarder extends ServerMessageDeliverer {
             overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers waiting");
             return;
         }
-        if (relay != null && relay.await(exchange)) {
-            if (relay.isGroupJoined() && !relay.hasNotification() && exchange.getRequest().isConfirmable()) {
+        ObserveRelay.Await queued = relay == null ? ObserveRelay.Await.CLOSED : relay.enqueue(exchange);
+        if (queued == ObserveRelay.Await.LATEST) {
+            // the first notification arrived since hasNotification() above: attach now, or no one would answer
+            metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
+            checkForObserveOption(exchange, relay);
+            relay.handleRequest(exchange);
+            return;
+        }
+        if (queued == ObserveRelay.Await.WAITING) {
+            if (relay.isGroupJoined() && exchange.getRequest().isConfirmable()) {
                 exchange.sendAccept(); // MNP-05: a group observation without a latest notification yet
             }
             return; // answered with the first notification
@@ -1017,7 +1025,12 @@ final class Forwarder extends ServerMessageDeliverer {
         ObserveRelay raced = relays.putIfAbsent(key, fresh);
         if (raced != null) {
             metrics.inFlight().decrementAndGet();
-            if (!raced.await(exchange)) {
+            ObserveRelay.Await q = raced.enqueue(exchange);
+            if (q == ObserveRelay.Await.LATEST) {
+                metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
+                checkForObserveOption(exchange, raced);
+                raced.handleRequest(exchange);
+            } else if (q == ObserveRelay.Await.CLOSED) {
                 forwardPlain(exchange, req, target, nextHop, leg);
             }
             return;

@@ -72,6 +72,34 @@ final class ObserveRelay extends CoapResource {
         return true;
     }
 
+    /** What {@link #enqueue} did with an observer. */
+    enum Await {
+        /** The relay is over: the caller forwards or refuses. */
+        CLOSED,
+        /** Waiting: answered with the first notification when it arrives. */
+        WAITING,
+        /**
+         * Not queued: the first notification arrived since the caller last looked, so no one would answer a
+         * queued observer (the waiting list was already handed out); the caller attaches it to the relation.
+         */
+        LATEST
+    }
+
+    /**
+     * {@link #await}, decided under the same lock as {@link #notification}: an observer is queued only while no
+     * notification is held, so it cannot be queued after the waiting list was handed out and never answered.
+     */
+    synchronized Await enqueue(Exchange e) {
+        if (closed) {
+            return Await.CLOSED;
+        }
+        if (latest != null) {
+            return Await.LATEST;
+        }
+        pending.add(e);
+        return Await.WAITING;
+    }
+
     private volatile boolean groupJoined;
 
     /** The proxy takes part in the origin's group observation for this relay (multicast-notifications-proxy 3). */
