@@ -268,4 +268,29 @@ class TcpInteropTest {
             Libcoap.stop(server);
         }
     }
+
+    @Test
+    void TCP_tlsClientCertificatesAreRequiredAndCheckedWithTlsClientTrust() throws Exception {
+        Credential server = credential("localhost", "ip:127.0.0.1,dns:localhost");
+        Credential member = credential("member", "dns:member");
+        Credential stranger = credential("stranger", "dns:stranger");
+        try (ServerProcess s = new ServerProcess("TCP_TEST_PASS", "--context", contextFile("server", "01", "").toString(),
+                "--bind", "127.0.0.1:0", "--tls-bind", "127.0.0.1:0", "--tls-keystore", server.p12().toString(),
+                "--tls-keystore-pass-env", "TCP_TEST_PASS", "--tls-client-trust", member.certPem().toString())) {
+            String uri = "coaps+tcp://127.0.0.1:" + s.port("coaps+tcp") + "/hello";
+            Libcoap tls = libcoap.tls();
+            // positive control: the trusted client certificate gets through the handshake to the 4.01 of the OSCORE layer
+            Libcoap.Run ok = tls.client(dir, 5, List.of("-m", "get", "-R", server.certPem().toString(), "-c",
+                    member.certPem().toString(), "-j", member.keyPem().toString()), uri);
+            assertEquals("4.01", ok.lastCode(), ok.log());
+            // another certificate, and none at all: the handshake is refused, no CoAP message is answered
+            Libcoap.Run other = tls.client(dir, 5, List.of("-m", "get", "-R", server.certPem().toString(), "-c",
+                    stranger.certPem().toString(), "-j", stranger.keyPem().toString()), uri);
+            assertEquals("none", other.lastCode(), other.log());
+            assertFalse(other.log().contains("OSCORE required"), other.log());
+            Libcoap.Run none = tls.client(dir, 5, List.of("-m", "get", "-R", server.certPem().toString()), uri);
+            assertEquals("none", none.lastCode(), none.log());
+            assertNothingSecret(s.output() + ok.log() + other.log() + none.log(), server, member, stranger);
+        }
+    }
 }
