@@ -293,4 +293,57 @@ class TcpInteropTest {
             assertNothingSecret(s.output() + ok.log() + other.log() + none.log(), server, member, stranger);
         }
     }
+
+    /** The frame the server sends first and, if it closes, what came before the close: hex of each byte. */
+    private static String readUntilClosed(java.net.Socket s) throws Exception {
+        StringBuilder hex = new StringBuilder();
+        try {
+            for (int b; (b = s.getInputStream().read()) >= 0;) {
+                hex.append(String.format("%02x", b));
+            }
+        } catch (java.net.SocketException reset) {
+            // closed
+        }
+        return hex.toString();
+    }
+
+    @Test
+    void TCP_theServersTcpLimitsFromTheCommandLineAreEnforced() throws Exception {
+        try (ServerProcess s = new ServerProcess("UNUSED", "--context", contextFile("server", "01", "").toString(),
+                "--bind", "127.0.0.1:0", "--tcp-bind", "127.0.0.1:0", "--tcp-max-connections", "1",
+                "--tcp-frame-timeout", "700", "--tcp-max-message-size", "200")) {
+            int port = s.port("coap+tcp");
+            java.net.InetSocketAddress at = new java.net.InetSocketAddress("127.0.0.1", port);
+            try (java.net.Socket first = new java.net.Socket()) {
+                first.connect(at, 5000);
+                first.setSoTimeout(10_000);
+                // the CSM announces --tcp-max-message-size: Max-Message-Size 200 (c8), Block-Wise-Transfer
+                assertEquals("30e121c820", dev.coterie.keystore.Hex.encode(first.getInputStream().readNBytes(5)));
+                // --tcp-max-connections 1: a second connection is closed on arrival, nothing sent on it
+                try (java.net.Socket second = new java.net.Socket()) {
+                    second.connect(at, 5000);
+                    second.setSoTimeout(10_000);
+                    assertEquals("", readUntilClosed(second));
+                }
+                // --tcp-frame-timeout 700: the first never sent a CSM, so it is aborted
+                String abort = readUntilClosed(first);
+                assertTrue(abort.contains(dev.coterie.keystore.Hex.encode("no CSM within 700 ms".getBytes(StandardCharsets.UTF_8))),
+                        abort);
+                assertTrue(abort.startsWith("d0") && abort.startsWith("e5", 4), abort);
+            }
+            // positive control: with the first gone, a new connection is served (it gets the CSM)
+            String got = "";
+            for (int i = 0; i < 50 && got.isEmpty(); i++) { // the server may notice the close a moment later
+                try (java.net.Socket third = new java.net.Socket()) {
+                    third.connect(at, 5000);
+                    third.setSoTimeout(10_000);
+                    got = dev.coterie.keystore.Hex.encode(third.getInputStream().readNBytes(5));
+                }
+                if (got.isEmpty()) {
+                    Thread.sleep(100);
+                }
+            }
+            assertEquals("30e121c820", got);
+        }
+    }
 }
