@@ -47,4 +47,14 @@ fi
 echo "COAP_CLIENT=$(command -v "$CLIENT")"
 echo "COAP_SERVER=$(command -v "$SERVER")"
 echo "LIBCOAP_VERSION=$version"
+# the OpenSSL builds of the same package, for coaps+tcp (CoAP over TLS, RFC 8323): named only if
+# their usage text says they have TLS
+for tool in client server; do
+    bin=$(command -v "coap-$tool-openssl" 2>/dev/null || true)
+    tls_usage=""
+    if [ -n "$bin" ]; then tls_usage=$("$bin" -h 2>&1 || true); fi
+    if [ -n "$bin" ] && printf '%s\n' "$tls_usage" | grep -q "TLS support"; then
+        echo "COAP_$(echo "$tool" | tr a-z A-Z)_TLS=$bin"
+    fi
+done
 echo "LIBCOAP_PACKAGE=$(dpkg-query -W -f='${Version}' libcoap3-bin 2>/dev/null || echo unknown)"

@@ -181,7 +181,11 @@ final class ClientCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "print every message as a message-flow trace")
     boolean trace;
 
-    @Parameters(index = "0", paramLabel = "URI", description = "coap://HOST[:PORT]/PATH[?QUERY]")
+    @Option(names = "--tls-trust", paramLabel = "FILE", description = "with a coaps+tcp URI: the PEM certificate(s) the "
+            + "server's certificate must chain to (owner-only); the URI's host is sent as SNI and must be in the certificate")
+    Path tlsTrust;
+
+    @Parameters(index = "0", paramLabel = "URI", description = "coap://HOST[:PORT]/PATH[?QUERY]; also coap+tcp:// and coaps+tcp:// (RFC 8323)")
     String uri;
 
     @picocli.CommandLine.Mixin
@@ -251,6 +255,11 @@ final class ClientCommand implements Callable<Integer> {
         ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
                 expect == null ? 0 : expect, timeout, trace, registry, groupInterface, informativeFormat);
         if (noOscore) {
+            if (TcpOptions.isTcp(uri)) {
+                ClientRun run = ClientRun.unprotected(s);
+                return run.run(request, () -> run.unprotectedEndpoint(new CoapEndpoint.Builder()
+                        .setConnector(TcpOptions.clientConnector(uri, tlsTrust, Endpoints.configuration()))));
+            }
             return ClientRun.unprotected(s).run(request, local);
         }
         if (bundle == null) {
@@ -261,6 +270,17 @@ final class ClientCommand implements Callable<Integer> {
 
     /** Exactly one of --context, --bundle, --no-oscore, and the options that only fit one of them. */
     private void checkSecurityChoice() {
+        if (TcpOptions.isTcp(uri)) {
+            for (String[] f : new String[][] {{"--bundle", bundle != null ? "" : null}, {"--proxy", proxy},
+                {"--bind", bind}, {"--group-interface", groupInterface}}) {
+                if (f[1] != null) {
+                    throw new IllegalArgumentException(f[0] + " with a " + uri.substring(0, uri.indexOf(':'))
+                            + " URI is not done yet (CoAP over TCP: --context or --no-oscore, straight to the server)");
+                }
+            }
+        } else if (tlsTrust != null) {
+            throw new IllegalArgumentException("--tls-trust is for coaps+tcp URIs");
+        }
         if (proxyContext != null && proxy == null) {
             throw new IllegalArgumentException("--proxy-context needs --proxy");
         }
@@ -431,9 +451,13 @@ final class ClientCommand implements Callable<Integer> {
                 return 3;
             }
             ClientRun run = ClientRun.protectedBy(s, "OSCORE", false);
+            org.eclipse.californium.elements.config.Configuration cfg = Endpoints.configuration();
             OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(local)
-                    .configuration(Endpoints.configuration()).extensions(s.registry()).maxOscoreLayers(maxOscoreLayers)
+                    .configuration(cfg).extensions(s.registry()).maxOscoreLayers(maxOscoreLayers)
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
+            if (TcpOptions.isTcp(uri)) {
+                eb.connector(TcpOptions.clientConnector(uri, tlsTrust, cfg));
+            }
             eb.trace(run.securityTrace());
             return state.close(run.run(request, eb::build));
         } catch (Exception | Error e) {

@@ -121,14 +121,16 @@ final class ClientRun {
             err.println("coterie client: request not sent: " + e.getMessage());
             return 2;
         }
-        return run(request, () -> {
-            CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(Endpoints.configuration()).setInetSocketAddress(local)
-                    .setOptionRegistry(s.registry().californiumRegistry()).build();
-            if (s.trace()) {
-                ep.addInterceptor(new UnprotectedTrace());
-            }
-            return ep;
-        });
+        return run(request, () -> unprotectedEndpoint(new CoapEndpoint.Builder().setInetSocketAddress(local)));
+    }
+
+    /** A plain endpoint from {@code b} (its address or connector set): this run's options and trace. */
+    CoapEndpoint unprotectedEndpoint(CoapEndpoint.Builder b) {
+        CoapEndpoint ep = b.setConfiguration(Endpoints.configuration()).setOptionRegistry(s.registry().californiumRegistry()).build();
+        if (s.trace()) {
+            ep.addInterceptor(new UnprotectedTrace());
+        }
+        return ep;
     }
 
     int run(Request request, ClientCommand.EndpointFactory factory) throws InterruptedException {

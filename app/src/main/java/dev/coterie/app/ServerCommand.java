@@ -60,6 +60,28 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--observe-period", defaultValue = "1000", description = "ms between /observe changes (${DEFAULT-VALUE})")
     long observePeriod;
 
+    @Option(names = "--tcp-bind", arity = "0..1", fallbackValue = "127.0.0.1:5683", paramLabel = "ADDR:PORT",
+            description = "also listen on coap+tcp (RFC 8323); without a value 127.0.0.1:5683")
+    String tcpBind;
+
+    @Option(names = "--tls-bind", arity = "0..1", fallbackValue = "127.0.0.1:5684", paramLabel = "ADDR:PORT",
+            description = "also listen on coaps+tcp (TLS 1.3/1.2, ALPN coap); without a value 127.0.0.1:5684")
+    String tlsBind;
+
+    @Option(names = "--tls-keystore", paramLabel = "FILE", description = "with --tls-bind: PKCS#12 key store with the "
+            + "server's private key and certificate chain; must be owner-only (chmod 600)")
+    Path tlsKeystore;
+
+    @Option(names = "--tls-keystore-pass-env", paramLabel = "VAR", description = "environment variable holding the key store's password")
+    String tlsKeystorePassEnv;
+
+    @Option(names = "--tls-client-trust", paramLabel = "FILE", description = "with --tls-bind: require client certificates "
+            + "issued by these PEM certificates (owner-only); without it none are asked for")
+    Path tlsClientTrust;
+
+    @picocli.CommandLine.Mixin
+    TcpOptions.Limits tcpLimits = new TcpOptions.Limits();
+
     @picocli.CommandLine.Mixin
     ExtensionOptionsMixin options = new ExtensionOptionsMixin();
 
@@ -74,6 +96,12 @@ final class ServerCommand implements Callable<Integer> {
         if (bundle != null) {
             return serveGroup();
         }
+        if (tlsBind == null && (tlsKeystore != null || tlsClientTrust != null)) {
+            throw new IllegalArgumentException("--tls-keystore and --tls-client-trust need --tls-bind");
+        }
+        // TLS files first: a mistake in them exits before a context is opened
+        javax.net.ssl.SSLContext tls = tlsBind == null ? null : TcpOptions.serverTls(tlsKeystore, tlsKeystorePassEnv, tlsClientTrust);
+        tcpLimits.limits();
         InMemoryContextDb db = new InMemoryContextDb();
         List<OscoreContext> loaded = new ArrayList<>();
         for (Path p : contexts) {
@@ -86,17 +114,26 @@ final class ServerCommand implements Callable<Integer> {
                 return 3;
             }
         }
-        OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(Endpoints.parse(bind))
-                .configuration(limits.apply(Endpoints.configuration())).extensions(options.registry()).serverContexts(db).innerObserve(innerObserve);
-        if (trace) {
-            eb.trace(new FlowTrace(System.out, "C", "S"));
-        }
         CoapServer server = new CoapServer(limits.apply(Endpoints.configuration()));
-        server.addEndpoint(eb.build());
+        server.addEndpoint(oscoreEndpoint(db, null).bind(Endpoints.parse(bind)).build());
+        // the same contexts (one replay window each) behind every listener
+        List<String> schemes = new ArrayList<>(List.of("coap"));
+        for (String[] l : new String[][] {{tcpBind, "coap+tcp"}, {tlsBind, "coaps+tcp"}}) {
+            if (l[0] != null) {
+                org.eclipse.californium.elements.config.Configuration cfg = limits.apply(Endpoints.configuration());
+                server.addEndpoint(oscoreEndpoint(db, TcpOptions.serverConnector(Endpoints.parse(l[0]), l[1].startsWith("coaps") ? tls : null,
+                        tlsClientTrust != null, cfg, tcpLimits.limits())).configuration(cfg).build());
+                schemes.add(l[1]);
+            }
+        }
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
         server.start();
         System.out.println("coterie server listening on " + server.getEndpoints().get(0).getAddress()
                 + " with " + loaded.size() + " context(s)");
+        for (int i = 1; i < server.getEndpoints().size(); i++) {
+            java.net.InetSocketAddress a = server.getEndpoints().get(i).getAddress();
+            System.out.println("coterie server listening on " + schemes.get(i) + "://" + a.getHostString() + ":" + a.getPort());
+        }
         awaitShutdown(server, ticker, () -> {
             for (OscoreContext c : loaded) {
                 try {
@@ -109,7 +146,24 @@ final class ServerCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** An OSCORE server endpoint over UDP ({@code connector} null) or the given TCP/TLS connector. */
+    private OscoreEndpointBuilder oscoreEndpoint(InMemoryContextDb db, org.eclipse.californium.elements.Connector connector) {
+        OscoreEndpointBuilder eb = new OscoreEndpointBuilder().configuration(limits.apply(Endpoints.configuration()))
+                .extensions(options.registry()).serverContexts(db).innerObserve(innerObserve);
+        if (connector != null) {
+            eb.connector(connector);
+        }
+        if (trace) {
+            eb.trace(new FlowTrace(System.out, "C", "S"));
+        }
+        return eb;
+    }
+
     private int serveGroup() throws Exception {
+        if (tcpBind != null || tlsBind != null) {
+            throw new IllegalArgumentException("--tcp-bind and --tls-bind serve OSCORE contexts (--context); "
+                    + "Group OSCORE over TCP is not done yet");
+        }
         char[] pass = passphraseEnv == null ? null : GroupCommand.requireEnv(passphraseEnv).toCharArray();
         dev.coterie.grouposcore.GroupContext ctx;
         try {

@@ -13,6 +13,9 @@ import org.eclipse.californium.core.network.RandomTokenGenerator;
 import org.eclipse.californium.core.network.TokenGenerator;
 import org.eclipse.californium.core.network.deduplication.Deduplicator;
 import org.eclipse.californium.core.network.deduplication.NoDeduplicator;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.network.serialization.TcpDataParser;
+import org.eclipse.californium.core.network.serialization.TcpDataSerializer;
 import org.eclipse.californium.core.network.serialization.UdpDataSerializer;
 import org.eclipse.californium.elements.Connector;
 import org.eclipse.californium.elements.RawDataChannel;
@@ -22,7 +25,8 @@ import org.eclipse.californium.elements.config.IntegerDefinition;
 import org.eclipse.californium.elements.config.UdpConfig;
 
 /**
- * Builds a Californium UDP endpoint whose stack protects every request and response with the
+ * Builds a Californium UDP endpoint (or, with a TCP connector of
+ * {@link dev.coterie.oscore.tcp.TcpConnectors}, a TCP/TLS one: {@link OscoreTcpStack}) whose stack protects every request and response with the
  * one OSCORE layer, in whichever modes its views use. A server endpoint needs a resolver (OSCORE
  * contexts, Group OSCORE groups, or both); a client endpoint needs a {@link ClientContextBinding};
  * an endpoint may be both. {@link dev.coterie.oscore.OscoreLayer#identifiers} and
@@ -279,12 +283,23 @@ public final class OscoreEndpointBuilder {
         if (dedup instanceof BoundedDeduplicator) {
             layer.forgetRejectedWith(((BoundedDeduplicator) dedup)::forget);
         }
+        boolean tcp = connector != null && CoAP.isTcpProtocol(connector.getProtocol());
         CoapEndpoint.Builder b = new CoapEndpoint.Builder().setConfiguration(cfg)
                 .setOptionRegistry(extensions.californiumRegistry())
                 .setObservationStore(observations)
                 .setTokenGenerator(tokens)
                 .setMessageExchangeStore(exchanges)
-                .setCoapStackFactory((protocol, tag, c, outbox, arg) -> new OscoreUdpStack(tag, c, outbox, layer));
+                .setCoapStackFactory((protocol, tag, c, outbox, arg) -> tcp
+                        ? new OscoreTcpStack(tag, c, outbox, layer) : new OscoreUdpStack(tag, c, outbox, layer));
+        if (tcp) {
+            // RFC 8323 framing; a TCP connector bounds its own input (dev.coterie.oscore.tcp.SignalingHandler)
+            b.setDataSerializerAndParser(new TcpDataSerializer(), new TcpDataParser(extensions.californiumRegistry()));
+            b.setConnector(connector);
+            CoapEndpoint endpoint = b.build();
+            endpoint.addInterceptor(layer.observationEndInterceptor());
+            LAYERS.put(endpoint, layer);
+            return endpoint;
+        }
         InboundLimit inbound = inboundLimit != null ? inboundLimit : new InboundLimit(cfg);
         b.setDataSerializerAndParser(new UdpDataSerializer(),
                 inbound.parser(cfg.get(CoapConfig.STRICT_EMPTY_MESSAGE_FORMAT), extensions.californiumRegistry(), responseParsing));

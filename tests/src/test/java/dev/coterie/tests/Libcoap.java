@@ -62,11 +62,24 @@ final class Libcoap {
     final String client;
     final String server;
     final String version;
+    /** The OpenSSL builds (TLS), or null when the script found none with TLS support. */
+    private final String tlsClient;
+    private final String tlsServer;
 
-    private Libcoap(String client, String server, String version) {
+    private Libcoap(String client, String server, String version, String tlsClient, String tlsServer) {
         this.client = client;
         this.server = server;
         this.version = version;
+        this.tlsClient = tlsClient;
+        this.tlsServer = tlsServer;
+    }
+
+    /** The same tools built with OpenSSL (coaps+tcp); fails the test when they are missing. */
+    Libcoap tls() {
+        if (tlsClient == null || tlsServer == null) {
+            fail("libcoap3-bin has no coap-client-openssl/coap-server-openssl with TLS support");
+        }
+        return new Libcoap(tlsClient, tlsServer, version, tlsClient, tlsServer);
     }
 
     /** Installs (if needed, as root) and finds libcoap, or fails the test with the script's reason. */
@@ -105,7 +118,7 @@ final class Libcoap {
         if (client == null || server == null || version == null) {
             fail("ensure-libcoap.sh did not name the binaries:\n" + out);
         }
-        return new Libcoap(client, server, version);
+        return new Libcoap(client, server, version, value(out, "COAP_CLIENT_TLS"), value(out, "COAP_SERVER_TLS"));
     }
 
     private static String value(String out, String key) {

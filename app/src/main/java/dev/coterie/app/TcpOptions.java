@@ -1,0 +1,99 @@
+package dev.coterie.app;
+
+import dev.coterie.oscore.tcp.TcpConnectors;
+import dev.coterie.oscore.tcp.TcpLimits;
+import dev.coterie.oscore.tcp.TlsFiles;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
+import org.eclipse.californium.elements.Connector;
+import org.eclipse.californium.elements.config.Configuration;
+import picocli.CommandLine.Option;
+
+/** CoAP over TCP and TLS (RFC 8323) on the command line: listeners, TLS files and limits. */
+final class TcpOptions {
+    private TcpOptions() {
+    }
+
+    /** The limits of a server's TCP and TLS listeners (docs/configuration.md, "CoAP over TCP and TLS"). */
+    static final class Limits {
+        @Option(names = "--tcp-max-connections", paramLabel = "N", description = "most TCP/TLS connections open at once, per "
+                + "listener; one more is closed on arrival (default 1000)")
+        Integer maxConnections;
+
+        @Option(names = "--tcp-idle-timeout", paramLabel = "SECONDS", description = "a TCP/TLS connection without traffic "
+                + "for this long is closed (default 60)")
+        Integer idleSeconds;
+
+        @Option(names = "--tcp-frame-timeout", paramLabel = "MS", description = "how long a peer may take for its CSM after "
+                + "connecting, for the rest of a frame once it began (slowloris), and for the TLS handshake (default 10000)")
+        Long frameTimeout;
+
+        @Option(names = "--tcp-max-message-size", paramLabel = "BYTES", description = "the Max-Message-Size announced in the "
+                + "CSM: a longer frame is refused with an Abort before it is read (default 1152)")
+        Integer maxMessageSize;
+
+        TcpLimits limits() {
+            TcpLimits d = TcpLimits.DEFAULTS;
+            try {
+                return new TcpLimits(maxConnections != null ? maxConnections : d.maxConnections(),
+                        idleSeconds != null ? idleSeconds : d.idleSeconds(), frameTimeout != null ? frameTimeout : d.frameTimeoutMillis(),
+                        maxMessageSize != null ? maxMessageSize : d.maxMessageSize());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--tcp-*: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The URI's scheme is coap+tcp or coaps+tcp. */
+    static boolean isTcp(String uri) {
+        String scheme = scheme(uri);
+        return "coap+tcp".equals(scheme) || "coaps+tcp".equals(scheme);
+    }
+
+    private static String scheme(String uri) {
+        try {
+            String s = new URI(uri).getScheme();
+            return s == null ? "" : s.toLowerCase(java.util.Locale.ROOT);
+        } catch (java.net.URISyntaxException e) {
+            return "";
+        }
+    }
+
+    /**
+     * A client connector for {@code uri}: coap+tcp, or coaps+tcp checked against {@code trust}
+     * (SNI and host name verification from the URI's host).
+     */
+    static Connector clientConnector(String uri, Path trust, Configuration cfg) throws IOException {
+        if ("coap+tcp".equals(scheme(uri))) {
+            if (trust != null) {
+                throw new IllegalArgumentException("--tls-trust is for coaps+tcp URIs; this one is coap+tcp");
+            }
+            return TcpConnectors.client(cfg, TcpLimits.DEFAULTS);
+        }
+        if (trust == null) {
+            throw new IllegalArgumentException("a coaps+tcp URI needs --tls-trust FILE (the server's CA certificate, PEM)");
+        }
+        SSLContext tls = TlsFiles.client(trust, null, null);
+        return TcpConnectors.tlsClient(tls, URI.create(uri).getHost(), cfg, TcpLimits.DEFAULTS);
+    }
+
+    /** A server's TLS context from its key store (password from {@code passEnv}) and, if given, the client trust store. */
+    static SSLContext serverTls(Path keyStore, String passEnv, Path clientTrust) throws IOException {
+        if (keyStore == null) {
+            throw new IllegalArgumentException("--tls-bind needs --tls-keystore FILE (PKCS#12 with the key and certificate)");
+        }
+        if (passEnv == null) {
+            throw new IllegalArgumentException("--tls-keystore needs --tls-keystore-pass-env VAR (the key store's password)");
+        }
+        return TlsFiles.server(keyStore, GroupCommand.requireEnv(passEnv).toCharArray(), clientTrust);
+    }
+
+    static Connector serverConnector(InetSocketAddress bind, SSLContext tls, boolean clientCertificates, Configuration cfg,
+                                     TcpLimits limits) {
+        return tls == null ? TcpConnectors.server(bind, cfg, limits)
+                : TcpConnectors.tlsServer(tls, clientCertificates, bind, cfg, limits);
+    }
+}

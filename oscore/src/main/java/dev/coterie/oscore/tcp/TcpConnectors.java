@@ -1,0 +1,129 @@
+package dev.coterie.oscore.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import org.eclipse.californium.elements.Connector;
+import org.eclipse.californium.elements.config.CertificateAuthenticationMode;
+import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.elements.config.TcpConfig;
+import org.eclipse.californium.elements.tcp.netty.TcpClientConnector;
+import org.eclipse.californium.elements.tcp.netty.TcpServerConnector;
+import org.eclipse.californium.elements.tcp.netty.TlsClientConnector;
+import org.eclipse.californium.elements.tcp.netty.TlsServerConnector;
+
+/**
+ * Californium's Netty connectors for coap+tcp and coaps+tcp (RFC 8323), each connection with a
+ * {@link SignalingHandler} (CSM, Ping/Pong, Release, Abort, frame and size checks) and, for TLS,
+ * TLS 1.3/1.2 only, ALPN "coap" and, on the client, server name indication and host name
+ * verification. Give one to {@link dev.coterie.oscore.OscoreEndpointBuilder#connector} or a
+ * plain {@code CoapEndpoint.Builder}: Californium then uses its TCP matcher and serializer.
+ */
+public final class TcpConnectors {
+    private TcpConnectors() {
+    }
+
+    /** The Californium settings these connectors read, from {@code limits}, on {@code cfg}. */
+    private static Configuration apply(Configuration cfg, TcpLimits limits) {
+        cfg.set(TcpConfig.TCP_CONNECTION_IDLE_TIMEOUT, limits.idleSeconds(), TimeUnit.SECONDS);
+        cfg.set(TcpConfig.TCP_CONNECT_TIMEOUT, Math.max(1, limits.frameTimeoutMillis() / 1000), TimeUnit.SECONDS);
+        cfg.set(TcpConfig.TLS_HANDSHAKE_TIMEOUT, limits.frameTimeoutMillis(), TimeUnit.MILLISECONDS);
+        return cfg;
+    }
+
+    /** A coap+tcp server on {@code bind}. */
+    public static Connector server(InetSocketAddress bind, Configuration cfg, TcpLimits limits) {
+        AtomicInteger open = new AtomicInteger();
+        return new TcpServerConnector(bind, apply(cfg, limits)) {
+            @Override
+            protected void onNewChannelCreated(Channel ch) {
+                super.onNewChannelCreated(ch);
+                ch.pipeline().addLast(new SignalingHandler(limits, open));
+            }
+        };
+    }
+
+    /**
+     * A coaps+tcp server on {@code bind} with {@code tls} ({@link TlsFiles#server}); client
+     * certificates are required when {@code clientCertificates}, else not asked for.
+     */
+    public static Connector tlsServer(SSLContext tls, boolean clientCertificates, InetSocketAddress bind, Configuration cfg,
+                                      TcpLimits limits) {
+        cfg.set(TcpConfig.TLS_CLIENT_AUTHENTICATION_MODE,
+                clientCertificates ? CertificateAuthenticationMode.NEEDED : CertificateAuthenticationMode.NONE);
+        AtomicInteger open = new AtomicInteger();
+        return new TlsServerConnector(tls, bind, apply(cfg, limits)) {
+            @Override
+            protected void onNewChannelCreated(Channel ch) {
+                super.onNewChannelCreated(ch);
+                restrict(ch, null);
+                ch.pipeline().addLast(new SignalingHandler(limits, open));
+            }
+        };
+    }
+
+    /** A coap+tcp client. */
+    public static Connector client(Configuration cfg, TcpLimits limits) {
+        return new TcpClientConnector(apply(cfg, limits)) {
+            @Override
+            protected void onNewChannelCreated(SocketAddress remote, Channel ch) {
+                super.onNewChannelCreated(remote, ch);
+                ch.pipeline().addLast(new SignalingHandler(limits, null));
+            }
+        };
+    }
+
+    /**
+     * A coaps+tcp client with {@code tls} ({@link TlsFiles#client}). {@code host} is the URI's
+     * host: sent as server name indication unless it is an IP literal, and the name the server's
+     * certificate must carry (an IP literal: as an IP address entry).
+     */
+    public static Connector tlsClient(SSLContext tls, String host, Configuration cfg, TcpLimits limits) {
+        // Californium's own subject check compares with the address it connects to; the JDK's
+        // endpoint identification below checks the URI's host instead
+        cfg.set(TcpConfig.TLS_VERIFY_SERVER_CERTIFICATES_SUBJECT, false);
+        return new TlsClientConnector(tls, apply(cfg, limits)) {
+            @Override
+            protected void onNewChannelCreated(SocketAddress remote, Channel ch) {
+                super.onNewChannelCreated(remote, ch);
+                restrict(ch, host);
+                ch.pipeline().addLast(new SignalingHandler(limits, null));
+            }
+        };
+    }
+
+    /** TLS 1.3/1.2, ALPN "coap"; on a client, SNI and host name verification for {@code host}. */
+    private static void restrict(Channel ch, String host) {
+        SslHandler ssl = ch.pipeline().get(SslHandler.class);
+        if (ssl == null) {
+            throw new IllegalStateException("TLS connector without an SslHandler");
+        }
+        SSLEngine engine = ssl.engine();
+        SSLParameters p = engine.getSSLParameters();
+        p.setProtocols(TlsFiles.PROTOCOLS);
+        p.setApplicationProtocols(new String[] {TlsFiles.ALPN});
+        if (engine.getUseClientMode()) {
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            if (host != null && !isIpLiteral(host)) {
+                p.setServerNames(List.of(new SNIHostName(host)));
+            }
+        }
+        engine.setSSLParameters(p);
+    }
+
+    static boolean isIpLiteral(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (h.indexOf(':') >= 0) {
+            return true;
+        }
+        return h.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    }
+}
