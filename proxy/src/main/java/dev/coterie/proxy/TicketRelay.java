@@ -137,11 +137,15 @@ final class TicketRelay {
         for (Option o : req.getOptions().asSortedList()) {
             int n = o.getNumber();
             if (ForwardTarget.isForwardProxyOption(n, numbers) || n == numbers.listenToMulticastResponses()
+                    || n == OptionNumberRegistry.OBSERVE // the phantom's is 0 (set below): a deregistration names the same one
                     || n == dev.coterie.oscore.ExtensionOptionRegistry.HOP_LIMIT.getNumber()
                     || schemeOptions && (n == OptionNumberRegistry.URI_HOST || n == OptionNumberRegistry.URI_PORT)) {
                 continue;
             }
             ph.getOptions().addOption(o);
+        }
+        if (req.getOptions().hasObserve()) {
+            ph.getOptions().setObserve(0);
         }
         byte[] p = req.getPayload();
         if (p != null && p.length > 0) {
