@@ -295,8 +295,7 @@ final class TicketRelay {
         private final ObserveRelay relay;
         private final ResponseCache.Key key;
         private final AtomicReference<ScheduledFuture<?>> silence = new AtomicReference<>();
-        private long lastObserve = -1;
-        private byte[] lastPiv;
+        private final Order order = new Order();
 
         Group(ObserveRelay relay, ResponseCache.Key key) {
             this.relay = relay;
@@ -305,7 +304,7 @@ final class TicketRelay {
 
         @Override
         public void notification(Response n, boolean fromLastNotif) {
-            if (!advances(n)) {
+            if (!order.advances(n)) {
                 metrics.groupNotificationDropped();
                 return;
             }
@@ -325,34 +324,6 @@ final class TicketRelay {
                 metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
                 e.execute(() -> attach.accept(e, relay));
             }
-        }
-
-        /**
-         * Observe advances (RFC 7641 3.4 serial arithmetic, without its 128 s escape: the server
-         * sends at least one notification per Max-Age), and so does a Partial IV when there is an
-         * OSCORE option; a Group OSCORE notification without a Partial IV is not taken either.
-         */
-        private synchronized boolean advances(Response n) {
-            long v = n.getOptions().getObserve();
-            if (lastObserve >= 0 && !(lastObserve < v && v - lastObserve < (1 << 23) || lastObserve > v && lastObserve - v > (1 << 23))) {
-                return false;
-            }
-            byte[] piv = null;
-            if (n.getOptions().hasOscore()) {
-                try {
-                    piv = OscoreOptionValue.decode(n.getOptions().getOscore(), true).partialIv();
-                } catch (OscoreException.DecodeFailure e) {
-                    return false;
-                }
-                if (piv == null || piv.length == 0 || lastPiv != null && compare(piv, lastPiv) <= 0) {
-                    return false;
-                }
-            }
-            lastObserve = v;
-            if (piv != null) {
-                lastPiv = piv;
-            }
-            return true;
         }
 
         @Override
@@ -388,6 +359,57 @@ final class TicketRelay {
             if (f != null) {
                 f.cancel(false);
             }
+        }
+    }
+
+    /** The order check of one group observation's notifications, before fan-out. */
+    static final class Order {
+        /** Kid contexts whose last Partial IV is kept (a rekey starts a new one; older ones are forgotten first). */
+        static final int KID_CONTEXTS = 8;
+        private long lastObserve = -1;
+        /**
+         * The last Partial IV under each kid context (hex; "" for none): a rekey gives a new kid
+         * context, under which the server's sequence numbers start again (Group OSCORE 2.6).
+         */
+        private final java.util.LinkedHashMap<String, byte[]> lastPiv = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(java.util.Map.Entry<String, byte[]> eldest) {
+                return size() > KID_CONTEXTS;
+            }
+        };
+
+        /**
+         * Observe advances (RFC 7641 3.4 serial arithmetic, without its 128 s escape: the server
+         * sends at least one notification per Max-Age), and so does a Partial IV, under its kid
+         * context, when there is an OSCORE option; a Group OSCORE notification without a Partial
+         * IV is not taken either.
+         */
+        synchronized boolean advances(Response n) {
+            long v = n.getOptions().getObserve();
+            if (lastObserve >= 0 && !(lastObserve < v && v - lastObserve < (1 << 23) || lastObserve > v && lastObserve - v > (1 << 23))) {
+                return false;
+            }
+            byte[] piv = null;
+            String context = null;
+            if (n.getOptions().hasOscore()) {
+                OscoreOptionValue o;
+                try {
+                    o = OscoreOptionValue.decode(n.getOptions().getOscore(), true);
+                } catch (OscoreException.DecodeFailure e) {
+                    return false;
+                }
+                piv = o.partialIv();
+                context = o.kidContext() == null ? "" : dev.coterie.keystore.Hex.encode(o.kidContext());
+                byte[] last = lastPiv.get(context);
+                if (piv == null || piv.length == 0 || last != null && compare(piv, last) <= 0) {
+                    return false;
+                }
+            }
+            lastObserve = v;
+            if (piv != null) {
+                lastPiv.put(context, piv);
+            }
+            return true;
         }
     }
 
