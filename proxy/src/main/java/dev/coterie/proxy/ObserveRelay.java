@@ -72,6 +72,25 @@ final class ObserveRelay extends CoapResource {
         return true;
     }
 
+    /** What {@link #awaitFirst} found. */
+    enum First { WAITING, LATEST, OVER }
+
+    /**
+     * In one step: the relay is over, or it has a latest notification (attach the observer
+     * there), or the observer now waits for the first one. One step, so that a notification
+     * arriving in between cannot pass a new observer by (a lost wake-up).
+     */
+    synchronized First awaitFirst(Exchange e) {
+        if (closed) {
+            return First.OVER;
+        }
+        if (latest != null) {
+            return First.LATEST;
+        }
+        pending.add(e);
+        return First.WAITING;
+    }
+
     private volatile boolean groupJoined;
 
     /** The proxy takes part in the origin's group observation for this relay (multicast-notifications-proxy 3). */

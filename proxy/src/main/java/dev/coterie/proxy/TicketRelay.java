@@ -191,17 +191,24 @@ final class TicketRelay {
             answer.answer(exchange, ResponseCode.SERVICE_UNAVAILABLE, "too many observers", ProxyMetrics.Outcome.OVERLOADED);
             return;
         }
-        if (relay != null && !relay.isClosed()) {
-            if (relay.hasNotification()) {
-                metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
-                attach.accept(exchange, relay); // MNP-05: the latest notification, with this client's Token
-                return;
-            }
-            if (relay.await(exchange)) {
-                if (req.isConfirmable()) {
-                    exchange.sendAccept(); // MNP-05: nothing received yet, an empty ACK
+        if (relay != null) {
+            beforeWait.run();
+            // the check for a latest notification and the wait for the first are one step (no lost wake-up)
+            switch (relay.awaitFirst(exchange)) {
+                case LATEST -> {
+                    metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
+                    attach.accept(exchange, relay); // MNP-05: the latest notification, with this client's Token
+                    return;
                 }
-                return;
+                case WAITING -> {
+                    if (req.isConfirmable()) {
+                        exchange.sendAccept(); // MNP-05: nothing received yet, an empty ACK
+                    }
+                    return;
+                }
+                case OVER -> {
+                    // ended: a new listener below
+                }
             }
         }
         join(exchange, ticket, g);
@@ -219,9 +226,10 @@ final class TicketRelay {
         self[0] = relay;
         ObserveRelay raced = relays.putIfAbsent(key, relay);
         if (raced != null) {
-            if (raced.hasNotification()) {
+            ObserveRelay.First f = raced.awaitFirst(exchange);
+            if (f == ObserveRelay.First.LATEST) {
                 attach.accept(exchange, raced);
-            } else if (raced.await(exchange)) {
+            } else if (f == ObserveRelay.First.WAITING) {
                 if (exchange.getRequest().isConfirmable()) {
                     exchange.sendAccept();
                 }
@@ -275,6 +283,14 @@ final class TicketRelay {
         if (exchange.getRequest().isConfirmable()) {
             exchange.sendAccept(); // MNP-05: a new group observation has no latest notification yet, an empty ACK
         }
+    }
+
+    /** Runs just before a new ticket client is attached to an existing group observation: a notification may come (for tests). */
+    volatile Runnable beforeWait = () -> { };
+
+    /** Puts a group observation's relay in place (for tests). */
+    void put(ResponseCache.Key key, ObserveRelay relay) {
+        relays.put(key, relay);
     }
 
     /** Group observations with ticket clients (for tests). */

@@ -117,4 +117,61 @@ class TicketRelayTest {
         assertFalse(o.advances(notification(15, new byte[] {0x01}, epoch2)), "a replay under the new kid context is dropped");
         assertFalse(o.advances(notification(16, new byte[] {0x11}, epoch1)), "a replay under the old kid context is dropped");
     }
+
+    private static Request nonTicket() {
+        Request ph = Request.newGet();
+        ph.getOptions().setObserve(0).addUriPath("alarm");
+        Request t = ticket(TransportIndependent.encode(ph), "coap://127.0.0.1:5810/alarm");
+        t.setType(CoAP.Type.NON);
+        t.setSourceContext(new org.eclipse.californium.elements.AddressEndpointContext(
+                new java.net.InetSocketAddress("127.0.0.1", 40001)));
+        return t;
+    }
+
+    /**
+     * A notification that arrives while a new ticket client is being attached (after the proxy
+     * found no latest notification, before the client is on the waiting list) must reach it: it
+     * is attached to the relay with that notification, not left waiting for the next one.
+     */
+    @Test
+    void MNP_05_aNotificationWhileATicketClientIsAttachedIsNotLost() throws Exception {
+        ProxyMetrics metrics = new ProxyMetrics();
+        List<org.eclipse.californium.core.network.Exchange> attached = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<CoAP.ResponseCode> answered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TicketRelay r = new TicketRelay(ForwardTarget.Numbers.of(EXT), metrics, ProxyConfig.DEFAULT_LIMITS, null, REGISTRY,
+                new java.util.concurrent.atomic.AtomicInteger(), null, (e, relay) -> attached.add(e),
+                (e, code, diagnostic, outcome) -> answered.add(code));
+        ProxyConfig.GroupObservations g = new ProxyConfig.GroupObservations("lo", 65000, 1000, 64);
+        Request first = nonTicket();
+        ObserveRelay relay = new ObserveRelay(null, null, x -> { }, metrics, () -> { }, (a, b) -> null);
+        r.put(r.parse(first, TARGET).key(), relay);
+
+        // control: with no notification at all the NON ticket client waits for the first (no answer, no ACK)
+        org.eclipse.californium.core.network.Exchange waiting = exchange(first);
+        r.handle(waiting, first, TARGET, g);
+        assertEquals(1, relay.waitingCount());
+        assertTrue(attached.isEmpty() && answered.isEmpty());
+
+        Response n = new Response(CoAP.ResponseCode.CONTENT);
+        n.getOptions().setObserve(5);
+        n.setPayload("state 1");
+        Request second = nonTicket();
+        org.eclipse.californium.core.network.Exchange late = exchange(second);
+        r.beforeWait = () -> {
+            // what the group listener does with a notification: the waiting ones are attached, the relations notified
+            for (org.eclipse.californium.core.network.Exchange e : relay.notification(n)) {
+                attached.add(e);
+            }
+            relay.changed();
+        };
+        r.handle(late, second, TARGET, g);
+        assertEquals(List.of(waiting, late), attached, "the client attached during the notification gets it too");
+        assertEquals(0, relay.waitingCount(), "nobody is left waiting for a notification that already came");
+        assertTrue(answered.isEmpty());
+    }
+
+    private static org.eclipse.californium.core.network.Exchange exchange(Request r) {
+        return new org.eclipse.californium.core.network.Exchange(r, r.getSourceContext().getPeerAddress(),
+                org.eclipse.californium.core.network.Exchange.Origin.REMOTE, Runnable::run);
+    }
 }
