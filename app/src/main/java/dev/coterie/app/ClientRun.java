@@ -352,7 +352,12 @@ final class ClientRun {
             }
             ep.removeNotificationListener(listener);
             if (observed.getToken() != null) {
-                ep.cancelObservation(observed.getToken());
+                try {
+                    ep.cancelObservation(observed.getToken());
+                } catch (IllegalArgumentException e) {
+                    // the ticket's own Token (chosen here, not by Californium) may fall in its client-local scope, which
+                    // cancelObservation refuses; the deregistration went out and the listener is gone
+                }
             }
             synchronized (lock) {
                 if (!answeredAtAll) {
