@@ -151,6 +151,12 @@ final class ClientCommand implements Callable<Integer> {
             + "authority outer (RFC 8613 4.1.3.3)")
     String proxy;
 
+    @Option(names = "--ticket", description = "with --proxy and --observe: this client does not listen to multicast. When the "
+            + "server's informative response arrives through the proxy, send the proxy a ticket request "
+            + "(multicast-notifications-proxy Section 4: ph_req, Observe 0, Proxy-Scheme/Uri-Host or Proxy-Uri, "
+            + "Listen-To-Multicast-Responses with the exact tp_info) and take the notifications from the proxy over unicast")
+    boolean ticket;
+
     @Option(names = "--proxy-context", paramLabel = "FILE", description = "with --proxy: an OSCORE context shared with the proxy "
             + "(the hop layer, oscore-capable-proxies): Proxy-Uri and Hop-Limit are encrypted for the proxy. Alone, it is "
             + "the only layer; with --context or --bundle it is the outer layer over the end-to-end one (OSCORE-in-OSCORE)")
@@ -236,6 +242,17 @@ final class ClientCommand implements Callable<Integer> {
         if (multicastTimeout != null && followUp != null) {
             throw new IllegalArgumentException("--follow-up is a unicast request: drop --multicast-timeout");
         }
+        if (ticket && (proxy == null || !observe)) {
+            throw new IllegalArgumentException("--ticket needs --proxy and --observe");
+        }
+        if (ticket && multicastTimeout != null) {
+            throw new IllegalArgumentException("--ticket is an observation of one resource: drop --multicast-timeout");
+        }
+        if (ticket && !noOscore) {
+            // the ticket request's outer message is the phantom itself: it must not be protected again, and the
+            // Group OSCORE variant (a protected phantom) is not done
+            throw new IllegalArgumentException("--ticket needs --no-oscore (the Group OSCORE variant is not implemented)");
+        }
         if (proxy != null) {
             viaProxy(request);
         }
@@ -253,7 +270,8 @@ final class ClientCommand implements Callable<Integer> {
         }
         InetSocketAddress local = bind == null ? new InetSocketAddress(0) : localAddress(bind);
         ClientRun.Settings s = new ClientRun.Settings(multicast, observe, notifications == null ? 3 : notifications,
-                expect == null ? 0 : expect, timeout, trace, registry, groupInterface, informativeFormat);
+                expect == null ? 0 : expect, timeout, trace, registry, groupInterface, informativeFormat,
+                ticket ? java.net.URI.create(uri) : null);
         if (noOscore) {
             if (TcpOptions.isTcp(uri)) {
                 ClientRun run = ClientRun.unprotected(s);

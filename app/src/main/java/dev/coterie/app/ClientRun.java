@@ -41,11 +41,11 @@ import org.eclipse.californium.core.observe.NotificationListener;
 final class ClientRun {
     /** What the command line asked for, checked already. */
     record Settings(boolean multicast, boolean observe, int notifications, int expect, long timeoutSeconds, boolean trace,
-                    ExtensionOptionRegistry registry, String groupInterface, int informativeFormat) {
+                    ExtensionOptionRegistry registry, String groupInterface, int informativeFormat, java.net.URI ticket) {
         Settings(boolean multicast, boolean observe, int notifications, int expect, long timeoutSeconds, boolean trace,
                  ExtensionOptionRegistry registry) {
             this(multicast, observe, notifications, expect, timeoutSeconds, trace, registry, null,
-                    dev.coterie.oscore.InformativeResponse.DEFAULT_CONTENT_FORMAT);
+                    dev.coterie.oscore.InformativeResponse.DEFAULT_CONTENT_FORMAT, null);
         }
     }
 
@@ -327,7 +327,9 @@ final class ClientRun {
             });
             // the first response reaches the request; Californium hands later notifications to listeners
             NotificationListener listener = (request, response) -> {
-                if (response.getToken() != null && response.getToken().equals(registration.getToken())) {
+                Request t = ticketRequest;
+                if (response.getToken() != null && (response.getToken().equals(registration.getToken())
+                        || t != null && response.getToken().equals(t.getToken()))) {
                     receive(response);
                 }
             };
@@ -357,12 +359,18 @@ final class ClientRun {
                 }
                 holding.clear();
             }
+            Request observed = ticketRequest != null ? ticketRequest : registration;
             if (!holding.isEmpty()) {
-                deregister(holding);
+                deregister(holding, observed);
             }
             ep.removeNotificationListener(listener);
-            if (registration.getToken() != null) {
-                ep.cancelObservation(registration.getToken());
+            if (observed.getToken() != null) {
+                try {
+                    ep.cancelObservation(observed.getToken());
+                } catch (IllegalArgumentException e) {
+                    // the ticket's own Token (chosen here, not by Californium) may fall in its client-local scope, which
+                    // cancelObservation refuses; the deregistration went out and the listener is gone
+                }
             }
             synchronized (lock) {
                 if (!answeredAtAll) {
@@ -418,9 +426,10 @@ final class ClientRun {
                 if (ended.contains(who)) {
                     return;
                 }
-                if (!s.multicast() && groupObservation == null && !r.isNotification()
+                if (!s.multicast() && groupObservation == null && ticketRequest == null && !r.isNotification()
                         && r.getCode() == org.eclipse.californium.core.coap.CoAP.ResponseCode.SERVICE_UNAVAILABLE
-                        && r.getOptions().getContentFormat() == s.informativeFormat() && switchToGroup(r)) {
+                        && r.getOptions().getContentFormat() == s.informativeFormat()
+                        && (s.ticket() != null ? switchToTicket(r) : switchToGroup(r))) {
                     return;
                 }
                 if (r.isNotification()) {
@@ -519,6 +528,74 @@ final class ClientRun {
             }
         }
 
+        private volatile Request ticketRequest;
+
+        /**
+         * --ticket: an informative response relayed by the proxy, and this client does not listen
+         * to multicast (multicast-notifications-proxy Section 4). The informative response is
+         * checked as for listening (digest 6.4), then the ticket request is built from its ph_req
+         * and the exact tp_info bytes ({@link dev.coterie.oscore.TicketRequest}) and sent to the
+         * proxy with a Token of its own; the notifications then come from the proxy with that
+         * Token. False when it cannot be used (withdrawn: the 5.03 is the observation's end).
+         */
+        private boolean switchToTicket(Response r) {
+            try {
+                // the registration went to the proxy with Proxy-Uri: the phantom is checked against the URI it named
+                Request named = new Request(registration.getCode());
+                named.setURI(s.ticket());
+                named.setObserve();
+                if (registration.getOptions().hasAccept()) {
+                    named.getOptions().setAccept(registration.getOptions().getAccept());
+                }
+                dev.coterie.oscore.GroupObservationClient.check(r, named, s.informativeFormat(),
+                        s.registry().californiumRegistry());
+                byte[] phReq = dev.coterie.oscore.InformativeResponse.decode(r.getPayload()).phReq();
+                if (phReq == null) {
+                    throw new IllegalArgumentException("no ph_req: nothing to build the ticket request from");
+                }
+                byte[] tpInfo = dev.coterie.oscore.TicketRequest.tpInfoBytes(r.getPayload());
+                byte[] t = new byte[8];
+                new java.security.SecureRandom().nextBytes(t);
+                Request ticket = dev.coterie.oscore.TicketRequest.build(phReq, tpInfo, s.ticket(), Token.fromProvider(t),
+                        s.registry().byName(ExtensionOptionRegistry.LISTEN_TO_MULTICAST_RESPONSES).number(),
+                        s.registry().californiumRegistry());
+                ticket.setDestinationContext(registration.getDestinationContext());
+                InetSocketAddress proxy = registration.getDestinationContext().getPeerAddress();
+                line(tag() + "5.03 informative response" + from(r) + ", relayed by the proxy: a group observation; this "
+                        + "client does not listen to multicast (--ticket): switching to ticket notifications via the proxy "
+                        + proxy + " (ticket request " + ticket.getCode() + " Observe 0, Token " + ticket.getTokenString()
+                        + ", Listen-To-Multicast-Responses: " + tpInfo.length + " bytes of tp_info)");
+                ticket.addMessageObserver(new MessageObserverAdapter() {
+                    @Override
+                    public void onResponse(Response n) {
+                        receive(n);
+                    }
+
+                    @Override
+                    public void onAcknowledgement() {
+                        if (s.trace()) {
+                            line(tag() + "(the proxy acknowledged the ticket request: no notification yet)");
+                        }
+                    }
+
+                    @Override
+                    public void onTimeout() {
+                        line(tag() + "(the ticket request timed out)");
+                        Response end = new Response(org.eclipse.californium.core.coap.CoAP.ResponseCode.GATEWAY_TIMEOUT);
+                        end.setSourceContext(r.getSourceContext());
+                        receive(end);
+                    }
+                });
+                ticketRequest = ticket;
+                ep.sendRequest(ticket);
+                return true;
+            } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | RuntimeException e) {
+                line(tag() + "(an informative response that cannot be used for a ticket request, withdrawn: " + e.getMessage()
+                        + ")");
+                return false;
+            }
+        }
+
         /** Unicast: N notifications or the end; a group: --expect members each gave N or ended (without --expect: --timeout). */
         private boolean finished() {
             int done = 0;
@@ -534,7 +611,7 @@ final class ClientRun {
         }
 
         /** Observe 1 with the same Token, to where the registration went (the group, or the one server). */
-        private void deregister(Set<String> holding) throws InterruptedException {
+        private void deregister(Set<String> holding, Request registration) throws InterruptedException {
             Request cancel = new Request(registration.getCode(), registration.isMulticast() ? Type.NON : registration.getType());
             cancel.setDestinationContext(registration.getDestinationContext());
             cancel.setOptions(new OptionSet(registration.getOptions()));

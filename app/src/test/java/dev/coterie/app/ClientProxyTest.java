@@ -109,6 +109,22 @@ class ClientProxyTest {
     }
 
     @Test
+    void MNP_03_ticketNeedsProxyObserveAndNoOscore_exit64() throws Exception {
+        Path client = ClientFixtures.contextFile(dir, "client", "", "01", "");
+        Run noProxy = ClientFixtures.run("client", "--no-oscore", "--observe", "--ticket", "coap://127.0.0.1:9/alarm");
+        assertEquals(64, noProxy.status());
+        assertTrue(noProxy.err().contains("--ticket needs --proxy and --observe"), noProxy.err());
+        Run noObserve = ClientFixtures.run("client", "--no-oscore", "--proxy", "coap://127.0.0.1:9", "--ticket",
+                "coap://127.0.0.1:9/alarm");
+        assertEquals(64, noObserve.status());
+        assertTrue(noObserve.err().contains("--ticket needs --proxy and --observe"), noObserve.err());
+        Run protectedTicket = ClientFixtures.run("client", "--context", client.toString(), "--proxy", "coap://127.0.0.1:9",
+                "--observe", "--ticket", "coap://127.0.0.1:9/alarm");
+        assertEquals(64, protectedTicket.status());
+        assertTrue(protectedTicket.err().contains("--ticket needs --no-oscore"), protectedTicket.err());
+    }
+
+    @Test
     void CLI_proxyContextNeedsProxy_nothingIsSent() throws Exception {
         Path client = ClientFixtures.contextFile(dir, "client", "", "01", "");
         Run noProxy = ClientFixtures.run("client", "--proxy-context", client.toString(), "coap://127.0.0.1:9/x");

@@ -102,7 +102,9 @@ public final class TicketRequest {
                 o.setUriPort(original.getPort());
             }
         }
-        o.addOption(new Option(ltmrNumber, tpInfo.clone()));
+        org.eclipse.californium.core.coap.option.OptionDefinition def = registry.getDefinitionByNumber(ltmrNumber);
+        // with the registry's definition, so that traces and checks name it (same bytes either way)
+        o.addOption(def == null ? new Option(ltmrNumber, tpInfo.clone()) : new Option(def, tpInfo.clone()));
         byte[] p = ph.getPayload();
         if (p != null && p.length > 0) {
             if (!t.isIntendedPayload()) {

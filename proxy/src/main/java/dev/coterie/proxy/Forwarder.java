@@ -982,15 +982,15 @@ final class Forwarder extends ServerMessageDeliverer {
             overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, "too many observers waiting");
             return;
         }
-        ObserveRelay.Await queued = relay == null ? ObserveRelay.Await.CLOSED : relay.enqueue(exchange);
-        if (queued == ObserveRelay.Await.LATEST) {
+        ObserveRelay.First queued = relay == null ? ObserveRelay.First.OVER : relay.awaitFirst(exchange);
+        if (queued == ObserveRelay.First.LATEST) {
             // the first notification arrived since hasNotification() above: attach now, or no one would answer
             metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
             checkForObserveOption(exchange, relay);
             relay.handleRequest(exchange);
             return;
         }
-        if (queued == ObserveRelay.Await.WAITING) {
+        if (queued == ObserveRelay.First.WAITING) {
             if (relay.isGroupJoined() && exchange.getRequest().isConfirmable()) {
                 exchange.sendAccept(); // MNP-05: a group observation without a latest notification yet
             }
@@ -1025,12 +1025,12 @@ final class Forwarder extends ServerMessageDeliverer {
         ObserveRelay raced = relays.putIfAbsent(key, fresh);
         if (raced != null) {
             metrics.inFlight().decrementAndGet();
-            ObserveRelay.Await q = raced.enqueue(exchange);
-            if (q == ObserveRelay.Await.LATEST) {
+            ObserveRelay.First q = raced.awaitFirst(exchange);
+            if (q == ObserveRelay.First.LATEST) {
                 metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
                 checkForObserveOption(exchange, raced);
                 raced.handleRequest(exchange);
-            } else if (q == ObserveRelay.Await.CLOSED) {
+            } else if (q == ObserveRelay.First.OVER) {
                 forwardPlain(exchange, req, target, nextHop, leg);
             }
             return;

@@ -72,32 +72,23 @@ final class ObserveRelay extends CoapResource {
         return true;
     }
 
-    /** What {@link #enqueue} did with an observer. */
-    enum Await {
-        /** The relay is over: the caller forwards or refuses. */
-        CLOSED,
-        /** Waiting: answered with the first notification when it arrives. */
-        WAITING,
-        /**
-         * Not queued: the first notification arrived since the caller last looked, so no one would answer a
-         * queued observer (the waiting list was already handed out); the caller attaches it to the relation.
-         */
-        LATEST
-    }
+    /** What {@link #awaitFirst} found. */
+    enum First { WAITING, LATEST, OVER }
 
     /**
-     * {@link #await}, decided under the same lock as {@link #notification}: an observer is queued only while no
-     * notification is held, so it cannot be queued after the waiting list was handed out and never answered.
+     * In one step: the relay is over, or it has a latest notification (attach the observer
+     * there), or the observer now waits for the first one. One step, so that a notification
+     * arriving in between cannot pass a new observer by (a lost wake-up).
      */
-    synchronized Await enqueue(Exchange e) {
+    synchronized First awaitFirst(Exchange e) {
         if (closed) {
-            return Await.CLOSED;
+            return First.OVER;
         }
         if (latest != null) {
-            return Await.LATEST;
+            return First.LATEST;
         }
         pending.add(e);
-        return Await.WAITING;
+        return First.WAITING;
     }
 
     private volatile boolean groupJoined;

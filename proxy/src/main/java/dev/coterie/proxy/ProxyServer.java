@@ -360,6 +360,11 @@ public final class ProxyServer implements AutoCloseable {
         return fast == null ? 0 : fast.taken();
     }
 
+    /** Group observations that ticket clients share now, one listener each (for tests). */
+    public int ticketGroupObservations() {
+        return forwarder.ticketRelayCount();
+    }
+
     /** Group collections running (for tests). */
     public int groupCollections() {
         return groups == null ? 0 : groups.running();

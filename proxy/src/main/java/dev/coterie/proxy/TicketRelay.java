@@ -137,11 +137,15 @@ final class TicketRelay {
         for (Option o : req.getOptions().asSortedList()) {
             int n = o.getNumber();
             if (ForwardTarget.isForwardProxyOption(n, numbers) || n == numbers.listenToMulticastResponses()
+                    || n == OptionNumberRegistry.OBSERVE // the phantom's is 0 (set below): a deregistration names the same one
                     || n == dev.coterie.oscore.ExtensionOptionRegistry.HOP_LIMIT.getNumber()
                     || schemeOptions && (n == OptionNumberRegistry.URI_HOST || n == OptionNumberRegistry.URI_PORT)) {
                 continue;
             }
             ph.getOptions().addOption(o);
+        }
+        if (req.getOptions().hasObserve()) {
+            ph.getOptions().setObserve(0);
         }
         byte[] p = req.getPayload();
         if (p != null && p.length > 0) {
@@ -187,17 +191,24 @@ final class TicketRelay {
             answer.answer(exchange, ResponseCode.SERVICE_UNAVAILABLE, "too many observers", ProxyMetrics.Outcome.OVERLOADED);
             return;
         }
-        if (relay != null && !relay.isClosed()) {
-            if (relay.hasNotification()) {
-                metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
-                attach.accept(exchange, relay); // MNP-05: the latest notification, with this client's Token
-                return;
-            }
-            if (relay.await(exchange)) {
-                if (req.isConfirmable()) {
-                    exchange.sendAccept(); // MNP-05: nothing received yet, an empty ACK
+        if (relay != null) {
+            beforeWait.run();
+            // the check for a latest notification and the wait for the first are one step (no lost wake-up)
+            switch (relay.awaitFirst(exchange)) {
+                case LATEST -> {
+                    metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
+                    attach.accept(exchange, relay); // MNP-05: the latest notification, with this client's Token
+                    return;
                 }
-                return;
+                case WAITING -> {
+                    if (req.isConfirmable()) {
+                        exchange.sendAccept(); // MNP-05: nothing received yet, an empty ACK
+                    }
+                    return;
+                }
+                case OVER -> {
+                    // ended: a new listener below
+                }
             }
         }
         join(exchange, ticket, g);
@@ -215,9 +226,10 @@ final class TicketRelay {
         self[0] = relay;
         ObserveRelay raced = relays.putIfAbsent(key, relay);
         if (raced != null) {
-            if (raced.hasNotification()) {
+            ObserveRelay.First f = raced.awaitFirst(exchange);
+            if (f == ObserveRelay.First.LATEST) {
                 attach.accept(exchange, raced);
-            } else if (raced.await(exchange)) {
+            } else if (f == ObserveRelay.First.WAITING) {
                 if (exchange.getRequest().isConfirmable()) {
                     exchange.sendAccept();
                 }
@@ -286,6 +298,14 @@ final class TicketRelay {
         }
     }
 
+    /** Runs just before a new ticket client is attached to an existing group observation: a notification may come (for tests). */
+    volatile Runnable beforeWait = () -> { };
+
+    /** Puts a group observation's relay in place (for tests). */
+    void put(ResponseCache.Key key, ObserveRelay relay) {
+        relays.put(key, relay);
+    }
+
     /** Group observations with ticket clients (for tests). */
     int count() {
         return relays.size();
@@ -304,8 +324,7 @@ final class TicketRelay {
         private final ObserveRelay relay;
         private final ResponseCache.Key key;
         private final AtomicReference<ScheduledFuture<?>> silence = new AtomicReference<>();
-        private long lastObserve = -1;
-        private byte[] lastPiv;
+        private final Order order = new Order();
 
         Group(ObserveRelay relay, ResponseCache.Key key) {
             this.relay = relay;
@@ -314,7 +333,7 @@ final class TicketRelay {
 
         @Override
         public void notification(Response n, boolean fromLastNotif) {
-            if (!advances(n)) {
+            if (!order.advances(n)) {
                 metrics.groupNotificationDropped();
                 return;
             }
@@ -334,34 +353,6 @@ final class TicketRelay {
                 metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
                 e.execute(() -> attach.accept(e, relay));
             }
-        }
-
-        /**
-         * Observe advances (RFC 7641 3.4 serial arithmetic, without its 128 s escape: the server
-         * sends at least one notification per Max-Age), and so does a Partial IV when there is an
-         * OSCORE option; a Group OSCORE notification without a Partial IV is not taken either.
-         */
-        private synchronized boolean advances(Response n) {
-            long v = n.getOptions().getObserve();
-            if (lastObserve >= 0 && !(lastObserve < v && v - lastObserve < (1 << 23) || lastObserve > v && lastObserve - v > (1 << 23))) {
-                return false;
-            }
-            byte[] piv = null;
-            if (n.getOptions().hasOscore()) {
-                try {
-                    piv = OscoreOptionValue.decode(n.getOptions().getOscore(), true).partialIv();
-                } catch (OscoreException.DecodeFailure e) {
-                    return false;
-                }
-                if (piv == null || piv.length == 0 || lastPiv != null && compare(piv, lastPiv) <= 0) {
-                    return false;
-                }
-            }
-            lastObserve = v;
-            if (piv != null) {
-                lastPiv = piv;
-            }
-            return true;
         }
 
         @Override
@@ -397,6 +388,57 @@ final class TicketRelay {
             if (f != null) {
                 f.cancel(false);
             }
+        }
+    }
+
+    /** The order check of one group observation's notifications, before fan-out. */
+    static final class Order {
+        /** Kid contexts whose last Partial IV is kept (a rekey starts a new one; older ones are forgotten first). */
+        static final int KID_CONTEXTS = 8;
+        private long lastObserve = -1;
+        /**
+         * The last Partial IV under each kid context (hex; "" for none): a rekey gives a new kid
+         * context, under which the server's sequence numbers start again (Group OSCORE 2.6).
+         */
+        private final java.util.LinkedHashMap<String, byte[]> lastPiv = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(java.util.Map.Entry<String, byte[]> eldest) {
+                return size() > KID_CONTEXTS;
+            }
+        };
+
+        /**
+         * Observe advances (RFC 7641 3.4 serial arithmetic, without its 128 s escape: the server
+         * sends at least one notification per Max-Age), and so does a Partial IV, under its kid
+         * context, when there is an OSCORE option; a Group OSCORE notification without a Partial
+         * IV is not taken either.
+         */
+        synchronized boolean advances(Response n) {
+            long v = n.getOptions().getObserve();
+            if (lastObserve >= 0 && !(lastObserve < v && v - lastObserve < (1 << 23) || lastObserve > v && lastObserve - v > (1 << 23))) {
+                return false;
+            }
+            byte[] piv = null;
+            String context = null;
+            if (n.getOptions().hasOscore()) {
+                OscoreOptionValue o;
+                try {
+                    o = OscoreOptionValue.decode(n.getOptions().getOscore(), true);
+                } catch (OscoreException.DecodeFailure e) {
+                    return false;
+                }
+                piv = o.partialIv();
+                context = o.kidContext() == null ? "" : dev.coterie.keystore.Hex.encode(o.kidContext());
+                byte[] last = lastPiv.get(context);
+                if (piv == null || piv.length == 0 || last != null && compare(piv, last) <= 0) {
+                    return false;
+                }
+            }
+            lastObserve = v;
+            if (piv != null) {
+                lastPiv.put(context, piv);
+            }
+            return true;
         }
     }
 

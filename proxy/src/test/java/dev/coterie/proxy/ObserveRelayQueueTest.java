@@ -28,7 +28,7 @@ class ObserveRelayQueueTest {
         ObserveRelay relay = new ObserveRelay(null, null, r -> { }, new ProxyMetrics(), () -> { }, null);
         Exchange early = observer();
         // control: before the first notification an observer waits for it
-        assertEquals(ObserveRelay.Await.WAITING, relay.enqueue(early));
+        assertEquals(ObserveRelay.First.WAITING, relay.awaitFirst(early));
         assertEquals(1, relay.waitingCount());
 
         Response first = new Response(ResponseCode.CONTENT);
@@ -38,11 +38,11 @@ class ObserveRelayQueueTest {
 
         // the observer that looked before the notification and queues after it: not queued, told to attach
         Exchange late = observer();
-        assertEquals(ObserveRelay.Await.LATEST, relay.enqueue(late));
+        assertEquals(ObserveRelay.First.LATEST, relay.awaitFirst(late));
         assertEquals(0, relay.waitingCount(), "nobody would ever answer an observer queued now");
 
         relay.end();
-        assertEquals(ObserveRelay.Await.CLOSED, relay.enqueue(observer()));
+        assertEquals(ObserveRelay.First.OVER, relay.awaitFirst(observer()));
         assertEquals(0, relay.waitingCount());
         assertTrue(relay.isClosed());
     }

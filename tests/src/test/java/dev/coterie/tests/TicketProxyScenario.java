@@ -75,9 +75,14 @@ public final class TicketProxyScenario {
         final Request request;
 
         TicketClient(byte[] phReq, byte[] tpInfo, OptionRegistry registry) {
+            this(phReq, tpInfo, registry, "alarm");
+        }
+
+        /** For the resource {@code path} of the scenario's server. */
+        TicketClient(byte[] phReq, byte[] tpInfo, OptionRegistry registry, String path) {
             byte[] t = new byte[8];
             RANDOM.nextBytes(t);
-            request = TicketRequest.build(phReq, tpInfo, ORIGINAL, Token.fromProvider(t), 47, registry);
+            request = TicketRequest.build(phReq, tpInfo, ORIGINAL.resolve("/" + path), Token.fromProvider(t), 47, registry);
             request.setDestinationContext(new AddressEndpointContext(PROXY));
             request.addMessageObserver(this);
         }
