@@ -37,6 +37,8 @@ public final class FeedbackAnswer implements Consumer<Integer> {
             | NoResponseOption.SUPPRESS_SERVER_ERROR;
     /** RFC 7252 DEFAULT_LEISURE, 5 s. */
     public static final long DEFAULT_LEISURE_MS = 5000;
+    /** The default hold-off after an answer: MAX_CONFIRMATION_WAIT (observe-multicast-notifications 8.1). */
+    public static final long DEFAULT_HOLD_OFF_MS = FeedbackDivider.DEFAULT_CONFIRMATION_WAIT_S * 1000;
 
     private final Request registration;
     private final InetSocketAddress destination;
@@ -46,6 +48,13 @@ public final class FeedbackAnswer implements Consumer<Integer> {
     private final Consumer<Request> send;
     private final ScheduledExecutorService timer;
     private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong ignored = new AtomicLong();
+    private final long holdOffNs;
+    /** An answer is scheduled and not yet sent. */
+    private boolean pending;
+    /** When the last answer left (System.nanoTime), or none yet. */
+    private long lastSentNs;
+    private boolean answered;
 
     /**
      * @param registration the original registration (its options and destination are reused)
@@ -57,6 +66,23 @@ public final class FeedbackAnswer implements Consumer<Integer> {
      *     in plaintext; the caller gives a {@code send} that protects it)
      */
     public FeedbackAnswer(Request registration, int option, long leisureMs, RandomGenerator random, Consumer<Request> send) {
+        this(registration, option, leisureMs, DEFAULT_HOLD_OFF_MS, random, send);
+    }
+
+    /**
+     * The same with a hold-off: while one answer is pending, and for {@code holdOffMs} after one
+     * left, a further Feedback-Divider is ignored (counted in {@link #ignored()}). In the
+     * unprotected variant anyone who can send to the group can put Feedback-Divider into a
+     * notification; without this each such datagram would make the client (or the proxy, for
+     * all its ticket clients) send a request, without bound. A server asks again only after its
+     * confirmation window, so the default hold-off is MAX_CONFIRMATION_WAIT.
+     */
+    public FeedbackAnswer(Request registration, int option, long leisureMs, long holdOffMs, RandomGenerator random,
+                          Consumer<Request> send) {
+        if (holdOffMs < 0) {
+            throw new IllegalArgumentException("the hold-off cannot be negative");
+        }
+        this.holdOffNs = TimeUnit.MILLISECONDS.toNanos(holdOffMs);
         if (leisureMs < 0) {
             throw new IllegalArgumentException("the Leisure cannot be negative");
         }
@@ -100,10 +126,20 @@ public final class FeedbackAnswer implements Consumer<Integer> {
         if (timer.isShutdown()) {
             return; // closed: the observation is being left, nothing more is sent
         }
+        synchronized (this) {
+            if (pending || answered && System.nanoTime() - lastSentNs < holdOffNs) {
+                ignored.incrementAndGet(); // one answer per count: a burst of Feedback-Dividers is not a burst of requests
+                return;
+            }
+            pending = true;
+        }
         try {
             schedule(delay);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closed meanwhile: never an exception into the notification listener, which would end the observation
+            synchronized (this) {
+                pending = false;
+            }
         }
     }
 
@@ -114,8 +150,19 @@ public final class FeedbackAnswer implements Consumer<Integer> {
                 sent.incrementAndGet();
             } catch (RuntimeException e) {
                 LOG.info("the Feedback-Divider answer to {} was not sent: {}", destination, e.toString());
+            } finally {
+                synchronized (this) {
+                    pending = false;
+                    answered = true;
+                    lastSentNs = System.nanoTime();
+                }
             }
         }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Feedback-Dividers ignored because an answer was pending or had left less than the hold-off ago. */
+    public long ignored() {
+        return ignored.get();
     }
 
     /** Confirmations sent so far. */

@@ -311,7 +311,7 @@ final class Forwarder extends ServerMessageDeliverer {
             answer(exchange, ResponseCode.NOT_FOUND, null, ProxyMetrics.Outcome.LOCAL);
             return;
         }
-        if (ForwardTarget.other(req.getOptions(), numbers.feedbackDivider()) != null) {
+        if (isFeedbackConfirmation(req, numbers.feedbackDivider())) {
             // a client's answer to a count (observe-multicast-notifications 8.2, MNP-07): sent only for its side effect at
             // the server, so it goes there every time, never into an Observe relay or the cache
             Request up = upstreamRequest(req, target, nextHop, leg);
@@ -943,6 +943,23 @@ final class Forwarder extends ServerMessageDeliverer {
             LOG.info("an informative response that this proxy cannot take part in, relayed as it is: {}", e.getMessage());
             return false;
         }
+    }
+
+    /**
+     * A client's answer to a Feedback-Divider exactly as observe-multicast-notifications 8.2 shapes
+     * it: GET, Observe 0, Feedback-Divider 0 (empty or one zero byte) and No-Response 26. Anything
+     * else carrying the option takes the ordinary path (an Observe relay, the cache), so the
+     * option cannot be used to open upstream observations that no relay owns.
+     */
+    static boolean isFeedbackConfirmation(Request req, int feedbackDivider) {
+        org.eclipse.californium.core.coap.Option fd = ForwardTarget.other(req.getOptions(), feedbackDivider);
+        if (fd == null || req.getCode() != org.eclipse.californium.core.coap.CoAP.Code.GET
+                || !Integer.valueOf(0).equals(req.getOptions().getObserve()) || fd.getLength() > 1
+                || fd.getLength() == 1 && fd.getValue()[0] != 0) {
+            return false;
+        }
+        org.eclipse.californium.core.coap.NoResponseOption nr = req.getOptions().getNoResponse();
+        return nr != null && nr.getMask() == dev.coterie.oscore.FeedbackAnswer.NO_RESPONSE_ALL;
     }
 
     /** Seconds past a notification's Max-Age after which a silent group observation is ended. */

@@ -70,4 +70,41 @@ class ProxyFeedbackTest {
         assertNotNull(control, "control: the unprotected phantom gets one");
         control.close();
     }
+
+    private static Request confirmation() {
+        Request r = new Request(CoAP.Code.GET, CoAP.Type.NON);
+        r.getOptions().setObserve(0).addUriPath("alarm").setNoResponse(FeedbackAnswer.NO_RESPONSE_ALL);
+        r.getOptions().addOption(new org.eclipse.californium.core.coap.Option(FD, new byte[0]));
+        return r;
+    }
+
+    @Test
+    void MNP_07_onlyAConfirmationShapedRequestBypassesTheObserveRelayAndTheCache() {
+        // control: exactly what FeedbackAnswer sends, and its one-zero-byte form
+        assertEquals(true, Forwarder.isFeedbackConfirmation(confirmation(), FD));
+        Request zeroByte = confirmation();
+        zeroByte.getOptions().clearOtherOption(FD);
+        zeroByte.getOptions().addOption(new org.eclipse.californium.core.coap.Option(FD, new byte[] {0}));
+        assertEquals(true, Forwarder.isFeedbackConfirmation(zeroByte, FD));
+        // the option alone is not enough: every other shape takes the ordinary path
+        Request value1 = confirmation();
+        value1.getOptions().clearOtherOption(FD);
+        value1.getOptions().addOption(new org.eclipse.californium.core.coap.Option(FD, new byte[] {1}));
+        assertEquals(false, Forwarder.isFeedbackConfirmation(value1, FD), "Feedback-Divider 1 is no confirmation");
+        Request post = new Request(CoAP.Code.POST, CoAP.Type.NON);
+        post.setOptions(confirmation().getOptions());
+        assertEquals(false, Forwarder.isFeedbackConfirmation(post, FD), "a POST");
+        Request observe1 = confirmation();
+        observe1.getOptions().setObserve(1);
+        assertEquals(false, Forwarder.isFeedbackConfirmation(observe1, FD), "a deregistration");
+        Request noObserve = confirmation();
+        noObserve.getOptions().removeObserve();
+        assertEquals(false, Forwarder.isFeedbackConfirmation(noObserve, FD), "without Observe");
+        Request noNoResponse = confirmation();
+        noNoResponse.getOptions().removeNoResponse();
+        assertEquals(false, Forwarder.isFeedbackConfirmation(noNoResponse, FD), "without No-Response 26");
+        Request without = confirmation();
+        without.getOptions().clearOtherOption(FD);
+        assertEquals(false, Forwarder.isFeedbackConfirmation(without, FD), "without the option");
+    }
 }

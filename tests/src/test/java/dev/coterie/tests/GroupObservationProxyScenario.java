@@ -154,7 +154,7 @@ public final class GroupObservationProxyScenario {
                 // to this proxy, which forwards it to the server as a one-off request (not an Observe relay)
                 if (r != null) {
                     dev.coterie.oscore.FeedbackAnswer answer = new dev.coterie.oscore.FeedbackAnswer(o.request, fd, 0,
-                            new java.util.SplittableRandom(3), null);
+                            0, new java.util.SplittableRandom(3), null); // no hold-off: two answers in a row on purpose
                     GroupObservationScenario.Observer listening = new GroupObservationScenario.Observer();
                     Request own = Request.newGet(); // what the registration asked the server for (it went with Proxy-Uri)
                     own.getOptions().addUriPath("alarm").setObserve(0);
