@@ -1,7 +1,5 @@
 package dev.coterie.tests;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,21 +18,14 @@ class GroupObservationProxyTest {
         System.out.println(run.out());
     }
 
-    private static void assertChecks(String... names) {
-        for (String n : names) {
-            assertTrue(run.out().contains("CHECK ok   " + n), "missing check '" + n + "':\n" + run.out());
-        }
-    }
-
     @Test
     void scenarioCompleted() {
-        assertEquals(0, run.status(), run.out());
-        assertTrue(run.out().contains("SCENARIO OK"), run.out());
+        run.assertCompleted();
     }
 
     @Test
     void MNP_04_oneRegistrationUpstream_everyNotificationFannedOut() {
-        assertChecks("MNP_04 control: a proxy without group_observations relays the informative response as it is",
+        run.assertChecks("MNP_04 control: a proxy without group_observations relays the informative response as it is",
                 "MNP_04 the proxy registered with the server once for twenty observers",
                 "MNP_04 every observer's notifications carry its own Token",
                 "MNP_04 every multicast notification fanned out to all twenty observers",
@@ -47,7 +38,7 @@ class GroupObservationProxyTest {
 
     @Test
     void MNP_07_unprotectedVariant_proxyAnswersFeedbackDividerItself_andRemovesIt() {
-        assertChecks("MNP_07 unprotected variant: the proxy answers the server's Feedback-Divider itself (one confirmation, "
+        run.assertChecks("MNP_07 unprotected variant: the proxy answers the server's Feedback-Divider itself (one confirmation, "
                 + "one client) and relays the notification to every observer without it",
                 "MNP_07 a client's Feedback-Divider answers through a proxy without group_observations are each forwarded "
                         + "to the server, not taken into an Observe relay");
@@ -55,7 +46,7 @@ class GroupObservationProxyTest {
 
     @Test
     void MNP_05_firstAnswerIsTheLatestNotification() {
-        assertChecks("MNP_05 each observer's first answer is the latest notification (from last_notif), 2.05 with Observe, "
+        run.assertChecks("MNP_05 each observer's first answer is the latest notification (from last_notif), 2.05 with Observe, "
                 + "not the informative response",
                 "MNP_05 a later observer is answered from the proxy's latest notification, nothing sent to the server");
     }

@@ -1,6 +1,5 @@
 package dev.coterie.tests;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -24,23 +23,16 @@ class GroupProxyLoadTest {
         System.out.println(run.out());
     }
 
-    private static void assertChecks(String... names) {
-        for (String n : names) {
-            assertTrue(run.out().contains("CHECK ok   " + n), "missing check '" + n + "':\n" + run.out());
-        }
-    }
-
     @Test
     void scenarioCompleted() {
-        assertEquals(0, run.status(), run.out());
-        assertTrue(run.out().contains("SCENARIO OK"), run.out());
+        run.assertCompleted();
         assertTrue(run.out().contains("FIGURES clients=50 "), run.out());
     }
 
     /** The detector itself, first: it must flag each kind of fault it is there to find. */
     @Test
     void GPX_05_positiveControlsOfTheLossAndCrossingDetector() {
-        assertChecks("GPX_05 positive control: one correct response from each server completes a request",
+        run.assertChecks("GPX_05 positive control: one correct response from each server completes a request",
                 "GPX_05 positive control: the detector flags a response crossed from another client (same Token) or request",
                 "GPX_05 positive control: the detector flags a Token that is none of the client's",
                 "GPX_05 positive control: the detector flags a Reply-From that is not the answering server's, or none",
@@ -49,7 +41,7 @@ class GroupProxyLoadTest {
 
     @Test
     void GPX_05_everyRequestGotOneResponsePerServerWithItsClientsTokenMarkerAndReplyFrom() {
-        assertChecks("GPX_05 every request got exactly 5 responses, one per server",
+        run.assertChecks("GPX_05 every request got exactly 5 responses, one per server",
                 "GPX_05 every Reply-From is the answering server's unicast address CRI",
                 "GPX_05 every response carried its own client's Token and marker (nothing crossed between clients)",
                 "GPX_05 the proxy relayed exactly the responses the clients received, and dropped none",
@@ -58,12 +50,12 @@ class GroupProxyLoadTest {
 
     @Test
     void GPX_06_everyCollectionEnded() {
-        assertChecks("GPX_06 every collection ended (groupCollections 0, no exchange slot held) after each round");
+        run.assertChecks("GPX_06 every collection ended (groupCollections 0, no exchange slot held) after each round");
     }
 
     @Test
     void proxyHeapStaysFlatUnderGroupLoad() {
-        assertChecks("MEM the proxy's used heap after GC grew less than one smallest object per measured request",
+        run.assertChecks("MEM the proxy's used heap after GC grew less than one smallest object per measured request",
                 "MEM positive control: one smallest object kept per measured request is over the bound");
     }
 }

@@ -21,6 +21,19 @@ final class PrivateNetwork {
             + " && ip -6 addr add fd00::1/64 dev veth0 nodad && ip -6 addr add fd00::2/64 dev veth1 nodad";
 
     record Result(int status, String out) {
+        /** Each named check printed "CHECK ok" (a scenario's checks are named after the rule they prove). */
+        void assertChecks(String... names) {
+            for (String n : names) {
+                org.junit.jupiter.api.Assertions.assertTrue(out.contains("CHECK ok   " + n),
+                        "missing check '" + n + "':\n" + out);
+            }
+        }
+
+        /** The scenario ran to its end: exit status 0 and "SCENARIO OK". */
+        void assertCompleted() {
+            org.junit.jupiter.api.Assertions.assertEquals(0, status, out);
+            org.junit.jupiter.api.Assertions.assertTrue(out.contains("SCENARIO OK"), out);
+        }
     }
 
     private PrivateNetwork() {

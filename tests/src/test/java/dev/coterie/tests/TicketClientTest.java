@@ -1,7 +1,5 @@
 package dev.coterie.tests;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,21 +19,14 @@ class TicketClientTest {
         System.out.println(run.out());
     }
 
-    private static void assertChecks(String... names) {
-        for (String n : names) {
-            assertTrue(run.out().contains("CHECK ok   " + n), "missing check '" + n + "':\n" + run.out());
-        }
-    }
-
     @Test
     void scenarioCompleted() {
-        assertEquals(0, run.status(), run.out());
-        assertTrue(run.out().contains("SCENARIO OK"), run.out());
+        run.assertCompleted();
     }
 
     @Test
     void MNP_03_clientSwitchesToTicketNotificationsViaTheProxy() {
-        assertChecks("MNP_03 coterie client --proxy --observe --ticket: the informative response relayed by the proxy, the "
+        run.assertChecks("MNP_03 coterie client --proxy --observe --ticket: the informative response relayed by the proxy, the "
                         + "switch to ticket notifications via the proxy printed",
                 "MNP_03 the ticket request in the trace: GET Observe 0, Uri-Host/Uri-Port/Uri-Path of the phantom, Proxy-Scheme, "
                         + "Listen-To-Multicast-Responses, no Proxy-Uri",
@@ -51,7 +42,7 @@ class TicketClientTest {
 
     @Test
     void MNP_04_serverCancellationEndsEveryTicketRelation() {
-        assertChecks("MNP_04 control: three ticket clients hold relations at the proxy (2.05 with Observe, own Token)",
+        run.assertChecks("MNP_04 control: three ticket clients hold relations at the proxy (2.05 with Observe, own Token)",
                 "MNP_04 the server's multicast 5.03 reaches every ticket client: 5.03, its own Token, no Observe (the relation "
                         + "ends, RFC 7641 3.2)",
                 "MNP_04 after the cancellation the proxy holds no listener and no relation",
@@ -60,7 +51,7 @@ class TicketClientTest {
 
     @Test
     void MNP_05_nonTicketRequest() {
-        assertChecks("MNP_05 NON ticket request before any notification: no answer (nothing to acknowledge); control: the CON "
+        run.assertChecks("MNP_05 NON ticket request before any notification: no answer (nothing to acknowledge); control: the CON "
                         + "one at the same time gets its empty ACK",
                 "MNP_05 the NON ticket client gets the first notification as a NON 2.05 with Observe and its own Token",
                 "MNP_05 a NON ticket request after a notification is answered with the latest notification");
@@ -68,7 +59,7 @@ class TicketClientTest {
 
     @Test
     void MNP_02_nextProxyForwardsTheTicketOn_lastProxyDoesNot() {
-        assertChecks("MNP_02 a proxy with next_proxy forwards the ticket request on: the last proxy listens, the first does not",
+        run.assertChecks("MNP_02 a proxy with next_proxy forwards the ticket request on: the last proxy listens, the first does not",
                 "MNP_02 through the chain nothing reaches the server for the ticket request",
                 "MNP_04 through the chain the ticket client gets the notification with its own Token");
     }

@@ -1,7 +1,5 @@
 package dev.coterie.tests;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,21 +19,14 @@ class TicketProxyTest {
         System.out.println(run.out());
     }
 
-    private static void assertChecks(String... names) {
-        for (String n : names) {
-            assertTrue(run.out().contains("CHECK ok   " + n), "missing check '" + n + "':\n" + run.out());
-        }
-    }
-
     @Test
     void scenarioCompleted() {
-        assertEquals(0, run.status(), run.out());
-        assertTrue(run.out().contains("SCENARIO OK"), run.out());
+        run.assertCompleted();
     }
 
     @Test
     void MNP_05_ticketClientsShareOneListener_firstAnswerIsTheLatestNotification() {
-        assertChecks("MNP_05 setup: the direct registration got the informative response",
+        run.assertChecks("MNP_05 setup: the direct registration got the informative response",
                 "MNP_05 with no notification received yet, a CON ticket request gets an empty ACK (first and second client)",
                 "MNP_04 two ticket clients, one group observation joined by the proxy",
                 "MNP_04 the change reaches every ticket client: 2.05, Observe, its own Token, payload 'state 1'",
@@ -49,7 +40,7 @@ class TicketProxyTest {
 
     @Test
     void MNP_07_proxyAnswersFeedbackDividerItself_andRemovesItBeforeFanOut() {
-        assertChecks("MNP_07 control: the server's multicast notification carried Feedback-Divider Q = 0 (option 18, empty)",
+        run.assertChecks("MNP_07 control: the server's multicast notification carried Feedback-Divider Q = 0 (option 18, empty)",
                 "MNP_07 the proxy relays that notification to every ticket client without Feedback-Divider (own Token, "
                         + "increasing Observe)",
                 "MNP_07 the proxy answered the Feedback-Divider itself: one NON GET, options 60 55'alarm' 70 d1e31a "
@@ -59,7 +50,7 @@ class TicketProxyTest {
 
     @Test
     void MNP_04_replayedNotificationDropped_nextOneRelayed() {
-        assertChecks("MNP_04 a replayed notification (the latest Observe again, from the server's address) is not relayed; "
+        run.assertChecks("MNP_04 a replayed notification (the latest Observe again, from the server's address) is not relayed; "
                 + "control: an advancing one from the same socket is",
                 "MNP_04 a notification whose Partial IV does not advance is dropped and counted in "
                 + "coterie.proxy.group.notifications.dropped",
