@@ -58,7 +58,10 @@ public final class GroupObservationProtection implements GroupObservationSecurit
     }
 
     @Override
-    public Phantom verifyPhantom(Request rebuilt) throws OscoreException {
+    public Phantom verifyPhantom(Request rebuilt, OscorePeer responder) throws OscoreException {
+        if (responder == null) {
+            throw new OscoreException.ContextNotFound("no verified responder for the informative response (OMN-11)");
+        }
         ProtectionPipeline.Unprotected<Request> u;
         try {
             u = pipeline.unprotectRequest(rebuilt, db.phantomVerification());
@@ -72,11 +75,40 @@ public final class GroupObservationProtection implements GroupObservationSecurit
         if (server == null) {
             throw new OscoreException.ContextNotFound("the phantom's server left the group");
         }
+        checkResponder(responder, ctx, server);
         RequestIdentifiers binding = RequestIdentifiers.builder().mode(ProtectionMode.GROUP).contextName(ctx.name())
                 .kid(v.kid()).partialIv(v.partialIv()).kidContext(v.kidContext()).observe(v.isObserve())
                 .responseVerifier(new GroupResponseVerifier(ctx, db, ProtectionMode.GROUP, server, server.credential()))
                 .peer(new OscorePeer(ProtectionMode.GROUP, ctx.name(), v.kid(), v.kidContext()))
                 .build();
         return new Phantom(rebuilt, u.plain(), binding);
+    }
+
+    /**
+     * The phantom is protected with the server's own Sender Context (digest 6.6): when a member of
+     * the phantom's group protected the informative response (group or pairwise mode), the
+     * phantom's server must be that member, or any member's phantom would bind the notifications
+     * to that member. Members are compared by credential, as for GRP-22, so a Sender ID changed by
+     * a rekey between the two is still the same server. An informative response under another
+     * group is not this server's either. One protected under a plain OSCORE context names no
+     * group member to compare with.
+     */
+    private void checkResponder(OscorePeer responder, GroupContext ctx, RecipientContext server)
+            throws OscoreException.ContextNotFound {
+        if (responder.mode() != ProtectionMode.GROUP && responder.mode() != ProtectionMode.PAIRWISE) {
+            return;
+        }
+        GroupContext epoch = db.find(responder.kidContext());
+        if (epoch == null || !epoch.name().equals(ctx.name())) {
+            throw new OscoreException.ContextNotFound("the informative response came from " + responder.getName()
+                    + ", not from the phantom's group " + ctx.name());
+        }
+        RecipientContext sender = responder.kid() == null ? null : epoch.recipient(responder.kid());
+        if (sender == null || !java.util.Arrays.equals(sender.credential().encodedUnsafe(),
+                server.credential().encodedUnsafe())) {
+            throw new OscoreException.ContextNotFound("the phantom is protected under kid "
+                    + dev.coterie.keystore.Hex.encode(server.idRaw()) + ", not under the Sender ID of the member that sent "
+                    + "the informative response (" + responder.getName() + "): not that server's own phantom (digest 6.6)");
+        }
     }
 }

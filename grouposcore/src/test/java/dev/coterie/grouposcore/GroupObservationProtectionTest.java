@@ -73,6 +73,11 @@ class GroupObservationProtectionTest {
         return new GroupObservationProtection(s.g.client, s.clientDb, p);
     }
 
+    /** The server a1 as the client's OSCORE layer names it after verifying its (pairwise) informative response. */
+    private static OscorePeer peer(Setup s) {
+        return new OscorePeer(ProtectionMode.PAIRWISE, s.g.name, s.server.senderId(), s.g.gid);
+    }
+
     static Request plainPhantom() {
         Request r = new Request(CoAP.Code.GET, CoAP.Type.NON);
         r.setToken(TOKEN);
@@ -158,7 +163,7 @@ class GroupObservationProtectionTest {
     void OMN_10_notificationsBoundToPhantom() throws Exception {
         Setup s = setup();
         Phantom ph = serverSide(s).protectPhantom(plainPhantom());
-        Phantom atClient = clientSide(s).verifyPhantom(rebuilt(TransportIndependent.encode(ph.wire())));
+        Phantom atClient = clientSide(s).verifyPhantom(rebuilt(TransportIndependent.encode(ph.wire())), peer(s));
         assertArrayEquals(ph.binding().partialIv(), atClient.binding().partialIv());
 
         Response n1 = multicast(p.protectResponse(notification("state 1", 5), ph.binding()));
@@ -197,8 +202,8 @@ class GroupObservationProtectionTest {
         byte[] phReq = TransportIndependent.encode(ph.wire());
         GroupObservationProtection client = clientSide(s);
         // every observer's informative response carries the same ph_req: verified every time, no replay check
-        Phantom first = client.verifyPhantom(rebuilt(phReq));
-        Phantom again = client.verifyPhantom(rebuilt(phReq));
+        Phantom first = client.verifyPhantom(rebuilt(phReq), peer(s));
+        Phantom again = client.verifyPhantom(rebuilt(phReq), peer(s));
         assertEquals("alarm", first.plain().getOptions().getUriPathString());
         assertArrayEquals(first.binding().partialIv(), again.binding().partialIv());
         // the Replay Window for the server was not touched: the same message through the ordinary request path is
@@ -206,7 +211,7 @@ class GroupObservationProtectionTest {
         p.unprotectRequest(rebuilt(phReq), s.clientDb);
         assertThrows(OscoreException.Replay.class, () -> p.unprotectRequest(rebuilt(phReq), s.clientDb));
         // and the phantom path still accepts it, after the window recorded it
-        assertEquals("alarm", client.verifyPhantom(rebuilt(phReq)).plain().getOptions().getUriPathString());
+        assertEquals("alarm", client.verifyPhantom(rebuilt(phReq), peer(s)).plain().getOptions().getUriPathString());
     }
 
     @Test
@@ -216,19 +221,19 @@ class GroupObservationProtectionTest {
         byte[] phReq = TransportIndependent.encode(ph.wire());
         byte[] bad = phReq.clone();
         bad[bad.length - 1] ^= 0x01; // the last byte of the encrypted signature
-        assertThrows(OscoreException.DecryptionFailed.class, () -> clientSide(s).verifyPhantom(rebuilt(bad)));
+        assertThrows(OscoreException.DecryptionFailed.class, () -> clientSide(s).verifyPhantom(rebuilt(bad), peer(s)));
         byte[] badCt = phReq.clone();
         badCt[badCt.length - 1 - s.g.algs.signature().signatureLength()] ^= 0x01; // the ciphertext: the signature covers it
-        assertThrows(OscoreException.DecryptionFailed.class, () -> clientSide(s).verifyPhantom(rebuilt(badCt)));
+        assertThrows(OscoreException.DecryptionFailed.class, () -> clientSide(s).verifyPhantom(rebuilt(badCt), peer(s)));
         // positive control: the untampered phantom verifies
-        assertEquals("alarm", clientSide(s).verifyPhantom(rebuilt(phReq)).plain().getOptions().getUriPathString());
+        assertEquals("alarm", clientSide(s).verifyPhantom(rebuilt(phReq), peer(s)).plain().getOptions().getUriPathString());
     }
 
     @Test
     void OMN_10_phantomFromAnotherMemberThanTheNotifierIsNotTheBinding() throws Exception {
         Setup s = setup();
         Phantom ph = serverSide(s).protectPhantom(plainPhantom());
-        Phantom atClient = clientSide(s).verifyPhantom(rebuilt(TransportIndependent.encode(ph.wire())));
+        Phantom atClient = clientSide(s).verifyPhantom(rebuilt(TransportIndependent.encode(ph.wire())), peer(s));
         // a2, another member, protects a response with the same request identifiers: not from the phantom's server
         GroupContext a2 = s.g.servers.get(1);
         GroupContextDb a2Db = new GroupContextDb().add(a2);
@@ -245,7 +250,7 @@ class GroupObservationProtectionTest {
     void OMN_11_cancellationProtectedWithServersPartialIv() throws Exception {
         Setup s = setup();
         Phantom ph = serverSide(s).protectPhantom(plainPhantom());
-        Phantom atClient = clientSide(s).verifyPhantom(rebuilt(TransportIndependent.encode(ph.wire())));
+        Phantom atClient = clientSide(s).verifyPhantom(rebuilt(TransportIndependent.encode(ph.wire())), peer(s));
         long before = s.server.senderSequence().peek();
         Response cancel = multicast(p.protectResponse(new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE), ph.binding()));
         OscoreOptionValue o = OscoreOptionValue.decode(cancel.getOptions().getOscore(), true);
@@ -294,14 +299,16 @@ class GroupObservationProtectionTest {
 
     /** The informative response as the client's OSCORE layer delivers it (decrypted; protected: with its peer). */
     private static Response informative(Setup s, byte[] phReq, byte[] lastNotif, boolean cameProtected) {
+        return informative(s, phReq, lastNotif, cameProtected ? peer(s) : null);
+    }
+
+    private static Response informative(Setup s, byte[] phReq, byte[] lastNotif, OscorePeer responder) {
         Response r = new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
         r.setType(CoAP.Type.CON);
         r.getOptions().setContentFormat(CF).setMaxAge(0);
         r.setPayload(InformativeResponse.of(TpInfo.udp(SRV, GRP, TOKEN), phReq, lastNotif).encode());
-        if (cameProtected) {
-            r.setSourceContext(new MapBasedEndpointContext(SRV, null,
-                    new OscorePeer(ProtectionMode.PAIRWISE, s.g.name, s.server.senderId(), s.g.gid),
-                    new MapBasedEndpointContext.Attributes()));
+        if (responder != null) {
+            r.setSourceContext(new MapBasedEndpointContext(SRV, null, responder, new MapBasedEndpointContext.Attributes()));
         }
         return r;
     }
@@ -376,5 +383,39 @@ class GroupObservationProtectionTest {
         // a notification older than last_notif (a lower Partial IV of the same server) is not delivered
         assertThrows(OscoreException.Replay.class, () -> p.unprotectResponse(older, ok.binding()));
         assertEquals("state 2", p.unprotectResponse(newer, ok.binding()).plain().getPayloadString());
+    }
+
+    @Test
+    void OMN_10_phantomOfAnotherMemberThanTheInformativeResponsesIsRefused() throws Exception {
+        Setup s = setup();
+        Phantom own = serverSide(s).protectPhantom(plainPhantom());
+        // a2, another member of the group, protects a phantom of its own (valid, under its own Sender ID)
+        GroupContext a2 = s.g.servers.get(1);
+        Phantom other = new GroupObservationProtection(a2, new GroupContextDb().add(a2), p).protectPhantom(plainPhantom());
+        byte[] otherReq = TransportIndependent.encode(other.wire());
+        byte[] ownReq = TransportIndependent.encode(own.wire());
+        assertArrayEquals(a2.senderId(), OscoreOptionValue.decode(other.wire().getOptions().getOscore(), true).kid());
+        byte[] last = TransportIndependent.encode(p.protectResponse(notification("state 0", 3), other.binding()));
+        // a1's informative response (pairwise or group mode) carrying a2's phantom: not a1's own, the client withdraws
+        for (ProtectionMode mode : List.of(ProtectionMode.PAIRWISE, ProtectionMode.GROUP)) {
+            OscorePeer a1 = new OscorePeer(mode, s.g.name, s.server.senderId(), s.g.gid);
+            GroupObservationClient.Withdraw w = assertThrows(GroupObservationClient.Withdraw.class,
+                    () -> check(s, informative(s, otherReq, last, a1)), mode.label());
+            assertTrue(w.getMessage().contains("not that server's own phantom"), w.getMessage());
+            // positive control: a1's own phantom in a1's informative response
+            GroupObservationClient.Parsed ok = check(s, informative(s, ownReq, null, a1));
+            assertArrayEquals(s.server.senderId(), ok.binding().kid());
+        }
+        // a2's phantom in a2's own informative response is a2's observation: accepted, bound to a2
+        OscorePeer fromA2 = new OscorePeer(ProtectionMode.PAIRWISE, s.g.name, a2.senderId(), s.g.gid);
+        GroupObservationClient.Parsed a2s = check(s, informative(s, otherReq, last, fromA2));
+        assertArrayEquals(a2.senderId(), a2s.binding().kid());
+        assertEquals("state 0", a2s.last().getPayloadString());
+        // an informative response from another group (or an unknown Gid) is not the phantom's server either
+        OscorePeer elsewhere = new OscorePeer(ProtectionMode.GROUP, "other-group", s.server.senderId(), new byte[] {9});
+        assertThrows(OscoreException.ContextNotFound.class, () -> clientSide(s).verifyPhantom(rebuilt(ownReq), elsewhere));
+        // a plain OSCORE context names no group member: nothing to compare, the phantom alone decides
+        OscorePeer oscore = new OscorePeer(ProtectionMode.OSCORE, "ctx", new byte[] {1}, null);
+        assertArrayEquals(s.server.senderId(), clientSide(s).verifyPhantom(rebuilt(ownReq), oscore).binding().kid());
     }
 }

@@ -184,7 +184,7 @@ public final class GroupObservationClient implements Closeable {
             phantom.setToken(tp.token());
             phantom.setType(CoAP.Type.NON);
             try {
-                GroupObservationSecurity.Phantom v = security.verifyPhantom(phantom);
+                GroupObservationSecurity.Phantom v = security.verifyPhantom(phantom, OscorePeer.of(informative));
                 phantom = v.plain();
                 binding = v.binding();
             } catch (OscoreException e) {

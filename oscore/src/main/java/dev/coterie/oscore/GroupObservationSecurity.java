@@ -29,8 +29,13 @@ public interface GroupObservationSecurity {
      * request, but with no replay check and no Replay Window update, and without delivering it
      * (digest 6.6). The binding is a client's: it verifies the notifications as responses to the
      * phantom, from the server that protected it only, in the order of that server's Partial IVs.
+     *
+     * @param responder who protected the informative response that carried ph_req ({@link OscorePeer#of});
+     *     when that is a member of the phantom's group (group or pairwise mode), the phantom must be
+     *     protected under that member's own Sender ID (digest 6.6: the server protects the phantom
+     *     with its own Sender Context), or it is refused
      */
-    Phantom verifyPhantom(Request rebuilt) throws OscoreException;
+    Phantom verifyPhantom(Request rebuilt, OscorePeer responder) throws OscoreException;
 
     /**
      * @param wire the protected phantom (outer code FETCH, outer options, ciphertext and signature)
