@@ -568,7 +568,7 @@ final class ClientCommand implements Callable<Integer> {
                 if (ctx == null) {
                     return 3;
                 }
-                layers.add(view(ctx, registry));
+                layers.add(view(ctx, registry, null));
             }
             if (!hopLayer(state, layers)) {
                 return 3;
@@ -608,7 +608,10 @@ final class ClientCommand implements Callable<Integer> {
             if (ctx == null) {
                 return 3;
             }
-            RequestProtector view = view(ctx, s.registry());
+            // one epoch database for this run: the requests' responses and a group observation's notifications are
+            // verified with the same epochs (GRP-21); this command installs no new epoch while it runs
+            dev.coterie.grouposcore.GroupContextDb epochs = new dev.coterie.grouposcore.GroupContextDb().add(ctx);
+            RequestProtector view = view(ctx, s.registry(), epochs);
             List<RequestProtector> layers = new ArrayList<>(List.of(view));
             if (!hopLayer(state, layers)) {
                 return 3;
@@ -621,8 +624,8 @@ final class ClientCommand implements Callable<Integer> {
             ClientRun run = ClientRun.protectedBy(s, view.mode().label(), true);
             if (s.observe()) {
                 // an informative response may start a group observation protected with this group (OMN-10)
-                run.groupObservations(new dev.coterie.grouposcore.GroupObservationProtection(ctx,
-                        new dev.coterie.grouposcore.GroupContextDb().add(ctx), new dev.coterie.oscore.ProtectionPipeline(s.registry())));
+                run.groupObservations(new dev.coterie.grouposcore.GroupObservationProtection(ctx, epochs,
+                        new dev.coterie.oscore.ProtectionPipeline(s.registry())));
             }
             GroupEndpointBuilder eb = new GroupEndpointBuilder().bind(local).extensions(s.registry())
                     .maxOscoreLayers(maxOscoreLayers)
@@ -679,7 +682,8 @@ final class ClientCommand implements Callable<Integer> {
     }
 
     /** The view the options name; every request of this endpoint (block-wise follow-ups, a deregistration) uses it. */
-    private RequestProtector view(GroupContext ctx, ExtensionOptionRegistry registry) {
+    private RequestProtector view(GroupContext ctx, ExtensionOptionRegistry registry,
+                                  dev.coterie.grouposcore.GroupContextDb epochs) {
         byte[] sid = null;
         if (member != null) {
             try {
@@ -692,12 +696,12 @@ final class ClientCommand implements Callable<Integer> {
             if (ctx.deterministicSenderId() == null) {
                 throw new IllegalArgumentException("--deterministic: " + bundle + " names no Deterministic Client (det_sender_id)");
             }
-            return ctx.deterministic(sid, null, registry, !noInnerObserve, padTo == null ? 0 : padTo);
+            return ctx.deterministic(sid, epochs, registry, !noInnerObserve, padTo == null ? 0 : padTo);
         }
         if (sid != null) {
-            return ctx.pairwise(sid);
+            return ctx.pairwise(sid, epochs);
         }
-        return ctx.groupMode();
+        return ctx.groupMode(epochs);
     }
 
     private static void closeQuietly(AutoCloseableState ctx) {

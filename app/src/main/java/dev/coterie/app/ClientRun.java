@@ -516,6 +516,14 @@ final class ClientRun {
                                 line(tag() + "(" + why + ")");
                                 receive(end);
                             }
+
+                            @Override
+                            public void unverified(String why) {
+                                line(tag() + "(a multicast notification that did not verify, dropped: " + why
+                                        + (why != null && why.contains("unknown Gid") ? "; if the group was rekeyed, this run "
+                                        + "cannot follow the new epoch (GRP-21): run the client again with the new member bundle"
+                                        : "") + ")");
+                            }
                         }, feedback = feedbackAnswer(r), groupObservations);
                 return true;
             } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | IOException | RuntimeException e) {

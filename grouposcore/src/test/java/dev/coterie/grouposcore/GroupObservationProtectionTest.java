@@ -418,4 +418,33 @@ class GroupObservationProtectionTest {
         OscorePeer oscore = new OscorePeer(ProtectionMode.OSCORE, "ctx", new byte[] {1}, null);
         assertArrayEquals(s.server.senderId(), clientSide(s).verifyPhantom(rebuilt(ownReq), oscore).binding().kid());
     }
+
+    /**
+     * GRP-21 for a group observation: after a rekey the server protects the notifications under
+     * the new epoch (new Gid as kid context); the client's binding verifies them once the new
+     * epoch is in the database it was built with, the database its requests use too.
+     */
+    @Test
+    void OMN_10_notificationsUnderANewEpochVerifyOnceTheClientsDatabaseHoldsIt() throws Exception {
+        Setup s = setup();
+        Phantom ph = serverSide(s).protectPhantom(plainPhantom());
+        Phantom atClient = clientSide(s).verifyPhantom(rebuilt(TransportIndependent.encode(ph.wire())), peer(s));
+        assertEquals("before", p.unprotectResponse(multicast(p.protectResponse(notification("before", 5), ph.binding())),
+                atClient.binding()).plain().getPayloadString());
+        TestGroup next = new TestGroup(s.g.algs, new byte[] {(byte) 0xb1, (byte) 0xf0, 0x5d},
+                dev.coterie.keystore.SecretBytes.fromHex("1112131415161718191a1b1c1d1e1f20"));
+        for (int i = 0; i < 4; i++) {
+            next.keys.set(i, s.g.keys.get(i));
+            next.creds.set(i, s.g.creds.get(i));
+        }
+        s.serverDb.installEpoch(next.member(1, SecurityStateStore.inMemory()));
+        Response after = multicast(p.protectResponse(notification("after", 6), ph.binding()));
+        assertArrayEquals(next.gid, OscoreOptionValue.decode(after.getOptions().getOscore(), true).kidContext(),
+                "the notification carries the new Gid");
+        OscoreException e = assertThrows(OscoreException.ContextNotFound.class,
+                () -> p.unprotectResponse(wire(after), atClient.binding()), "the client does not hold the new epoch yet");
+        assertTrue(e.getMessage().contains("unknown Gid"), e.getMessage());
+        s.clientDb.installEpoch(next.member(0, SecurityStateStore.inMemory()));
+        assertEquals("after", p.unprotectResponse(wire(after), atClient.binding()).plain().getPayloadString());
+    }
 }

@@ -47,7 +47,20 @@ public final class GroupObservationClient implements Closeable {
         void notification(Response notification, boolean fromLastNotif);
 
         void ended(String why);
+
+        /**
+         * A notification that did not verify was dropped (Group OSCORE). Said once per distinct
+         * reason, at most {@link #MAX_REASONS_REPORTED} times per observation: such a datagram is
+         * unauthenticated, so it never ends the observation, but a reason such as an unknown Gid
+         * (the group was rekeyed and this client does not hold the new epoch, GRP-21) is not silent.
+         */
+        default void unverified(String why) {
+        }
     }
+
+    /** How many distinct reasons for dropping an unverified notification are told to the listener. */
+    public static final int MAX_REASONS_REPORTED = 4;
+    private final java.util.Set<String> reasonsReported = new java.util.HashSet<>();
 
     private final TpInfo tp;
     private final Request phantom;
@@ -283,6 +296,10 @@ public final class GroupObservationClient implements Closeable {
                     r = security.pipeline().unprotectResponse(r, binding).plain();
                 } catch (OscoreException e) {
                     dropped.incrementAndGet();
+                    String why = e.getMessage();
+                    if (reasonsReported.size() < MAX_REASONS_REPORTED && reasonsReported.add(why)) {
+                        listener.unverified(why);
+                    }
                     continue;
                 }
             }
