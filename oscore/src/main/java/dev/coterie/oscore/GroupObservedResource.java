@@ -202,7 +202,7 @@ public abstract class GroupObservedResource extends CoapResource {
     }
 
     /** Phantom, Token and initial notification (digest 6.1); the caller holds the lock. */
-    private void start(Request registration) throws OscoreException {
+    void start(Request registration) throws OscoreException {
         byte[] t = new byte[8];
         RANDOM.nextBytes(t);
         Request p = new Request(CoAP.Code.GET, CoAP.Type.NON);
@@ -217,23 +217,24 @@ public abstract class GroupObservedResource extends CoapResource {
         if (registration.getOptions().hasAccept()) {
             p.getOptions().setAccept(registration.getOptions().getAccept());
         }
-        int firstObserve = RANDOM.nextInt(1 << 16);
+        int firstObserve = (RANDOM.nextInt(1 << 16) + 1) & 0xffffff;
+        GroupObservationSecurity.Phantom ph = null;
+        Response first = representation();
+        first.getOptions().setObserve(firstObserve);
+        Response firstWire = null;
         if (security != null) {
             // OMN-10: protected with the server's own Sender ID and a consumed SSN, then processed by the server itself
-            GroupObservationSecurity.Phantom ph = security.protectPhantom(p);
+            ph = security.protectPhantom(p);
+            firstWire = protect(first, ph.binding());
+        }
+        // both exist: only now does the group observation change (a failed start leaves everything as it was)
+        if (ph != null) {
             phantomWire = ph.wire();
             binding = ph.binding();
             p = ph.plain();
         }
         observe = firstObserve;
-        Response first = numbered(representation());
-        try {
-            latestWire = security != null ? protect(first) : null;
-        } catch (OscoreException e) {
-            phantomWire = null;
-            binding = null;
-            throw e;
-        }
+        latestWire = firstWire;
         token = t;
         phantom = p;
         latest = first;
@@ -339,10 +340,14 @@ public abstract class GroupObservedResource extends CoapResource {
      * phantom's nonce (digest 6.6). The caller holds the lock.
      */
     private Response protect(Response plain) throws OscoreException {
+        return protect(plain, binding);
+    }
+
+    private Response protect(Response plain, RequestIdentifiers to) throws OscoreException {
         Response in = new Response(plain.getCode());
         in.setOptions(new org.eclipse.californium.core.coap.OptionSet(plain.getOptions()));
         in.setPayload(plain.getPayload());
-        return security.pipeline().protectResponse(in, binding);
+        return security.pipeline().protectResponse(in, to);
     }
 
     private void send(Response r) {
@@ -395,6 +400,11 @@ public abstract class GroupObservedResource extends CoapResource {
     /** Datagrams this group observation sent to the group: one per change, refresh and cancellation. */
     public long multicastSent() {
         return multicastSent.get();
+    }
+
+    /** The Observe number of the latest notification (tests: a failed start leaves it as it was). */
+    synchronized int observeNumber() {
+        return observe;
     }
 
     /** The Token T of the running group observation, or null. */
