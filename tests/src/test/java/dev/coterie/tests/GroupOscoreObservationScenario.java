@@ -210,6 +210,7 @@ public final class GroupOscoreObservationScenario {
             check(Arrays.equals(observers.get(0).client.binding().partialIv(), ov.partialIv())
                     && Arrays.equals(observers.get(0).client.binding().kid(), ids.get(1)),
                     "OMN_10 each observer stored the phantom's kid, Partial IV and kid context", observers.get(0).client.binding());
+            ownPhantomFromTheNetwork(phWire, serverCtx, alarm, cep);
             boolean baseline = observers.stream().allMatch(o -> o.got.equals(List.of("last_notif state 0")));
             check(baseline, "OMN_08 the protected last_notif is each observer's first notification", observers.get(0).got);
 
@@ -255,6 +256,11 @@ public final class GroupOscoreObservationScenario {
             check(droppedAll && observers.stream().allMatch(o -> o.got.size() == 3 && o.ended == null),
                     "OMN_10 a tampered notification, a replayed one and an unprotected 5.03 are dropped and counted",
                     observers.get(0).client.dropped() - dropped + " " + observers.get(0).got + " " + observers.get(0).ended);
+            check(observers.stream().allMatch(o -> o.unverified.size() >= 2 && o.unverified.size()
+                            <= GroupObservationClient.MAX_REASONS_REPORTED
+                            && o.unverified.stream().distinct().count() == o.unverified.size()),
+                    "OMN_10 a notification that does not verify is told to the listener, not dropped silently: each reason once",
+                    observers.get(0).unverified);
             alarm.state = 3;
             alarm.changed();
             check(GroupObservationScenario.await(() -> observers.stream().allMatch(o -> o.got.size() == 4
@@ -356,9 +362,61 @@ public final class GroupOscoreObservationScenario {
         server.destroy();
     }
 
+    /**
+     * GRP-23 on the network: the server's own protected phantom, sent to its unicast endpoint from
+     * another socket, carries the server's own Sender ID, so it is not processed: the unprotected
+     * 4.01 "Security context not found" of the OSCORE layer's rule for an unknown Recipient
+     * Context, and nothing changes (the server's Sender Sequence Number, the observation, its
+     * phantom). A genuine member's request right after it is answered (the control).
+     */
+    private static void ownPhantomFromTheNetwork(Request phWire, GroupContext serverCtx,
+                                                 GroupObservationScenario.Alarm alarm, CoapEndpoint member) throws Exception {
+        Request copy = new Request(CoAP.Code.FETCH, CoAP.Type.NON);
+        copy.setOptions(new org.eclipse.californium.core.coap.OptionSet(phWire.getOptions()));
+        copy.setPayload(phWire.getPayload());
+        copy.setToken(phWire.getToken() != null ? phWire.getToken() : Token.fromProvider(alarm.token()));
+        copy.setMID(4242);
+        byte[] bytes = new UdpDataSerializer().getByteArray(copy);
+        long ssn = serverCtx.senderSequence().peek();
+        long observersBefore = alarm.observers();
+        byte[] pivBefore = OscoreOptionValue.decode(alarm.protectedPhantom().getOptions().getOscore(), true).partialIv();
+        Response answer = null;
+        try (java.net.DatagramSocket other = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            other.setSoTimeout(3000);
+            other.send(new DatagramPacket(bytes, bytes.length, SERVER));
+            byte[] buf = new byte[2048];
+            DatagramPacket d = new DatagramPacket(buf, buf.length);
+            try {
+                other.receive(d);
+                answer = (Response) new org.eclipse.californium.core.network.serialization.UdpDataParser()
+                        .parseMessage(Arrays.copyOf(buf, d.getLength()));
+            } catch (java.net.SocketTimeoutException e) {
+                answer = null;
+            }
+        }
+        Response a = answer;
+        check(a != null && a.getCode() == CoAP.ResponseCode.UNAUTHORIZED && !a.getOptions().hasOscore()
+                && "Security context not found".equals(a.getPayloadString()) && a.getType() == CoAP.Type.NON
+                && Arrays.equals(a.getTokenBytes(), copy.getTokenBytes()),
+                "GRP_23 the server's own phantom from the network gets the unprotected 4.01 Security context not found", a);
+        byte[] pivAfter = OscoreOptionValue.decode(alarm.protectedPhantom().getOptions().getOscore(), true).partialIv();
+        check(serverCtx.senderSequence().peek() == ssn && alarm.observers() == observersBefore
+                && Arrays.equals(pivBefore, pivAfter),
+                "GRP_23 the refused copy changed nothing: the server's Sender Sequence Number, observers and phantom",
+                ssn + " -> " + serverCtx.senderSequence().peek() + ", observers " + observersBefore + " -> " + alarm.observers());
+        // control: a genuine member's request (pairwise, the client c1) is processed and answered
+        Request get = Request.newGet();
+        get.setURI("coap://127.0.0.1:" + SERVER.getPort() + "/alarm");
+        get.send(member);
+        Response ok = get.waitForResponse(5000);
+        check(ok != null && ok.getCode() == CoAP.ResponseCode.CONTENT && OscorePeer.of(ok) != null,
+                "GRP_23 positive control: a member's request is answered", ok);
+    }
+
     /** An observer (the unprotected scenario's, by another name here). */
     static final class GroupScenarioObserver implements GroupObservationClient.Listener {
         final List<String> got = new CopyOnWriteArrayList<>();
+        final List<String> unverified = new CopyOnWriteArrayList<>();
         final java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
         volatile String ended;
         GroupObservationClient client;
@@ -373,6 +431,11 @@ public final class GroupOscoreObservationScenario {
         public void ended(String why) {
             ended = why;
             end.countDown();
+        }
+
+        @Override
+        public void unverified(String why) {
+            unverified.add(why);
         }
     }
 

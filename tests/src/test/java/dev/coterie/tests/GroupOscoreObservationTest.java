@@ -48,7 +48,15 @@ class GroupOscoreObservationTest {
                         + "the phantom's), NON with Observe, and no plaintext",
                 "OMN_10 a tampered notification, a replayed one and an unprotected 5.03 are dropped and counted",
                 "OMN_10 positive control: the next genuine notification is delivered",
+                "OMN_10 a notification that does not verify is told to the listener, not dropped silently: each reason once",
                 "OMN_10 coterie client --bundle --member --observe verifies the phantom and the multicast notifications");
+    }
+
+    @Test
+    void GRP_23_ownPhantomFromTheNetworkIsRefused() {
+        assertChecks("GRP_23 the server's own phantom from the network gets the unprotected 4.01 Security context not found",
+                "GRP_23 the refused copy changed nothing: the server's Sender Sequence Number, observers and phantom",
+                "GRP_23 positive control: a member's request is answered");
     }
 
     @Test
