@@ -412,6 +412,108 @@ class TcpTransportTest {
         }
     }
 
+    /* ------------------------------------------------------------------ TLS */
+
+    static final String STORE_PASS = "tcp-transport-test";
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
+    /** A self-signed EC certificate for {@code san} (keytool's SAN syntax): {PKCS#12, PEM certificate}, owner-only. */
+    java.nio.file.Path[] credential(String name, String san) throws Exception {
+        java.nio.file.Path p12 = tmp.resolve(name + ".p12");
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", name, "-dname", "CN=" + name, "-ext",
+                "SAN=" + san, "-validity", "2", "-keystore", p12.toString(), "-storetype", "PKCS12", "-storepass", STORE_PASS)
+                .redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (InputStream in = java.nio.file.Files.newInputStream(p12)) {
+            ks.load(in, STORE_PASS.toCharArray());
+        }
+        java.nio.file.Path pem = tmp.resolve(name + ".pem");
+        java.nio.file.Files.writeString(pem, "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
+                .encodeToString(ks.getCertificate(name).getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        for (java.nio.file.Path f : List.of(p12, pem)) {
+            java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        return new java.nio.file.Path[] {p12, pem};
+    }
+
+    /** A plain CoAP server (no OSCORE) on coaps+tcp 127.0.0.1 with the key of {@code p12}; GET /hello is 2.05. */
+    static CoapServer tlsServer(java.nio.file.Path p12) throws IOException {
+        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(TcpConnectors.tlsServer(
+                dev.coterie.oscore.tcp.TlsFiles.server(p12, STORE_PASS.toCharArray(), null), false,
+                new InetSocketAddress("127.0.0.1", 0), cfg, LIMITS)).build();
+        CoapServer s = new CoapServer(cfg);
+        s.addEndpoint(ep);
+        s.add(new CoapResource("hello") {
+            @Override
+            public void handleGET(CoapExchange exchange) {
+                exchange.respond(ResponseCode.CONTENT, "Hello TLS");
+            }
+        });
+        s.start();
+        return s;
+    }
+
+    static int tlsPort(CoapServer s) {
+        return s.getEndpoints().get(0).getAddress().getPort();
+    }
+
+    /** GET coaps+tcp://HOST:PORT/hello from a client trusting {@code trustPem}: the request after its response or send error. */
+    static Request tlsGet(java.nio.file.Path trustPem, String host, int port) throws Exception {
+        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        CoapEndpoint client = new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(TcpConnectors.tlsClient(
+                dev.coterie.oscore.tcp.TlsFiles.client(trustPem, null, null), host, cfg, LIMITS)).build();
+        client.start();
+        try {
+            Request get = Request.newGet();
+            get.setURI("coaps+tcp://" + host + ":" + port + "/hello");
+            client.sendRequest(get);
+            long deadline = System.nanoTime() + 15_000_000_000L;
+            while (get.getResponse() == null && get.getSendError() == null && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            return get;
+        } finally {
+            client.destroy();
+        }
+    }
+
+    @Test
+    void TCP_TLS_theUriHostMustBeInTheCertificateNotJustTheIpAddress() throws Exception {
+        java.nio.file.Path[] ipOnly = credential("iponly", "ip:127.0.0.1");
+        java.nio.file.Path[] named = credential("named", "dns:localhost");
+        CoapServer s = tlsServer(ipOnly[0]);
+        try {
+            // the certificate is trusted and names 127.0.0.1, where localhost goes, but not localhost
+            Request refused = tlsGet(ipOnly[1], "localhost", tlsPort(s));
+            assertEquals(null, refused.getResponse(), "no response through a certificate without the URI's host");
+            assertNotNull(refused.getSendError(), "the handshake failed");
+            assertTrue(String.valueOf(refused.getSendError()).contains("localhost"), String.valueOf(refused.getSendError()));
+            // the IP literal URI: the IP address entry is what it must match (positive control for the same certificate)
+            Request byIp = tlsGet(ipOnly[1], "127.0.0.1", tlsPort(s));
+            assertNotNull(byIp.getResponse(), String.valueOf(byIp.getSendError()));
+            assertEquals("Hello TLS", byIp.getResponse().getPayloadString());
+        } finally {
+            s.destroy();
+        }
+        // positive control: a certificate with the DNS name localhost, the same URI
+        s = tlsServer(named[0]);
+        try {
+            Request ok = tlsGet(named[1], "localhost", tlsPort(s));
+            assertNotNull(ok.getResponse(), String.valueOf(ok.getSendError()));
+            assertEquals(ResponseCode.CONTENT, ok.getResponse().getCode());
+            assertEquals("Hello TLS", ok.getResponse().getPayloadString());
+        } finally {
+            s.destroy();
+        }
+    }
+
     static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (byte[] p : parts) {

@@ -84,7 +84,8 @@ public final class TcpConnectors {
     /**
      * A coaps+tcp client with {@code tls} ({@link TlsFiles#client}). {@code host} is the URI's
      * host: sent as server name indication unless it is an IP literal, and the name the server's
-     * certificate must carry (an IP literal: as an IP address entry).
+     * certificate must carry (an IP literal: as an IP address entry), checked by the JDK's
+     * endpoint identification ("HTTPS") on an engine made for that host.
      */
     public static Connector tlsClient(SSLContext tls, String host, Configuration cfg, TcpLimits limits) {
         // Californium's own subject check compares with the address it connects to; the JDK's
@@ -94,6 +95,20 @@ public final class TcpConnectors {
             @Override
             protected void onNewChannelCreated(SocketAddress remote, Channel ch) {
                 super.onNewChannelCreated(remote, ch);
+                // Californium builds the engine for the peer's IP address; the JDK's endpoint
+                // identification then falls back from the SNI name to that IP, and a trusted
+                // certificate naming only the IP would pass for coaps+tcp://name/. An engine for
+                // the URI's host checks that host and nothing else.
+                SslHandler old = ch.pipeline().get(SslHandler.class);
+                if (old == null) {
+                    throw new IllegalStateException("TLS connector without an SslHandler");
+                }
+                int port = remote instanceof InetSocketAddress a ? a.getPort() : -1;
+                SSLEngine engine = tls.createSSLEngine(host == null ? null : unbracket(host), port);
+                engine.setUseClientMode(true);
+                SslHandler ssl = new SslHandler(engine);
+                ssl.setHandshakeTimeoutMillis(old.getHandshakeTimeoutMillis());
+                ch.pipeline().replace(old, "tls", ssl);
                 restrict(ch, host);
                 ch.pipeline().addLast(new SignalingHandler(limits, null));
             }
@@ -119,8 +134,12 @@ public final class TcpConnectors {
         engine.setSSLParameters(p);
     }
 
+    private static String unbracket(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
     static boolean isIpLiteral(String host) {
-        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        String h = unbracket(host);
         if (h.indexOf(':') >= 0) {
             return true;
         }
