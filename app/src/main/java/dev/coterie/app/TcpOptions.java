@@ -32,7 +32,8 @@ final class TcpOptions {
         Long frameTimeout;
 
         @Option(names = "--tcp-max-message-size", paramLabel = "BYTES", description = "the Max-Message-Size announced in the "
-                + "CSM: a longer frame is refused with an Abort before it is read (default 1152)")
+                + "CSM: a longer frame is refused with an Abort before it is read (default 1152; over 1152 the CSM has no "
+                + "Block-Wise-Transfer, which would announce BERT)")
         Integer maxMessageSize;
 
         TcpLimits limits() {

@@ -263,6 +263,31 @@ class TcpTransportTest {
     }
 
     @Test
+    void TCP_02_noBlockWiseTransferInTheCsmOverMaxMessageSize1152WhichWouldAnnounceBert() throws Exception {
+        // positive control (the server of this class, 1152): Block-Wise-Transfer is announced
+        List<Frame> first = new java.util.ArrayList<>();
+        try (Socket s = connect(first)) {
+            assertEquals("22048020", Hex.encode(first.get(0).body()));
+        }
+        // Max-Message-Size 2000 (0x07d0): Block-Wise-Transfer with it would mean BERT, not implemented
+        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        CoapEndpoint big = new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(TcpConnectors.server(
+                new InetSocketAddress("127.0.0.1", 0), cfg, new TcpLimits(4, 30, 1500, 2000))).build();
+        big.start();
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", big.getAddress().getPort()), 5000);
+            s.setSoTimeout(8000);
+            assertEquals("30e12207d0", Hex.encode(s.getInputStream().readNBytes(5)), "Max-Message-Size only");
+            s.getOutputStream().write(CSM);
+            s.getOutputStream().write(Hex.decode("01e242"));
+            Frame next = read(s.getInputStream());
+            assertEquals(0xE3, next.code(), "the CSM was 5 bytes: the next frame is the Pong");
+        } finally {
+            big.destroy();
+        }
+    }
+
+    @Test
     void TCP_02_aRequestBeforeTheCsmIsAborted() throws Exception {
         List<Frame> first = new java.util.ArrayList<>();
         try (Socket s = connect(first)) {

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * that drops them). Sits between the TLS handler (if any) and Californium's framer:
  *
  * <ul>
- * <li>sends this side's CSM (Max-Message-Size, Block-Wise-Transfer) before anything else;
+ * <li>sends this side's CSM (Max-Message-Size; Block-Wise-Transfer unless Max-Message-Size is
+ *     over 1152, which would announce BERT) before anything else;
  * <li>requires the peer's first message to be a CSM, within the frame timeout (TCP-02), and
  *     aborts with Bad-CSM-Option on an unknown critical CSM option (TCP-05);
  * <li>refuses a frame longer than the announced Max-Message-Size from its header, before its body
@@ -380,13 +381,19 @@ public final class SignalingHandler extends ChannelDuplexHandler {
         ctx.writeAndFlush(Unpooled.wrappedBuffer(csm(limits.maxMessageSize())));
     }
 
-    /** This side's CSM: Max-Message-Size and Block-Wise-Transfer, no token. */
+    /**
+     * This side's CSM, no token: Max-Message-Size, and Block-Wise-Transfer only up to 1152. Both
+     * together with a Max-Message-Size over 1152 announce BERT (RFC 8323 Section 6), which
+     * Coterie does not implement.
+     */
     static byte[] csm(long maxMessageSize) {
         byte[] mms = uintBytes(maxMessageSize);
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         o.write((MAX_MESSAGE_SIZE << 4) | mms.length);
         o.writeBytes(mms);
-        o.write((BLOCK_WISE_TRANSFER - MAX_MESSAGE_SIZE) << 4);
+        if (maxMessageSize <= TcpLimits.BASE_MAX_MESSAGE_SIZE) {
+            o.write((BLOCK_WISE_TRANSFER - MAX_MESSAGE_SIZE) << 4);
+        }
         return frame(CSM, o.toByteArray(), new byte[0]);
     }
 
