@@ -539,6 +539,122 @@ class TcpTransportTest {
         }
     }
 
+    /** TLS 1.2 suites Coterie allows: ECDHE with AES-GCM or ChaCha20-Poly1305. */
+    static final java.util.regex.Pattern ALLOWED_12 = java.util.regex.Pattern.compile(
+            "TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)");
+
+    /** Every TLS 1.2 suite the JDK enables by default that Coterie does not allow (CBC, static RSA, DHE, ...). */
+    static String[] disallowedSuites() throws Exception {
+        String[] out = java.util.Arrays.stream(javax.net.ssl.SSLContext.getDefault().getDefaultSSLParameters().getCipherSuites())
+                .filter(c -> !c.startsWith("TLS_AES_") && !c.startsWith("TLS_CHACHA20_") && !c.contains("SCSV"))
+                .filter(c -> !ALLOWED_12.matcher(c).matches()).toArray(String[]::new);
+        assertTrue(java.util.Arrays.asList(out).contains("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"), java.util.Arrays.toString(out));
+        return out;
+    }
+
+    /**
+     * A raw TLS 1.2 handshake with the coaps+tcp server at {@code port} offering only {@code suites}
+     * and ALPN {@code alpn} (none if null): the server's first bytes (its CSM) after the handshake,
+     * or the exception that ended it.
+     */
+    static Object rawTlsClient(java.nio.file.Path trustPem, int port, String[] suites, String[] alpn) throws Exception {
+        javax.net.ssl.SSLContext c = dev.coterie.oscore.tcp.TlsFiles.client(trustPem, null, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) c.getSocketFactory().createSocket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(8000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setProtocols(new String[] {"TLSv1.2"});
+            p.setCipherSuites(suites);
+            if (alpn != null) {
+                p.setApplicationProtocols(alpn);
+            }
+            s.setSSLParameters(p);
+            s.startHandshake();
+            return Hex.encode(s.getInputStream().readNBytes(6));
+        } catch (IOException e) {
+            return e;
+        }
+    }
+
+    @Test
+    void TCP_TLS_12_onlyEcdheWithAesGcmOrChaCha20Poly1305() throws Exception {
+        java.nio.file.Path[] cred = credential("suites", "ip:127.0.0.1");
+        CoapServer s = tlsServer(cred[0]);
+        try {
+            // every default JDK suite that is not ECDHE+AEAD, CBC ones included, offered at once: refused
+            Object refused = rawTlsClient(cred[1], tlsPort(s), disallowedSuites(), new String[] {"coap"});
+            assertTrue(refused instanceof javax.net.ssl.SSLHandshakeException, String.valueOf(refused));
+            // positive control: the same handshake with ECDHE-ECDSA AES-128-GCM gets the server's CSM
+            Object ok = rawTlsClient(cred[1], tlsPort(s), new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+                    new String[] {"coap"});
+            assertEquals("40e122048020", ok);
+        } finally {
+            s.destroy();
+        }
+        // the client side: a TLS 1.2 server with only those suites is refused by Coterie's client
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.2"}, disallowedSuites(), new String[] {"coap"})) {
+            Request r = tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals(null, r.getResponse());
+            assertNotNull(r.getSendError());
+            assertTrue(raw.result() instanceof javax.net.ssl.SSLHandshakeException, String.valueOf(raw.result()));
+        }
+        // positive control: with ECDHE-ECDSA ChaCha20-Poly1305 the raw server gets the client's CSM
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.2"},
+                new String[] {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"}, new String[] {"coap"})) {
+            tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals("40e122048020", raw.result(), "the client's CSM after the handshake");
+        }
+    }
+
+    /**
+     * A one-connection TLS server from the JDK with the given protocols, suites and ALPN (none
+     * if null): {@link #result} is the first 6 bytes it read after the handshake (hex), or the exception.
+     */
+    static final class RawTlsServer implements AutoCloseable {
+        private final javax.net.ssl.SSLServerSocket socket;
+        private final Thread thread;
+        private volatile Object result;
+
+        RawTlsServer(java.nio.file.Path p12, String[] protocols, String[] suites, String[] alpn) throws Exception {
+            javax.net.ssl.SSLContext c = dev.coterie.oscore.tcp.TlsFiles.server(p12, STORE_PASS.toCharArray(), null);
+            socket = (javax.net.ssl.SSLServerSocket) c.getServerSocketFactory().createServerSocket(0, 1,
+                    java.net.InetAddress.getLoopbackAddress());
+            socket.setSoTimeout(10_000);
+            thread = new Thread(() -> {
+                try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) socket.accept()) {
+                    s.setSoTimeout(8000);
+                    javax.net.ssl.SSLParameters p = s.getSSLParameters();
+                    p.setProtocols(protocols);
+                    p.setCipherSuites(suites);
+                    if (alpn != null) {
+                        p.setApplicationProtocols(alpn);
+                    }
+                    s.setSSLParameters(p);
+                    s.startHandshake();
+                    result = Hex.encode(s.getInputStream().readNBytes(6));
+                } catch (IOException e) {
+                    result = e;
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        Object result() throws InterruptedException {
+            thread.join(20_000);
+            return result;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
     static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (byte[] p : parts) {
