@@ -606,9 +606,40 @@ class TcpTransportTest {
         }
     }
 
+    @Test
+    void TCP_TLS_alpnCoapIsRequiredOfTheServerAndRefusedOtherwiseByIt() throws Exception {
+        java.nio.file.Path[] cred = credential("alpn", "ip:127.0.0.1");
+        // Coterie's client: a TLS server that does not agree to ALPN coap gets nothing, not even the CSM
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.3", "TLSv1.2"}, null, null)) {
+            Request r = tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals(null, r.getResponse());
+            assertNotNull(r.getSendError());
+            assertTrue(r.getSendError().getMessage().contains("did not agree to ALPN \"coap\""), r.getSendError().getMessage());
+            Object got = raw.result();
+            assertTrue(got instanceof IOException || "".equals(got), "nothing written: " + got);
+        }
+        // positive control: the same server agreeing to coap gets the client's CSM
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.3", "TLSv1.2"}, null, new String[] {"coap"})) {
+            tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals("40e122048020", raw.result());
+        }
+        // Coterie's server: a client offering ALPN without coap is refused in the handshake
+        CoapServer s = tlsServer(cred[0]);
+        try {
+            String gcm = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+            Object other = rawTlsClient(cred[1], tlsPort(s), new String[] {gcm}, new String[] {"h2", "http/1.1"});
+            assertTrue(other instanceof javax.net.ssl.SSLHandshakeException, String.valueOf(other));
+            // positive controls: offering coap among others, and offering no ALPN at all (which older clients do), get the CSM
+            assertEquals("40e122048020", rawTlsClient(cred[1], tlsPort(s), new String[] {gcm}, new String[] {"h2", "coap"}));
+            assertEquals("40e122048020", rawTlsClient(cred[1], tlsPort(s), new String[] {gcm}, null));
+        } finally {
+            s.destroy();
+        }
+    }
+
     /**
-     * A one-connection TLS server from the JDK with the given protocols, suites and ALPN (none
-     * if null): {@link #result} is the first 6 bytes it read after the handshake (hex), or the exception.
+     * A one-connection TLS server from the JDK with the given protocols, suites (null: the JDK's)
+     * and ALPN (none if null): {@link #result} is the first 6 bytes it read after the handshake (hex), or the exception.
      */
     static final class RawTlsServer implements AutoCloseable {
         private final javax.net.ssl.SSLServerSocket socket;
@@ -625,7 +656,9 @@ class TcpTransportTest {
                     s.setSoTimeout(8000);
                     javax.net.ssl.SSLParameters p = s.getSSLParameters();
                     p.setProtocols(protocols);
-                    p.setCipherSuites(suites);
+                    if (suites != null) {
+                        p.setCipherSuites(suites);
+                    }
                     if (alpn != null) {
                         p.setApplicationProtocols(alpn);
                     }

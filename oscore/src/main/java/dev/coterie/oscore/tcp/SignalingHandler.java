@@ -6,6 +6,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
  * that drops them). Sits between the TLS handler (if any) and Californium's framer:
  *
  * <ul>
+ * <li>on a TLS client, sends nothing unless the server agreed to ALPN "coap";
  * <li>sends this side's CSM (Max-Message-Size; Block-Wise-Transfer unless Max-Message-Size is
  *     over 1152, which would announce BERT) before anything else;
  * <li>requires the peer's first message to be a CSM, within the frame timeout (TCP-02), and
@@ -53,6 +55,7 @@ public final class SignalingHandler extends ChannelDuplexHandler {
 
     private final TcpLimits limits;
     private final AtomicInteger connections;
+    private final SslHandler tlsClient;
     private ByteBuf buffer;
     private boolean csmSent;
     private boolean csmReceived;
@@ -66,8 +69,22 @@ public final class SignalingHandler extends ChannelDuplexHandler {
 
     /** @param connections the connector's count of open connections (null: no limit, a client) */
     public SignalingHandler(TcpLimits limits, AtomicInteger connections) {
+        this(limits, connections, null);
+    }
+
+    /**
+     * @param tlsClient a TLS client's handler: the CSM and everything else waits for its
+     *        handshake, and nothing is sent unless the server agreed to ALPN "coap"
+     */
+    SignalingHandler(TcpLimits limits, AtomicInteger connections, SslHandler tlsClient) {
         this.limits = limits;
         this.connections = connections;
+        this.tlsClient = tlsClient;
+    }
+
+    /** A TLS client: the handshake is done and the server chose ALPN "coap" (RFC 8323 Section 8.2). */
+    private boolean alpnRefused() {
+        return tlsClient != null && tlsClient.handshakeFuture().isSuccess() && !TlsFiles.ALPN.equals(tlsClient.engine().getApplicationProtocol());
     }
 
     /** The peer's Max-Message-Size: 1152 until its CSM says otherwise. */
@@ -92,7 +109,22 @@ public final class SignalingHandler extends ChannelDuplexHandler {
                 return;
             }
         }
-        sendCsm(ctx);
+        if (tlsClient == null) {
+            sendCsm(ctx);
+        } else {
+            tlsClient.handshakeFuture().addListener(f -> {
+                if (!f.isSuccess()) {
+                    return; // Californium reports the handshake's failure
+                }
+                if (alpnRefused()) {
+                    LOG.info("{}: closed: the TLS server did not agree to ALPN \"coap\"", ctx.channel().remoteAddress());
+                    closing = true;
+                    ctx.close();
+                } else {
+                    sendCsm(ctx);
+                }
+            });
+        }
         long period = Math.max(50, limits.frameTimeoutMillis() / 4);
         timer = ctx.executor().scheduleAtFixedRate(() -> checkDeadlines(ctx), period, period, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
@@ -354,6 +386,13 @@ public final class SignalingHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof ByteBuf out) {
+            if (alpnRefused()) {
+                out.release();
+                promise.setFailure(new IOException("the TLS server did not agree to ALPN \"coap\" (RFC 8323 Section 8.2); not sent"));
+                closing = true;
+                ctx.close();
+                return;
+            }
             if (!csmSent) {
                 sendCsm(ctx); // a client's first request can be written before channelActive reaches us
             }

@@ -110,7 +110,7 @@ public final class TcpConnectors {
                 ssl.setHandshakeTimeoutMillis(old.getHandshakeTimeoutMillis());
                 ch.pipeline().replace(old, "tls", ssl);
                 restrict(ch, host);
-                ch.pipeline().addLast(new SignalingHandler(limits, null));
+                ch.pipeline().addLast(new SignalingHandler(limits, null, ssl));
             }
         };
     }
