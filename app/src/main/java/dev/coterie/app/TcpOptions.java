@@ -89,7 +89,12 @@ final class TcpOptions {
         if (passEnv == null) {
             throw new IllegalArgumentException("--tls-keystore needs --tls-keystore-pass-env VAR (the key store's password)");
         }
-        return TlsFiles.server(keyStore, GroupCommand.requireEnv(passEnv).toCharArray(), clientTrust);
+        char[] password = GroupCommand.requireEnv(passEnv).toCharArray();
+        try {
+            return TlsFiles.server(keyStore, password, clientTrust);
+        } finally {
+            java.util.Arrays.fill(password, '\0'); // TlsFiles wipes it too; this copy is ours
+        }
     }
 
     static Connector serverConnector(InetSocketAddress bind, SSLContext tls, boolean clientCertificates, Configuration cfg,

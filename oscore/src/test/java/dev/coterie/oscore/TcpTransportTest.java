@@ -366,6 +366,55 @@ class TcpTransportTest {
     }
 
     @Test
+    void TCP_06_anAlternativeAddressOutside1To255BytesIsAborted() throws Exception {
+        byte[] long256 = new byte[256];
+        java.util.Arrays.fill(long256, (byte) 'a');
+        // Alternative-Address (2) of 256 bytes: delta 2, length 14 (two-byte extension 256 - 269 < 0, so 13: 13 + 243)
+        for (byte[] bad : List.of(frame(0xE4, new byte[0], concat(Hex.decode("2df3"), long256)), // 256 bytes
+                frame(0xE4, new byte[0], Hex.decode("20")))) { // empty
+            try (Socket s = connect(new java.util.ArrayList<>())) {
+                s.getOutputStream().write(CSM);
+                s.getOutputStream().write(bad);
+                List<Frame> rest = untilClosed(s);
+                assertEquals(1, rest.size(), "one Abort, then the close");
+                assertEquals(0xE5, rest.get(0).code());
+                String diag = new String(rest.get(0).body(), StandardCharsets.UTF_8);
+                assertTrue(diag.contains("Alternative-Address of ") && diag.contains(" bytes, not 1-255"), diag);
+                assertTrue(!diag.contains("aaaa"), "no peer data in the diagnostic");
+            }
+        }
+        // positive control: 255 bytes with CR LF in them is a Release: closed without an Abort
+        byte[] ok = new byte[255];
+        java.util.Arrays.fill(ok, (byte) 'a');
+        ok[10] = '\r';
+        ok[11] = '\n';
+        try (Socket s = connect(new java.util.ArrayList<>())) {
+            s.getOutputStream().write(CSM);
+            s.getOutputStream().write(frame(0xE4, new byte[0], concat(Hex.decode("2df2"), ok)));
+            assertTrue(untilClosed(s).isEmpty(), "closed without another message");
+        }
+    }
+
+    @Test
+    void TCP_05_anUnknownCriticalOptionInPingIsAbortedAnElectiveOneIgnored() throws Exception {
+        try (Socket s = connect(new java.util.ArrayList<>())) {
+            s.getOutputStream().write(CSM);
+            // positive control: a Ping with the unknown elective option 4 (empty) is answered with Pong on its token
+            s.getOutputStream().write(frame(0xE2, Hex.decode("01"), Hex.decode("40")));
+            Frame pong = read(s.getInputStream());
+            assertEquals(0xE3, pong.code());
+            assertArrayEquals(Hex.decode("01"), pong.token());
+            // a Ping with the unknown critical option 3 (empty): Abort, no Pong, no Bad-CSM-Option
+            s.getOutputStream().write(frame(0xE2, Hex.decode("02"), Hex.decode("30")));
+            List<Frame> rest = untilClosed(s);
+            assertEquals(1, rest.size(), "one Abort, then the close");
+            assertEquals(0xE5, rest.get(0).code());
+            assertEquals("ff" + Hex.encode("unknown critical signaling option 3".getBytes(StandardCharsets.UTF_8)),
+                    Hex.encode(rest.get(0).body()), "only the diagnostic: no Bad-CSM-Option");
+        }
+    }
+
+    @Test
     void TCP_03_aFrameOverMaxMessageSizeIsAbortedFromItsHeader() throws Exception {
         try (Socket s = connect(new java.util.ArrayList<>())) {
             s.getOutputStream().write(CSM);
@@ -635,6 +684,20 @@ class TcpTransportTest {
         } finally {
             s.destroy();
         }
+    }
+
+    @Test
+    void TCP_TLS_theKeyStorePasswordIsWipedAfterUseEvenOnFailure() throws Exception {
+        java.nio.file.Path[] cred = credential("wipe", "ip:127.0.0.1");
+        char[] pw = STORE_PASS.toCharArray();
+        javax.net.ssl.SSLContext ok = dev.coterie.oscore.tcp.TlsFiles.server(cred[0], pw, null);
+        assertNotNull(ok, "positive control: the right password opens the key store");
+        assertArrayEquals(new char[STORE_PASS.length()], pw, "wiped after success");
+        char[] wrong = "not-the-password".toCharArray();
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> dev.coterie.oscore.tcp.TlsFiles.client(cred[1], cred[0], wrong));
+        assertTrue(!e.getMessage().contains("not-the-password"), e.getMessage());
+        assertArrayEquals(new char[wrong.length], wrong, "wiped after failure");
     }
 
     /**

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <li>refuses a frame longer than the announced Max-Message-Size from its header, before its body
  *     is buffered, and a token length over 8 (TCP-01, TCP-03): Abort;
  * <li>refuses to send a message over the peer's Max-Message-Size (1152 until its CSM arrives);
- * <li>answers Ping with Pong on the same token (TCP-04), closes on Release and Abort (TCP-06),
+ * <li>answers Ping with Pong on the same token (TCP-04), closes on Release (an Alternative-Address
+ *     of 1-255 bytes, logged escaped; another length: Abort) and Abort (TCP-06),
  *     ignores Empty keep-alives and Pongs;
  * <li>aborts a connection whose partial frame stalls past the frame timeout (slowloris), and
  *     closes connections past the connector's limit.
@@ -319,9 +320,15 @@ public final class SignalingHandler extends ChannelDuplexHandler {
                     return;
                 }
                 for (int[] o : opts) {
+                    if (o[0] == ALTERNATIVE_ADDRESS && (o[2] < 1 || o[2] > 255)) {
+                        // RFC 8323 Section 5.5 table: a string of 1-255 bytes
+                        abort(ctx, "Alternative-Address of " + o[2] + " bytes, not 1-255", -1);
+                        return;
+                    }
+                }
+                for (int[] o : opts) {
                     if (o[0] == ALTERNATIVE_ADDRESS) {
-                        LOG.info("{}: Release names alternative address {}", ctx.channel().remoteAddress(),
-                                new String(rest, o[1], o[2], StandardCharsets.UTF_8));
+                        LOG.info("{}: Release names alternative address {}", ctx.channel().remoteAddress(), printable(rest, o[1], o[2]));
                     } else if (o[0] == HOLD_OFF) {
                         LOG.info("{}: Release asks to hold off {} s", ctx.channel().remoteAddress(), uint(rest, o[1], Math.min(4, o[2])));
                     }
@@ -341,7 +348,10 @@ public final class SignalingHandler extends ChannelDuplexHandler {
         }
     }
 
-    /** Aborts with Bad-CSM-Option naming the first unknown critical option, as Section 5.3.2 says for CSM. */
+    /**
+     * Aborts on the first unknown critical option of a Ping, Pong or Release, without
+     * Bad-CSM-Option (Section 5.3.2 defines that for a CSM only); elective ones are ignored.
+     */
     private boolean criticalUnknown(ChannelHandlerContext ctx, java.util.List<int[]> opts, int... known) {
         for (int[] o : opts) {
             boolean k = false;
@@ -373,6 +383,20 @@ public final class SignalingHandler extends ChannelDuplexHandler {
             return i + 2;
         }
         return v[0] == 15 ? -1 : i;
+    }
+
+    /** {@code len} bytes of peer data for a log line: printable ASCII as is, anything else (and the backslash) as \\xNN. */
+    static String printable(byte[] b, int off, int len) {
+        StringBuilder sb = new StringBuilder(len);
+        for (int k = off; k < off + len; k++) {
+            int c = b[k] & 0xFF;
+            if (c >= 0x20 && c < 0x7F && c != '\\') {
+                sb.append((char) c);
+            } else {
+                sb.append(String.format("\\x%02x", c));
+            }
+        }
+        return sb.toString();
     }
 
     private static long uint(byte[] b, int off, int len) {
