@@ -191,6 +191,9 @@ final class ClientCommand implements Callable<Integer> {
             + "server's certificate must chain to (owner-only); the URI's host is sent as SNI and must be in the certificate")
     Path tlsTrust;
 
+    @picocli.CommandLine.Mixin
+    TcpOptions.Frame tcpFrame = new TcpOptions.Frame();
+
     @Parameters(index = "0", paramLabel = "URI", description = "coap://HOST[:PORT]/PATH[?QUERY]; also coap+tcp:// and coaps+tcp:// (RFC 8323)")
     String uri;
 
@@ -276,7 +279,7 @@ final class ClientCommand implements Callable<Integer> {
             if (TcpOptions.isTcp(uri)) {
                 ClientRun run = ClientRun.unprotected(s);
                 return run.run(request, () -> run.unprotectedEndpoint(new CoapEndpoint.Builder()
-                        .setConnector(TcpOptions.clientConnector(uri, tlsTrust, Endpoints.configuration()))));
+                        .setConnector(TcpOptions.clientConnector(uri, tlsTrust, Endpoints.configuration(), tcpFrame.limits()))));
             }
             return ClientRun.unprotected(s).run(request, local);
         }
@@ -298,6 +301,8 @@ final class ClientCommand implements Callable<Integer> {
             }
         } else if (tlsTrust != null) {
             throw new IllegalArgumentException("--tls-trust is for coaps+tcp URIs");
+        } else if (tcpFrame.given()) {
+            throw new IllegalArgumentException("--tcp-frame-timeout and --tcp-max-message-size are for coap+tcp and coaps+tcp URIs");
         }
         if (proxyContext != null && proxy == null) {
             throw new IllegalArgumentException("--proxy-context needs --proxy");
@@ -474,7 +479,7 @@ final class ClientCommand implements Callable<Integer> {
                     .configuration(cfg).extensions(s.registry()).maxOscoreLayers(maxOscoreLayers)
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
             if (TcpOptions.isTcp(uri)) {
-                eb.connector(TcpOptions.clientConnector(uri, tlsTrust, cfg));
+                eb.connector(TcpOptions.clientConnector(uri, tlsTrust, cfg, tcpFrame.limits()));
             }
             eb.trace(run.securityTrace());
             return state.close(run.run(request, eb::build));

@@ -17,25 +17,30 @@ final class TcpOptions {
     private TcpOptions() {
     }
 
-    /** The limits of a server's TCP and TLS listeners (docs/configuration.md, "CoAP over TCP and TLS"). */
-    static final class Limits {
-        @Option(names = "--tcp-max-connections", paramLabel = "N", description = "most TCP/TLS connections open at once, per "
-                + "listener; one more is closed on arrival (default 1000)")
-        Integer maxConnections;
-
-        @Option(names = "--tcp-idle-timeout", paramLabel = "SECONDS", description = "a TCP/TLS connection without traffic "
-                + "for this long is closed (default 60)")
-        Integer idleSeconds;
-
+    /**
+     * The per-connection limits a client and a server both take (docs/configuration.md, "CoAP over
+     * TCP and TLS"); the rest of {@link TcpLimits} at its defaults.
+     */
+    static class Frame {
         @Option(names = "--tcp-frame-timeout", paramLabel = "MS", description = "how long a peer may take for its CSM after "
                 + "connecting, for the rest of a frame once it began (slowloris), and for the TLS handshake (default 10000)")
         Long frameTimeout;
 
         @Option(names = "--tcp-max-message-size", paramLabel = "BYTES", description = "the Max-Message-Size announced in the "
-                + "CSM: a longer frame is refused with an Abort before it is read (default 1152)")
+                + "CSM: a longer frame is refused with an Abort before it is read (default 1152; over 1152 the CSM has no "
+                + "Block-Wise-Transfer, which would announce BERT)")
         Integer maxMessageSize;
 
+        /** Whether any of these options was given. */
+        boolean given() {
+            return frameTimeout != null || maxMessageSize != null;
+        }
+
         TcpLimits limits() {
+            return limits(null, null);
+        }
+
+        final TcpLimits limits(Integer maxConnections, Integer idleSeconds) {
             TcpLimits d = TcpLimits.DEFAULTS;
             try {
                 return new TcpLimits(maxConnections != null ? maxConnections : d.maxConnections(),
@@ -44,6 +49,22 @@ final class TcpOptions {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--tcp-*: " + e.getMessage(), e);
             }
+        }
+    }
+
+    /** The limits of a server's TCP and TLS listeners: {@link Frame}'s and the connection count and idle timeout. */
+    static final class Limits extends Frame {
+        @Option(names = "--tcp-max-connections", paramLabel = "N", description = "most TCP/TLS connections open at once, per "
+                + "listener; one more is closed on arrival (default 1000)")
+        Integer maxConnections;
+
+        @Option(names = "--tcp-idle-timeout", paramLabel = "SECONDS", description = "a TCP/TLS connection without traffic "
+                + "for this long is closed (default 60)")
+        Integer idleSeconds;
+
+        @Override
+        TcpLimits limits() {
+            return limits(maxConnections, idleSeconds);
         }
     }
 
@@ -64,20 +85,20 @@ final class TcpOptions {
 
     /**
      * A client connector for {@code uri}: coap+tcp, or coaps+tcp checked against {@code trust}
-     * (SNI and host name verification from the URI's host).
+     * (SNI and host name verification from the URI's host), with {@code limits}.
      */
-    static Connector clientConnector(String uri, Path trust, Configuration cfg) throws IOException {
+    static Connector clientConnector(String uri, Path trust, Configuration cfg, TcpLimits limits) throws IOException {
         if ("coap+tcp".equals(scheme(uri))) {
             if (trust != null) {
                 throw new IllegalArgumentException("--tls-trust is for coaps+tcp URIs; this one is coap+tcp");
             }
-            return TcpConnectors.client(cfg, TcpLimits.DEFAULTS);
+            return TcpConnectors.client(cfg, limits);
         }
         if (trust == null) {
             throw new IllegalArgumentException("a coaps+tcp URI needs --tls-trust FILE (the server's CA certificate, PEM)");
         }
         SSLContext tls = TlsFiles.client(trust, null, null);
-        return TcpConnectors.tlsClient(tls, URI.create(uri).getHost(), cfg, TcpLimits.DEFAULTS);
+        return TcpConnectors.tlsClient(tls, URI.create(uri).getHost(), cfg, limits);
     }
 
     /** A server's TLS context from its key store (password from {@code passEnv}) and, if given, the client trust store. */
@@ -88,7 +109,12 @@ final class TcpOptions {
         if (passEnv == null) {
             throw new IllegalArgumentException("--tls-keystore needs --tls-keystore-pass-env VAR (the key store's password)");
         }
-        return TlsFiles.server(keyStore, GroupCommand.requireEnv(passEnv).toCharArray(), clientTrust);
+        char[] password = GroupCommand.requireEnv(passEnv).toCharArray();
+        try {
+            return TlsFiles.server(keyStore, password, clientTrust);
+        } finally {
+            java.util.Arrays.fill(password, '\0'); // TlsFiles wipes it too; this copy is ours
+        }
     }
 
     static Connector serverConnector(InetSocketAddress bind, SSLContext tls, boolean clientCertificates, Configuration cfg,

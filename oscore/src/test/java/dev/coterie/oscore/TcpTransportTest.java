@@ -263,6 +263,31 @@ class TcpTransportTest {
     }
 
     @Test
+    void TCP_02_noBlockWiseTransferInTheCsmOverMaxMessageSize1152WhichWouldAnnounceBert() throws Exception {
+        // positive control (the server of this class, 1152): Block-Wise-Transfer is announced
+        List<Frame> first = new java.util.ArrayList<>();
+        try (Socket s = connect(first)) {
+            assertEquals("22048020", Hex.encode(first.get(0).body()));
+        }
+        // Max-Message-Size 2000 (0x07d0): Block-Wise-Transfer with it would mean BERT, not implemented
+        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        CoapEndpoint big = new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(TcpConnectors.server(
+                new InetSocketAddress("127.0.0.1", 0), cfg, new TcpLimits(4, 30, 1500, 2000))).build();
+        big.start();
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", big.getAddress().getPort()), 5000);
+            s.setSoTimeout(8000);
+            assertEquals("30e12207d0", Hex.encode(s.getInputStream().readNBytes(5)), "Max-Message-Size only");
+            s.getOutputStream().write(CSM);
+            s.getOutputStream().write(Hex.decode("01e242"));
+            Frame next = read(s.getInputStream());
+            assertEquals(0xE3, next.code(), "the CSM was 5 bytes: the next frame is the Pong");
+        } finally {
+            big.destroy();
+        }
+    }
+
+    @Test
     void TCP_02_aRequestBeforeTheCsmIsAborted() throws Exception {
         List<Frame> first = new java.util.ArrayList<>();
         try (Socket s = connect(first)) {
@@ -341,6 +366,55 @@ class TcpTransportTest {
     }
 
     @Test
+    void TCP_06_anAlternativeAddressOutside1To255BytesIsAborted() throws Exception {
+        byte[] long256 = new byte[256];
+        java.util.Arrays.fill(long256, (byte) 'a');
+        // Alternative-Address (2) of 256 bytes: delta 2, length 14 (two-byte extension 256 - 269 < 0, so 13: 13 + 243)
+        for (byte[] bad : List.of(frame(0xE4, new byte[0], concat(Hex.decode("2df3"), long256)), // 256 bytes
+                frame(0xE4, new byte[0], Hex.decode("20")))) { // empty
+            try (Socket s = connect(new java.util.ArrayList<>())) {
+                s.getOutputStream().write(CSM);
+                s.getOutputStream().write(bad);
+                List<Frame> rest = untilClosed(s);
+                assertEquals(1, rest.size(), "one Abort, then the close");
+                assertEquals(0xE5, rest.get(0).code());
+                String diag = new String(rest.get(0).body(), StandardCharsets.UTF_8);
+                assertTrue(diag.contains("Alternative-Address of ") && diag.contains(" bytes, not 1-255"), diag);
+                assertTrue(!diag.contains("aaaa"), "no peer data in the diagnostic");
+            }
+        }
+        // positive control: 255 bytes with CR LF in them is a Release: closed without an Abort
+        byte[] ok = new byte[255];
+        java.util.Arrays.fill(ok, (byte) 'a');
+        ok[10] = '\r';
+        ok[11] = '\n';
+        try (Socket s = connect(new java.util.ArrayList<>())) {
+            s.getOutputStream().write(CSM);
+            s.getOutputStream().write(frame(0xE4, new byte[0], concat(Hex.decode("2df2"), ok)));
+            assertTrue(untilClosed(s).isEmpty(), "closed without another message");
+        }
+    }
+
+    @Test
+    void TCP_05_anUnknownCriticalOptionInPingIsAbortedAnElectiveOneIgnored() throws Exception {
+        try (Socket s = connect(new java.util.ArrayList<>())) {
+            s.getOutputStream().write(CSM);
+            // positive control: a Ping with the unknown elective option 4 (empty) is answered with Pong on its token
+            s.getOutputStream().write(frame(0xE2, Hex.decode("01"), Hex.decode("40")));
+            Frame pong = read(s.getInputStream());
+            assertEquals(0xE3, pong.code());
+            assertArrayEquals(Hex.decode("01"), pong.token());
+            // a Ping with the unknown critical option 3 (empty): Abort, no Pong, no Bad-CSM-Option
+            s.getOutputStream().write(frame(0xE2, Hex.decode("02"), Hex.decode("30")));
+            List<Frame> rest = untilClosed(s);
+            assertEquals(1, rest.size(), "one Abort, then the close");
+            assertEquals(0xE5, rest.get(0).code());
+            assertEquals("ff" + Hex.encode("unknown critical signaling option 3".getBytes(StandardCharsets.UTF_8)),
+                    Hex.encode(rest.get(0).body()), "only the diagnostic: no Bad-CSM-Option");
+        }
+    }
+
+    @Test
     void TCP_03_aFrameOverMaxMessageSizeIsAbortedFromItsHeader() throws Exception {
         try (Socket s = connect(new java.util.ArrayList<>())) {
             s.getOutputStream().write(CSM);
@@ -409,6 +483,271 @@ class TcpTransportTest {
             for (Socket s : held) {
                 s.close();
             }
+        }
+    }
+
+    /* ------------------------------------------------------------------ TLS */
+
+    static final String STORE_PASS = "tcp-transport-test";
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
+    /** A self-signed EC certificate for {@code san} (keytool's SAN syntax): {PKCS#12, PEM certificate}, owner-only. */
+    java.nio.file.Path[] credential(String name, String san) throws Exception {
+        java.nio.file.Path p12 = tmp.resolve(name + ".p12");
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", name, "-dname", "CN=" + name, "-ext",
+                "SAN=" + san, "-validity", "2", "-keystore", p12.toString(), "-storetype", "PKCS12", "-storepass", STORE_PASS)
+                .redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (InputStream in = java.nio.file.Files.newInputStream(p12)) {
+            ks.load(in, STORE_PASS.toCharArray());
+        }
+        java.nio.file.Path pem = tmp.resolve(name + ".pem");
+        java.nio.file.Files.writeString(pem, "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
+                .encodeToString(ks.getCertificate(name).getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        for (java.nio.file.Path f : List.of(p12, pem)) {
+            java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        return new java.nio.file.Path[] {p12, pem};
+    }
+
+    /** A plain CoAP server (no OSCORE) on coaps+tcp 127.0.0.1 with the key of {@code p12}; GET /hello is 2.05. */
+    static CoapServer tlsServer(java.nio.file.Path p12) throws IOException {
+        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        CoapEndpoint ep = new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(TcpConnectors.tlsServer(
+                dev.coterie.oscore.tcp.TlsFiles.server(p12, STORE_PASS.toCharArray(), null), false,
+                new InetSocketAddress("127.0.0.1", 0), cfg, LIMITS)).build();
+        CoapServer s = new CoapServer(cfg);
+        s.addEndpoint(ep);
+        s.add(new CoapResource("hello") {
+            @Override
+            public void handleGET(CoapExchange exchange) {
+                exchange.respond(ResponseCode.CONTENT, "Hello TLS");
+            }
+        });
+        s.start();
+        return s;
+    }
+
+    static int tlsPort(CoapServer s) {
+        return s.getEndpoints().get(0).getAddress().getPort();
+    }
+
+    /** GET coaps+tcp://HOST:PORT/hello from a client trusting {@code trustPem}: the request after its response or send error. */
+    static Request tlsGet(java.nio.file.Path trustPem, String host, int port) throws Exception {
+        Configuration cfg = OscoreEndpointBuilder.defaultConfiguration();
+        CoapEndpoint client = new CoapEndpoint.Builder().setConfiguration(cfg).setConnector(TcpConnectors.tlsClient(
+                dev.coterie.oscore.tcp.TlsFiles.client(trustPem, null, null), host, cfg, LIMITS)).build();
+        client.start();
+        try {
+            Request get = Request.newGet();
+            get.setURI("coaps+tcp://" + host + ":" + port + "/hello");
+            client.sendRequest(get);
+            long deadline = System.nanoTime() + 15_000_000_000L;
+            while (get.getResponse() == null && get.getSendError() == null && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            return get;
+        } finally {
+            client.destroy();
+        }
+    }
+
+    @Test
+    void TCP_TLS_theUriHostMustBeInTheCertificateNotJustTheIpAddress() throws Exception {
+        java.nio.file.Path[] ipOnly = credential("iponly", "ip:127.0.0.1");
+        java.nio.file.Path[] named = credential("named", "dns:localhost");
+        CoapServer s = tlsServer(ipOnly[0]);
+        try {
+            // the certificate is trusted and names 127.0.0.1, where localhost goes, but not localhost
+            Request refused = tlsGet(ipOnly[1], "localhost", tlsPort(s));
+            assertEquals(null, refused.getResponse(), "no response through a certificate without the URI's host");
+            assertNotNull(refused.getSendError(), "the handshake failed");
+            assertTrue(String.valueOf(refused.getSendError()).contains("localhost"), String.valueOf(refused.getSendError()));
+            // the IP literal URI: the IP address entry is what it must match (positive control for the same certificate)
+            Request byIp = tlsGet(ipOnly[1], "127.0.0.1", tlsPort(s));
+            assertNotNull(byIp.getResponse(), String.valueOf(byIp.getSendError()));
+            assertEquals("Hello TLS", byIp.getResponse().getPayloadString());
+        } finally {
+            s.destroy();
+        }
+        // positive control: a certificate with the DNS name localhost, the same URI
+        s = tlsServer(named[0]);
+        try {
+            Request ok = tlsGet(named[1], "localhost", tlsPort(s));
+            assertNotNull(ok.getResponse(), String.valueOf(ok.getSendError()));
+            assertEquals(ResponseCode.CONTENT, ok.getResponse().getCode());
+            assertEquals("Hello TLS", ok.getResponse().getPayloadString());
+        } finally {
+            s.destroy();
+        }
+    }
+
+    /** TLS 1.2 suites Coterie allows: ECDHE with AES-GCM or ChaCha20-Poly1305. */
+    static final java.util.regex.Pattern ALLOWED_12 = java.util.regex.Pattern.compile(
+            "TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)");
+
+    /** Every TLS 1.2 suite the JDK enables by default that Coterie does not allow (CBC, static RSA, DHE, ...). */
+    static String[] disallowedSuites() throws Exception {
+        String[] out = java.util.Arrays.stream(javax.net.ssl.SSLContext.getDefault().getDefaultSSLParameters().getCipherSuites())
+                .filter(c -> !c.startsWith("TLS_AES_") && !c.startsWith("TLS_CHACHA20_") && !c.contains("SCSV"))
+                .filter(c -> !ALLOWED_12.matcher(c).matches()).toArray(String[]::new);
+        assertTrue(java.util.Arrays.asList(out).contains("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"), java.util.Arrays.toString(out));
+        return out;
+    }
+
+    /**
+     * A raw TLS 1.2 handshake with the coaps+tcp server at {@code port} offering only {@code suites}
+     * and ALPN {@code alpn} (none if null): the server's first bytes (its CSM) after the handshake,
+     * or the exception that ended it.
+     */
+    static Object rawTlsClient(java.nio.file.Path trustPem, int port, String[] suites, String[] alpn) throws Exception {
+        javax.net.ssl.SSLContext c = dev.coterie.oscore.tcp.TlsFiles.client(trustPem, null, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) c.getSocketFactory().createSocket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(8000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setProtocols(new String[] {"TLSv1.2"});
+            p.setCipherSuites(suites);
+            if (alpn != null) {
+                p.setApplicationProtocols(alpn);
+            }
+            s.setSSLParameters(p);
+            s.startHandshake();
+            return Hex.encode(s.getInputStream().readNBytes(6));
+        } catch (IOException e) {
+            return e;
+        }
+    }
+
+    @Test
+    void TCP_TLS_12_onlyEcdheWithAesGcmOrChaCha20Poly1305() throws Exception {
+        java.nio.file.Path[] cred = credential("suites", "ip:127.0.0.1");
+        CoapServer s = tlsServer(cred[0]);
+        try {
+            // every default JDK suite that is not ECDHE+AEAD, CBC ones included, offered at once: refused
+            Object refused = rawTlsClient(cred[1], tlsPort(s), disallowedSuites(), new String[] {"coap"});
+            assertTrue(refused instanceof javax.net.ssl.SSLHandshakeException, String.valueOf(refused));
+            // positive control: the same handshake with ECDHE-ECDSA AES-128-GCM gets the server's CSM
+            Object ok = rawTlsClient(cred[1], tlsPort(s), new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+                    new String[] {"coap"});
+            assertEquals("40e122048020", ok);
+        } finally {
+            s.destroy();
+        }
+        // the client side: a TLS 1.2 server with only those suites is refused by Coterie's client
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.2"}, disallowedSuites(), new String[] {"coap"})) {
+            Request r = tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals(null, r.getResponse());
+            assertNotNull(r.getSendError());
+            assertTrue(raw.result() instanceof javax.net.ssl.SSLHandshakeException, String.valueOf(raw.result()));
+        }
+        // positive control: with ECDHE-ECDSA ChaCha20-Poly1305 the raw server gets the client's CSM
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.2"},
+                new String[] {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"}, new String[] {"coap"})) {
+            tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals("40e122048020", raw.result(), "the client's CSM after the handshake");
+        }
+    }
+
+    @Test
+    void TCP_TLS_alpnCoapIsRequiredOfTheServerAndRefusedOtherwiseByIt() throws Exception {
+        java.nio.file.Path[] cred = credential("alpn", "ip:127.0.0.1");
+        // Coterie's client: a TLS server that does not agree to ALPN coap gets nothing, not even the CSM
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.3", "TLSv1.2"}, null, null)) {
+            Request r = tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals(null, r.getResponse());
+            assertNotNull(r.getSendError());
+            assertTrue(r.getSendError().getMessage().contains("did not agree to ALPN \"coap\""), r.getSendError().getMessage());
+            Object got = raw.result();
+            assertTrue(got instanceof IOException || "".equals(got), "nothing written: " + got);
+        }
+        // positive control: the same server agreeing to coap gets the client's CSM
+        try (RawTlsServer raw = new RawTlsServer(cred[0], new String[] {"TLSv1.3", "TLSv1.2"}, null, new String[] {"coap"})) {
+            tlsGet(cred[1], "127.0.0.1", raw.port());
+            assertEquals("40e122048020", raw.result());
+        }
+        // Coterie's server: a client offering ALPN without coap is refused in the handshake
+        CoapServer s = tlsServer(cred[0]);
+        try {
+            String gcm = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+            Object other = rawTlsClient(cred[1], tlsPort(s), new String[] {gcm}, new String[] {"h2", "http/1.1"});
+            assertTrue(other instanceof javax.net.ssl.SSLHandshakeException, String.valueOf(other));
+            // positive controls: offering coap among others, and offering no ALPN at all (which older clients do), get the CSM
+            assertEquals("40e122048020", rawTlsClient(cred[1], tlsPort(s), new String[] {gcm}, new String[] {"h2", "coap"}));
+            assertEquals("40e122048020", rawTlsClient(cred[1], tlsPort(s), new String[] {gcm}, null));
+        } finally {
+            s.destroy();
+        }
+    }
+
+    @Test
+    void TCP_TLS_theKeyStorePasswordIsWipedAfterUseEvenOnFailure() throws Exception {
+        java.nio.file.Path[] cred = credential("wipe", "ip:127.0.0.1");
+        char[] pw = STORE_PASS.toCharArray();
+        javax.net.ssl.SSLContext ok = dev.coterie.oscore.tcp.TlsFiles.server(cred[0], pw, null);
+        assertNotNull(ok, "positive control: the right password opens the key store");
+        assertArrayEquals(new char[STORE_PASS.length()], pw, "wiped after success");
+        char[] wrong = "not-the-password".toCharArray();
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> dev.coterie.oscore.tcp.TlsFiles.client(cred[1], cred[0], wrong));
+        assertTrue(!e.getMessage().contains("not-the-password"), e.getMessage());
+        assertArrayEquals(new char[wrong.length], wrong, "wiped after failure");
+    }
+
+    /**
+     * A one-connection TLS server from the JDK with the given protocols, suites (null: the JDK's)
+     * and ALPN (none if null): {@link #result} is the first 6 bytes it read after the handshake (hex), or the exception.
+     */
+    static final class RawTlsServer implements AutoCloseable {
+        private final javax.net.ssl.SSLServerSocket socket;
+        private final Thread thread;
+        private volatile Object result;
+
+        RawTlsServer(java.nio.file.Path p12, String[] protocols, String[] suites, String[] alpn) throws Exception {
+            javax.net.ssl.SSLContext c = dev.coterie.oscore.tcp.TlsFiles.server(p12, STORE_PASS.toCharArray(), null);
+            socket = (javax.net.ssl.SSLServerSocket) c.getServerSocketFactory().createServerSocket(0, 1,
+                    java.net.InetAddress.getLoopbackAddress());
+            socket.setSoTimeout(10_000);
+            thread = new Thread(() -> {
+                try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) socket.accept()) {
+                    s.setSoTimeout(8000);
+                    javax.net.ssl.SSLParameters p = s.getSSLParameters();
+                    p.setProtocols(protocols);
+                    if (suites != null) {
+                        p.setCipherSuites(suites);
+                    }
+                    if (alpn != null) {
+                        p.setApplicationProtocols(alpn);
+                    }
+                    s.setSSLParameters(p);
+                    s.startHandshake();
+                    result = Hex.encode(s.getInputStream().readNBytes(6));
+                } catch (IOException e) {
+                    result = e;
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        Object result() throws InterruptedException {
+            thread.join(20_000);
+            return result;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,13 +22,16 @@ import org.slf4j.LoggerFactory;
  * that drops them). Sits between the TLS handler (if any) and Californium's framer:
  *
  * <ul>
- * <li>sends this side's CSM (Max-Message-Size, Block-Wise-Transfer) before anything else;
+ * <li>on a TLS client, sends nothing unless the server agreed to ALPN "coap";
+ * <li>sends this side's CSM (Max-Message-Size; Block-Wise-Transfer unless Max-Message-Size is
+ *     over 1152, which would announce BERT) before anything else;
  * <li>requires the peer's first message to be a CSM, within the frame timeout (TCP-02), and
  *     aborts with Bad-CSM-Option on an unknown critical CSM option (TCP-05);
  * <li>refuses a frame longer than the announced Max-Message-Size from its header, before its body
  *     is buffered, and a token length over 8 (TCP-01, TCP-03): Abort;
  * <li>refuses to send a message over the peer's Max-Message-Size (1152 until its CSM arrives);
- * <li>answers Ping with Pong on the same token (TCP-04), closes on Release and Abort (TCP-06),
+ * <li>answers Ping with Pong on the same token (TCP-04), closes on Release (an Alternative-Address
+ *     of 1-255 bytes, logged escaped; another length: Abort) and Abort (TCP-06),
  *     ignores Empty keep-alives and Pongs;
  * <li>aborts a connection whose partial frame stalls past the frame timeout (slowloris), and
  *     closes connections past the connector's limit.
@@ -52,6 +56,7 @@ public final class SignalingHandler extends ChannelDuplexHandler {
 
     private final TcpLimits limits;
     private final AtomicInteger connections;
+    private final SslHandler tlsClient;
     private ByteBuf buffer;
     private boolean csmSent;
     private boolean csmReceived;
@@ -65,8 +70,22 @@ public final class SignalingHandler extends ChannelDuplexHandler {
 
     /** @param connections the connector's count of open connections (null: no limit, a client) */
     public SignalingHandler(TcpLimits limits, AtomicInteger connections) {
+        this(limits, connections, null);
+    }
+
+    /**
+     * @param tlsClient a TLS client's handler: the CSM and everything else waits for its
+     *        handshake, and nothing is sent unless the server agreed to ALPN "coap"
+     */
+    SignalingHandler(TcpLimits limits, AtomicInteger connections, SslHandler tlsClient) {
         this.limits = limits;
         this.connections = connections;
+        this.tlsClient = tlsClient;
+    }
+
+    /** A TLS client: the handshake is done and the server chose ALPN "coap" (RFC 8323 Section 8.2). */
+    private boolean alpnRefused() {
+        return tlsClient != null && tlsClient.handshakeFuture().isSuccess() && !TlsFiles.ALPN.equals(tlsClient.engine().getApplicationProtocol());
     }
 
     /** The peer's Max-Message-Size: 1152 until its CSM says otherwise. */
@@ -91,7 +110,22 @@ public final class SignalingHandler extends ChannelDuplexHandler {
                 return;
             }
         }
-        sendCsm(ctx);
+        if (tlsClient == null) {
+            sendCsm(ctx);
+        } else {
+            tlsClient.handshakeFuture().addListener(f -> {
+                if (!f.isSuccess()) {
+                    return; // Californium reports the handshake's failure
+                }
+                if (alpnRefused()) {
+                    LOG.info("{}: closed: the TLS server did not agree to ALPN \"coap\"", ctx.channel().remoteAddress());
+                    closing = true;
+                    ctx.close();
+                } else {
+                    sendCsm(ctx);
+                }
+            });
+        }
         long period = Math.max(50, limits.frameTimeoutMillis() / 4);
         timer = ctx.executor().scheduleAtFixedRate(() -> checkDeadlines(ctx), period, period, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
@@ -286,9 +320,15 @@ public final class SignalingHandler extends ChannelDuplexHandler {
                     return;
                 }
                 for (int[] o : opts) {
+                    if (o[0] == ALTERNATIVE_ADDRESS && (o[2] < 1 || o[2] > 255)) {
+                        // RFC 8323 Section 5.5 table: a string of 1-255 bytes
+                        abort(ctx, "Alternative-Address of " + o[2] + " bytes, not 1-255", -1);
+                        return;
+                    }
+                }
+                for (int[] o : opts) {
                     if (o[0] == ALTERNATIVE_ADDRESS) {
-                        LOG.info("{}: Release names alternative address {}", ctx.channel().remoteAddress(),
-                                new String(rest, o[1], o[2], StandardCharsets.UTF_8));
+                        LOG.info("{}: Release names alternative address {}", ctx.channel().remoteAddress(), printable(rest, o[1], o[2]));
                     } else if (o[0] == HOLD_OFF) {
                         LOG.info("{}: Release asks to hold off {} s", ctx.channel().remoteAddress(), uint(rest, o[1], Math.min(4, o[2])));
                     }
@@ -308,7 +348,10 @@ public final class SignalingHandler extends ChannelDuplexHandler {
         }
     }
 
-    /** Aborts with Bad-CSM-Option naming the first unknown critical option, as Section 5.3.2 says for CSM. */
+    /**
+     * Aborts on the first unknown critical option of a Ping, Pong or Release, without
+     * Bad-CSM-Option (Section 5.3.2 defines that for a CSM only); elective ones are ignored.
+     */
     private boolean criticalUnknown(ChannelHandlerContext ctx, java.util.List<int[]> opts, int... known) {
         for (int[] o : opts) {
             boolean k = false;
@@ -342,6 +385,20 @@ public final class SignalingHandler extends ChannelDuplexHandler {
         return v[0] == 15 ? -1 : i;
     }
 
+    /** {@code len} bytes of peer data for a log line: printable ASCII as is, anything else (and the backslash) as \\xNN. */
+    static String printable(byte[] b, int off, int len) {
+        StringBuilder sb = new StringBuilder(len);
+        for (int k = off; k < off + len; k++) {
+            int c = b[k] & 0xFF;
+            if (c >= 0x20 && c < 0x7F && c != '\\') {
+                sb.append((char) c);
+            } else {
+                sb.append(String.format("\\x%02x", c));
+            }
+        }
+        return sb.toString();
+    }
+
     private static long uint(byte[] b, int off, int len) {
         long v = 0;
         for (int k = 0; k < len; k++) {
@@ -353,6 +410,13 @@ public final class SignalingHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof ByteBuf out) {
+            if (alpnRefused()) {
+                out.release();
+                promise.setFailure(new IOException("the TLS server did not agree to ALPN \"coap\" (RFC 8323 Section 8.2); not sent"));
+                closing = true;
+                ctx.close();
+                return;
+            }
             if (!csmSent) {
                 sendCsm(ctx); // a client's first request can be written before channelActive reaches us
             }
@@ -380,13 +444,19 @@ public final class SignalingHandler extends ChannelDuplexHandler {
         ctx.writeAndFlush(Unpooled.wrappedBuffer(csm(limits.maxMessageSize())));
     }
 
-    /** This side's CSM: Max-Message-Size and Block-Wise-Transfer, no token. */
+    /**
+     * This side's CSM, no token: Max-Message-Size, and Block-Wise-Transfer only up to 1152. Both
+     * together with a Max-Message-Size over 1152 announce BERT (RFC 8323 Section 6), which
+     * Coterie does not implement.
+     */
     static byte[] csm(long maxMessageSize) {
         byte[] mms = uintBytes(maxMessageSize);
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         o.write((MAX_MESSAGE_SIZE << 4) | mms.length);
         o.writeBytes(mms);
-        o.write((BLOCK_WISE_TRANSFER - MAX_MESSAGE_SIZE) << 4);
+        if (maxMessageSize <= TcpLimits.BASE_MAX_MESSAGE_SIZE) {
+            o.write((BLOCK_WISE_TRANSFER - MAX_MESSAGE_SIZE) << 4);
+        }
         return frame(CSM, o.toByteArray(), new byte[0]);
     }
 

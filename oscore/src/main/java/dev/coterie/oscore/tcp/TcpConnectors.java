@@ -23,7 +23,7 @@ import org.eclipse.californium.elements.tcp.netty.TlsServerConnector;
 /**
  * Californium's Netty connectors for coap+tcp and coaps+tcp (RFC 8323), each connection with a
  * {@link SignalingHandler} (CSM, Ping/Pong, Release, Abort, frame and size checks) and, for TLS,
- * TLS 1.3/1.2 only, ALPN "coap" and, on the client, server name indication and host name
+ * TLS 1.3/1.2 only (1.2 with ECDHE and an AEAD only), ALPN "coap" and, on the client, server name indication and host name
  * verification. Give one to {@link dev.coterie.oscore.OscoreEndpointBuilder#connector} or a
  * plain {@code CoapEndpoint.Builder}: Californium then uses its TCP matcher and serializer.
  */
@@ -84,7 +84,8 @@ public final class TcpConnectors {
     /**
      * A coaps+tcp client with {@code tls} ({@link TlsFiles#client}). {@code host} is the URI's
      * host: sent as server name indication unless it is an IP literal, and the name the server's
-     * certificate must carry (an IP literal: as an IP address entry).
+     * certificate must carry (an IP literal: as an IP address entry), checked by the JDK's
+     * endpoint identification ("HTTPS") on an engine made for that host.
      */
     public static Connector tlsClient(SSLContext tls, String host, Configuration cfg, TcpLimits limits) {
         // Californium's own subject check compares with the address it connects to; the JDK's
@@ -94,13 +95,30 @@ public final class TcpConnectors {
             @Override
             protected void onNewChannelCreated(SocketAddress remote, Channel ch) {
                 super.onNewChannelCreated(remote, ch);
+                // Californium builds the engine for the peer's IP address; the JDK's endpoint
+                // identification then falls back from the SNI name to that IP, and a trusted
+                // certificate naming only the IP would pass for coaps+tcp://name/. An engine for
+                // the URI's host checks that host and nothing else.
+                SslHandler old = ch.pipeline().get(SslHandler.class);
+                if (old == null) {
+                    throw new IllegalStateException("TLS connector without an SslHandler");
+                }
+                int port = remote instanceof InetSocketAddress a ? a.getPort() : -1;
+                SSLEngine engine = tls.createSSLEngine(host == null ? null : unbracket(host), port);
+                engine.setUseClientMode(true);
+                SslHandler ssl = new SslHandler(engine);
+                ssl.setHandshakeTimeoutMillis(old.getHandshakeTimeoutMillis());
+                ch.pipeline().replace(old, "tls", ssl);
                 restrict(ch, host);
-                ch.pipeline().addLast(new SignalingHandler(limits, null));
+                ch.pipeline().addLast(new SignalingHandler(limits, null, ssl));
             }
         };
     }
 
-    /** TLS 1.3/1.2, ALPN "coap"; on a client, SNI and host name verification for {@code host}. */
+    /**
+     * TLS 1.3/1.2, {@link #CIPHER_SUITES}, ALPN "coap"; on a client, SNI and host name
+     * verification for {@code host}.
+     */
     private static void restrict(Channel ch, String host) {
         SslHandler ssl = ch.pipeline().get(SslHandler.class);
         if (ssl == null) {
@@ -109,6 +127,7 @@ public final class TcpConnectors {
         SSLEngine engine = ssl.engine();
         SSLParameters p = engine.getSSLParameters();
         p.setProtocols(TlsFiles.PROTOCOLS);
+        p.setCipherSuites(cipherSuites(engine.getEnabledCipherSuites()));
         p.setApplicationProtocols(new String[] {TlsFiles.ALPN});
         if (engine.getUseClientMode()) {
             p.setEndpointIdentificationAlgorithm("HTTPS");
@@ -119,8 +138,28 @@ public final class TcpConnectors {
         engine.setSSLParameters(p);
     }
 
+    /**
+     * TLS 1.3's AEAD suites, and for TLS 1.2 ECDHE (forward secrecy) with AES-GCM or
+     * ChaCha20-Poly1305 only: no static RSA or DH key exchange, no CBC.
+     */
+    private static final java.util.regex.Pattern CIPHER_SUITES = java.util.regex.Pattern.compile(
+            "TLS_(ECDHE_(ECDSA|RSA)_WITH_)?(AES_(128_GCM_SHA256|256_GCM_SHA384)|CHACHA20_POLY1305_SHA256)");
+
+    /** Those of {@code enabled} that {@link #CIPHER_SUITES} allows, in their order. */
+    static String[] cipherSuites(String[] enabled) {
+        String[] allowed = java.util.Arrays.stream(enabled).filter(c -> CIPHER_SUITES.matcher(c).matches()).toArray(String[]::new);
+        if (allowed.length == 0) {
+            throw new IllegalStateException("the JDK enables none of TLS 1.3's or ECDHE with AES-GCM/ChaCha20-Poly1305 cipher suites");
+        }
+        return allowed;
+    }
+
+    private static String unbracket(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
     static boolean isIpLiteral(String host) {
-        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        String h = unbracket(host);
         if (h.indexOf(':') >= 0) {
             return true;
         }

@@ -30,20 +30,28 @@ public final class TlsFiles {
 
     /**
      * A server's context: its key and certificate from {@code keyStore}; with {@code clientTrust},
-     * client certificates are required and checked against it.
+     * client certificates are required and checked against it. {@code password} is wiped before
+     * this returns.
      */
     public static SSLContext server(Path keyStore, char[] password, Path clientTrust) throws IOException {
         return context(keyStore, password, clientTrust);
     }
 
-    /** A client's context: servers are checked against {@code trust}; with {@code keyStore}, a client certificate. */
+    /**
+     * A client's context: servers are checked against {@code trust}; with {@code keyStore}, a
+     * client certificate. {@code password} is wiped before this returns.
+     */
     public static SSLContext client(Path trust, Path keyStore, char[] password) throws IOException {
         if (trust == null) {
+            if (password != null) {
+                java.util.Arrays.fill(password, '\0');
+            }
             throw new IOException("a coaps+tcp client needs a trust store (the server's CA or certificate, PEM)");
         }
         return context(keyStore, password, trust);
     }
 
+    /** {@code password} is wiped (zeros) before this returns, whether it succeeds or not. */
     private static SSLContext context(Path keyStore, char[] password, Path trust) throws IOException {
         try {
             KeyManagerFactory kmf = null;
@@ -69,6 +77,10 @@ public final class TlsFiles {
             return c;
         } catch (GeneralSecurityException e) {
             throw new IOException("TLS material: " + e.getMessage(), e);
+        } finally {
+            if (password != null) {
+                java.util.Arrays.fill(password, '\0');
+            }
         }
     }
 
