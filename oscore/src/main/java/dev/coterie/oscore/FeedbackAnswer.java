@@ -145,9 +145,10 @@ public final class FeedbackAnswer implements Consumer<Integer> {
 
     private void schedule(long delay) {
         timer.schedule(() -> {
+            boolean ok = false;
             try {
                 send.accept(confirmation(registration, option));
-                sent.incrementAndGet();
+                ok = true;
             } catch (RuntimeException e) {
                 LOG.info("the Feedback-Divider answer to {} was not sent: {}", destination, e.toString());
             } finally {
@@ -156,6 +157,9 @@ public final class FeedbackAnswer implements Consumer<Integer> {
                     answered = true;
                     lastSentNs = System.nanoTime();
                 }
+            }
+            if (ok) {
+                sent.incrementAndGet(); // after the state above: once sent() counts it, the next count is decided anew
             }
         }, delay, TimeUnit.MILLISECONDS);
     }

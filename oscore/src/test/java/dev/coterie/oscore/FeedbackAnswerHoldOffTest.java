@@ -31,6 +31,15 @@ class FeedbackAnswerHoldOffTest {
         return r;
     }
 
+    /** sent() counts once send returned, after the request reached the queue: wait for it, bounded. */
+    private static void awaitSent(FeedbackAnswer a, long n) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (a.sent() < n && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertEquals(n, a.sent());
+    }
+
     @Test
     void OMN_09_aBurstOfFeedbackDividersGivesOneAnswerPerHoldOff() throws Exception {
         BlockingQueue<Request> out = new LinkedBlockingQueue<>();
@@ -43,6 +52,7 @@ class FeedbackAnswerHoldOffTest {
             assertEquals(Integer.valueOf(0), first.getOptions().getObserve());
             Option fd = first.getOptions().getOthers().stream().filter(o -> o.getNumber() == FD).findFirst().orElseThrow();
             assertArrayEquals(new byte[0], fd.getValue());
+            awaitSent(held, 1);
             // a burst within the hold-off: ignored at once, nothing scheduled
             for (int i = 0; i < 100; i++) {
                 held.accept(0);
@@ -59,9 +69,7 @@ class FeedbackAnswerHoldOffTest {
         try {
             free.accept(0);
             assertNotNull(out.poll(10, TimeUnit.SECONDS));
-            while (free.sent() < 1) {
-                Thread.onSpinWait(); // sent() counts after send: wait (bounded by the poll above) for it
-            }
+            awaitSent(free, 1);
             free.accept(0);
             assertNotNull(out.poll(10, TimeUnit.SECONDS), "the second count is answered too");
             assertEquals(0, free.ignored());
