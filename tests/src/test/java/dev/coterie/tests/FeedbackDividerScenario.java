@@ -45,7 +45,7 @@ import org.eclipse.californium.elements.config.Configuration;
 public final class FeedbackDividerScenario {
     static final int FD = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.FEEDBACK_DIVIDER).number();
     static final int NO_RESPONSE = 258;
-    private static final List<String> failures = new ArrayList<>();
+    private static final ScenarioChecks CHECKS = new ScenarioChecks();
     private static final UdpDataParser PARSER = new UdpDataParser(false, ExtensionOptionRegistry.defaults().californiumRegistry());
     private static final java.util.concurrent.atomic.AtomicInteger MID = new java.util.concurrent.atomic.AtomicInteger(100);
 
@@ -53,27 +53,16 @@ public final class FeedbackDividerScenario {
     }
 
     public static void main(String[] args) {
-        try {
+        CHECKS.exit(() -> {
             serverSide();
             clientSide();
             endToEnd();
             commandLine();
-        } catch (Throwable t) {
-            t.printStackTrace(System.out);
-            System.out.println("SCENARIO FAILED");
-            System.exit(2);
-        }
-        System.out.println(failures.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED: " + failures);
-        System.exit(failures.isEmpty() ? 0 : 1);
+        });
     }
 
     static void check(boolean ok, String name, Object detail) {
-        if (ok) {
-            System.out.println("CHECK ok   " + name);
-        } else {
-            System.out.println("CHECK FAIL " + name + ": " + detail);
-            failures.add(name);
-        }
+        CHECKS.check(ok, name, detail);
     }
 
     static final class Alarm extends dev.coterie.oscore.GroupObservedResource {

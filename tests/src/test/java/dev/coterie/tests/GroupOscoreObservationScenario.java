@@ -48,30 +48,17 @@ import org.eclipse.californium.elements.RawData;
 public final class GroupOscoreObservationScenario {
     static final InetSocketAddress SERVER = new InetSocketAddress(GroupObservationScenario.SERVER.getAddress(), 5811);
     static final InetSocketAddress GROUP = GroupObservationScenario.GROUP;
-    private static final List<String> failures = new ArrayList<>();
+    private static final ScenarioChecks CHECKS = new ScenarioChecks();
 
     private GroupOscoreObservationScenario() {
     }
 
     public static void main(String[] args) {
-        try {
-            run();
-        } catch (Throwable t) {
-            t.printStackTrace(System.out);
-            System.out.println("SCENARIO FAILED");
-            System.exit(2);
-        }
-        System.out.println(failures.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED: " + failures);
-        System.exit(failures.isEmpty() ? 0 : 1);
+        CHECKS.exit(GroupOscoreObservationScenario::run);
     }
 
     static void check(boolean ok, String name, Object detail) {
-        if (ok) {
-            System.out.println("CHECK ok   " + name);
-        } else {
-            System.out.println("CHECK FAIL " + name + ": " + detail);
-            failures.add(name);
-        }
+        CHECKS.check(ok, name, detail);
     }
 
     private static Request registration() {

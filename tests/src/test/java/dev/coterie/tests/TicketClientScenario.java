@@ -49,28 +49,17 @@ public final class TicketClientScenario {
     static final InetSocketAddress PROXY = TicketProxyScenario.PROXY;
     /** A proxy with next_proxy = {@link #PROXY}, for the chain. */
     static final InetSocketAddress FIRST_PROXY = new InetSocketAddress("127.0.0.1", 5622);
-    private static final List<String> FAILURES = new CopyOnWriteArrayList<>();
+    private static final ScenarioChecks CHECKS = new ScenarioChecks();
 
     private TicketClientScenario() {
     }
 
     public static void main(String[] args) {
-        try {
-            run();
-        } catch (Throwable t) {
-            t.printStackTrace(System.out);
-            System.out.println("SCENARIO FAILED");
-            System.exit(2);
-        }
-        System.out.println(FAILURES.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED: " + FAILURES);
-        System.exit(FAILURES.isEmpty() ? 0 : 1);
+        CHECKS.exit(TicketClientScenario::run);
     }
 
     private static void check(boolean ok, String name, Object detail) {
-        if (!ok) {
-            FAILURES.add(name);
-        }
-        System.out.println((ok ? "CHECK ok   " : "CHECK FAIL ") + name + (ok ? "" : ": " + detail));
+        CHECKS.check(ok, name, detail);
     }
 
     /** The command line client, stdout captured, while the alarm changes every 400 ms. */
