@@ -5,6 +5,8 @@ import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
@@ -12,6 +14,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import org.eclipse.californium.elements.Connector;
+import org.eclipse.californium.elements.EndpointContextMatcher;
+import org.eclipse.californium.elements.RawData;
 import org.eclipse.californium.elements.config.CertificateAuthenticationMode;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.config.TcpConfig;
@@ -73,12 +77,58 @@ public final class TcpConnectors {
     /** A coap+tcp client. */
     public static Connector client(Configuration cfg, TcpLimits limits) {
         return new TcpClientConnector(apply(cfg, limits)) {
+            private final Direct direct = new Direct();
+
+            @Override
+            public void setEndpointContextMatcher(EndpointContextMatcher matcher) {
+                direct.matcher = matcher;
+                super.setEndpointContextMatcher(matcher);
+            }
+
+            @Override
+            public void send(RawData msg) {
+                Channel ch = direct.channel(msg, isRunning());
+                if (ch != null) {
+                    send(ch, direct.matcher, msg);
+                } else {
+                    super.send(msg);
+                }
+            }
+
             @Override
             protected void onNewChannelCreated(SocketAddress remote, Channel ch) {
                 super.onNewChannelCreated(remote, ch);
+                direct.add(remote, ch);
                 ch.pipeline().addLast(new SignalingHandler(limits, null));
             }
         };
+    }
+
+    /**
+     * A client connector's open connections, by the peer address Californium keys its channel pool
+     * with. Californium's client acquires and releases the one pooled channel per message (two
+     * tasks on the event loop, promises, health checks); once a connection is up, a message goes
+     * straight to Californium's {@code send(Channel, matcher, msg)}, which does the same endpoint
+     * context check and, for TLS, waits for the handshake as before. A new connection, and
+     * everything while none is active, still goes through the pool.
+     */
+    private static final class Direct {
+        volatile EndpointContextMatcher matcher;
+        private final ConcurrentMap<SocketAddress, Channel> channels = new ConcurrentHashMap<>();
+
+        void add(SocketAddress remote, Channel ch) {
+            channels.put(remote, ch);
+            ch.closeFuture().addListener(f -> channels.remove(remote, ch));
+        }
+
+        /** The active connection for {@code msg}, or null: then the pool decides. */
+        Channel channel(RawData msg, boolean running) {
+            if (!running || msg.isMulticast()) {
+                return null;
+            }
+            Channel ch = channels.get(msg.getInetSocketAddress());
+            return ch != null && ch.isActive() ? ch : null;
+        }
     }
 
     /**
@@ -92,9 +142,28 @@ public final class TcpConnectors {
         // endpoint identification below checks the URI's host instead
         cfg.set(TcpConfig.TLS_VERIFY_SERVER_CERTIFICATES_SUBJECT, false);
         return new TlsClientConnector(tls, apply(cfg, limits)) {
+            private final Direct direct = new Direct();
+
+            @Override
+            public void setEndpointContextMatcher(EndpointContextMatcher matcher) {
+                direct.matcher = matcher;
+                super.setEndpointContextMatcher(matcher);
+            }
+
+            @Override
+            public void send(RawData msg) {
+                Channel ch = direct.channel(msg, isRunning());
+                if (ch != null) {
+                    send(ch, direct.matcher, msg);
+                } else {
+                    super.send(msg);
+                }
+            }
+
             @Override
             protected void onNewChannelCreated(SocketAddress remote, Channel ch) {
                 super.onNewChannelCreated(remote, ch);
+                direct.add(remote, ch);
                 // Californium builds the engine for the peer's IP address; the JDK's endpoint
                 // identification then falls back from the SNI name to that IP, and a trusted
                 // certificate naming only the IP would pass for coaps+tcp://name/. An engine for
