@@ -4,6 +4,8 @@
 # every variant: (1) coap+tcp against Coterie over UDP (plain and OSCORE), (2) OSCORE over TLS against
 # plain CoAP over TLS, (3) Coterie over coap+tcp against libcoap's coap-server over coap+tcp
 # (tests/scripts/ensure-libcoap.sh installs libcoap3-bin if missing); medians of 5 alternating rounds.
+# raw-udp/raw-tcp/raw-libcoap-tcp: the same servers under a lean one-thread driver (RawLoad), to
+# tell the servers' cost from the Californium client driver's.
 # bench/tcp-run.sh                      full run, report in bench/results/last-tcp-run.txt and
 #                                       bench/results/<date>-issue-10-tcp.txt
 # bench/tcp-run.sh --requests 2000 --warmup 1 --rounds 1   a smoke check (numbers meaningless; last-tcp-run.txt only)

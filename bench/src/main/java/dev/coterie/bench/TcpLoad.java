@@ -55,7 +55,11 @@ import org.eclipse.californium.elements.config.TcpConfig;
  * <li>tls, tls-oscore: the same over coaps+tcp (TLS 1.3, ALPN coap, a self-signed EC certificate
  * made here with keytool), plain the reference of (2);
  * <li>libcoap-tcp: the tcp client, unchanged, against libcoap's {@code coap-server} over coap+tcp,
- * the reference of (3).
+ * the reference of (3);
+ * <li>raw-udp, raw-tcp, raw-libcoap-tcp: the plain udp and tcp servers and libcoap driven by
+ * {@link RawLoad} instead, a one-thread driver with pre-encoded requests and no Californium stack,
+ * to show what the servers do when the client endpoint is not the bottleneck (the Californium
+ * client driver costs more per request than libcoap's server does).
  * </ul>
  * Every Coterie variant asks the same resource: {@code GET /}, answered 2.05 with the bytes,
  * Content-Format and Max-Age libcoap's {@code coap-server} answers its {@code /} with (read from
@@ -70,7 +74,8 @@ public final class TcpLoad {
     static final int OUTSTANDING = 64;
     static final byte[] SECRET = OscoreExchangeBenchmark.SECRET;
     static final String STORE_PASS = "bench-only-pass";
-    static final List<String> ALL = List.of("udp", "udp-oscore", "tcp", "tcp-oscore", "tls", "tls-oscore", "libcoap-tcp");
+    static final List<String> ALL = List.of("udp", "udp-oscore", "tcp", "tcp-oscore", "tls", "tls-oscore", "libcoap-tcp",
+            "raw-udp", "raw-tcp", "raw-libcoap-tcp");
 
     private List<String> variants = ALL;
     private int requests = 40_000;
@@ -194,6 +199,10 @@ public final class TcpLoad {
             add(v, "tls-oscore", tlsOC, "coaps+tcp", tlsOS);
             InetSocketAddress lc = new InetSocketAddress("127.0.0.1", libcoapPort);
             v.put("libcoap-tcp", new Variant("libcoap-tcp", tcpC, "coap+tcp://127.0.0.1:" + libcoapPort + "/", lc));
+            // the lean driver (RawLoad, no client endpoint): the same servers, plain GET /
+            v.put("raw-udp", new Variant("raw-udp", null, null, v.get("udp").to()));
+            v.put("raw-tcp", new Variant("raw-tcp", null, null, v.get("tcp").to()));
+            v.put("raw-libcoap-tcp", new Variant("raw-libcoap-tcp", null, null, lc));
 
             banner = fetchBanner(tcpC, lc, libcoapLog);
             log("libcoap coap-server / answers " + banner.getCode() + ", " + banner.getPayloadSize() + " bytes, Content-Format "
@@ -293,6 +302,9 @@ public final class TcpLoad {
     }
 
     private Window window(Variant x, long libcoapPid) throws Exception {
+        if (x.client() == null) {
+            return rawWindow(x, libcoapPid);
+        }
         Load load = new Load(x.client(), x.to(), OUTSTANDING, n -> get(x.uri()), this::good, requests);
         long self = ProcessHandle.current().pid();
         boolean peer = x.name().startsWith("libcoap");
@@ -310,6 +322,22 @@ public final class TcpLoad {
         long ok = load.ok.sum();
         load.stop();
         return new Window(ok, t1 - t0, s1 - s0, p1 - p0, load.problems());
+    }
+
+    /** A window of the lean driver ({@link RawLoad}), in this thread. */
+    private Window rawWindow(Variant x, long libcoapPid) throws Exception {
+        long self = ProcessHandle.current().pid();
+        boolean peer = x.name().contains("libcoap");
+        long s0 = ProxyLoadDriver.cpuNanos(self);
+        long p0 = peer ? ProxyLoadDriver.cpuNanos(libcoapPid) : 0;
+        long t0 = System.nanoTime();
+        long max = TimeUnit.SECONDS.toNanos(maxSeconds);
+        RawLoad.Result r = x.name().endsWith("udp") ? RawLoad.udp(x.to(), OUTSTANDING, requests, banner.getPayload(), max)
+                : RawLoad.tcp(x.to(), OUTSTANDING, requests, banner.getPayload(), max);
+        long t1 = System.nanoTime();
+        long s1 = ProxyLoadDriver.cpuNanos(self);
+        long p1 = peer ? ProxyLoadDriver.cpuNanos(libcoapPid) : 0;
+        return new Window(r.ok(), t1 - t0, s1 - s0, p1 - p0, r.problems());
     }
 
     /** GET / from coap-server over coap+tcp, retried until it listens (at most 10 s). */
@@ -394,7 +422,9 @@ public final class TcpLoad {
                 + "Coterie servers in this JVM, libcoap's coap-server (4.3.1, -notls build, single-threaded) in its own process. "
                 + "The UDP clients run without a Message ID tracker (MID_TRACKER NULL): with Californium's, 65536 MIDs per 247 s "
                 + "run out within seconds at these rates and every further send fails. "
-                + "CPU: this JVM's threads (client, and server for Coterie), plus coap-server's for libcoap, per request.\n\n",
+                + "CPU: this JVM's threads (client, and server for Coterie), plus coap-server's for libcoap, per request. "
+                + "raw-*: the same servers driven by RawLoad (one thread, pre-encoded GET /, no Californium client) "
+                + "instead of a Californium client endpoint.\n\n",
                 OUTSTANDING, requests, banner.getPayloadSize(), warmup, rounds));
         b.append(String.format("%-52s %10s %10s %7s %8s %s%n", "measure", "coterie", "reference", "ratio", "target", "met"));
         if (variants.equals(ALL)) {
@@ -403,6 +433,10 @@ public final class TcpLoad {
             row(b, m, "(2) requests/s, OSCORE over TLS vs plain over TLS", "tls-oscore", "tls", 0.85, Window::rate);
             row(b, m, "(3) requests/s over TCP, Coterie vs libcoap", "tcp", "libcoap-tcp", 1.0, Window::rate);
             row(b, m, "(3) CPU us/request, Coterie vs libcoap (all processes)", "tcp", "libcoap-tcp", Double.NaN, Window::cpuUs);
+            row(b, m, "lean driver: requests/s, TCP vs UDP (plain)", "raw-tcp", "raw-udp", 0.9, Window::rate);
+            row(b, m, "lean driver: requests/s, Coterie vs libcoap over TCP", "raw-tcp", "raw-libcoap-tcp", 1.0, Window::rate);
+            row(b, m, "lean driver: CPU us/request, Coterie vs libcoap over TCP", "raw-tcp", "raw-libcoap-tcp", Double.NaN,
+                    Window::cpuUs);
         }
         b.append("\nper variant (medians; windows in brackets, in the order taken)\n");
         b.append(String.format("%-12s %12s %12s  %s%n", "variant", "requests/s", "CPU us/req", "windows requests/s"));
