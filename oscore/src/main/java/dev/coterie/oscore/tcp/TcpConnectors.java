@@ -90,10 +90,7 @@ public final class TcpConnectors {
 
             @Override
             public void send(RawData msg) {
-                Channel ch = direct.channel(msg, isRunning());
-                if (ch != null) {
-                    send(ch, direct.matcher, msg);
-                } else {
+                if (!direct.send(msg, isRunning(), this::send)) {
                     super.send(msg);
                 }
             }
@@ -136,13 +133,22 @@ public final class TcpConnectors {
             ch.closeFuture().addListener(f -> channels.remove(remote, ch));
         }
 
-        /** The active connection for {@code msg}, or null: then the pool decides. */
-        Channel channel(RawData msg, boolean running) {
+        /** Californium's {@code send(Channel, EndpointContextMatcher, RawData)} of the connector. */
+        interface OnChannel {
+            void send(Channel ch, EndpointContextMatcher matcher, RawData msg);
+        }
+
+        /** Sends {@code msg} on its peer's active connection with {@code on}; false if there is none: then the pool decides. */
+        boolean send(RawData msg, boolean running, OnChannel on) {
             if (!running || msg.isMulticast()) {
-                return null;
+                return false;
             }
             Channel ch = channels.get(msg.getInetSocketAddress());
-            return ch != null && ch.isActive() ? ch : null;
+            if (ch == null || !ch.isActive()) {
+                return false;
+            }
+            on.send(ch, matcher, msg);
+            return true;
         }
     }
 
@@ -167,10 +173,7 @@ public final class TcpConnectors {
 
             @Override
             public void send(RawData msg) {
-                Channel ch = direct.channel(msg, isRunning());
-                if (ch != null) {
-                    send(ch, direct.matcher, msg);
-                } else {
+                if (!direct.send(msg, isRunning(), this::send)) {
                     super.send(msg);
                 }
             }
