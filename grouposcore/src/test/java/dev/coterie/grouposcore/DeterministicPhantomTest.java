@@ -379,6 +379,34 @@ class DeterministicPhantomTest {
                 () -> GroupObservationClient.checkDeterministic(alarms, sent, CF, OPTIONS, clientPipeline));
     }
 
+    /** The store's limit is enforced: a resource whose phantom does not fit does not start. */
+    @Test
+    void OMN_13_theNumberOfStoredPhantomsIsBounded() throws Exception {
+        DeterministicPhantoms one = new DeterministicPhantoms(1);
+        Alarm first = new Alarm("first");
+        Alarm second = new Alarm("second");
+        server.add(first, second);
+        GroupObservationProtection sec = new GroupObservationProtection(a1, serverDb, serverPipeline, REG);
+        first.sendFrom(new Capture(serverAddress), serverAddress).protectedBy(sec);
+        second.sendFrom(new Capture(serverAddress), serverAddress).protectedBy(sec);
+        try {
+            first.startDeterministic(one, false);
+            assertEquals(1, one.size());
+            assertNotNull(first.token(), "control: the first one runs");
+            assertThrows(IllegalStateException.class, () -> second.startDeterministic(one, false));
+            assertNull(second.token(), "the second one does not run");
+            assertEquals(1, one.size());
+            first.cancel();
+            assertEquals(0, one.size());
+            second.startDeterministic(one, false);
+            assertNotNull(second.token(), "room again after the cancellation");
+        } finally {
+            first.close();
+            second.close();
+        }
+        assertThrows(IllegalArgumentException.class, () -> new DeterministicPhantoms(0));
+    }
+
     /** Cancelling the group observation forgets the phantom: the same bytes are then processed as OSCORE. */
     @Test
     void OMN_13_cancelledPhantomIsNoLongerRecognised() throws Exception {

@@ -179,9 +179,24 @@ public abstract class GroupObservedResource extends CoapResource {
             }
         }
         begin(p, true);
-        deterministicBytes = TransportIndependent.encode(phantomWire);
+        byte[] bytes = TransportIndependent.encode(phantomWire);
+        try {
+            phantoms.store(bytes, phantom);
+        } catch (IllegalStateException full) {
+            // the store's limit: nothing runs that would never be recognised
+            if (refresh != null) {
+                refresh.cancel(false);
+            }
+            phantom = null;
+            latest = null;
+            phantomWire = null;
+            binding = null;
+            latestWire = null;
+            token = null;
+            throw full;
+        }
+        deterministicBytes = bytes;
         deterministicPhReq = includePhReq;
-        phantoms.store(deterministicBytes, phantom);
         recogniser = phantoms;
         Request published = new Request(phantom.getCode());
         published.setOptions(new org.eclipse.californium.core.coap.OptionSet(phantom.getOptions()));
