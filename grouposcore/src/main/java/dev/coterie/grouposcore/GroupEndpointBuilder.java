@@ -49,6 +49,14 @@ public final class GroupEndpointBuilder {
         deterministicAllowed = Objects.requireNonNull(p);
         return this;
     }
+    /** Deterministic phantoms recognised by byte comparison (see {@link OscoreEndpointBuilder#deterministicPhantoms}, OMN-13). */
+    public GroupEndpointBuilder deterministicPhantoms(dev.coterie.oscore.DeterministicPhantoms p) {
+        deterministicPhantoms = p;
+        return this;
+    }
+
+    private dev.coterie.oscore.DeterministicPhantoms deterministicPhantoms;
+
     /** What a server does with requests without OSCORE (default: refuse, see {@link OscoreEndpointBuilder#unprotectedRequests}). */
     public GroupEndpointBuilder unprotectedRequests(dev.coterie.oscore.OscoreLayer.UnprotectedRequests u) {
         unprotected = Objects.requireNonNull(u);
@@ -129,6 +137,6 @@ public final class GroupEndpointBuilder {
         return new OscoreEndpointBuilder().configuration(cfg).connector(connector).inboundLimit(inbound).extensions(extensions)
                 .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
                 .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace).deterministicRequests(deterministicAllowed)
-                .maxOscoreLayers(maxOscoreLayers).unprotectedRequests(unprotected).build();
+                .maxOscoreLayers(maxOscoreLayers).unprotectedRequests(unprotected).deterministicPhantoms(deterministicPhantoms).build();
     }
 }

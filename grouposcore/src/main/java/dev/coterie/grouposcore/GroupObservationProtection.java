@@ -22,12 +22,20 @@ public final class GroupObservationProtection implements GroupObservationSecurit
     private final GroupContext own;
     private final GroupContextDb db;
     private final ProtectionPipeline pipeline;
+    private final dev.coterie.oscore.ExtensionOptionRegistry registry;
 
     /**
      * @param own this member's context (the epoch a server protects its phantoms with)
      * @param db the member's contexts, {@code own} among them (later epochs are found there)
      */
     public GroupObservationProtection(GroupContext own, GroupContextDb db, ProtectionPipeline pipeline) {
+        this(own, db, pipeline, dev.coterie.oscore.ExtensionOptionRegistry.defaults());
+    }
+
+    /** @param registry the option numbers deterministic phantoms are built with (Request-Hash, Padding) */
+    public GroupObservationProtection(GroupContext own, GroupContextDb db, ProtectionPipeline pipeline,
+                                      dev.coterie.oscore.ExtensionOptionRegistry registry) {
+        this.registry = Objects.requireNonNull(registry);
         this.own = Objects.requireNonNull(own);
         this.db = Objects.requireNonNull(db);
         this.pipeline = Objects.requireNonNull(pipeline);
@@ -54,6 +62,34 @@ public final class GroupObservationProtection implements GroupObservationSecurit
             return new Phantom(wire, u.plain(), u.identifiers());
         } catch (ProtectedAnswerRequired e) {
             throw new OscoreException.ProtectionRefused("the server's own phantom request did not process: " + e.getMessage());
+        }
+    }
+
+    /**
+     * OMN-13: the phantom as the deterministic request every member builds from the same plain
+     * request (no inner Observe added, no Padding: the Observe 0 is the plain request's own), in
+     * the current epoch, processed as received by this server (cacheable-oscore 3.4: no replay
+     * window, the hash recomputed). No Sender Sequence Number is consumed for it; each
+     * notification takes one.
+     */
+    @Override
+    public Phantom protectDeterministicPhantom(Request plain) throws OscoreException {
+        if (own.isSilent()) {
+            throw new OscoreException.ProtectionRefused("a silent server has no Sender Context to protect notifications with");
+        }
+        GroupContext ctx = db.current(own);
+        if (ctx.deterministicSenderId() == null) {
+            throw new OscoreException.ProtectionRefused("group " + ctx.name() + " has no Deterministic Client (OMN-13)");
+        }
+        Request wire = pipeline.protectRequest(plain, ctx.deterministic(null, db, registry, false, 0)).wire();
+        try {
+            ProtectionPipeline.Unprotected<Request> u = pipeline.unprotectRequest(wire, db);
+            if (u.identifiers().mode() != ProtectionMode.DETERMINISTIC) {
+                throw new OscoreException.ProtectionRefused("the deterministic phantom did not process as a deterministic request");
+            }
+            return new Phantom(wire, u.plain(), u.identifiers());
+        } catch (ProtectedAnswerRequired e) {
+            throw new OscoreException.ProtectionRefused("the server's deterministic phantom did not process: " + e.getMessage());
         }
     }
 

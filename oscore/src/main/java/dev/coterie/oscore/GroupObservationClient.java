@@ -115,7 +115,48 @@ public final class GroupObservationClient implements Closeable {
     public static GroupObservationClient join(Response informative, Request own, int contentFormat, NetworkInterface nif,
                                               OptionRegistry registry, Listener listener, Consumer<Integer> feedback,
                                               GroupObservationSecurity security) throws Withdraw, IOException {
-        Parsed p = check(informative, own, contentFormat, registry, security);
+        return listen(check(informative, own, contentFormat, registry, security), nif, registry, listener, feedback, security);
+    }
+
+    /**
+     * The client of a group observation whose phantom is a deterministic request
+     * (observe-multicast-notifications App. D, OMN-13): {@code sent} is the deterministic request
+     * this client computed from the plain phantom and sent as its registration; the informative
+     * response to it (unprotected, App. D) is checked with {@link #checkDeterministic}, and every
+     * notification is verified as a group-mode response to {@code sent} with {@code pipeline}.
+     */
+    public static GroupObservationClient joinDeterministic(Response informative, ProtectionPipeline.ProtectedRequest sent,
+                                                           int contentFormat, NetworkInterface nif, OptionRegistry registry,
+                                                           Listener listener, ProtectionPipeline pipeline)
+            throws Withdraw, IOException {
+        return listen(checkDeterministic(informative, sent, contentFormat, registry, pipeline), nif, registry, listener, null,
+                verifierOnly(pipeline));
+    }
+
+    /** What verifies the notifications of a deterministic phantom: the pipeline alone (the binding is the sent request's). */
+    private static GroupObservationSecurity verifierOnly(ProtectionPipeline pipeline) {
+        java.util.Objects.requireNonNull(pipeline);
+        return new GroupObservationSecurity() {
+            @Override
+            public ProtectionPipeline pipeline() {
+                return pipeline;
+            }
+
+            @Override
+            public Phantom protectPhantom(Request plain) throws OscoreException {
+                throw new OscoreException.ProtectionRefused("a client protects no phantom");
+            }
+
+            @Override
+            public Phantom verifyPhantom(Request rebuilt, OscorePeer responder) throws OscoreException {
+                throw new OscoreException.ProtectionRefused("a deterministic phantom is the client's own request: nothing to verify");
+            }
+        };
+    }
+
+    private static GroupObservationClient listen(Parsed p, NetworkInterface nif, OptionRegistry registry, Listener listener,
+                                                 Consumer<Integer> feedback, GroupObservationSecurity security)
+            throws IOException {
         MulticastGuard.checkGroupPort(p.tp.client().getPort());
         // bound to the group's address, not the wildcard: only datagrams to the group reach this socket, whatever
         // else shares the port
@@ -160,29 +201,8 @@ public final class GroupObservationClient implements Closeable {
         if (security != null && OscorePeer.of(informative) == null) {
             throw new Withdraw("an unprotected informative response, where notifications are protected (OMN-11)");
         }
-        if (informative.getCode() != CoAP.ResponseCode.SERVICE_UNAVAILABLE) {
-            throw new Withdraw("not an informative response: code " + informative.getCode());
-        }
-        if (informative.getOptions().hasObserve()) {
-            throw new Withdraw("an informative response has no Observe option");
-        }
-        if (informative.getOptions().getContentFormat() != contentFormat) {
-            throw new Withdraw("a 5.03 without the Content-Format of application/informative-response+cbor (" + contentFormat
-                    + ")");
-        }
-        InformativeResponse ir;
-        try {
-            ir = InformativeResponse.decode(informative.getPayload());
-        } catch (IllegalArgumentException e) {
-            throw new Withdraw("malformed informative response: " + e.getMessage());
-        }
-        TpInfo tp = ir.tpInfo();
-        if (tp == null || tp.client() == null) {
-            throw new Withdraw("no tp_info with tpi_client and tpi_token: nowhere to listen");
-        }
-        if (!tp.client().getAddress().isMulticastAddress()) {
-            throw new Withdraw("tpi_client is not a multicast address");
-        }
+        InformativeResponse ir = header(informative, contentFormat);
+        TpInfo tp = listenable(ir);
         Request phantom;
         try {
             phantom = ir.phReq() == null ? own : TransportIndependent.request(ir.phReq(), registry, "ph_req");
@@ -232,6 +252,80 @@ public final class GroupObservationClient implements Closeable {
             }
         }
         return new Parsed(tp, phantom, last, binding);
+    }
+
+    /**
+     * The checks of an informative response to a deterministic request this client sent
+     * (observe-multicast-notifications App. D, OMN-13): the digest 6.4 checks of the message and
+     * tp_info; a ph_req, when there is one, must be byte for byte the transport-independent part
+     * (code, options, payload) of {@code sent}, or the informative response is malformed and the
+     * client withdraws; last_notif must verify as a group-mode response to {@code sent}. The
+     * binding returned is {@code sent}'s identifiers (what the notifications are bound to), the
+     * phantom {@code sent}'s wire request.
+     */
+    public static Parsed checkDeterministic(Response informative, ProtectionPipeline.ProtectedRequest sent, int contentFormat,
+                                            OptionRegistry registry, ProtectionPipeline pipeline) throws Withdraw {
+        if (sent.identifiers().mode() != ProtectionMode.DETERMINISTIC) {
+            throw new IllegalArgumentException("not a deterministic request: " + sent.identifiers().mode());
+        }
+        InformativeResponse ir = header(informative, contentFormat);
+        TpInfo tp = listenable(ir);
+        byte[] own = TransportIndependent.encode(sent.wire());
+        if (ir.phReq() != null && !Arrays.equals(ir.phReq(), own)) {
+            // App. D: ph_req with other transport-independent information than the sent Deterministic Request
+            throw new Withdraw("malformed informative response: ph_req is not the deterministic request sent (App. D, OMN-13)");
+        }
+        RequestIdentifiers binding = sent.identifiers();
+        Response last = null;
+        if (ir.lastNotif() != null) {
+            try {
+                last = TransportIndependent.response(ir.lastNotif(), registry, "last_notif");
+            } catch (IllegalArgumentException e) {
+                throw new Withdraw(e.getMessage());
+            }
+            last.setToken(tp.token());
+            last.setType(CoAP.Type.NON);
+            try {
+                last = pipeline.unprotectResponse(last, binding).plain();
+            } catch (OscoreException e) {
+                throw new Withdraw("last_notif did not verify as a response to the deterministic request: " + e.getMessage());
+            }
+            if (!last.getOptions().hasObserve()) {
+                throw new Withdraw("last_notif has no Observe option");
+            }
+        }
+        return new Parsed(tp, sent.wire(), last, binding);
+    }
+
+    /** OMN-01 on the receiving side: code, no Observe, Content-Format, and a payload that decodes. */
+    private static InformativeResponse header(Response informative, int contentFormat) throws Withdraw {
+        if (informative.getCode() != CoAP.ResponseCode.SERVICE_UNAVAILABLE) {
+            throw new Withdraw("not an informative response: code " + informative.getCode());
+        }
+        if (informative.getOptions().hasObserve()) {
+            throw new Withdraw("an informative response has no Observe option");
+        }
+        if (informative.getOptions().getContentFormat() != contentFormat) {
+            throw new Withdraw("a 5.03 without the Content-Format of application/informative-response+cbor (" + contentFormat
+                    + ")");
+        }
+        try {
+            return InformativeResponse.decode(informative.getPayload());
+        } catch (IllegalArgumentException e) {
+            throw new Withdraw("malformed informative response: " + e.getMessage());
+        }
+    }
+
+    /** A tp_info with a multicast tpi_client: somewhere to listen. */
+    private static TpInfo listenable(InformativeResponse ir) throws Withdraw {
+        TpInfo tp = ir.tpInfo();
+        if (tp == null || tp.client() == null) {
+            throw new Withdraw("no tp_info with tpi_client and tpi_token: nowhere to listen");
+        }
+        if (!tp.client().getAddress().isMulticastAddress()) {
+            throw new Withdraw("tpi_client is not a multicast address");
+        }
+        return tp;
     }
 
     /** The phantom's responses satisfy the registration: the same method, resource and query, Observe 0. */

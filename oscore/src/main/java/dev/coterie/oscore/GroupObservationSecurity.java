@@ -38,6 +38,18 @@ public interface GroupObservationSecurity {
     Phantom verifyPhantom(Request rebuilt, OscorePeer responder) throws OscoreException;
 
     /**
+     * Server, observe-multicast-notifications Appendix D (OMN-13): protects {@code plain} (a GET
+     * with Observe 0 and Token T) as a deterministic request of the group's Deterministic Client
+     * (cacheable-oscore Section 3: kid = det Sender ID, Partial IV 0, Request-Hash, outer FETCH),
+     * exactly as every member computes it from the same plain request, then processes it as
+     * received. The binding protects the notifications as group-mode responses to that
+     * deterministic request (the server's own kid and Partial IV, Request-Hash as class I).
+     */
+    default Phantom protectDeterministicPhantom(Request plain) throws OscoreException {
+        throw new OscoreException.ProtectionRefused("this group observation has no Deterministic Client (OMN-13)");
+    }
+
+    /**
      * @param wire the protected phantom (outer code FETCH, outer options, ciphertext and signature)
      * @param plain what it decrypts to
      * @param binding the phantom's request identifiers

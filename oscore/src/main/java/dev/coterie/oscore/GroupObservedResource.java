@@ -46,6 +46,13 @@ import org.slf4j.LoggerFactory;
  * number, ph_req and last_notif carry the protected messages, every notification and the
  * cancellation are group-mode responses bound to the phantom, and only protected registrations
  * are absorbed.
+ *
+ * <p>With {@link #startDeterministic} it is the deterministic-phantom variant (App. D, OMN-13):
+ * the group observation starts at once, its phantom the deterministic request of the group's
+ * Deterministic Client for this resource, stored for the OSCORE layer's early byte comparison
+ * ({@link DeterministicPhantoms}); a registration that is byte for byte that request gets an
+ * unprotected informative response, and one that differs is processed and answered as usual
+ * (protected, with the expected deterministic request as ph_req).
  */
 public abstract class GroupObservedResource extends CoapResource {
     private static final Logger LOG = LoggerFactory.getLogger(GroupObservedResource.class);
@@ -75,6 +82,10 @@ public abstract class GroupObservedResource extends CoapResource {
     private final AtomicLong observers = new AtomicLong();
     private final AtomicLong multicastSent = new AtomicLong();
     private FeedbackCounting counting;
+    /** OMN-13: where the deterministic phantom is stored for the early check, its bytes, and whether ph_req is sent. */
+    private DeterministicPhantoms recogniser;
+    private byte[] deterministicBytes;
+    private boolean deterministicPhReq;
 
     /**
      * @param group where notifications go (GRP_ADDR:GRP_PORT)
@@ -130,6 +141,96 @@ public abstract class GroupObservedResource extends CoapResource {
         return this;
     }
 
+    /**
+     * What a deterministic phantom gives to publish out of band (App. D): the plain phantom
+     * request (GET, Observe 0, the resource's Uri-Path; no Token) from which every member computes
+     * the same deterministic request, that request's transport-independent bytes, and tp_info.
+     */
+    public record DeterministicPhantom(Request plain, byte[] wire, TpInfo tpInfo) {
+    }
+
+    /**
+     * Starts the group observation now with a deterministic phantom (observe-multicast-notifications
+     * App. D, OMN-13): the phantom is the deterministic request (cacheable-oscore Section 3) of the
+     * plain GET with Observe 0 for this resource, protected and processed by {@link #protectedBy
+     * the Group OSCORE security}, and stored in {@code phantoms}, which the server's OSCORE layer
+     * consults before any OSCORE processing. The informative response to a registration that is
+     * that request, byte for byte, is not protected; it carries tp_info and last_notif, and ph_req
+     * only when {@code includePhReq} (App. D: it may be omitted, being the client's own request).
+     * The resource must be in the server's tree (its path is the phantom's Uri-Path), bound with
+     * {@link #sendFrom} and protected with {@link #protectedBy}.
+     */
+    public synchronized DeterministicPhantom startDeterministic(DeterministicPhantoms phantoms, boolean includePhReq)
+            throws OscoreException {
+        java.util.Objects.requireNonNull(phantoms);
+        if (security == null) {
+            throw new IllegalStateException("a deterministic phantom is a Group OSCORE request: protectedBy(...) first");
+        }
+        if (connector == null || closed) {
+            throw new IllegalStateException("not bound to a socket (sendFrom), or closed");
+        }
+        if (phantom != null) {
+            throw new IllegalStateException("a group observation of /" + getName() + " is running");
+        }
+        Request p = phantomTemplate(new byte[8]);
+        for (String seg : getURI().split("/")) {
+            if (!seg.isEmpty()) {
+                p.getOptions().addUriPath(seg);
+            }
+        }
+        begin(p, true);
+        byte[] bytes = TransportIndependent.encode(phantomWire);
+        try {
+            phantoms.store(bytes, phantom);
+        } catch (IllegalStateException full) {
+            // the store's limit: nothing runs that would never be recognised
+            if (refresh != null) {
+                refresh.cancel(false);
+            }
+            phantom = null;
+            latest = null;
+            phantomWire = null;
+            binding = null;
+            latestWire = null;
+            token = null;
+            throw full;
+        }
+        deterministicBytes = bytes;
+        deterministicPhReq = includePhReq;
+        recogniser = phantoms;
+        Request published = new Request(phantom.getCode());
+        published.setOptions(new org.eclipse.californium.core.coap.OptionSet(phantom.getOptions()));
+        return new DeterministicPhantom(published, deterministicBytes.clone(), TpInfo.udp(serverAddress, group, token));
+    }
+
+    /**
+     * OMN-13: a registration the OSCORE layer recognised as a stored deterministic phantom. When it
+     * is this resource's, the informative response is unprotected (the layer sends it so), with
+     * tp_info, last_notif (the protected latest notification) and, if configured, ph_req.
+     */
+    private void answerRecognised(CoapExchange exchange, Request req) {
+        InformativeResponse info;
+        synchronized (this) {
+            if (deterministicBytes == null || closed || !DeterministicPhantoms.isPhantom(req, deterministicBytes)) {
+                exchange.respond(CoAP.ResponseCode.NOT_FOUND); // another (or an ended) group observation's phantom
+                return;
+            }
+            observers.incrementAndGet(); // App. D: not a reliable count, every such client is the Deterministic Client
+            info = InformativeResponse.of(TpInfo.udp(serverAddress, group, token), deterministicPhReq ? deterministicBytes : null,
+                    TransportIndependent.encode(latestWire));
+        }
+        Response r = new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
+        r.setType(CoAP.Type.CON);
+        r.getOptions().setContentFormat(contentFormat).setMaxAge(0);
+        r.setPayload(info.encode());
+        exchange.accept();
+        NoResponseOption nr = req.getOptions().getNoResponse();
+        if (nr != null && (nr.getMask() & NoResponseOption.SUPPRESS_SERVER_ERROR) != 0) {
+            return; // digest 6.4 step 8: counted, not answered
+        }
+        exchange.respond(r);
+    }
+
     /** The current representation: a 2.05 (or other 2.xx) with payload and options, no Observe, no Token. */
     protected abstract Response representation();
 
@@ -137,6 +238,10 @@ public abstract class GroupObservedResource extends CoapResource {
     public void handleGET(CoapExchange exchange) {
         Request req = exchange.advanced().getRequest();
         Integer obs = req.getOptions().hasObserve() ? req.getOptions().getObserve() : null;
+        if (DeterministicPhantoms.isRecognised(req)) {
+            answerRecognised(exchange, req); // OMN-13: no Group OSCORE processing took place
+            return;
+        }
         boolean isProtected = OscorePeer.of(req) != null;
         GroupObservationSecurity sec;
         synchronized (this) {
@@ -188,7 +293,12 @@ public abstract class GroupObservedResource extends CoapResource {
         }
         Response r = new Response(CoAP.ResponseCode.SERVICE_UNAVAILABLE);
         r.setType(CoAP.Type.CON);
-        r.getOptions().setContentFormat(contentFormat).setMaxAge(0);
+        r.getOptions().setContentFormat(contentFormat);
+        OscorePeer from = OscorePeer.of(req);
+        if (from == null || from.mode() != ProtectionMode.DETERMINISTIC) {
+            // a response to a deterministic request must not have Max-Age 0 (DET-07): it goes without (outer Max-Age 60)
+            r.getOptions().setMaxAge(0);
+        }
         r.setPayload(info.encode());
         NoResponseOption nr = req.getOptions().getNoResponse();
         if (nr != null && (nr.getMask() & NoResponseOption.SUPPRESS_SERVER_ERROR) != 0) {
@@ -203,11 +313,7 @@ public abstract class GroupObservedResource extends CoapResource {
 
     /** Phantom, Token and initial notification (digest 6.1); the caller holds the lock. */
     void start(Request registration) throws OscoreException {
-        byte[] t = new byte[8];
-        RANDOM.nextBytes(t);
-        Request p = new Request(CoAP.Code.GET, CoAP.Type.NON);
-        p.setToken(t);
-        p.getOptions().setObserve(0);
+        Request p = phantomTemplate(new byte[8]);
         for (String s : registration.getOptions().getUriPath()) {
             p.getOptions().addUriPath(s);
         }
@@ -217,6 +323,21 @@ public abstract class GroupObservedResource extends CoapResource {
         if (registration.getOptions().hasAccept()) {
             p.getOptions().setAccept(registration.getOptions().getAccept());
         }
+        begin(p, false);
+    }
+
+    /** A GET with Observe 0 under a fresh Token T of this server's own Token space (digest 6.1 steps 1-2). */
+    private static Request phantomTemplate(byte[] t) {
+        RANDOM.nextBytes(t);
+        Request p = new Request(CoAP.Code.GET, CoAP.Type.NON);
+        p.setToken(t);
+        p.getOptions().setObserve(0);
+        return p;
+    }
+
+    /** Protects (with Group OSCORE) and processes the phantom {@code p}, prepares INIT_NOTIF; the caller holds the lock. */
+    private void begin(Request p, boolean deterministic) throws OscoreException {
+        byte[] t = p.getTokenBytes();
         int firstObserve = (RANDOM.nextInt(1 << 16) + 1) & 0xffffff;
         GroupObservationSecurity.Phantom ph = null;
         Response first = representation();
@@ -224,7 +345,7 @@ public abstract class GroupObservedResource extends CoapResource {
         Response firstWire = null;
         if (security != null) {
             // OMN-10: protected with the server's own Sender ID and a consumed SSN, then processed by the server itself
-            ph = security.protectPhantom(p);
+            ph = deterministic ? security.protectDeterministicPhantom(p) : security.protectPhantom(p);
             firstWire = protect(first, ph.binding());
         }
         // both exist: only now does the group observation change (a failed start leaves everything as it was)
@@ -326,6 +447,11 @@ public abstract class GroupObservedResource extends CoapResource {
                 binding = null;
                 latestWire = null;
                 token = null;
+                if (recogniser != null) {
+                    recogniser.remove(deterministicBytes); // OMN-13: no longer recognised
+                    recogniser = null;
+                    deterministicBytes = null;
+                }
                 observers.set(0);
                 if (counting != null) {
                     counting.reset();

@@ -79,6 +79,7 @@ public final class OscoreEndpointBuilder {
     private TokenGenerator tokenGenerator;
     private int maxClientExchanges = 10_000;
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> deterministicAllowed = r -> false;
+    private DeterministicPhantoms deterministicPhantoms;
     private InboundLimit inboundLimit;
     private java.util.function.Predicate<org.eclipse.californium.core.coap.Request> forwardUntouched = r -> false;
     private boolean nesting;
@@ -117,6 +118,16 @@ public final class OscoreEndpointBuilder {
      */
     public OscoreEndpointBuilder deterministicRequests(java.util.function.Predicate<org.eclipse.californium.core.coap.Request> allowed) {
         deterministicAllowed = Objects.requireNonNull(allowed);
+        return this;
+    }
+
+    /**
+     * The deterministic phantoms of this server's group observations (observe-multicast-notifications
+     * App. D, OMN-13): a request that is byte for byte one of them is recognised before any OSCORE
+     * processing and delivered as the plain phantom, its answer unprotected. Default: none.
+     */
+    public OscoreEndpointBuilder deterministicPhantoms(DeterministicPhantoms p) {
+        deterministicPhantoms = p;
         return this;
     }
 
@@ -274,6 +285,7 @@ public final class OscoreEndpointBuilder {
         OscoreLayer layer = new OscoreLayer(new ProtectionPipeline(extensions, innerObserve, nesting), server, clientBinding, trace,
                 echoRetry, unprotected, maxClientExchanges, deterministicAllowed, maxOscoreLayers);
         layer.forwardUntouched(forwardUntouched);
+        layer.deterministicPhantoms(deterministicPhantoms);
         OscoreObservationStore observations = new OscoreObservationStore(cfg);
         observations.onRemove(layer::observationRemoved);
         TokenGenerator tokens = tokenGenerator != null ? tokenGenerator : new RandomTokenGenerator(cfg);

@@ -58,6 +58,7 @@ public final class OscoreLayer extends AbstractLayer {
     private final Map<Exchange, Boolean> unprotectedExchanges = Collections.synchronizedMap(new WeakHashMap<>());
     private volatile Consumer<Exchange> dropDeduplication = e -> { };
     private volatile java.util.function.Predicate<Request> forwardUntouched = r -> false;
+    private volatile DeterministicPhantoms phantoms;
 
     OscoreLayer(ProtectionPipeline pipeline, RequestVerifier.Resolver server, ClientContextBinding client, SecurityTrace trace,
                 boolean echoRetry, UnprotectedRequests unprotected, int maxClientExchanges,
@@ -80,6 +81,11 @@ public final class OscoreLayer extends AbstractLayer {
      */
     void forwardUntouched(java.util.function.Predicate<Request> p) {
         forwardUntouched = p;
+    }
+
+    /** The deterministic phantoms this server recognises before any OSCORE processing (OMN-13), or null. */
+    void deterministicPhantoms(DeterministicPhantoms p) {
+        phantoms = p;
     }
 
     /** How this layer drops the deduplication entry of a request it rejected (set by the endpoint builder). */
@@ -328,6 +334,18 @@ public final class OscoreLayer extends AbstractLayer {
         if (forwardUntouched.test(request)) {
             unprotectedExchanges.put(exchange, Boolean.TRUE);
             super.receiveRequest(exchange, request);
+            return;
+        }
+        DeterministicPhantoms ph = phantoms;
+        Request recognised = ph == null || !request.getOptions().hasOscore() ? null : ph.recognise(request);
+        if (recognised != null) {
+            // OMN-13 (observe-multicast-notifications App. D): byte for byte a stored deterministic phantom; no Group
+            // OSCORE processing, the plain phantom the server composed is delivered, and its answer goes out unprotected
+            unprotectedExchanges.put(exchange, Boolean.TRUE);
+            LOG.debug("deterministic phantom recognised by byte comparison (OMN-13)");
+            exchange.setRequest(recognised);
+            exchange.setCurrentRequest(recognised);
+            super.receiveRequest(exchange, recognised);
             return;
         }
         if (!request.getOptions().hasOscore()) {

@@ -826,8 +826,47 @@ final class Forwarder extends ServerMessageDeliverer {
         ProxyConfig.GroupObservations g = multicastObservations;
         return g != null && !originHop && !OscorePeer.isUnprotected(r) && r.getCode() == ResponseCode.SERVICE_UNAVAILABLE
                 && !r.getOptions().hasObserve() && r.getOptions().getContentFormat() == g.contentFormat()
-                && !r.getOptions().hasOscore() && !up.getOptions().hasOscore()
+                && !r.getOptions().hasOscore() && (!up.getOptions().hasOscore() || isDeterministic(up))
                 && joinedGroupObservations.get() < g.maxJoined();
+    }
+
+    /** The number of Request-Hash (cacheable-oscore 3.2), as the proxy's option registry has it. */
+    private static final int REQUEST_HASH = ExtensionOptionRegistry.defaults().byName(ExtensionOptionRegistry.REQUEST_HASH).number();
+
+    /**
+     * A deterministic request (cacheable-oscore 3.3) as an OSCORE-unaware proxy sees one: OSCORE
+     * and Request-Hash. The deterministic-phantom variant (multicast-notifications-proxy Appendix
+     * C, MNP-06): the client sends the deterministic phantom as its registration, without
+     * Listen-To-Multicast-Responses, the proxy forwards it as any request, and the server answers
+     * with an unprotected informative response.
+     */
+    static boolean isDeterministic(Request r) {
+        return r.getOptions().hasOscore() && ForwardTarget.other(r.getOptions(), REQUEST_HASH) != null;
+    }
+
+    /**
+     * MNP-06 (multicast-notifications-proxy Appendix C step 9, observe-multicast-notifications
+     * App. D): "If the informative response includes the 'ph_req' parameter and this specifies
+     * transport-independent information different from the one of the sent Deterministic
+     * Request, then the proxy considers the informative response malformed." Why it is
+     * malformed, or null: {@code up} is not deterministic, or ph_req is absent, or it is byte for
+     * byte the code, options and payload of {@code up} as the proxy sent it. A payload that does
+     * not decode is left to the checks of the join.
+     */
+    static String deterministicPhReqMismatch(Response informative, Request up) {
+        if (!isDeterministic(up)) {
+            return null;
+        }
+        dev.coterie.oscore.InformativeResponse ir;
+        try {
+            ir = dev.coterie.oscore.InformativeResponse.decode(informative.getPayload());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        if (ir.phReq() == null || java.util.Arrays.equals(ir.phReq(), dev.coterie.oscore.TransportIndependent.encode(up))) {
+            return null;
+        }
+        return "malformed informative response: its ph_req is not the deterministic request forwarded (MNP-06)";
     }
 
     /** Group observations this proxy listens to now (each a socket and a thread): at most group_observations.max_joined. */
@@ -1092,7 +1131,19 @@ final class Forwarder extends ServerMessageDeliverer {
                     failures.forget(token);
                     metrics.inFlight().decrementAndGet();
                 }
-                if (isFirst && informative(response, up, originHop) && joinGroupObservation(response, up, fresh, this::onResponse)) {
+                boolean informative = isFirst && informative(response, up, originHop);
+                String malformed = informative ? deterministicPhReqMismatch(response, up) : null;
+                if (malformed != null) {
+                    // MNP-06: the proxy, as the client of the group observation, does not take part in it (digest 6.4
+                    // step 7: it withdraws); the waiting observers get 5.02, the upstream answer being unusable
+                    LOG.info("{}", malformed);
+                    relays.remove(key, fresh);
+                    for (Exchange e : fresh.end()) {
+                        answer(e, ResponseCode.BAD_GATEWAY, malformed, ProxyMetrics.Outcome.BAD_GATEWAY);
+                    }
+                    return;
+                }
+                if (informative && joinGroupObservation(response, up, fresh, this::onResponse)) {
                     return; // the observers are answered from the group observation's notifications (MNP-04, MNP-05)
                 }
                 if (!response.getOptions().hasObserve() || !response.isSuccess()) {
@@ -1233,7 +1284,12 @@ final class Forwarder extends ServerMessageDeliverer {
                 o.addUriQuery(q);
             }
         }
-        o.addOption(ExtensionOptionRegistry.HOP_LIMIT.create(hopLimit));
+        if (leg.toProxy() || !isDeterministic(req)) {
+            // not on the last hop of a deterministic request: its outer options are what every client's copy has in
+            // common (the cache key, DET-10) and what a server byte-compares with its deterministic phantom (OMN-13,
+            // MNP-06); the origin server is the last hop, where a hop limit has nothing left to count
+            o.addOption(ExtensionOptionRegistry.HOP_LIMIT.create(hopLimit));
+        }
         byte[] p = req.getPayload();
         if (p != null && p.length > 0) {
             if (!up.isIntendedPayload()) {
