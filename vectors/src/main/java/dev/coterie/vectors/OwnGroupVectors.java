@@ -83,7 +83,28 @@ public final class OwnGroupVectors {
                 "deterministic", 11));
         vectors.add(entry(json, "Deterministic request padded to 40 plaintext bytes (cacheable-oscore App. A)", "coterie-6", "EdDSA",
                 "deterministic-padded", 13));
+        // group observations protected with Group OSCORE (observe-multicast-notifications Section 9, multicast-notifications-
+        // proxy Section 4): the same fixed exchange, each entry showing one message
+        OwnObservationVectors observation = new OwnObservationVectors(this, provider);
+        vectors.add(observationEntry(json, observation, "Group observation: phantom request in group mode under the server's "
+                + "own Sender ID (observe-multicast-notifications Section 9)", "coterie-7", OwnObservationVectors.KIND_PHANTOM));
+        vectors.add(observationEntry(json, observation, "Group observation: protected informative response with tp_info, ph_req "
+                + "and last_notif (observe-multicast-notifications Section 9)", "coterie-8",
+                OwnObservationVectors.KIND_INFORMATIVE));
+        vectors.add(observationEntry(json, observation, "Group observation: ticket request built from the verified ph_req "
+                + "(multicast-notifications-proxy Section 4)", "coterie-9", OwnObservationVectors.KIND_TICKET));
         return root;
+    }
+
+    private static ObjectNode observationEntry(ObjectMapper json, OwnObservationVectors observation, String name, String section,
+                                               String kind) throws Exception {
+        ObjectNode v = json.createObjectNode();
+        v.put("name", name);
+        v.put("source_section", section);
+        ObjectNode in = v.putObject("inputs");
+        OwnObservationVectors.inputs(in, kind);
+        OwnObservationVectors.outputs(v.putObject("outputs"), kind, observation.compute(in));
+        return v;
     }
 
     private ObjectNode entry(ObjectMapper json, String name, String section, String sig, String kind, long ssn) throws Exception {
@@ -200,7 +221,7 @@ public final class OwnGroupVectors {
         return c;
     }
 
-    private GroupContext member(GroupAlgorithms algs, String gid, String secret, JsonNode in, byte[] id, PrivateKey key,
+    GroupContext member(GroupAlgorithms algs, String gid, String secret, JsonNode in, byte[] id, PrivateKey key,
                                 Credential cred, byte[] peer, Credential peerCred, Credential gm, long ssn) throws Exception {
         GroupContext.Builder b = GroupContext.builder().provider(provider).name("coterie-vectors").algorithms(algs).gid(Hex.decode(gid))
                 .masterSecret(SecretBytes.fromHex(secret)).masterSalt(Hex.decode(in.get("master_salt").asText()))
@@ -214,6 +235,10 @@ public final class OwnGroupVectors {
 
     /** Recomputes one entry of the file and compares every output. */
     void check(JsonNode v) throws Exception {
+        if (v.get("inputs").get("kind").asText().startsWith("group-observation-")) {
+            new OwnObservationVectors(this, provider).check(v);
+            return;
+        }
         Computed c = compute(v.get("inputs"));
         JsonNode out = v.get("outputs");
         VectorRunner.expect("client_credential", out, c.clientCred);
