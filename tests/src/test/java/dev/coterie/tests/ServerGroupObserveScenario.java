@@ -127,10 +127,10 @@ public final class ServerGroupObserveScenario {
         return f;
     }
 
-    /** The payloads the client printed for its notifications, in order ("state N" lines after the switch). */
+    /** The payloads the client printed for its notifications, in order ("state N" lines after the switch to multicast or ticket). */
     static List<Long> states(String out) {
         List<Long> r = new ArrayList<>();
-        int from = out.indexOf("switching from unicast to multicast");
+        int from = out.indexOf("switching ");
         Matcher m = Pattern.compile("(?m)^(?:UNPROTECTED )?state (\\d+)$").matcher(from < 0 ? "" : out.substring(from));
         while (m.find()) {
             r.add(Long.parseLong(m.group(1)));
@@ -237,6 +237,59 @@ public final class ServerGroupObserveScenario {
         }
     }
 
+    static final int PROXY_PORT = 5632;
+
+    /**
+     * Part 3: coterie client --bundle --member --proxy --observe --ticket (MNP-03, Group OSCORE
+     * variant). The proxy next to the server cannot read the protected informative response and
+     * relays it; the client verifies the phantom from ph_req, sends the protected phantom as the
+     * ticket request (not protected again), and verifies every notification the proxy relays
+     * against the phantom.
+     */
+    private static void ticket(Path members) throws Exception {
+        String yaml = String.join("\n", "listen: ['127.0.0.1:" + PROXY_PORT + "']", "forward_proxy: true", "access:",
+                "  - {client: unauthenticated, allow: [{origin: '127.0.0.1:" + PROTECTED_PORT + "'}]}",
+                "group_observations: {interface: lo, content_format: 65010}", "");
+        dev.coterie.proxy.ProxyConfig pc = dev.coterie.proxy.ProxyConfig.parse(new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml), "ticket-proxy", null);
+        try (dev.coterie.proxy.ProxyServer proxy = new dev.coterie.proxy.ProxyServer(pc, List.of(), java.util.Map.of()).start()) {
+            String[] r = cli("client", "--bundle", members.resolve("01.bundle.json").toString(), "--member", "02", "--proxy",
+                    "coap://127.0.0.1:" + PROXY_PORT, "--observe", "--ticket", "--notifications", "3", "--timeout", "20",
+                    "--trace", "--informative-format", "65010", "coap://127.0.0.1:" + PROTECTED_PORT + "/alarm");
+            String out = r[1];
+            Matcher sw = Pattern.compile("5\\.03 informative response from /127\\.0\\.0\\.1:" + PROXY_PORT + " member 02 "
+                    + "\\(pairwise mode\\), relayed by the proxy: a group observation; this client does not listen to multicast "
+                    + "\\(--ticket\\): switching to ticket notifications via the proxy /127\\.0\\.0\\.1:" + PROXY_PORT
+                    + " \\(ticket request FETCH Observe 0, Token ([0-9A-Fa-f]+), Listen-To-Multicast-Responses: (\\d+) bytes of "
+                    + "tp_info\\)").matcher(out);
+            boolean switched = sw.find();
+            String token = switched ? sw.group(1) : "?";
+            boolean verified = out.contains("Group OSCORE: the phantom request verified (group mode, kid 02, ");
+            check("0".equals(r[0]) && switched && verified, "MNP_03 coterie client --bundle --member --proxy --observe --ticket: "
+                    + "the protected informative response relayed by the proxy, the phantom verified, the switch to ticket "
+                    + "notifications printed", r[0]);
+            // the ticket request on the wire: the protected phantom (FETCH, its OSCORE option and ciphertext), Observe 0,
+            // Proxy-Uri, option 47 with the tp_info; from the ticket socket, not through this client's OSCORE layer
+            String req = out.lines().filter(l -> l.startsWith("TICKET C ---> S  CON") && l.contains("Token=" + token))
+                    .findFirst().orElse("");
+            check(switched && req.contains(" FETCH") && req.contains("Observe: 0") && req.contains("Object-Security: 0x39")
+                    && req.contains("Proxy-Uri: \"coap://127.0.0.1:" + PROTECTED_PORT + "/alarm\"")
+                    && req.contains("Listen-To-Multicast-Responses: 0x") && !req.contains("Uri-Path"),
+                    "MNP_03 the protected ticket request: FETCH Observe 0 with the phantom's group-mode OSCORE option, Proxy-Uri "
+                    + "and Listen-To-Multicast-Responses, sent as it is", req);
+            List<Long> states = states(out);
+            long viaProxy = out.lines().filter(l -> l.matches("notification \\d+ from /127\\.0\\.0\\.1:" + PROXY_PORT
+                    + " member 02 \\(group mode\\):")).count();
+            check("0".equals(r[0]) && increasing(states, 3) && viaProxy == 3 && !out.contains("did not verify"),
+                    "MNP_04 three notifications relayed by the proxy with the ticket's Token, each verified as the phantom's "
+                    + "group-mode response from member 02, the state going up", states + " / " + viaProxy);
+            check(proxy.metrics().count(dev.coterie.proxy.ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED) == 1
+                    && out.contains("deregistering: FETCH with Observe 1 and the same Token " + token),
+                    "MNP_04 the proxy listened once for the protected ticket; the client deregistered it",
+                    proxy.metrics().count(dev.coterie.proxy.ProxyMetrics.Outcome.GROUP_OBSERVATION_JOINED));
+        }
+    }
+
     /** Part 2: coterie server --bundle ... --group-observe (the Group OSCORE variant). */
     private static void protectedVariant(Path dir) throws Exception {
         String d = dir.toString();
@@ -310,6 +363,7 @@ public final class ServerGroupObserveScenario {
             check(switched && verified && shape, "OMN_10 every notification to the group is a group-mode protected NON (outer "
                     + "2.05, RFC 8613 4.2) with the phantom's Token, Observe, kid 02 and its own Partial IV, no plaintext state",
                     seen.size() + " " + (seen.isEmpty() ? "" : seen.get(0)));
+            ticket(members);
             int before = tap.seen.size();
             int exit = server.stop();
             GroupObservationScenario.await(() -> tap.seen.size() > before, 3000);

@@ -37,6 +37,17 @@ class ServerGroupObserveTest {
     }
 
     @Test
+    void MNP_03_groupOscoreTicketRequestFromTheCommandLine() {
+        run.assertChecks("MNP_03 coterie client --bundle --member --proxy --observe --ticket: the protected informative response "
+                        + "relayed by the proxy, the phantom verified, the switch to ticket notifications printed",
+                "MNP_03 the protected ticket request: FETCH Observe 0 with the phantom's group-mode OSCORE option, Proxy-Uri and "
+                        + "Listen-To-Multicast-Responses, sent as it is",
+                "MNP_04 three notifications relayed by the proxy with the ticket's Token, each verified as the phantom's "
+                        + "group-mode response from member 02, the state going up",
+                "MNP_04 the proxy listened once for the protected ticket; the client deregistered it");
+    }
+
+    @Test
     void OMN_10_groupOscoreVariantFromTheCommandLine() {
         run.assertChecks("OMN_10 coterie server --bundle --group-observe says it offers the Group OSCORE variant",
                 "OMN_11 an unprotected registration at coterie server --bundle --group-observe gets 4.01 and starts nothing",
