@@ -141,23 +141,8 @@ final class OwnObservationVectors {
 
     /** The two members of the EdDSA group, each with its own database. */
     private GroupContext[] members(JsonNode in) throws Exception {
-        GroupAlgorithms algs = new GroupAlgorithms(AeadAlgorithm.fromCoseId(in.get("aead").asInt()),
-                AeadAlgorithm.fromCoseId(in.get("group_encryption").asInt()), SignatureAlgorithm.EDDSA_ED25519,
-                KeyAgreementAlgorithm.X25519, HkdfAlgorithm.HKDF_SHA_256);
-        PrivateKey ck = provider.privateKey(PrivateKey.Type.ED25519, SecretBytes.fromHex(in.get("client_private_key").asText()));
-        PrivateKey sk = provider.privateKey(PrivateKey.Type.ED25519, SecretBytes.fromHex(in.get("server_private_key").asText()));
-        PrivateKey gk = provider.privateKey(PrivateKey.Type.ED25519,
-                SecretBytes.fromHex(in.get("group_manager_private_key").asText()));
-        Credential cc = Credential.ccs("client", ck);
-        Credential sc = Credential.ccs("server", sk);
-        Credential gm = Credential.ccs("group-manager", gk);
-        byte[] cid = Hex.decode(in.get("client_sender_id").asText());
-        byte[] sid = Hex.decode(in.get("server_sender_id").asText());
-        String gid = in.get("gid").asText();
-        String secret = in.get("master_secret").asText();
-        return new GroupContext[] {
-            owner.member(algs, gid, secret, in, cid, ck, cc, sid, sc, gm, in.get("client_sender_sequence_number").asLong()),
-            owner.member(algs, gid, secret, in, sid, sk, sc, cid, cc, gm, in.get("server_sender_sequence_number").asLong())};
+        return owner.members(in, owner.keys(in), in.get("client_sender_sequence_number").asLong(),
+                in.get("server_sender_sequence_number").asLong());
     }
 
     /** Client side of the registration: the member, its database, and the protected registration. */
