@@ -154,7 +154,9 @@ final class ClientCommand implements Callable<Integer> {
     @Option(names = "--ticket", description = "with --proxy and --observe: this client does not listen to multicast. When the "
             + "server's informative response arrives through the proxy, send the proxy a ticket request "
             + "(multicast-notifications-proxy Section 4: ph_req, Observe 0, Proxy-Scheme/Uri-Host or Proxy-Uri, "
-            + "Listen-To-Multicast-Responses with the exact tp_info) and take the notifications from the proxy over unicast")
+            + "Listen-To-Multicast-Responses with the exact tp_info) and take the notifications from the proxy over unicast. "
+            + "With --no-oscore, or with --bundle --member (Group OSCORE: the phantom verified first, every relayed "
+            + "notification verified against it)")
     boolean ticket;
 
     @Option(names = "--proxy-context", paramLabel = "FILE", description = "with --proxy: an OSCORE context shared with the proxy "
@@ -251,10 +253,11 @@ final class ClientCommand implements Callable<Integer> {
         if (ticket && multicastTimeout != null) {
             throw new IllegalArgumentException("--ticket is an observation of one resource: drop --multicast-timeout");
         }
-        if (ticket && !noOscore) {
-            // the ticket request's outer message is the phantom itself: it must not be protected again, and the
-            // Group OSCORE variant (a protected phantom) is not done
-            throw new IllegalArgumentException("--ticket needs --no-oscore (the Group OSCORE variant is not implemented)");
+        if (ticket && (noOscore == (bundle != null) || bundle != null && (member == null || proxyContext != null))) {
+            // the ticket request's outer message is the phantom itself, never protected again: unprotected phantoms with
+            // --no-oscore, Group OSCORE ones (MNP-03) with --bundle --member, the registration end to end to that member
+            throw new IllegalArgumentException("--ticket needs --no-oscore, or --bundle with --member (the Group OSCORE "
+                    + "variant) and no --proxy-context");
         }
         if (proxy != null) {
             viaProxy(request);

@@ -360,11 +360,14 @@ final class ClientRun {
                 holding.clear();
             }
             Request observed = ticketRequest != null ? ticketRequest : registration;
+            CoapEndpoint via = ticketEp != null ? ticketEp : ep;
             if (!holding.isEmpty()) {
-                deregister(holding, observed);
+                deregister(holding, observed, via);
             }
             ep.removeNotificationListener(listener);
-            if (observed.getToken() != null) {
+            if (ticketEp != null) {
+                ticketEp.destroy();
+            } else if (observed.getToken() != null) {
                 try {
                     ep.cancelObservation(observed.getToken());
                 } catch (IllegalArgumentException e) {
@@ -555,8 +558,10 @@ final class ClientRun {
                 if (registration.getOptions().hasAccept()) {
                     named.getOptions().setAccept(registration.getOptions().getAccept());
                 }
-                dev.coterie.oscore.GroupObservationClient.check(r, named, s.informativeFormat(),
-                        s.registry().californiumRegistry());
+                // with --bundle (MNP-03, Group OSCORE variant): the phantom verified first (no replay check, no
+                // delivery), and every relayed notification is verified against it below
+                dev.coterie.oscore.GroupObservationClient.Parsed parsed = dev.coterie.oscore.GroupObservationClient.check(r,
+                        named, s.informativeFormat(), s.registry().californiumRegistry(), groupObservations);
                 byte[] phReq = dev.coterie.oscore.InformativeResponse.decode(r.getPayload()).phReq();
                 if (phReq == null) {
                     throw new IllegalArgumentException("no ph_req: nothing to build the ticket request from");
@@ -573,10 +578,31 @@ final class ClientRun {
                         + "client does not listen to multicast (--ticket): switching to ticket notifications via the proxy "
                         + proxy + " (ticket request " + ticket.getCode() + " Observe 0, Token " + ticket.getTokenString()
                         + ", Listen-To-Multicast-Responses: " + tpInfo.length + " bytes of tp_info)");
+                if (parsed.binding() != null) {
+                    ticketBinding = parsed.binding();
+                    line(tag() + "Group OSCORE: the phantom request verified (group mode, kid " + Hex.encode(parsed.binding().kid())
+                            + ", Partial IV " + Hex.encode(parsed.binding().partialIv()) + ", kid context "
+                            + Hex.encode(parsed.binding().kidContext()) + "); the ticket request is that protected phantom, sent "
+                            + "as it is, and every notification the proxy relays is verified against it");
+                    // the ticket's outer message is the protected phantom: not protected again, so not sent through the
+                    // OSCORE layer, but from a plain socket of its own; nothing unverified is delivered from it
+                    ticketEp = CoapEndpoint.builder().setInetSocketAddress(new InetSocketAddress(0))
+                            .setConfiguration(Endpoints.configuration()).setOptionRegistry(s.registry().californiumRegistry())
+                            .build();
+                    if (s.trace()) {
+                        ticketEp.addInterceptor(new UnprotectedTrace("TICKET "));
+                    }
+                    ticketEp.addNotificationListener((req, n) -> {
+                        if (n.getToken() != null && n.getToken().equals(ticket.getToken())) {
+                            receiveTicket(n);
+                        }
+                    });
+                    ticketEp.start();
+                }
                 ticket.addMessageObserver(new MessageObserverAdapter() {
                     @Override
                     public void onResponse(Response n) {
-                        receive(n);
+                        receiveTicket(n);
                     }
 
                     @Override
@@ -595,13 +621,44 @@ final class ClientRun {
                     }
                 });
                 ticketRequest = ticket;
-                ep.sendRequest(ticket);
+                (ticketEp != null ? ticketEp : ep).sendRequest(ticket);
                 return true;
-            } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | RuntimeException e) {
+            } catch (dev.coterie.oscore.GroupObservationClient.Withdraw | IOException | RuntimeException e) {
+                if (ticketEp != null) {
+                    ticketEp.destroy();
+                    ticketEp = null;
+                    ticketBinding = null;
+                }
                 line(tag() + "(an informative response that cannot be used for a ticket request, withdrawn: " + e.getMessage()
                         + ")");
                 return false;
             }
+        }
+
+        /** The protected phantom's binding when the ticket is the Group OSCORE variant (MNP-03), else null. */
+        private volatile dev.coterie.oscore.RequestIdentifiers ticketBinding;
+        /** The plain endpoint the protected ticket request goes out from, or null. */
+        private volatile CoapEndpoint ticketEp;
+
+        /**
+         * An answer to the ticket request. Group OSCORE variant: a group-mode response to the
+         * phantom from the phantom's server, in the order of its Partial IVs; what does not verify
+         * (the proxy's own plaintext, a forgery, a replay) is dropped and said, never delivered.
+         */
+        private void receiveTicket(Response n) {
+            dev.coterie.oscore.RequestIdentifiers b = ticketBinding;
+            if (b == null) {
+                receive(n);
+                return;
+            }
+            Response plain;
+            try {
+                plain = groupObservations.pipeline().unprotectResponse(n, b).plain();
+            } catch (dev.coterie.oscore.OscoreException e) {
+                line(tag() + "(a notification relayed by the proxy that did not verify, dropped: " + e.getMessage() + ")");
+                return;
+            }
+            receive(plain);
         }
 
         /** Unicast: N notifications or the end; a group: --expect members each gave N or ended (without --expect: --timeout). */
@@ -619,7 +676,7 @@ final class ClientRun {
         }
 
         /** Observe 1 with the same Token, to where the registration went (the group, or the one server). */
-        private void deregister(Set<String> holding, Request registration) throws InterruptedException {
+        private void deregister(Set<String> holding, Request registration, CoapEndpoint via) throws InterruptedException {
             Request cancel = new Request(registration.getCode(), registration.isMulticast() ? Type.NON : registration.getType());
             cancel.setDestinationContext(registration.getDestinationContext());
             cancel.setOptions(new OptionSet(registration.getOptions()));
@@ -636,6 +693,9 @@ final class ClientRun {
                     synchronized (lock) {
                         if (r.isNotification() || !answered.add(memberKey(r))) {
                             return; // a notification overtaking the deregistration, or a repeated answer
+                        }
+                        if (via != ep) {
+                            answered.addAll(holding); // the protected ticket's deregistration: the proxy answers it itself
                         }
                         // on the code's own line, so that it never reads as one more notification
                         print(r, "", "deregistration answered" + from(r) + ": ");
@@ -661,7 +721,7 @@ final class ClientRun {
                     ? " to the group " + registration.getDestinationContext().getPeerAddress()
                     + " (RFC 7641 3.6, GCB-09): every member holding the observation answers"
                     : " (RFC 7641 3.6)"));
-            ep.sendRequest(cancel);
+            via.sendRequest(cancel);
             boolean all = done.await(s.timeoutSeconds(), TimeUnit.SECONDS);
             synchronized (lock) {
                 if (!all || !answered.containsAll(holding)) {
@@ -763,6 +823,17 @@ final class ClientRun {
 
     /** --trace without OSCORE: every message as it goes or comes, each line marked UNPROTECTED. */
     private final class UnprotectedTrace extends MessageInterceptorAdapter {
+        /** What each line starts with: "UNPROTECTED ", or "TICKET " on the socket of a protected ticket request. */
+        private final String prefix;
+
+        UnprotectedTrace() {
+            this("UNPROTECTED ");
+        }
+
+        UnprotectedTrace(String prefix) {
+            this.prefix = prefix;
+        }
+
         @Override
         public void sendRequest(Request request) {
             show("C ---> S", request, request.getCode().name());
@@ -784,14 +855,14 @@ final class ClientRun {
         }
 
         private void show(String arrow, Message m, String code) {
-            StringBuilder sb = new StringBuilder("UNPROTECTED ").append(arrow).append("  ").append(m.getType()).append(" MID=")
+            StringBuilder sb = new StringBuilder(prefix).append(arrow).append("  ").append(m.getType()).append(" MID=")
                     .append(m.hasMID() ? m.getMID() : "-").append(" Token=").append(m.getToken() == null ? "-" : m.getTokenString())
                     .append("  ").append(code);
             for (Option o : m.getOptions().asSortedList()) {
                 sb.append(" | ").append(o.getDefinition().getName()).append(": ").append(o.toValueString());
             }
             if (m.getPayloadSize() > 0) {
-                sb.append("\nUNPROTECTED             payload: ").append(payload(m.getPayload()).replace("\n", "\\n"));
+                sb.append("\n").append(prefix).append("            payload: ").append(payload(m.getPayload()).replace("\n", "\\n"));
             }
             line(sb.toString());
         }

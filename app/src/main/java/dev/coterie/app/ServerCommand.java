@@ -2,6 +2,7 @@ package dev.coterie.app;
 
 import dev.coterie.keystore.CryptoProviders;
 import dev.coterie.keystore.StateUnavailableException;
+import dev.coterie.oscore.GroupObservedResource;
 import dev.coterie.oscore.InMemoryContextDb;
 import dev.coterie.oscore.OscoreContext;
 import dev.coterie.oscore.OscoreEndpointBuilder;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "server", description = "Serve /hello, /observe, /echo, /large, /light, /temperature and /whoami over "
         + "OSCORE or Group OSCORE only; unprotected requests get 4.01. /hello, /observe, /large, /temperature and /whoami "
-        + "accept deterministic requests.")
+        + "accept deterministic requests. --group-observe PATH adds a group-observed resource (multicast notifications).")
 final class ServerCommand implements Callable<Integer> {
     @Option(names = "--context", arity = "1..*", description = "OSCORE security-context file(s)")
     List<Path> contexts;
@@ -88,13 +89,29 @@ final class ServerCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     Endpoints.Limits limits = new Endpoints.Limits();
 
+    @picocli.CommandLine.Mixin
+    GroupObserveOptions groupObserve = new GroupObserveOptions();
+
     @Override
     public Integer call() throws Exception {
         if ((contexts == null) == (bundle == null)) {
             throw new IllegalArgumentException("give either --context (OSCORE) or --bundle (Group OSCORE)");
         }
+        GroupObserveOptions.Plan plan = groupObserve.plan();
+        if (plan != null && (tcpBind != null || tlsBind != null)) {
+            throw new IllegalArgumentException("--group-observe notifies over UDP multicast: drop --tcp-bind and --tls-bind");
+        }
+        if (plan != null) {
+            java.net.InetSocketAddress at = Endpoints.parse(bind);
+            if (at.getAddress().isAnyLocalAddress()) {
+                throw new IllegalArgumentException("--group-observe needs a concrete --bind address (it is tpi_server, where "
+                        + "notifications come from), not " + bind);
+            }
+            // refuses before anything is opened when multicast would leave a private namespace (no opt-in)
+            dev.coterie.oscore.MulticastGuard.check(plan.group().getAddress());
+        }
         if (bundle != null) {
-            return serveGroup();
+            return serveGroup(plan);
         }
         if (tlsBind == null && (tlsKeystore != null || tlsClientTrust != null)) {
             throw new IllegalArgumentException("--tls-keystore and --tls-client-trust need --tls-bind");
@@ -115,7 +132,14 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         CoapServer server = new CoapServer(limits.apply(Endpoints.configuration()));
-        server.addEndpoint(oscoreEndpoint(db, null).bind(Endpoints.parse(bind)).build());
+        OscoreEndpointBuilder udp = oscoreEndpoint(db, null).bind(Endpoints.parse(bind));
+        if (plan != null) {
+            // the unprotected variant: requests without OSCORE reach /PATH only (as they came, answered unprotected);
+            // every other resource still answers them 4.01 "OSCORE required"
+            udp.forwardUntouched(r -> !r.getOptions().hasOscore() && r.getOptions().getUriPath().equals(List.of(plan.path())));
+        }
+        org.eclipse.californium.core.network.CoapEndpoint udpEndpoint = udp.build();
+        server.addEndpoint(udpEndpoint);
         // the same contexts (one replay window each) behind every listener
         List<String> schemes = new ArrayList<>(List.of("coap"));
         for (String[] l : new String[][] {{tcpBind, "coap+tcp"}, {tlsBind, "coaps+tcp"}}) {
@@ -127,6 +151,10 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
+        GroupObserveOptions.StateResource observed = plan == null ? null : new GroupObserveOptions.StateResource(plan);
+        if (observed != null) {
+            server.add(observed);
+        }
         server.start();
         System.out.println("coterie server listening on " + server.getEndpoints().get(0).getAddress()
                 + " with " + loaded.size() + " context(s)");
@@ -134,7 +162,11 @@ final class ServerCommand implements Callable<Integer> {
             java.net.InetSocketAddress a = server.getEndpoints().get(i).getAddress();
             System.out.println("coterie server listening on " + schemes.get(i) + "://" + a.getHostString() + ":" + a.getPort());
         }
-        awaitShutdown(server, ticker, () -> {
+        if (observed != null) {
+            offer(observed, plan, udpEndpoint, ticker, "unprotected: requests to /" + plan.path() + " without OSCORE are "
+                    + "served there, and notifications go out in plaintext");
+        }
+        awaitShutdown(server, ticker, observed, () -> {
             for (OscoreContext c : loaded) {
                 try {
                     c.close();
@@ -159,7 +191,7 @@ final class ServerCommand implements Callable<Integer> {
         return eb;
     }
 
-    private int serveGroup() throws Exception {
+    private int serveGroup(GroupObserveOptions.Plan plan) throws Exception {
         if (tcpBind != null || tlsBind != null) {
             throw new IllegalArgumentException("--tcp-bind and --tls-bind serve OSCORE contexts (--context); "
                     + "Group OSCORE over TCP is not done yet");
@@ -178,9 +210,7 @@ final class ServerCommand implements Callable<Integer> {
                 java.util.concurrent.TimeUnit.MILLISECONDS);
         dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
                 .bind(Endpoints.parse(bind)).configuration(cfg).extensions(options.registry())
-                .serverGroups(new dev.coterie.grouposcore.GroupContextDb().add(ctx).responseMode(pairwiseResponses
-                        ? dev.coterie.grouposcore.GroupContextDb.ResponseMode.PAIRWISE_WHEN_POSSIBLE
-                        : dev.coterie.grouposcore.GroupContextDb.ResponseMode.SAME_AS_REQUEST)).groupPort(groupPort);
+                .groupPort(groupPort);
         if (iface != null) {
             java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);
             if (ni == null) {
@@ -196,12 +226,28 @@ final class ServerCommand implements Callable<Integer> {
         }
         CoapServer server = new CoapServer(cfg);
         eb.deterministicRequests(request -> DemoResources.acceptsDeterministic(server, request));
-        server.addEndpoint(eb.build());
+        dev.coterie.grouposcore.GroupContextDb groups = new dev.coterie.grouposcore.GroupContextDb().add(ctx).responseMode(pairwiseResponses
+                ? dev.coterie.grouposcore.GroupContextDb.ResponseMode.PAIRWISE_WHEN_POSSIBLE
+                : dev.coterie.grouposcore.GroupContextDb.ResponseMode.SAME_AS_REQUEST);
+        eb.serverGroups(groups);
+        org.eclipse.californium.core.network.CoapEndpoint endpoint = eb.build();
+        server.addEndpoint(endpoint);
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
+        GroupObserveOptions.StateResource observed = plan == null ? null : new GroupObserveOptions.StateResource(plan);
+        if (observed != null) {
+            // the Group OSCORE variant (OMN-10, OMN-11): the phantom in group mode under this member's own Sender ID
+            observed.protectedBy(new dev.coterie.grouposcore.GroupObservationProtection(ctx, groups,
+                    new dev.coterie.oscore.ProtectionPipeline(options.registry())));
+            server.add(observed);
+        }
         server.start();
         System.out.println("coterie server listening on " + server.getEndpoints().get(0).getAddress() + " as member "
                 + dev.coterie.keystore.Hex.encode(ctx.senderId()) + " of " + ctx.name() + (join.isEmpty() ? "" : ", joined " + join));
-        awaitShutdown(server, ticker, () -> {
+        if (observed != null) {
+            offer(observed, plan, endpoint, ticker, "protected with Group OSCORE: phantom and notifications in group mode "
+                    + "under Sender ID " + dev.coterie.keystore.Hex.encode(ctx.senderId()) + ", registrations must be protected");
+        }
+        awaitShutdown(server, ticker, observed, () -> {
             try {
                 ctx.close();
             } catch (StateUnavailableException e) {
@@ -211,11 +257,28 @@ final class ServerCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void awaitShutdown(CoapServer server, ScheduledExecutorService ticker, Runnable persist)
-            throws InterruptedException {
+    /**
+     * Binds the group-observed resource to the socket it notifies from (its address is tpi_server),
+     * starts its changes and says what it offers.
+     */
+    private static void offer(GroupObserveOptions.StateResource observed, GroupObserveOptions.Plan plan,
+                              org.eclipse.californium.core.network.CoapEndpoint endpoint, ScheduledExecutorService ticker,
+                              String variant) {
+        observed.sendFrom(endpoint.getConnector(), endpoint.getAddress());
+        ticker.scheduleAtFixedRate(observed::tick, plan.periodMs(), plan.periodMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        System.out.println("coterie server offers /" + plan.path() + " as a group observation (gp-obs): notifications from "
+                + endpoint.getAddress() + " to " + plan.group() + " every " + plan.periodMs() + " ms, informative responses "
+                + "with Content-Format " + plan.contentFormat() + "; " + variant);
+    }
+
+    private static void awaitShutdown(CoapServer server, ScheduledExecutorService ticker, GroupObservedResource observed,
+                                      Runnable persist) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             ticker.shutdownNow();
+            if (observed != null) {
+                observed.close(); // the multicast cancellation (OMN-06) while the socket is still open
+            }
             server.destroy();
             persist.run();
             stop.countDown();

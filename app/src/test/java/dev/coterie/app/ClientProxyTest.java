@@ -122,6 +122,11 @@ class ClientProxyTest {
                 "--observe", "--ticket", "coap://127.0.0.1:9/alarm");
         assertEquals(64, protectedTicket.status());
         assertTrue(protectedTicket.err().contains("--ticket needs --no-oscore"), protectedTicket.err());
+        // the Group OSCORE variant needs --member (the registration to one member, whose phantom it verifies)
+        Run noMember = ClientFixtures.run("client", "--bundle", dir.resolve("never-opened.bundle.json").toString(), "--group",
+                "--proxy", "coap://127.0.0.1:9", "--observe", "--ticket", "coap://127.0.0.1:9/alarm");
+        assertEquals(64, noMember.status());
+        assertTrue(noMember.err().contains("--ticket needs --no-oscore, or --bundle with --member"), noMember.err());
     }
 
     @Test

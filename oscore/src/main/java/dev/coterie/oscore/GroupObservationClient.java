@@ -237,6 +237,9 @@ public final class GroupObservationClient implements Closeable {
             if (!last.getOptions().hasObserve()) {
                 throw new Withdraw("last_notif has no Observe option");
             }
+            // the server's latest notification: from tpi_server, like the multicast ones (who sent it, and with Group
+            // OSCORE the verified peer, is then the same for all of them)
+            last.setSourceContext(new AddressEndpointContext(tp.server()));
             if (security != null) {
                 last.setToken(tp.token());
                 last.setType(CoAP.Type.NON);

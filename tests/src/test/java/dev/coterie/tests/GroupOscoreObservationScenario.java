@@ -74,8 +74,13 @@ public final class GroupOscoreObservationScenario {
         final MulticastSocket socket;
 
         Tap() throws Exception {
-            socket = new MulticastSocket(GROUP);
-            socket.joinGroup(new InetSocketAddress(GROUP.getAddress(), 0), java.net.NetworkInterface.getByName("lo"));
+            this(GROUP);
+        }
+
+        /** Every datagram to {@code group} on the namespace's loopback. */
+        Tap(InetSocketAddress group) throws Exception {
+            socket = new MulticastSocket(group);
+            socket.joinGroup(new InetSocketAddress(group.getAddress(), 0), java.net.NetworkInterface.getByName("lo"));
         }
 
         @Override

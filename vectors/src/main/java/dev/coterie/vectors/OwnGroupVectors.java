@@ -83,7 +83,28 @@ public final class OwnGroupVectors {
                 "deterministic", 11));
         vectors.add(entry(json, "Deterministic request padded to 40 plaintext bytes (cacheable-oscore App. A)", "coterie-6", "EdDSA",
                 "deterministic-padded", 13));
+        // group observations protected with Group OSCORE (observe-multicast-notifications Section 9, multicast-notifications-
+        // proxy Section 4): the same fixed exchange, each entry showing one message
+        OwnObservationVectors observation = new OwnObservationVectors(this, provider);
+        vectors.add(observationEntry(json, observation, "Group observation: phantom request in group mode under the server's "
+                + "own Sender ID (observe-multicast-notifications Section 9)", "coterie-7", OwnObservationVectors.KIND_PHANTOM));
+        vectors.add(observationEntry(json, observation, "Group observation: protected informative response with tp_info, ph_req "
+                + "and last_notif (observe-multicast-notifications Section 9)", "coterie-8",
+                OwnObservationVectors.KIND_INFORMATIVE));
+        vectors.add(observationEntry(json, observation, "Group observation: ticket request built from the verified ph_req "
+                + "(multicast-notifications-proxy Section 4)", "coterie-9", OwnObservationVectors.KIND_TICKET));
         return root;
+    }
+
+    private static ObjectNode observationEntry(ObjectMapper json, OwnObservationVectors observation, String name, String section,
+                                               String kind) throws Exception {
+        ObjectNode v = json.createObjectNode();
+        v.put("name", name);
+        v.put("source_section", section);
+        ObjectNode in = v.putObject("inputs");
+        OwnObservationVectors.inputs(in, kind);
+        OwnObservationVectors.outputs(v.putObject("outputs"), kind, observation.compute(in));
+        return v;
     }
 
     private ObjectNode entry(ObjectMapper json, String name, String section, String sig, String kind, long ssn) throws Exception {
@@ -137,7 +158,12 @@ public final class OwnGroupVectors {
         byte[] response;
     }
 
-    private Computed compute(JsonNode in) throws Exception {
+    /** The two members' algorithms, keys, credentials and Sender IDs, and the group's Gid and secret, from a vector's inputs. */
+    record Keys(GroupAlgorithms algs, PrivateKey ck, PrivateKey sk, Credential cc, Credential sc, Credential gm, byte[] cid,
+                byte[] sid, String gid, String secret) {
+    }
+
+    Keys keys(JsonNode in) throws Exception {
         boolean es256 = in.get("signature").asText().equals("ES256");
         PrivateKey.Type type = es256 ? PrivateKey.Type.P256 : PrivateKey.Type.ED25519;
         GroupAlgorithms algs = new GroupAlgorithms(AeadAlgorithm.fromCoseId(in.get("aead").asInt()),
@@ -147,18 +173,34 @@ public final class OwnGroupVectors {
         PrivateKey ck = provider.privateKey(type, SecretBytes.fromHex(in.get("client_private_key").asText()));
         PrivateKey sk = provider.privateKey(type, SecretBytes.fromHex(in.get("server_private_key").asText()));
         PrivateKey gk = provider.privateKey(type, SecretBytes.fromHex(in.get("group_manager_private_key").asText()));
-        Credential cc = Credential.ccs("client", ck);
-        Credential sc = Credential.ccs("server", sk);
-        Credential gm = Credential.ccs("group-manager", gk);
-        byte[] cid = Hex.decode(in.get("client_sender_id").asText());
-        byte[] sid = Hex.decode(in.get("server_sender_id").asText());
-        String gid = in.get("gid").asText();
-        String secret = in.get("master_secret").asText();
+        return new Keys(algs, ck, sk, Credential.ccs("client", ck), Credential.ccs("server", sk),
+                Credential.ccs("group-manager", gk), Hex.decode(in.get("client_sender_id").asText()),
+                Hex.decode(in.get("server_sender_id").asText()), in.get("gid").asText(), in.get("master_secret").asText());
+    }
+
+    /** The client (index 0) and the server (1) of the vector's group, their stores starting at the given numbers. */
+    GroupContext[] members(JsonNode in, Keys k, long clientSsn, long serverSsn) throws Exception {
+        return new GroupContext[] {
+            member(k.algs(), k.gid(), k.secret(), in, k.cid(), k.ck(), k.cc(), k.sid(), k.sc(), k.gm(), clientSsn),
+            member(k.algs(), k.gid(), k.secret(), in, k.sid(), k.sk(), k.sc(), k.cid(), k.cc(), k.gm(), serverSsn)};
+    }
+
+    private Computed compute(JsonNode in) throws Exception {
+        Keys k = keys(in);
+        GroupAlgorithms algs = k.algs();
+        PrivateKey ck = k.ck();
+        PrivateKey sk = k.sk();
+        Credential cc = k.cc();
+        Credential sc = k.sc();
+        Credential gm = k.gm();
+        byte[] cid = k.cid();
+        byte[] sid = k.sid();
         long ssn = in.get("client_sender_sequence_number").asLong();
         String kind = in.get("kind").asText();
         boolean det = kind.startsWith("deterministic");
-        GroupContext client = member(algs, gid, secret, in, cid, ck, cc, sid, sc, gm, det ? 0 : ssn);
-        GroupContext server = member(algs, gid, secret, in, sid, sk, sc, cid, cc, gm, det ? ssn : 0);
+        GroupContext[] pair = members(in, k, det ? 0 : ssn, det ? ssn : 0);
+        GroupContext client = pair[0];
+        GroupContext server = pair[1];
         Request plain = (Request) new UdpDataParser().parseMessage(Hex.decode(in.get("unprotected_request").asText()));
         // the client's newer epochs: after a Gid change the response comes under one of them (GRP-21)
         GroupContextDb clientEpochs = new GroupContextDb().add(client);
@@ -200,7 +242,7 @@ public final class OwnGroupVectors {
         return c;
     }
 
-    private GroupContext member(GroupAlgorithms algs, String gid, String secret, JsonNode in, byte[] id, PrivateKey key,
+    GroupContext member(GroupAlgorithms algs, String gid, String secret, JsonNode in, byte[] id, PrivateKey key,
                                 Credential cred, byte[] peer, Credential peerCred, Credential gm, long ssn) throws Exception {
         GroupContext.Builder b = GroupContext.builder().provider(provider).name("coterie-vectors").algorithms(algs).gid(Hex.decode(gid))
                 .masterSecret(SecretBytes.fromHex(secret)).masterSalt(Hex.decode(in.get("master_salt").asText()))
@@ -214,6 +256,10 @@ public final class OwnGroupVectors {
 
     /** Recomputes one entry of the file and compares every output. */
     void check(JsonNode v) throws Exception {
+        if (v.get("inputs").get("kind").asText().startsWith("group-observation-")) {
+            new OwnObservationVectors(this, provider).check(v);
+            return;
+        }
         Computed c = compute(v.get("inputs"));
         JsonNode out = v.get("outputs");
         VectorRunner.expect("client_credential", out, c.clientCred);

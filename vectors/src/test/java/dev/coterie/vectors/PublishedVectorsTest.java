@@ -55,13 +55,14 @@ class PublishedVectorsTest {
 
     /**
      * Coterie's own vectors (ECDSA group mode, pairwise X25519 and P-256, Gid change, deterministic
-     * requests with ES256 and with Padding) check, regenerate identically, and are reported apart.
+     * requests with ES256 and with Padding, and a Group OSCORE group observation's phantom request,
+     * informative response and ticket request) check, regenerate identically, and are reported apart.
      */
     @ParameterizedTest
     @ValueSource(strings = {"default", "bc"})
     void coterieOwnGroupVectors_checkAndAreReproducible(String provider) throws Exception {
         List<VectorResult> results = run(provider, "coterie-group-vectors.json");
-        assertEquals(6, results.size());
+        assertEquals(9, results.size());
         for (VectorResult r : results) {
             assertTrue(r.passed(), r.line());
             assertTrue(r.own(), "reported as Coterie's own: " + r.line());
