@@ -41,14 +41,28 @@ public final class TcpConnectors {
 
     /** A coap+tcp server on {@code bind}. */
     public static Connector server(InetSocketAddress bind, Configuration cfg, TcpLimits limits) {
+        return server(bind, cfg, limits, null);
+    }
+
+    /** A coap+tcp server on {@code bind} whose closed connections end their observations in {@code observations} (may be null). */
+    public static Connector server(InetSocketAddress bind, Configuration cfg, TcpLimits limits, TcpObservations observations) {
         AtomicInteger open = new AtomicInteger();
         return new TcpServerConnector(bind, apply(cfg, limits)) {
             @Override
             protected void onNewChannelCreated(Channel ch) {
                 super.onNewChannelCreated(ch);
+                endsObservations(ch, observations);
                 ch.pipeline().addLast(new SignalingHandler(limits, open));
             }
         };
+    }
+
+    /** When {@code ch} closes, its observations end (RFC 8323 Section 7.2). */
+    private static void endsObservations(Channel ch, TcpObservations observations) {
+        if (observations != null && ch.localAddress() instanceof InetSocketAddress local
+                && ch.remoteAddress() instanceof InetSocketAddress peer) {
+            ch.closeFuture().addListener(f -> observations.connectionClosed(local.getPort(), peer));
+        }
     }
 
     /**
@@ -57,6 +71,12 @@ public final class TcpConnectors {
      */
     public static Connector tlsServer(SSLContext tls, boolean clientCertificates, InetSocketAddress bind, Configuration cfg,
                                       TcpLimits limits) {
+        return tlsServer(tls, clientCertificates, bind, cfg, limits, null);
+    }
+
+    /** {@link #tlsServer(SSLContext, boolean, InetSocketAddress, Configuration, TcpLimits)} whose closed connections end their observations. */
+    public static Connector tlsServer(SSLContext tls, boolean clientCertificates, InetSocketAddress bind, Configuration cfg,
+                                      TcpLimits limits, TcpObservations observations) {
         cfg.set(TcpConfig.TLS_CLIENT_AUTHENTICATION_MODE,
                 clientCertificates ? CertificateAuthenticationMode.NEEDED : CertificateAuthenticationMode.NONE);
         AtomicInteger open = new AtomicInteger();
@@ -65,6 +85,7 @@ public final class TcpConnectors {
             protected void onNewChannelCreated(Channel ch) {
                 super.onNewChannelCreated(ch);
                 restrict(ch, null);
+                endsObservations(ch, observations);
                 ch.pipeline().addLast(new SignalingHandler(limits, open));
             }
         };
