@@ -118,11 +118,14 @@ final class ServerCommand implements Callable<Integer> {
         server.addEndpoint(oscoreEndpoint(db, null).bind(Endpoints.parse(bind)).build());
         // the same contexts (one replay window each) behind every listener
         List<String> schemes = new ArrayList<>(List.of("coap"));
+        // observations over TCP/TLS end with their connection (RFC 8323 Section 7.2)
+        dev.coterie.oscore.tcp.TcpObservations observations = new dev.coterie.oscore.tcp.TcpObservations();
+        server.setMessageDeliverer(observations.deliverer(server.getMessageDeliverer()));
         for (String[] l : new String[][] {{tcpBind, "coap+tcp"}, {tlsBind, "coaps+tcp"}}) {
             if (l[0] != null) {
                 org.eclipse.californium.elements.config.Configuration cfg = limits.apply(Endpoints.configuration());
                 server.addEndpoint(oscoreEndpoint(db, TcpOptions.serverConnector(Endpoints.parse(l[0]), l[1].startsWith("coaps") ? tls : null,
-                        tlsClientTrust != null, cfg, tcpLimits.limits())).configuration(cfg).build());
+                        tlsClientTrust != null, cfg, tcpLimits.limits(), observations)).configuration(cfg).build());
                 schemes.add(l[1]);
             }
         }
