@@ -31,11 +31,23 @@ public final class TcpConnectors {
     private TcpConnectors() {
     }
 
-    /** The Californium settings these connectors read, from {@code limits}, on {@code cfg}. */
+    /**
+     * The Californium settings these connectors read, from {@code limits}, on {@code cfg}, and no
+     * BERT: Californium's BlockwiseLayer would send SZX 7 (BERT) to every peer of the endpoint
+     * using {@code cfg} when {@code TCP_NUMBER_OF_BULK_BLOCKS} is over 1 (its default is 4),
+     * whatever the peer's CSM announced; Coterie does not implement BERT (docs/conformance.md TCP-02).
+     */
     private static Configuration apply(Configuration cfg, TcpLimits limits) {
+        noBert(cfg);
         cfg.set(TcpConfig.TCP_CONNECTION_IDLE_TIMEOUT, limits.idleSeconds(), TimeUnit.SECONDS);
         cfg.set(TcpConfig.TCP_CONNECT_TIMEOUT, Math.max(1, limits.frameTimeoutMillis() / 1000), TimeUnit.SECONDS);
         cfg.set(TcpConfig.TLS_HANDSHAKE_TIMEOUT, limits.frameTimeoutMillis(), TimeUnit.MILLISECONDS);
+        return cfg;
+    }
+
+    /** Sets {@code TCP_NUMBER_OF_BULK_BLOCKS} to 1: block-wise transfers over TCP use SZX 0-6 only, never BERT. */
+    public static Configuration noBert(Configuration cfg) {
+        cfg.set(org.eclipse.californium.core.config.CoapConfig.TCP_NUMBER_OF_BULK_BLOCKS, 1);
         return cfg;
     }
 
