@@ -278,8 +278,9 @@ final class ClientCommand implements Callable<Integer> {
         if (noOscore) {
             if (TcpOptions.isTcp(uri)) {
                 ClientRun run = ClientRun.unprotected(s);
+                org.eclipse.californium.elements.config.Configuration cfg = Endpoints.configuration();
                 return run.run(request, () -> run.unprotectedEndpoint(new CoapEndpoint.Builder()
-                        .setConnector(TcpOptions.clientConnector(uri, tlsTrust, Endpoints.configuration(), tcpFrame.limits()))));
+                        .setConnector(TcpOptions.clientConnector(uri, tlsTrust, cfg, tcpFrame.limits())), cfg));
             }
             return ClientRun.unprotected(s).run(request, local);
         }
