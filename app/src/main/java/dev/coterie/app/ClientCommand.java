@@ -281,8 +281,9 @@ final class ClientCommand implements Callable<Integer> {
         if (noOscore) {
             if (TcpOptions.isTcp(uri)) {
                 ClientRun run = ClientRun.unprotected(s);
+                org.eclipse.californium.elements.config.Configuration cfg = Endpoints.configuration();
                 return run.run(request, () -> run.unprotectedEndpoint(new CoapEndpoint.Builder()
-                        .setConnector(TcpOptions.clientConnector(uri, tlsTrust, Endpoints.configuration(), tcpFrame.limits()))));
+                        .setConnector(TcpOptions.clientConnector(uri, tlsTrust, cfg, tcpFrame.limits())), cfg));
             }
             return ClientRun.unprotected(s).run(request, local);
         }
@@ -295,11 +296,14 @@ final class ClientCommand implements Callable<Integer> {
     /** Exactly one of --context, --bundle, --no-oscore, and the options that only fit one of them. */
     private void checkSecurityChoice() {
         if (TcpOptions.isTcp(uri)) {
-            for (String[] f : new String[][] {{"--bundle", bundle != null ? "" : null}, {"--proxy", proxy},
+            // Group OSCORE over TCP: pairwise mode to one member (--member) only
+            for (String[] f : new String[][] {{"--bundle without --member", bundle != null && member == null ? "" : null},
+                {"--deterministic", deterministic ? "" : null}, {"--proxy", proxy},
                 {"--bind", bind}, {"--group-interface", groupInterface}}) {
                 if (f[1] != null) {
                     throw new IllegalArgumentException(f[0] + " with a " + uri.substring(0, uri.indexOf(':'))
-                            + " URI is not done yet (CoAP over TCP: --context or --no-oscore, straight to the server)");
+                            + " URI is not done yet (CoAP over TCP: --context, --bundle with --member (pairwise) or --no-oscore, "
+                            + "straight to the server)");
                 }
             }
         } else if (tlsTrust != null) {
@@ -638,6 +642,10 @@ final class ClientCommand implements Callable<Integer> {
             GroupEndpointBuilder eb = new GroupEndpointBuilder().bind(local).extensions(s.registry())
                     .maxOscoreLayers(maxOscoreLayers)
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
+            if (TcpOptions.isTcp(uri)) {
+                org.eclipse.californium.elements.config.Configuration cfg = GroupEndpointBuilder.defaultConfiguration();
+                eb.configuration(cfg).tcpConnector(TcpOptions.clientConnector(uri, tlsTrust, cfg, tcpFrame.limits()));
+            }
             eb.trace(run.securityTrace());
             return state.close(run.run(request, eb::build));
         } catch (Exception | Error e) {

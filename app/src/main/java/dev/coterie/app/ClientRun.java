@@ -126,7 +126,12 @@ final class ClientRun {
 
     /** A plain endpoint from {@code b} (its address or connector set): this run's options and trace. */
     CoapEndpoint unprotectedEndpoint(CoapEndpoint.Builder b) {
-        CoapEndpoint ep = b.setConfiguration(Endpoints.configuration()).setOptionRegistry(s.registry().californiumRegistry()).build();
+        return unprotectedEndpoint(b, Endpoints.configuration());
+    }
+
+    /** The same with {@code cfg} (a TCP connector's, so its settings, no BERT among them, reach the stack). */
+    CoapEndpoint unprotectedEndpoint(CoapEndpoint.Builder b, org.eclipse.californium.elements.config.Configuration cfg) {
+        CoapEndpoint ep = b.setConfiguration(cfg).setOptionRegistry(s.registry().californiumRegistry()).build();
         if (s.trace()) {
             ep.addInterceptor(new UnprotectedTrace());
         }

@@ -110,11 +110,11 @@ final class ServerCommand implements Callable<Integer> {
             // refuses before anything is opened when multicast would leave a private namespace (no opt-in)
             dev.coterie.oscore.MulticastGuard.check(plan.group().getAddress());
         }
-        if (bundle != null) {
-            return serveGroup(plan);
-        }
         if (tlsBind == null && (tlsKeystore != null || tlsClientTrust != null)) {
             throw new IllegalArgumentException("--tls-keystore and --tls-client-trust need --tls-bind");
+        }
+        if (bundle != null) {
+            return serveGroup(plan);
         }
         // TLS files first: a mistake in them exits before a context is opened
         javax.net.ssl.SSLContext tls = tlsBind == null ? null : TcpOptions.serverTls(tlsKeystore, tlsKeystorePassEnv, tlsClientTrust);
@@ -142,11 +142,14 @@ final class ServerCommand implements Callable<Integer> {
         server.addEndpoint(udpEndpoint);
         // the same contexts (one replay window each) behind every listener
         List<String> schemes = new ArrayList<>(List.of("coap"));
+        // observations over TCP/TLS end with their connection (RFC 8323 Section 7.2)
+        dev.coterie.oscore.tcp.TcpObservations observations = new dev.coterie.oscore.tcp.TcpObservations();
+        server.setMessageDeliverer(observations.deliverer(server.getMessageDeliverer()));
         for (String[] l : new String[][] {{tcpBind, "coap+tcp"}, {tlsBind, "coaps+tcp"}}) {
             if (l[0] != null) {
                 org.eclipse.californium.elements.config.Configuration cfg = limits.apply(Endpoints.configuration());
                 server.addEndpoint(oscoreEndpoint(db, TcpOptions.serverConnector(Endpoints.parse(l[0]), l[1].startsWith("coaps") ? tls : null,
-                        tlsClientTrust != null, cfg, tcpLimits.limits())).configuration(cfg).build());
+                        tlsClientTrust != null, cfg, tcpLimits.limits(), observations)).configuration(cfg).build());
                 schemes.add(l[1]);
             }
         }
@@ -192,10 +195,9 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     private int serveGroup(GroupObserveOptions.Plan plan) throws Exception {
-        if (tcpBind != null || tlsBind != null) {
-            throw new IllegalArgumentException("--tcp-bind and --tls-bind serve OSCORE contexts (--context); "
-                    + "Group OSCORE over TCP is not done yet");
-        }
+        // TLS files first: a mistake in them exits before the bundle is opened
+        javax.net.ssl.SSLContext tls = tlsBind == null ? null : TcpOptions.serverTls(tlsKeystore, tlsKeystorePassEnv, tlsClientTrust);
+        tcpLimits.limits();
         char[] pass = passphraseEnv == null ? null : GroupCommand.requireEnv(passphraseEnv).toCharArray();
         dev.coterie.grouposcore.GroupContext ctx;
         try {
@@ -208,9 +210,13 @@ final class ServerCommand implements Callable<Integer> {
         cfg.set(org.eclipse.californium.core.config.CoapConfig.LEISURE,
                 leisure != null ? leisure : dev.coterie.grouposcore.GroupEndpointBuilder.leisureFor(ctx.algorithms()),
                 java.util.concurrent.TimeUnit.MILLISECONDS);
+        // one database (one replay window per member) behind every listener
+        dev.coterie.grouposcore.GroupContextDb db = new dev.coterie.grouposcore.GroupContextDb().add(ctx).responseMode(pairwiseResponses
+                ? dev.coterie.grouposcore.GroupContextDb.ResponseMode.PAIRWISE_WHEN_POSSIBLE
+                : dev.coterie.grouposcore.GroupContextDb.ResponseMode.SAME_AS_REQUEST);
         dev.coterie.grouposcore.GroupEndpointBuilder eb = new dev.coterie.grouposcore.GroupEndpointBuilder()
                 .bind(Endpoints.parse(bind)).configuration(cfg).extensions(options.registry())
-                .groupPort(groupPort);
+                .serverGroups(db).groupPort(groupPort);
         if (iface != null) {
             java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);
             if (ni == null) {
@@ -226,23 +232,43 @@ final class ServerCommand implements Callable<Integer> {
         }
         CoapServer server = new CoapServer(cfg);
         eb.deterministicRequests(request -> DemoResources.acceptsDeterministic(server, request));
-        dev.coterie.grouposcore.GroupContextDb groups = new dev.coterie.grouposcore.GroupContextDb().add(ctx).responseMode(pairwiseResponses
-                ? dev.coterie.grouposcore.GroupContextDb.ResponseMode.PAIRWISE_WHEN_POSSIBLE
-                : dev.coterie.grouposcore.GroupContextDb.ResponseMode.SAME_AS_REQUEST);
-        eb.serverGroups(groups);
         org.eclipse.californium.core.network.CoapEndpoint endpoint = eb.build();
         server.addEndpoint(endpoint);
+        // unicast Group OSCORE (pairwise mode, or group mode to this member) over coap+tcp / coaps+tcp; groups stay on UDP
+        List<String> schemes = new ArrayList<>(List.of("coap"));
+        dev.coterie.oscore.tcp.TcpObservations observations = new dev.coterie.oscore.tcp.TcpObservations();
+        server.setMessageDeliverer(observations.deliverer(server.getMessageDeliverer()));
+        for (String[] l : new String[][] {{tcpBind, "coap+tcp"}, {tlsBind, "coaps+tcp"}}) {
+            if (l[0] != null) {
+                org.eclipse.californium.elements.config.Configuration tcfg = limits.apply(
+                        dev.coterie.grouposcore.GroupEndpointBuilder.defaultConfiguration());
+                dev.coterie.grouposcore.GroupEndpointBuilder teb = new dev.coterie.grouposcore.GroupEndpointBuilder()
+                        .configuration(tcfg).extensions(options.registry()).serverGroups(db)
+                        .tcpConnector(TcpOptions.serverConnector(Endpoints.parse(l[0]), l[1].startsWith("coaps") ? tls : null,
+                                tlsClientTrust != null, tcfg, tcpLimits.limits(), observations))
+                        .deterministicRequests(request -> DemoResources.acceptsDeterministic(server, request));
+                if (trace) {
+                    teb.trace(new FlowTrace(System.out, "C", "S"));
+                }
+                server.addEndpoint(teb.build());
+                schemes.add(l[1]);
+            }
+        }
         ScheduledExecutorService ticker = DemoResources.install(server, observePeriod);
         GroupObserveOptions.StateResource observed = plan == null ? null : new GroupObserveOptions.StateResource(plan);
         if (observed != null) {
             // the Group OSCORE variant (OMN-10, OMN-11): the phantom in group mode under this member's own Sender ID
-            observed.protectedBy(new dev.coterie.grouposcore.GroupObservationProtection(ctx, groups,
+            observed.protectedBy(new dev.coterie.grouposcore.GroupObservationProtection(ctx, db,
                     new dev.coterie.oscore.ProtectionPipeline(options.registry())));
             server.add(observed);
         }
         server.start();
         System.out.println("coterie server listening on " + server.getEndpoints().get(0).getAddress() + " as member "
                 + dev.coterie.keystore.Hex.encode(ctx.senderId()) + " of " + ctx.name() + (join.isEmpty() ? "" : ", joined " + join));
+        for (int i = 1; i < server.getEndpoints().size(); i++) {
+            java.net.InetSocketAddress a = server.getEndpoints().get(i).getAddress();
+            System.out.println("coterie server listening on " + schemes.get(i) + "://" + a.getHostString() + ":" + a.getPort());
+        }
         if (observed != null) {
             offer(observed, plan, endpoint, ticker, "protected with Group OSCORE: phantom and notifications in group mode "
                     + "under Sender ID " + dev.coterie.keystore.Hex.encode(ctx.senderId()) + ", registrations must be protected");

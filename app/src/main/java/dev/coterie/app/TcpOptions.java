@@ -119,7 +119,13 @@ final class TcpOptions {
 
     static Connector serverConnector(InetSocketAddress bind, SSLContext tls, boolean clientCertificates, Configuration cfg,
                                      TcpLimits limits) {
-        return tls == null ? TcpConnectors.server(bind, cfg, limits)
-                : TcpConnectors.tlsServer(tls, clientCertificates, bind, cfg, limits);
+        return serverConnector(bind, tls, clientCertificates, cfg, limits, null);
+    }
+
+    /** The same, its closed connections ending their observations in {@code observations} (TCP-08). */
+    static Connector serverConnector(InetSocketAddress bind, SSLContext tls, boolean clientCertificates, Configuration cfg,
+                                     TcpLimits limits, dev.coterie.oscore.tcp.TcpObservations observations) {
+        return tls == null ? TcpConnectors.server(bind, cfg, limits, observations)
+                : TcpConnectors.tlsServer(tls, clientCertificates, bind, cfg, limits, observations);
     }
 }

@@ -103,12 +103,25 @@ final class ClientFixtures {
         private final ScheduledExecutorService ticker;
         private final AutoCloseable state;
 
+        /** coap, or coap+tcp for the TCP servers */
+        private String scheme = "coap";
+
         private Server(CoapServer server, CoapEndpoint ep, Seen seen, AutoCloseable state, CoapResource... extra) {
+            this(server, ep, seen, state, null, extra);
+        }
+
+        /** @param observations the TCP servers': observations end with their connection, as in coterie server */
+        private Server(CoapServer server, CoapEndpoint ep, Seen seen, AutoCloseable state,
+                       dev.coterie.oscore.tcp.TcpObservations observations, CoapResource... extra) {
             this.endpoint = ep;
             this.seen = seen;
             this.state = state;
             this.server = server;
             server.addEndpoint(ep);
+            if (observations != null) {
+                scheme = "coap+tcp";
+                server.setMessageDeliverer(observations.deliverer(server.getMessageDeliverer()));
+            }
             ticker = DemoResources.install(server, 200);
             server.add(new Inspect());
             for (CoapResource r : extra) {
@@ -126,6 +139,21 @@ final class ClientFixtures {
                     .configuration(Endpoints.configuration()).serverContexts(new InMemoryContextDb().add(ctx))
                     .trace(seen.trace(ExtensionOptionRegistry.defaults())).build();
             return new Server(new CoapServer(Endpoints.configuration()), ep, seen, ctx::close, extra);
+        }
+
+        /** {@link #oscore} on coap+tcp (RFC 8323) instead of UDP. */
+        static Server oscoreTcp(Path dir, CoapResource... extra) throws Exception {
+            Path f = contextFile(dir, "server", "01", "", ",\n  \"state_dir\": \"server-state\"");
+            OscoreContext ctx = ContextFile.load(f, CryptoProviders.defaultProvider());
+            Seen seen = new Seen();
+            dev.coterie.oscore.tcp.TcpObservations observations = new dev.coterie.oscore.tcp.TcpObservations();
+            org.eclipse.californium.elements.config.Configuration cfg = Endpoints.configuration();
+            CoapEndpoint ep = new OscoreEndpointBuilder().configuration(cfg)
+                    .connector(TcpOptions.serverConnector(new InetSocketAddress("127.0.0.1", 0), null, false, cfg,
+                            dev.coterie.oscore.tcp.TcpLimits.DEFAULTS, observations))
+                    .serverContexts(new InMemoryContextDb().add(ctx))
+                    .trace(seen.trace(ExtensionOptionRegistry.defaults())).build();
+            return new Server(new CoapServer(Endpoints.configuration()), ep, seen, ctx::close, observations, extra);
         }
 
         /** A plain CoAP server without OSCORE (for --no-oscore). */
@@ -152,7 +180,7 @@ final class ClientFixtures {
         }
 
         String uri(String path) {
-            return "coap://127.0.0.1:" + port() + "/" + path;
+            return scheme + "://127.0.0.1:" + port() + "/" + path;
         }
 
         @Override

@@ -119,6 +119,34 @@ class ClientObservationTest {
     }
 
     @Test
+    void TCP_08_observeOverCoapTcpPrintsNotificationsThenDeregisters() throws Exception {
+        try (Server server = Server.oscoreTcp(dir)) {
+            assertTrue(server.uri("observe").startsWith("coap+tcp://127.0.0.1:"), server.uri("observe"));
+            Run r = run("client", "--context", clientFile().toString(), "--observe", "--notifications", "3", server.uri("observe"));
+            assertEquals(0, r.status(), r.out() + r.err());
+            assertEquals("", r.err());
+            List<String> lines = r.lines();
+            assertEquals(List.of("notification 1:", "notification 2:", "notification 3:"),
+                    lines.stream().filter(l -> l.startsWith("notification")).toList(), r.out());
+            // each notification: 2.05, its Observe value, the counter; the counters rise (TCP keeps the order)
+            List<Integer> counters = new java.util.ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).startsWith("notification")) {
+                    assertEquals("2.05 CONTENT", lines.get(i + 1));
+                    assertTrue(lines.get(i + 2).matches("  Observe: \\d+"), lines.get(i + 2));
+                    counters.add(Integer.parseInt(lines.get(i + 4)));
+                }
+            }
+            assertEquals(counters.stream().sorted().distinct().toList(), counters, "notifications in order, none twice");
+            assertEquals(1, r.count("deregistering: GET with Observe 1"), r.out());
+            assertEquals(1, r.count("deregistration answered: 2.05 CONTENT"), r.out());
+            assertEquals(0, ((CoapResource) server.server.getRoot().getChild("observe")).getObserverCount(),
+                    "the server holds no observer");
+            assertEquals(2, server.seen.count("REQUEST_VERIFIED"), "registration, deregistration: " + server.seen.events);
+        }
+    }
+
+    @Test
     void observeNeedsGetOrFetchAndNotificationsNeedObserve() throws Exception {
         Run post = run("client", "--context", clientFile().toString(), "--observe", "-m", "POST", "coap://127.0.0.1:9/observe");
         assertEquals(64, post.status());

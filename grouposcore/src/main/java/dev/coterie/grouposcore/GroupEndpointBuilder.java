@@ -72,6 +72,21 @@ public final class GroupEndpointBuilder {
     /** The interface for joining and sending (needed for IPv6 link-local groups). */
     public GroupEndpointBuilder multicastInterface(NetworkInterface ni) { multicastInterface = ni; return this; }
 
+    private org.eclipse.californium.elements.Connector tcp;
+
+    /**
+     * A coap+tcp or coaps+tcp connector ({@code dev.coterie.oscore.tcp.TcpConnectors}) instead of
+     * UDP: unicast only (pairwise mode, or group mode to one member), no group to join, the bind
+     * address is the connector's.
+     */
+    public GroupEndpointBuilder tcpConnector(org.eclipse.californium.elements.Connector c) {
+        if (!org.eclipse.californium.core.coap.CoAP.isTcpProtocol(c.getProtocol())) {
+            throw new IllegalArgumentException("not a TCP or TLS connector: " + c.getProtocol());
+        }
+        tcp = c;
+        return this;
+    }
+
     /**
      * Californium's defaults plus a multicast Message ID range, which group requests need, and
      * the DEFAULT_LEISURE of groupcomm-bis for groups using Group OSCORE group mode: 20 s (GCB-08;
@@ -100,6 +115,15 @@ public final class GroupEndpointBuilder {
             throw new IllegalStateException("a Group OSCORE endpoint needs server groups, a client binding, or both");
         }
         Configuration cfg = config != null ? config : defaultConfiguration();
+        if (tcp != null) {
+            if (!groups.isEmpty() || multicastInterface != null) {
+                throw new IllegalStateException("a TCP endpoint joins no group: group communication is UDP only");
+            }
+            return new OscoreEndpointBuilder().configuration(cfg).connector(tcp).extensions(extensions)
+                    .tokenGenerator(new GroupTokenGenerator(new org.eclipse.californium.core.network.RandomTokenGenerator(cfg)))
+                    .serverContexts(serverGroups).clientBinding(clientBinding).trace(trace).deterministicRequests(deterministicAllowed)
+                    .maxOscoreLayers(maxOscoreLayers).unprotectedRequests(unprotected).build();
+        }
         // unicast and multicast datagrams count against one MAX_PENDING_DATAGRAMS
         InboundLimit inbound = new InboundLimit(cfg);
         GroupUdpConnector connector = new GroupUdpConnector(address, cfg) {

@@ -12,7 +12,7 @@ import org.eclipse.californium.elements.config.Configuration;
 /**
  * Californium's TCP stack (CoapTcpStack) with the OSCORE layer under the block-wise layer:
  * exchange clean-up, Observe (reliable transport: no CON notifications), block-wise (inner, end
- * to end, BERT when configured), OSCORE, TCP adaption. There is no Type, Message ID or
+ * to end, never BERT: SZX 0-6 only), OSCORE, TCP adaption. There is no Type, Message ID or
  * reliability layer on a reliable transport (RFC 8323 Section 3, RFC 8613 Section 4.2), and no
  * outer block-wise: a protected message must fit the peer's Max-Message-Size.
  */
@@ -24,7 +24,8 @@ public final class OscoreTcpStack extends BaseCoapStack {
         Layer[] layers = {
             new TcpExchangeCleanupLayer(),
             new TcpObserveLayer(config),
-            new BlockwiseLayer(tag, true, config),
+            // no BERT whatever the configuration says (TcpConnectors.noBert): Californium would use it for every peer
+            new BlockwiseLayer(tag, true, dev.coterie.oscore.tcp.TcpConnectors.noBert(new Configuration(config))),
             security,
             new TcpAdaptionLayer()
         };

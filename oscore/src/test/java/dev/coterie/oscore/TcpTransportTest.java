@@ -415,6 +415,45 @@ class TcpTransportTest {
     }
 
     @Test
+    void TCP_05_anUnknownCriticalOptionInPongIsAbortedAnElectiveOneIgnored() throws Exception {
+        try (Socket s = connect(new java.util.ArrayList<>())) {
+            s.getOutputStream().write(CSM);
+            // positive control: an unsolicited Pong with the unknown elective option 4 is ignored, the connection works
+            s.getOutputStream().write(frame(0xE3, Hex.decode("01"), Hex.decode("40")));
+            s.getOutputStream().write(GET_HELLO);
+            Frame answer = read(s.getInputStream());
+            assertEquals(0x81, answer.code(), "the next frame is the answer to the GET: nothing for the Pong");
+            // a Pong with the unknown critical option 5 (empty): Abort, no Bad-CSM-Option
+            s.getOutputStream().write(frame(0xE3, Hex.decode("02"), Hex.decode("50")));
+            List<Frame> rest = untilClosed(s);
+            assertEquals(1, rest.size(), "one Abort, then the close");
+            assertEquals(0xE5, rest.get(0).code());
+            assertEquals("ff" + Hex.encode("unknown critical signaling option 5".getBytes(StandardCharsets.UTF_8)),
+                    Hex.encode(rest.get(0).body()), "only the diagnostic: no Bad-CSM-Option");
+        }
+    }
+
+    @Test
+    void TCP_05_anUnknownCriticalOptionInReleaseIsAbortedAnElectiveOneIgnored() throws Exception {
+        // positive control: a Release with Hold-Off 30 and the unknown elective option 6 (empty) closes without an Abort
+        try (Socket s = connect(new java.util.ArrayList<>())) {
+            s.getOutputStream().write(CSM);
+            s.getOutputStream().write(frame(0xE4, new byte[0], Hex.decode("411e" + "20")));
+            assertTrue(untilClosed(s).isEmpty(), "closed without another message");
+        }
+        // a Release with the unknown critical option 7 (after Hold-Off): Abort with the diagnostic, then the close
+        try (Socket s = connect(new java.util.ArrayList<>())) {
+            s.getOutputStream().write(CSM);
+            s.getOutputStream().write(frame(0xE4, new byte[0], Hex.decode("411e" + "30")));
+            List<Frame> rest = untilClosed(s);
+            assertEquals(1, rest.size(), "one Abort, then the close");
+            assertEquals(0xE5, rest.get(0).code());
+            assertEquals("ff" + Hex.encode("unknown critical signaling option 7".getBytes(StandardCharsets.UTF_8)),
+                    Hex.encode(rest.get(0).body()), "only the diagnostic: no Bad-CSM-Option");
+        }
+    }
+
+    @Test
     void TCP_03_aFrameOverMaxMessageSizeIsAbortedFromItsHeader() throws Exception {
         try (Socket s = connect(new java.util.ArrayList<>())) {
             s.getOutputStream().write(CSM);

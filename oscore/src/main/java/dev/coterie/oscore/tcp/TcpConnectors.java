@@ -36,25 +36,51 @@ public final class TcpConnectors {
     private TcpConnectors() {
     }
 
-    /** The Californium settings these connectors read, from {@code limits}, on {@code cfg}. */
+    /**
+     * The Californium settings these connectors read, from {@code limits}, on {@code cfg}, and no
+     * BERT: Californium's BlockwiseLayer would send SZX 7 (BERT) to every peer of the endpoint
+     * using {@code cfg} when {@code TCP_NUMBER_OF_BULK_BLOCKS} is over 1 (its default is 4),
+     * whatever the peer's CSM announced; Coterie does not implement BERT (docs/conformance.md TCP-02).
+     */
     private static Configuration apply(Configuration cfg, TcpLimits limits) {
+        noBert(cfg);
         cfg.set(TcpConfig.TCP_CONNECTION_IDLE_TIMEOUT, limits.idleSeconds(), TimeUnit.SECONDS);
         cfg.set(TcpConfig.TCP_CONNECT_TIMEOUT, Math.max(1, limits.frameTimeoutMillis() / 1000), TimeUnit.SECONDS);
         cfg.set(TcpConfig.TLS_HANDSHAKE_TIMEOUT, limits.frameTimeoutMillis(), TimeUnit.MILLISECONDS);
         return cfg;
     }
 
+    /** Sets {@code TCP_NUMBER_OF_BULK_BLOCKS} to 1: block-wise transfers over TCP use SZX 0-6 only, never BERT. */
+    public static Configuration noBert(Configuration cfg) {
+        cfg.set(org.eclipse.californium.core.config.CoapConfig.TCP_NUMBER_OF_BULK_BLOCKS, 1);
+        return cfg;
+    }
+
     /** A coap+tcp server on {@code bind}. */
     public static Connector server(InetSocketAddress bind, Configuration cfg, TcpLimits limits) {
+        return server(bind, cfg, limits, null);
+    }
+
+    /** A coap+tcp server on {@code bind} whose closed connections end their observations in {@code observations} (may be null). */
+    public static Connector server(InetSocketAddress bind, Configuration cfg, TcpLimits limits, TcpObservations observations) {
         AtomicInteger open = new AtomicInteger();
         return new TcpServerConnector(bind, apply(cfg, limits)) {
             @Override
             protected void onNewChannelCreated(Channel ch) {
                 super.onNewChannelCreated(ch);
                 coalesceFlushes(ch);
+                endsObservations(ch, observations);
                 ch.pipeline().addLast(new SignalingHandler(limits, open));
             }
         };
+    }
+
+    /** When {@code ch} closes, its observations end (RFC 8323 Section 7.2). */
+    private static void endsObservations(Channel ch, TcpObservations observations) {
+        if (observations != null && ch.localAddress() instanceof InetSocketAddress local
+                && ch.remoteAddress() instanceof InetSocketAddress peer) {
+            ch.closeFuture().addListener(f -> observations.connectionClosed(local.getPort(), peer));
+        }
     }
 
     /**
@@ -63,6 +89,12 @@ public final class TcpConnectors {
      */
     public static Connector tlsServer(SSLContext tls, boolean clientCertificates, InetSocketAddress bind, Configuration cfg,
                                       TcpLimits limits) {
+        return tlsServer(tls, clientCertificates, bind, cfg, limits, null);
+    }
+
+    /** {@link #tlsServer(SSLContext, boolean, InetSocketAddress, Configuration, TcpLimits)} whose closed connections end their observations. */
+    public static Connector tlsServer(SSLContext tls, boolean clientCertificates, InetSocketAddress bind, Configuration cfg,
+                                      TcpLimits limits, TcpObservations observations) {
         cfg.set(TcpConfig.TLS_CLIENT_AUTHENTICATION_MODE,
                 clientCertificates ? CertificateAuthenticationMode.NEEDED : CertificateAuthenticationMode.NONE);
         AtomicInteger open = new AtomicInteger();
@@ -72,6 +104,7 @@ public final class TcpConnectors {
                 super.onNewChannelCreated(ch);
                 restrict(ch, null);
                 coalesceFlushes(ch);
+                endsObservations(ch, observations);
                 ch.pipeline().addLast(new SignalingHandler(limits, open));
             }
         };
