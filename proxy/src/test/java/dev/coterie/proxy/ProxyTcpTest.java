@@ -165,7 +165,7 @@ class ProxyTcpTest {
     // ---- TLS --------------------------------------------------------------------------------
 
     /** A self-signed EC certificate made with keytool: {PKCS#12 (password from PASS_ENV), PEM certificate}, owner-only. */
-    Path[] certificate(String name, String dn, String san) throws Exception {
+    static Path[] certificate(Path tmp, String name, String dn, String san) throws Exception {
         Path p12 = tmp.resolve(name + ".p12");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", name, "-dname", dn, "-validity", "2",
@@ -199,15 +199,15 @@ class ProxyTcpTest {
                 .getEncoded()));
     }
 
-    private static String tlsSection(Path p12, Path clientTrust) {
+    static String tlsSection(Path p12, Path clientTrust) {
         return "listen_tls: {listen: ['127.0.0.1:0'], keystore: '" + p12 + "', keystore_pass_env: " + PASS_ENV
                 + (clientTrust == null ? "" : ", client_trust: '" + clientTrust + "'") + "}\n";
     }
 
     @Test
     void TCP_PX_02_coapsTcpThroughListenTls_wrongServerCertificateRefused() throws Exception {
-        Path[] server = certificate("proxy", "CN=proxy", "IP:127.0.0.1");
-        Path[] stranger = certificate("stranger", "CN=stranger", "IP:127.0.0.1");
+        Path[] server = certificate(tmp, "proxy", "CN=proxy", "IP:127.0.0.1");
+        Path[] stranger = certificate(tmp, "stranger", "CN=stranger", "IP:127.0.0.1");
         try (ProxyServer px = proxy(reverseAndForward(tlsSection(server[0], null)))) {
             String uri = "coaps+tcp://127.0.0.1:" + px.tlsAddresses().get(0).getPort() + "/r/sensors/temp";
             CoapEndpoint good = tlsClient(server[1], null);
@@ -233,8 +233,8 @@ class ProxyTcpTest {
 
     @Test
     void TCP_PX_02_clientTrustRequiresAClientCertificate() throws Exception {
-        Path[] server = certificate("proxy", "CN=proxy", "IP:127.0.0.1");
-        Path[] device = certificate("device", "CN=device-1,O=Coterie Test", null);
+        Path[] server = certificate(tmp, "proxy", "CN=proxy", "IP:127.0.0.1");
+        Path[] device = certificate(tmp, "device", "CN=device-1,O=Coterie Test", null);
         // a client with a certificate is that certificate, never "unauthenticated": its rule names it
         String yaml = reverseAndForward(tlsSection(server[0], device[1])).replace("access: [", "access: [{client: {tls_subject: "
                 + "'CN=device-1,O=Coterie Test'}, allow: [{origin: '127.0.0.1:" + origin.port() + "'}]}, ");
@@ -262,10 +262,10 @@ class ProxyTcpTest {
 
     @Test
     void TCP_PX_03_accessByTlsSubjectAndSpki() throws Exception {
-        Path[] server = certificate("proxy", "CN=proxy", "IP:127.0.0.1");
-        Path[] byName = certificate("alice", "CN=alice,O=Coterie Test", null);
-        Path[] byKey = certificate("bob", "CN=bob", null);
-        Path[] other = certificate("carol", "CN=carol", null);
+        Path[] server = certificate(tmp, "proxy", "CN=proxy", "IP:127.0.0.1");
+        Path[] byName = certificate(tmp, "alice", "CN=alice,O=Coterie Test", null);
+        Path[] byKey = certificate(tmp, "bob", "CN=bob", null);
+        Path[] other = certificate(tmp, "carol", "CN=carol", null);
         // the client trust store: all three client certificates
         Path trust = tmp.resolve("clients.pem");
         Files.writeString(trust, Files.readString(byName[1]) + Files.readString(byKey[1]) + Files.readString(other[1]));
