@@ -208,8 +208,8 @@ public final class ProxyServer implements AutoCloseable {
             Configuration tcpCfg = new Configuration(cfg);
             org.eclipse.californium.elements.Connector connector = secure
                     ? dev.coterie.oscore.tcp.TcpConnectors.tlsServer(tls, config.tls().clientTrust() != null, a, tcpCfg,
-                            config.tcp(), observations)
-                    : dev.coterie.oscore.tcp.TcpConnectors.server(a, tcpCfg, config.tcp(), observations);
+                            config.tcp(), observations, metrics.tcpListener(true))
+                    : dev.coterie.oscore.tcp.TcpConnectors.server(a, tcpCfg, config.tcp(), observations, metrics.tcpListener(false));
             CoapEndpoint ep = new OscoreEndpointBuilder().configuration(tcpCfg).connector(connector).serverContexts(clients)
                     .unprotectedRequests(OscoreLayer.UnprotectedRequests.DELIVER)
                     .forwardUntouched(forwarder::forwardUntouched).nesting(true).trace(metrics).build();

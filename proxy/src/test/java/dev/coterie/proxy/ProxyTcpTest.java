@@ -523,7 +523,15 @@ class ProxyTcpTest {
                     List<String> third = read(c, 5000);
                     assertEquals("closed", third.get(third.size() - 1), "a third connection is closed: " + third);
                 }
+                assertEquals(1, px.metrics().tcpConnectionsRefused(false), "counted as refused");
+                assertEquals(0, px.metrics().tcpConnectionsRefused(true));
+                assertTrue(px.metrics().scrape().contains("coterie_proxy_tcp_connections_refused_total{transport=\"tcp\"} 1.0"),
+                        "in the admin endpoint's metrics");
                 // over max_message_size: Abort, closed, never forwarded
+                for (int i = 0; i < 100 && px.metrics().tcpConnections(false) != 2; i++) {
+                    Thread.sleep(20);
+                }
+                assertEquals(2, px.metrics().tcpConnections(false), "two open: the refused one is gone");
                 int before = origin.received.size();
                 b.getOutputStream().write(postEcho(new byte[] {2}, 300));
                 List<String> big = read(b, 5000);
