@@ -611,4 +611,60 @@ class ProxyTcpTest {
             o.destroy();
         }
     }
+
+    @Test
+    void TCP_PX_OBS_aConnectionClosedBeforeTheFirstNotificationLeavesNoObserver() throws Exception {
+        java.util.concurrent.CountDownLatch registered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        CoapServer o = new CoapServer(OscoreEndpointBuilder.defaultConfiguration());
+        CoapEndpoint oep = new CoapEndpoint.Builder().setConfiguration(OscoreEndpointBuilder.defaultConfiguration())
+                .setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0)).build();
+        o.addEndpoint(oep);
+        CoapResource slow = new CoapResource("slow-alarm") {
+            @Override
+            public void handleGET(CoapExchange exchange) {
+                registered.countDown();
+                new Thread(() -> {
+                    try {
+                        closed.await(10, TimeUnit.SECONDS); // answered only once the client's connection is gone
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    exchange.respond(ResponseCode.CONTENT, "first");
+                }).start();
+            }
+        };
+        slow.setObservable(true);
+        o.add(slow);
+        o.start();
+        int op = oep.getAddress().getPort();
+        String yaml = "listen: ['127.0.0.1:0']\nforward_proxy: true\nlisten_tcp: ['127.0.0.1:0']\n"
+                + "access: [{client: unauthenticated, allow: [{origin: '127.0.0.1:" + op + "'}]}]\n";
+        try (ProxyServer px = proxy(yaml)) {
+            CoapEndpoint c = tcpClient();
+            try {
+                Request obs = forwardGet("coap://127.0.0.1:" + op + "/slow-alarm");
+                obs.setObserve();
+                obs.setURI("coap+tcp://127.0.0.1:" + px.tcpAddresses().get(0).getPort());
+                c.sendRequest(obs);
+                assertTrue(registered.await(10, TimeUnit.SECONDS), "the registration reached the origin");
+            } finally {
+                c.destroy(); // before the first notification
+            }
+            for (int i = 0; i < 100 && px.metrics().tcpConnections(false) > 0; i++) {
+                Thread.sleep(20);
+            }
+            assertEquals(0, px.metrics().tcpConnections(false), "the proxy saw the close");
+            closed.countDown();
+            for (int i = 0; i < 200 && !(slow.getObserverCount() == 0 && px.metrics().observers().get() == 0
+                    && px.metrics().inFlight().get() == 0); i++) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, px.metrics().observers().get(), "no observer left at the proxy");
+            assertEquals(0, slow.getObserverCount(), "nor upstream: the proxy cancelled its registration");
+        } finally {
+            o.destroy();
+        }
+    }
 }
