@@ -82,6 +82,7 @@ final class ProxyCommand implements Callable<Integer> {
             return 64;
         }
         System.out.println("coterie proxy listening on " + proxy.listenAddresses()
+                + (proxy.tcpListeners().isEmpty() ? "" : " and " + String.join(", ", proxy.tcpListeners()))
                 + (proxy.httpAddress() == null ? "" : ", HTTP front end on http://" + hostPort(proxy.httpAddress())
                         + cfg.http().pathPrefix())
                 + (proxy.adminAddress() == null ? "" : ", metrics on http://" + hostPort(proxy.adminAddress()) + "/metrics"));

@@ -173,6 +173,33 @@ class ClientProxyTest {
     }
 
     @Test
+    void TCP_PX_aListenTcpAddressInUseExits64NamingIt_andAnUnsetPasswordVariableToo() throws Exception {
+        java.net.InetAddress lo = java.net.InetAddress.getByName("127.0.0.1");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, lo)) {
+            Path cfg = Files.writeString(dir.resolve("tcp-in-use.yaml"), "listen: ['127.0.0.1:0']\nlisten_tcp: ['127.0.0.1:"
+                    + taken.getLocalPort() + "']\n");
+            assertEquals(0, ClientFixtures.run("proxy", "--config", cfg.toString(), "--check").status(), "otherwise valid");
+            Run r = ClientFixtures.run("proxy", "--config", cfg.toString());
+            assertEquals(64, r.status());
+            assertTrue(r.err().startsWith("coterie proxy: cannot listen on 127.0.0.1:" + taken.getLocalPort() + " (listen_tcp[0]): "),
+                    r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+        }
+        Path ks = Files.writeString(dir.resolve("proxy.p12"), "not opened: the variable is checked first");
+        Files.setPosixFilePermissions(ks, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path tls = Files.writeString(dir.resolve("tls.yaml"), "listen_tls: {listen: ['127.0.0.1:0'], keystore: proxy.p12, "
+                + "keystore_pass_env: COTERIE_NO_SUCH_VARIABLE_9}\n");
+        Run no = ClientFixtures.run("proxy", "--config", tls.toString(), "--check");
+        assertEquals(64, no.status());
+        assertEquals("coterie proxy: " + tls + ": field 'listen_tls.keystore_pass_env': the environment variable "
+                + "COTERIE_NO_SUCH_VARIABLE_9 is not set", no.err().strip());
+        Files.setPosixFilePermissions(ks, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Run open = ClientFixtures.run("proxy", "--config", tls.toString(), "--check");
+        assertEquals(64, open.status());
+        assertTrue(open.err().contains("field 'listen_tls.keystore'"), open.err());
+    }
+
+    @Test
     void L10_anAdminAddressInUseExits64NamingIt_andReleasesTheAddressesItHadBound() throws Exception {
         java.net.InetAddress lo = java.net.InetAddress.getByName("127.0.0.1");
         int listenPort;

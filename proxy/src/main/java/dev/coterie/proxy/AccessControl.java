@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * The access-control list: which targets each client may reach. A client is the hop context
  * that verified its request (kid context, kid) or, when no hop layer was removed,
- * "unauthenticated". A client that matches no rule reaches nothing; an authenticated client
+ * "unauthenticated"; over TLS with client certificates, when no hop layer was removed, the
+ * certificate's subject or public key (tls_subject, tls_spki_sha256). A client that matches no rule reaches nothing; an authenticated client
  * is never treated as unauthenticated, and an unauthenticated one never gets an
  * authenticated client's targets.
  */
@@ -27,9 +28,7 @@ public final class AccessControl {
      */
     public boolean allows(ProxyConfig.ClientId client, ForwardTarget target, String group) {
         for (ProxyConfig.AccessRule rule : rules) {
-            boolean same = client.isUnauthenticated() ? rule.client().isUnauthenticated()
-                    : rule.client().matches(client.kidContext(), client.kid());
-            if (!same) {
+            if (!rule.client().covers(client)) {
                 continue;
             }
             for (ProxyConfig.Target t : rule.allow()) {

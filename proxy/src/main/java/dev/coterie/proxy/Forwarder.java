@@ -128,10 +128,33 @@ final class Forwarder extends ServerMessageDeliverer {
         return ForwardTarget.reverse(r, policy.routes()) != null;
     }
 
-    /** Who sent the request: the hop context that verified it, or unauthenticated. */
+    private volatile java.util.function.Consumer<Exchange> observed = e -> { };
+
+    /** Told of every exchange that got an Observe relation here (TCP listeners end it with the connection). */
+    void onObserveRelation(java.util.function.Consumer<Exchange> c) {
+        observed = c;
+    }
+
+    /** Californium's observe check, and then {@link #onObserveRelation} when it made a relation. */
+    private void attachObserver(Exchange exchange, org.eclipse.californium.core.server.resources.Resource resource) {
+        checkForObserveOption(exchange, resource);
+        if (exchange.getRelation() != null) {
+            observed.accept(exchange);
+        }
+    }
+
+    /**
+     * Who sent the request: the hop context that verified it; else the client certificate of its
+     * TLS connection (Californium's X.509 principal of the endpoint context, present only on a
+     * coaps+tcp listener with client_trust); else unauthenticated.
+     */
     static ProxyConfig.ClientId clientOf(Request r) {
         OscorePeer p = OscorePeer.of(r);
         if (p == null) {
+            java.security.Principal who = r.getSourceContext() == null ? null : r.getSourceContext().getPeerIdentity();
+            if (who instanceof org.eclipse.californium.elements.auth.X509CertPath certs && certs.getTarget() != null) {
+                return ProxyConfig.ClientId.of(certs.getTarget());
+            }
             return ProxyConfig.ClientId.UNAUTHENTICATED;
         }
         byte[] kc = p.kidContext();
@@ -689,7 +712,7 @@ final class Forwarder extends ServerMessageDeliverer {
             // a group observation (groupcomm-bis 3.7): the registration goes to the group; the client's exchange gets an
             // Observe relation, on which every server's notifications are relayed
             up.getOptions().setObserve(0);
-            checkForObserveOption(exchange, groupObservations);
+            attachObserver(exchange, groupObservations);
         }
         up.getOptions().clearOtherOption(numbers.groupEtag()); // for this proxy (GPX-09), never for the servers
         if (!takeSlot(exchange)) {
@@ -782,7 +805,7 @@ final class Forwarder extends ServerMessageDeliverer {
         multicastObservations = g;
         tickets = g == null ? null : new TicketRelay(numbers, metrics, limits, timer, recognised, joinedGroupObservations,
                 (client, notification) -> refusal(client, notification, false), (e, relay) -> {
-                    checkForObserveOption(e, relay);
+                    attachObserver(e, relay);
                     relay.handleRequest(e);
                 }, this::answer);
     }
@@ -1015,7 +1038,7 @@ final class Forwarder extends ServerMessageDeliverer {
         if (!register) {
             // a deregistration (Observe 1): Californium ends the relation; the answer is the latest notification
             if (relay != null && relay.hasNotification()) {
-                checkForObserveOption(exchange, relay);
+                attachObserver(exchange, relay);
                 relay.handleRequest(exchange);
             } else {
                 forwardPlain(exchange, req, target, nextHop, leg);
@@ -1030,7 +1053,7 @@ final class Forwarder extends ServerMessageDeliverer {
                 return;
             }
             metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
-            checkForObserveOption(exchange, relay);
+            attachObserver(exchange, relay);
             relay.handleRequest(exchange);
             return;
         }
@@ -1042,7 +1065,7 @@ final class Forwarder extends ServerMessageDeliverer {
         if (queued == ObserveRelay.First.LATEST) {
             // the first notification arrived since hasNotification() above: attach now, or no one would answer
             metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
-            checkForObserveOption(exchange, relay);
+            attachObserver(exchange, relay);
             relay.handleRequest(exchange);
             return;
         }
@@ -1084,7 +1107,7 @@ final class Forwarder extends ServerMessageDeliverer {
             ObserveRelay.First q = raced.awaitFirst(exchange);
             if (q == ObserveRelay.First.LATEST) {
                 metrics.outcome(ProxyMetrics.Outcome.OBSERVE_JOINED);
-                checkForObserveOption(exchange, raced);
+                attachObserver(exchange, raced);
                 raced.handleRequest(exchange);
             } else if (q == ObserveRelay.First.OVER) {
                 forwardPlain(exchange, req, target, nextHop, leg);
@@ -1175,7 +1198,7 @@ final class Forwarder extends ServerMessageDeliverer {
                     metrics.outcome(ProxyMetrics.Outcome.FORWARDED);
                     // the relation belongs to the observer's exchange: set it up on that exchange's executor
                     e.execute(() -> {
-                        checkForObserveOption(e, fresh);
+                        attachObserver(e, fresh);
                         fresh.handleRequest(e);
                     });
                 }

@@ -43,7 +43,20 @@ public record ProxyConfig(
         GroupForwarding groupForwarding,
         Http http,
         GroupObservations groupObservations,
+        List<InetSocketAddress> listenTcp,
+        Tls tls,
+        dev.coterie.oscore.tcp.TcpLimits tcp,
         Path source) {
+
+    /**
+     * The coaps+tcp listeners (RFC 8323), or none: TLS on {@code listen} with the key and
+     * certificate chain of the PKCS#12 {@code keystore} (owner-only), its password in the
+     * environment variable {@code keystorePassEnv} (never in this file); with {@code clientTrust}
+     * (PEM certificates), every client must present a certificate that chains to one of them, and
+     * that certificate is the client's identity in {@link #access()} when no hop layer was removed.
+     */
+    public record Tls(List<InetSocketAddress> listen, Path keystore, String keystorePassEnv, Path clientTrust) {
+    }
 
     /**
      * Taking part in group observations for observers behind this proxy
@@ -140,12 +153,43 @@ public record ProxyConfig(
         }
     }
 
-    /** Who a rule is for: one hop context's (kid context, kid), or unauthenticated clients. */
-    public record ClientId(byte[] kidContext, byte[] kid) {
+    /**
+     * Who a rule is for, and who sent a request: one hop context's (kid context, kid); or a TLS
+     * client certificate, by its subject ({@code tlsSubject}, the X.500 name in RFC 2253
+     * canonical form) and the SHA-256 of its SubjectPublicKeyInfo ({@code tlsSpki}); or
+     * unauthenticated clients. A rule names one of kid, subject or SPKI; a request's identity is
+     * its hop context when the proxy removed a hop layer, else its TLS certificate (both subject
+     * and SPKI), else unauthenticated.
+     */
+    public record ClientId(byte[] kidContext, byte[] kid, String tlsSubject, byte[] tlsSpki) {
         public static final ClientId UNAUTHENTICATED = new ClientId(null, null);
 
+        public ClientId(byte[] kidContext, byte[] kid) {
+            this(kidContext, kid, null, null);
+        }
+
+        /** A TLS client certificate's identity (a rule gives one of the two, a request both). */
+        public static ClientId tls(String subject, byte[] spkiSha256) {
+            return new ClientId(null, null, subject, spkiSha256);
+        }
+
+        /** The identity of a certificate: its subject (canonical) and the SHA-256 of its public key's encoding. */
+        public static ClientId of(java.security.cert.X509Certificate cert) {
+            try {
+                return tls(cert.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.CANONICAL),
+                        java.security.MessageDigest.getInstance("SHA-256").digest(cert.getPublicKey().getEncoded()));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is not available", e);
+            }
+        }
+
         public boolean isUnauthenticated() {
-            return kid == null;
+            return kid == null && tlsSubject == null && tlsSpki == null;
+        }
+
+        /** Whether this names (or is) a TLS certificate identity. */
+        public boolean isTls() {
+            return kid == null && (tlsSubject != null || tlsSpki != null);
         }
 
         public boolean matches(byte[] otherKidContext, byte[] otherKid) {
@@ -157,8 +201,29 @@ public record ProxyConfig(
             return java.util.Arrays.equals(kid, otherKid) && java.util.Arrays.equals(a, b);
         }
 
+        /** Whether this rule's client is {@code client} (a request's identity); unauthenticated only matches itself. */
+        public boolean covers(ClientId client) {
+            if (isUnauthenticated() || client.isUnauthenticated()) {
+                return isUnauthenticated() && client.isUnauthenticated();
+            }
+            if (kid != null) {
+                return matches(client.kidContext, client.kid);
+            }
+            if (!client.isTls()) {
+                return false;
+            }
+            if (tlsSubject != null) {
+                return tlsSubject.equals(client.tlsSubject);
+            }
+            return java.util.Arrays.equals(tlsSpki, client.tlsSpki);
+        }
+
         @Override
         public String toString() {
+            if (isTls()) {
+                return (tlsSubject == null ? "" : "tls_subject=" + tlsSubject + " ")
+                        + (tlsSpki == null ? "" : "tls_spki_sha256=" + Hex.encode(tlsSpki));
+            }
             if (kid == null) {
                 return "unauthenticated";
             }
@@ -168,12 +233,14 @@ public record ProxyConfig(
         @Override
         public boolean equals(Object o) {
             return o instanceof ClientId c && java.util.Arrays.equals(kid, c.kid)
-                    && java.util.Arrays.equals(kidContext, c.kidContext);
+                    && java.util.Arrays.equals(kidContext, c.kidContext) && java.util.Objects.equals(tlsSubject, c.tlsSubject)
+                    && java.util.Arrays.equals(tlsSpki, c.tlsSpki);
         }
 
         @Override
         public int hashCode() {
-            return 31 * java.util.Arrays.hashCode(kid) + java.util.Arrays.hashCode(kidContext);
+            return 31 * (31 * java.util.Arrays.hashCode(kid) + java.util.Arrays.hashCode(kidContext))
+                    + java.util.Objects.hashCode(tlsSubject) * 7 + java.util.Arrays.hashCode(tlsSpki);
         }
     }
 
@@ -209,7 +276,7 @@ public record ProxyConfig(
 
     private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
             "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin",
-            "fast_path", "groups", "group_forwarding", "http", "group_observations");
+            "fast_path", "groups", "group_forwarding", "http", "group_observations", "listen_tcp", "listen_tls", "tcp");
 
     /** Reads and checks {@code file}. */
     public static ProxyConfig load(Path file) throws ConfigException {
@@ -539,9 +606,78 @@ public record ProxyConfig(
                     r.integer(n, "feedback_leisure_ms", "group_observations.feedback_leisure_ms",
                             (int) dev.coterie.oscore.FeedbackAnswer.DEFAULT_LEISURE_MS, 0, 60_000));
         }
+        List<InetSocketAddress> listenTcp = root.has("listen_tcp") ? r.addresses(root.get("listen_tcp"), "listen_tcp")
+                : List.of();
+        Tls tls = root.has("listen_tls") && !root.get("listen_tls").isNull() ? tls(r, root.get("listen_tls")) : null;
+        dev.coterie.oscore.tcp.TcpLimits tcp = dev.coterie.oscore.tcp.TcpLimits.DEFAULTS;
+        if (root.has("tcp")) {
+            JsonNode n = root.get("tcp");
+            r.onlyFields(n, "tcp", Set.of("max_connections", "idle_timeout_s", "frame_timeout_ms", "max_message_size"));
+            if (listenTcp.isEmpty() && tls == null) {
+                throw new ConfigException(name, "tcp", "sets the limits of listen_tcp and listen_tls, and neither is given");
+            }
+            dev.coterie.oscore.tcp.TcpLimits d = tcp;
+            tcp = new dev.coterie.oscore.tcp.TcpLimits(
+                    r.integer(n, "max_connections", "tcp.max_connections", d.maxConnections(), 1, 1_000_000),
+                    r.integer(n, "idle_timeout_s", "tcp.idle_timeout_s", d.idleSeconds(), 1, 86_400),
+                    r.longInteger(n, "frame_timeout_ms", "tcp.frame_timeout_ms", d.frameTimeoutMillis(), 100, 600_000),
+                    r.integer(n, "max_message_size", "tcp.max_message_size", d.maxMessageSize(), 64, 8 << 20));
+        }
+        for (int i = 0; i < access.size(); i++) {
+            if (access.get(i).client().isTls() && (tls == null || tls.clientTrust() == null)) {
+                throw new ConfigException(name, "access[" + i + "].client", "a TLS client identity needs listen_tls with "
+                        + "client_trust: without it no client presents a certificate");
+            }
+        }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
                 nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,
-                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, http, gobs, base);
+                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, http, gobs, listenTcp, tls, tcp, base);
+    }
+
+    private static Tls tls(Reader r, JsonNode n) throws ConfigException {
+        r.onlyFields(n, "listen_tls", Set.of("listen", "keystore", "keystore_pass_env", "client_trust"));
+        List<InetSocketAddress> listen = r.addresses(r.required(n, "listen", "listen_tls"), "listen_tls.listen");
+        Path keystore = r.path(r.required(n, "keystore", "listen_tls"), "listen_tls.keystore");
+        try {
+            dev.coterie.keystore.OwnerOnlyFiles.requireOwnerOnly(keystore, "TLS key store");
+        } catch (IOException e) {
+            throw r.error("listen_tls.keystore", e.getMessage());
+        }
+        String env = r.text(r.required(n, "keystore_pass_env", "listen_tls"), "listen_tls.keystore_pass_env");
+        if (!env.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            throw r.error("listen_tls.keystore_pass_env", "must be the name of an environment variable (letters, digits, _)");
+        }
+        if (System.getenv(env) == null) {
+            throw r.error("listen_tls.keystore_pass_env", "the environment variable " + env + " is not set");
+        }
+        Path trust = null;
+        if (n.has("client_trust") && !n.get("client_trust").isNull()) {
+            trust = r.path(n.get("client_trust"), "listen_tls.client_trust");
+            try {
+                dev.coterie.keystore.OwnerOnlyFiles.requireOwnerOnly(trust, "TLS trust store");
+            } catch (IOException e) {
+                throw r.error("listen_tls.client_trust", e.getMessage());
+            }
+        }
+        Tls tls = new Tls(listen, keystore, env, trust);
+        try {
+            tlsContext(tls); // the key store opens with the password, the trust store has certificates
+        } catch (IOException e) {
+            // TlsFiles names the file and the problem, never the password
+            throw r.error(e.getMessage().contains("trust store") ? "listen_tls.client_trust" : "listen_tls.keystore",
+                    e.getMessage());
+        }
+        return tls;
+    }
+
+    /** The server TLS context of {@code tls}: its key store opened with the password from the environment. */
+    public static javax.net.ssl.SSLContext tlsContext(Tls tls) throws IOException {
+        String pass = System.getenv(tls.keystorePassEnv());
+        if (pass == null) {
+            throw new IOException("listen_tls.keystore_pass_env: the environment variable " + tls.keystorePassEnv()
+                    + " is not set");
+        }
+        return dev.coterie.oscore.tcp.TlsFiles.server(tls.keystore(), pass.toCharArray(), tls.clientTrust());
     }
 
     /** The defaults of the http section's optional fields. */
@@ -677,6 +813,23 @@ public record ProxyConfig(
             return p;
         }
 
+        /** A non-empty list of addresses, each once. */
+        List<InetSocketAddress> addresses(JsonNode n, String at) throws ConfigException {
+            List<InetSocketAddress> out = new ArrayList<>();
+            for (JsonNode item : list(n, at)) {
+                String f = at + "[" + out.size() + "]";
+                InetSocketAddress a = address(item, f);
+                if (out.contains(a)) {
+                    throw error(f, "listed twice");
+                }
+                out.add(a);
+            }
+            if (out.isEmpty()) {
+                throw error(at, "needs at least one address; leave the field out for none");
+            }
+            return List.copyOf(out);
+        }
+
         /** "host:port", "[v6]:port" or "host" (port 5683). */
         InetSocketAddress address(JsonNode n, String at) throws ConfigException {
             Origin o = hostPort(text(n, at), at, 5683);
@@ -809,9 +962,30 @@ public record ProxyConfig(
                 if (n.asText().equals("unauthenticated")) {
                     return ClientId.UNAUTHENTICATED;
                 }
-                throw error(at, "must be 'unauthenticated' or {kid: HEX, kid_context: HEX}");
+                throw error(at, "must be 'unauthenticated', {kid: HEX, kid_context: HEX}, {tls_subject: DN} or "
+                        + "{tls_spki_sha256: HEX}");
             }
-            onlyFields(n, at, Set.of("kid", "kid_context"));
+            onlyFields(n, at, Set.of("kid", "kid_context", "tls_subject", "tls_spki_sha256"));
+            if (n.has("tls_subject") || n.has("tls_spki_sha256")) {
+                if (n.has("kid") || n.has("kid_context") || n.has("tls_subject") && n.has("tls_spki_sha256")) {
+                    throw error(at, "give one of kid (with kid_context), tls_subject or tls_spki_sha256");
+                }
+                if (n.has("tls_subject")) {
+                    String dn = text(n.get("tls_subject"), at + ".tls_subject");
+                    try {
+                        return ClientId.tls(new javax.security.auth.x500.X500Principal(dn)
+                                .getName(javax.security.auth.x500.X500Principal.CANONICAL), null);
+                    } catch (IllegalArgumentException e) {
+                        throw error(at + ".tls_subject", "not an X.500 distinguished name (RFC 2253, e.g. 'CN=sensor-1,O=Example')");
+                    }
+                }
+                byte[] spki = hex(n.get("tls_spki_sha256"), at + ".tls_spki_sha256", false);
+                if (spki.length != 32) {
+                    throw error(at + ".tls_spki_sha256", "must be 64 hex digits (the SHA-256 of the certificate's "
+                            + "SubjectPublicKeyInfo)");
+                }
+                return ClientId.tls(null, spki);
+            }
             byte[] kid = hex(required(n, "kid", at), at + ".kid", true);
             byte[] kidContext = n.has("kid_context") ? hex(n.get("kid_context"), at + ".kid_context", false) : null;
             return new ClientId(kidContext == null || kidContext.length == 0 ? null : kidContext, kid);

@@ -106,6 +106,41 @@ public final class ProxyMetrics implements SecurityTrace {
     }
     public double httpConnectionsRefused() { return httpRefused.count(); }
 
+    /** The counts of the coap+tcp (index 0) and coaps+tcp (1) listeners. */
+    private final java.util.List<java.util.List<dev.coterie.oscore.tcp.ConnectionCounts>> tcpCounts = java.util.List.of(
+            new java.util.concurrent.CopyOnWriteArrayList<>(), new java.util.concurrent.CopyOnWriteArrayList<>());
+
+    {
+        for (int i = 0; i < 2; i++) {
+            java.util.List<dev.coterie.oscore.tcp.ConnectionCounts> of = tcpCounts.get(i);
+            String transport = i == 0 ? "tcp" : "tls";
+            Gauge.builder("coterie.proxy.tcp.connections", of, l -> l.stream().mapToInt(c -> c.open()).sum())
+                    .description("Open client connections of the coap+tcp and coaps+tcp listeners").tag("transport", transport)
+                    .register(registry);
+            io.micrometer.core.instrument.FunctionCounter.builder("coterie.proxy.tcp.connections.refused", of,
+                            l -> l.stream().mapToLong(c -> c.refused()).sum())
+                    .description("Client connections closed on arrival: tcp.max_connections reached").tag("transport", transport)
+                    .register(registry);
+        }
+    }
+
+    /** The connection counts of a new TCP ({@code tls} false) or TLS listener, counted in the metrics. */
+    dev.coterie.oscore.tcp.ConnectionCounts tcpListener(boolean tls) {
+        dev.coterie.oscore.tcp.ConnectionCounts c = new dev.coterie.oscore.tcp.ConnectionCounts();
+        tcpCounts.get(tls ? 1 : 0).add(c);
+        return c;
+    }
+
+    /** Open connections of the TCP ({@code tls} false) or TLS listeners. */
+    public int tcpConnections(boolean tls) {
+        return tcpCounts.get(tls ? 1 : 0).stream().mapToInt(c -> c.open()).sum();
+    }
+
+    /** Connections the TCP ({@code tls} false) or TLS listeners closed on arrival (the connection limit). */
+    public long tcpConnectionsRefused(boolean tls) {
+        return tcpCounts.get(tls ? 1 : 0).stream().mapToLong(c -> c.refused()).sum();
+    }
+
     private final Counter groupNotifications = Counter.builder("coterie.proxy.group.notifications")
             .description("Notifications received from group observations (one per multicast notification, before fan-out)")
             .register(registry);

@@ -32,6 +32,10 @@ public final class ProxyServer implements AutoCloseable {
 
     private final CoapServer front;
     private final List<CoapEndpoint> frontEndpoints = new ArrayList<>();
+    /** The coap+tcp listeners, then the coaps+tcp ones, and the field each comes from. */
+    private final List<CoapEndpoint> tcpEndpoints = new ArrayList<>();
+    private final List<String> tcpFields = new ArrayList<>();
+    private final List<InetSocketAddress> tcpBinds = new ArrayList<>();
     private final CoapEndpoint plainUpstream;
     private final CoapEndpoint oscoreUpstream;
     private final Forwarder forwarder;
@@ -178,8 +182,42 @@ public final class ProxyServer implements AutoCloseable {
             front.addEndpoint(ep);
             frontEndpoints.add(ep);
         }
+        addTcpListeners(config, cfg, clients);
         front.setMessageDeliverer(forwarder);
         http = config.http() == null ? null : new HttpFrontEnd(config, forwarder, numbers, metrics);
+    }
+
+    /**
+     * The coap+tcp and coaps+tcp listeners (RFC 8323): the same client hop contexts and forwarder
+     * as the UDP ones, without the fast path (datagrams only) and without Message IDs; a relayed
+     * observation of a client on one of them ends when its connection closes (RFC 8323 Section 7.2).
+     */
+    private void addTcpListeners(ProxyConfig config, Configuration cfg, SourceScopedContexts clients) throws IOException {
+        if (config.listenTcp().isEmpty() && config.tls() == null) {
+            return;
+        }
+        dev.coterie.oscore.tcp.TcpObservations observations = new dev.coterie.oscore.tcp.TcpObservations();
+        forwarder.onObserveRelation(observations::remember);
+        javax.net.ssl.SSLContext tls = config.tls() == null ? null : ProxyConfig.tlsContext(config.tls());
+        List<InetSocketAddress> tlsListen = config.tls() == null ? List.of() : config.tls().listen();
+        int all = config.listenTcp().size() + tlsListen.size();
+        for (int i = 0; i < all; i++) {
+            boolean secure = i >= config.listenTcp().size();
+            int j = secure ? i - config.listenTcp().size() : i;
+            InetSocketAddress a = secure ? tlsListen.get(j) : config.listenTcp().get(j);
+            Configuration tcpCfg = new Configuration(cfg);
+            org.eclipse.californium.elements.Connector connector = secure
+                    ? dev.coterie.oscore.tcp.TcpConnectors.tlsServer(tls, config.tls().clientTrust() != null, a, tcpCfg,
+                            config.tcp(), observations, metrics.tcpListener(true))
+                    : dev.coterie.oscore.tcp.TcpConnectors.server(a, tcpCfg, config.tcp(), observations, metrics.tcpListener(false));
+            CoapEndpoint ep = new OscoreEndpointBuilder().configuration(tcpCfg).connector(connector).serverContexts(clients)
+                    .unprotectedRequests(OscoreLayer.UnprotectedRequests.DELIVER)
+                    .forwardUntouched(forwarder::forwardUntouched).nesting(true).trace(metrics).build();
+            front.addEndpoint(ep);
+            tcpEndpoints.add(ep);
+            tcpFields.add(secure ? "listen_tls.listen[" + j + "]" : "listen_tcp[" + j + "]");
+            tcpBinds.add(a);
+        }
     }
 
     /**
@@ -233,6 +271,9 @@ public final class ProxyServer implements AutoCloseable {
             for (int i = 0; i < frontEndpoints.size(); i++) {
                 bind(frontEndpoints.get(i), started.listen().get(i), "listen[" + i + "]");
             }
+            for (int i = 0; i < tcpEndpoints.size(); i++) {
+                bind(tcpEndpoints.get(i), tcpBinds.get(i), tcpFields.get(i));
+            }
             front.start(); // its endpoints are started: only marks the server running
             if (http != null) {
                 http.start();
@@ -249,7 +290,7 @@ public final class ProxyServer implements AutoCloseable {
             stopEndpoints();
             throw e;
         }
-        LOG.info("proxy listening on {}", listenAddresses());
+        LOG.info("proxy listening on {}{}", listenAddresses(), tcpListeners().isEmpty() ? "" : " and " + tcpListeners());
         return this;
     }
 
@@ -325,6 +366,9 @@ public final class ProxyServer implements AutoCloseable {
         differs(out, "cache.max_bytes", running.cache().maxBytes(), next.cache().maxBytes());
         differs(out, "admin.listen", running.admin(), next.admin());
         differs(out, "http", running.http(), next.http());
+        differs(out, "listen_tcp", running.listenTcp(), next.listenTcp());
+        differs(out, "listen_tls", running.tls(), next.tls());
+        differs(out, "tcp", running.tcp(), next.tcp());
         return out;
     }
 
@@ -338,6 +382,37 @@ public final class ProxyServer implements AutoCloseable {
         List<InetSocketAddress> out = new ArrayList<>();
         for (Endpoint e : frontEndpoints) {
             out.add(e.getAddress());
+        }
+        return out;
+    }
+
+    /** The coap+tcp listeners' bound addresses, in the order of listen_tcp. */
+    public List<InetSocketAddress> tcpAddresses() {
+        return tcpAddresses(false);
+    }
+
+    /** The coaps+tcp listeners' bound addresses, in the order of listen_tls.listen. */
+    public List<InetSocketAddress> tlsAddresses() {
+        return tcpAddresses(true);
+    }
+
+    private List<InetSocketAddress> tcpAddresses(boolean secure) {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (int i = 0; i < tcpEndpoints.size(); i++) {
+            if (tcpFields.get(i).startsWith("listen_tls") == secure) {
+                out.add(tcpEndpoints.get(i).getAddress());
+            }
+        }
+        return out;
+    }
+
+    /** The TCP and TLS listeners as URIs (coap+tcp://..., coaps+tcp://...), for the log and the command line. */
+    public List<String> tcpListeners() {
+        List<String> out = new ArrayList<>();
+        for (CoapEndpoint e : tcpEndpoints) {
+            InetSocketAddress a = e.getAddress();
+            String h = a.getAddress().getHostAddress();
+            out.add(e.getUri().getScheme() + "://" + (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort());
         }
         return out;
     }

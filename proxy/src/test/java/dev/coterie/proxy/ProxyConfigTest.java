@@ -248,4 +248,92 @@ class ProxyConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyConfig.load(file));
         assertTrue(e.getMessage().startsWith(file + ": not valid YAML (line "), e.getMessage());
     }
+
+    @Test
+    void CONFIG_tcpAndTlsListenersAndLimits() throws Exception {
+        Path[] cert = ProxyTcpTest.certificate(dir, "proxy", "CN=proxy", "IP:127.0.0.1");
+        String tls = ProxyTcpTest.tlsSection(cert[0], cert[1]);
+        ProxyConfig c = ProxyFixture.config("listen_tcp: ['127.0.0.1:5783', '[::1]:5783']\n" + tls
+                + "tcp: {max_connections: 7, idle_timeout_s: 9, frame_timeout_ms: 1500, max_message_size: 4096}\n"
+                + "access: [{client: {tls_subject: 'CN=dev'}, allow: [{origin: '*'}]},\n"
+                + "         {client: {tls_spki_sha256: '" + "ab".repeat(32) + "'}, allow: []}]\n");
+        assertEquals(2, c.listenTcp().size());
+        assertEquals(5783, c.listenTcp().get(1).getPort());
+        assertEquals(cert[0], c.tls().keystore());
+        assertEquals(cert[1], c.tls().clientTrust());
+        assertEquals(ProxyTcpTest.PASS_ENV, c.tls().keystorePassEnv());
+        assertEquals(new dev.coterie.oscore.tcp.TcpLimits(7, 9, 1500, 4096), c.tcp());
+        assertEquals("cn=dev", c.access().get(0).client().tlsSubject());
+        assertTrue(c.access().get(1).client().isTls());
+        ProxyConfig none = ProxyFixture.config("forward_proxy: true\n");
+        assertEquals(List.of(), none.listenTcp());
+        assertNull(none.tls());
+        assertEquals(dev.coterie.oscore.tcp.TcpLimits.DEFAULTS, none.tcp());
+        // SIGHUP: the listeners and their limits need a restart, like the other listen fields
+        assertEquals(List.of("listen_tcp", "listen_tls", "tcp"), ProxyServer.restartOnly(none, c));
+        assertEquals(List.of(), ProxyServer.restartOnly(c, ProxyFixture.config("listen_tcp: ['127.0.0.1:5783', '[::1]:5783']\n"
+                + tls + "tcp: {max_connections: 7, idle_timeout_s: 9, frame_timeout_ms: 1500, max_message_size: 4096}\n"
+                + "access: [{client: {tls_subject: 'CN=dev'}, allow: [{origin: '*'}]},\n"
+                + "         {client: {tls_spki_sha256: '" + "ab".repeat(32) + "'}, allow: []}]\n")), "control: the same file");
+    }
+
+    @Test
+    void CONFIG_tcpAndTlsMistakesNameTheFieldAndWhy() throws Exception {
+        Path[] cert = ProxyTcpTest.certificate(dir, "proxy", "CN=proxy", "IP:127.0.0.1");
+        String ks = cert[0].toString();
+        String env = ProxyTcpTest.PASS_ENV;
+        assertEquals("listen_tcp", mistake("listen_tcp: '127.0.0.1:5783'\n").field());
+        assertEquals("listen_tcp", mistake("listen_tcp: []\n").field());
+        assertEquals("listen_tcp[0]", mistake("listen_tcp: ['127.0.0.1:99999']\n").field());
+        assertEquals("listen_tcp[1]", mistake("listen_tcp: ['127.0.0.1:5783', '127.0.0.1:5783']\n").field());
+        assertEquals("listen_tls.listen", mistake("listen_tls: {keystore: '" + ks + "', keystore_pass_env: " + env + "}\n")
+                .field());
+        assertEquals("listen_tls.keystore", mistake("listen_tls: {listen: ['127.0.0.1:0'], keystore_pass_env: " + env + "}\n")
+                .field());
+        assertEquals("listen_tls.keystore", mistake("listen_tls: {listen: ['127.0.0.1:0'], keystore: '" + dir.resolve("none.p12")
+                + "', keystore_pass_env: " + env + "}\n").field());
+        assertEquals("listen_tls.keystore_pass_env", mistake("listen_tls: {listen: ['127.0.0.1:0'], keystore: '" + ks
+                + "'}\n").field());
+        assertEquals("listen_tls.keystore_pass_env", mistake("listen_tls: {listen: ['127.0.0.1:0'], keystore: '" + ks
+                + "', keystore_pass_env: COTERIE_NO_SUCH_VARIABLE_9}\n").field(), "not set");
+        assertEquals("listen_tls.keystore_pass_env", mistake("listen_tls: {listen: ['127.0.0.1:0'], keystore: '" + ks
+                + "', keystore_pass_env: 'not a name'}\n").field());
+        ConfigException wrongPass = mistake("listen_tls: {listen: ['127.0.0.1:0'], keystore: '" + ks
+                + "', keystore_pass_env: PATH}\n");
+        assertEquals("listen_tls.keystore", wrongPass.field(), "the password in PATH does not open the key store");
+        assertFalse(wrongPass.getMessage().contains(System.getenv("PATH")), "the message never carries the password");
+        assertFalse(wrongPass.getMessage().contains(System.getenv(env)));
+        assertEquals("listen_tls.client_trust", mistake(ProxyTcpTest.tlsSection(cert[0], dir.resolve("none.pem"))).field());
+        Path notPem = Files.writeString(dir.resolve("not.pem"), "hello");
+        Files.setPosixFilePermissions(notPem, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertEquals("listen_tls.client_trust", mistake(ProxyTcpTest.tlsSection(cert[0], notPem)).field());
+        assertEquals("listen_tls.colour", mistake("listen_tls: {listen: ['127.0.0.1:0'], colour: red}\n").field());
+        // the key store is private-key material: owner-only, like the context files
+        Files.setPosixFilePermissions(cert[0], java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        ConfigException open = mistake(ProxyTcpTest.tlsSection(cert[0], null));
+        assertEquals("listen_tls.keystore", open.field(), open.getMessage());
+        Files.setPosixFilePermissions(cert[0], java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertEquals(cert[0], ProxyFixture.config(ProxyTcpTest.tlsSection(cert[0], null)).tls().keystore(), "control: owner-only");
+
+        String l = "listen_tcp: ['127.0.0.1:0']\n";
+        assertEquals("tcp", mistake("tcp: {max_connections: 5}\n").field(), "limits without a TCP or TLS listener");
+        assertEquals("tcp.max_connections", mistake(l + "tcp: {max_connections: 0}\n").field());
+        assertEquals("tcp.idle_timeout_s", mistake(l + "tcp: {idle_timeout_s: 0}\n").field());
+        assertEquals("tcp.frame_timeout_ms", mistake(l + "tcp: {frame_timeout_ms: 50}\n").field());
+        assertEquals("tcp.max_message_size", mistake(l + "tcp: {max_message_size: 10}\n").field());
+        assertEquals("tcp.max_message_size", mistake(l + "tcp: {max_message_size: big}\n").field());
+        assertEquals("tcp.nagle", mistake(l + "tcp: {nagle: false}\n").field());
+
+        String trusted = ProxyTcpTest.tlsSection(cert[0], cert[1]);
+        assertEquals("access[0].client.tls_subject", mistake(trusted + "access: [{client: {tls_subject: 'no equals sign'}, "
+                + "allow: []}]\n").field());
+        assertEquals("access[0].client.tls_spki_sha256", mistake(trusted + "access: [{client: {tls_spki_sha256: 'abcd'}, "
+                + "allow: []}]\n").field());
+        assertEquals("access[0].client", mistake(trusted + "access: [{client: {tls_subject: 'CN=a', kid: '01'}, "
+                + "allow: []}]\n").field());
+        assertEquals("access[0].client", mistake(ProxyTcpTest.tlsSection(cert[0], null)
+                + "access: [{client: {tls_subject: 'CN=a'}, allow: []}]\n").field(), "no client_trust: no client certificates");
+        assertEquals("access[1].client", mistake(trusted + "access: [{client: {tls_subject: 'CN=a, O=b'}, allow: []}, "
+                + "{client: {tls_subject: 'cn=a,o=b'}, allow: []}]\n").field(), "the same subject twice");
+    }
 }

@@ -384,6 +384,7 @@ public final class GroupProxyScenario {
         Server outsider = new Server(9);
         String yaml = String.join("\n",
                 "listen: [\"127.0.0.1:5600\"]",
+                "listen_tcp: [\"127.0.0.1:5610\"]",
                 "forward_proxy: true",
                 "groups:",
                 "  - {name: lights, host: lights.example, address: 224.0.1.187, port: 5683, interface: lo,",
@@ -533,6 +534,7 @@ public final class GroupProxyScenario {
             List<Message> silent = client.collect(1500);
             check(silent.size() == 1 && silent.get(0).getType() == CoAP.Type.ACK && silent.get(0).getRawCode() == 0,
                     "GPX_06 a CON group request nobody answers: an empty ACK, then nothing", silent);
+            tcpClientCheck(); // last: the checks above count the servers' requests
             Thread.sleep(200);
             check(proxy.groupCollections() == 0 && proxy.metrics().inFlight().get() == 0 && proxy.metrics().observers().get() == 0,
                     "GPX_06 every collection ended (Tokens released, exchange slots and observer counts back to 0)",
@@ -545,6 +547,81 @@ public final class GroupProxyScenario {
             outsider.close();
         }
         System.out.println(failures.isEmpty() ? "SCENARIO OK" : "SCENARIO FAILED " + failures);
+    }
+
+    /**
+     * A group request from a coap+tcp client (the proxy's listen_tcp, RFC 8323): every server's
+     * response comes back on the client's connection, each a frame with its Token and Reply-From.
+     */
+    private static void tcpClientCheck() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", 5610)) {
+            s.getOutputStream().write(Hex.decode("30e1220480")); // CSM, Max-Message-Size 1152
+            byte[] token = Hex.decode("b1b2b3");
+            Request r = new Request(CoAP.Code.GET);
+            r.setToken(Token.fromProvider(token));
+            r.getOptions().setProxyUri("coap://lights.example/light");
+            r.getOptions().addOption(new Option(MT, 1L));
+            s.getOutputStream().write(new org.eclipse.californium.core.network.serialization.TcpDataSerializer().getByteArray(r));
+            s.setSoTimeout(200);
+            List<String> got = new ArrayList<>();
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            long end = System.currentTimeMillis() + 2500;
+            while (System.currentTimeMillis() < end) {
+                byte[] frame;
+                try {
+                    frame = readFrame(in);
+                } catch (SocketTimeoutException e) {
+                    continue;
+                }
+                if (frame == null) {
+                    got.add("closed");
+                    break;
+                }
+                Message m;
+                try {
+                    m = new org.eclipse.californium.core.network.serialization.TcpDataParser(REGISTRY).parseMessage(frame);
+                } catch (org.eclipse.californium.core.coap.CoAPMessageFormatException signal) {
+                    continue; // the proxy's CSM (7.01): Californium's parser knows no signaling codes
+                }
+                if (m instanceof Response resp && resp.getCode().codeClass == 2) {
+                    Option o = option(resp, REPLY_FROM);
+                    boolean named = o != null && Hex.encode(o.getValue()).equals(replyFromHex(5700
+                            + Integer.parseInt(resp.getPayloadString().substring(1, 2))));
+                    got.add(resp.getPayloadString() + (Arrays.equals(resp.getTokenBytes(), token) ? "" : " wrong token")
+                            + (named ? "" : " no Reply-From"));
+                }
+            }
+            java.util.Collections.sort(got);
+            check(got.equals(List.of("s1", "s2", "s3")), "GPX_05_TCP a group request over coap+tcp: every server's response "
+                    + "on the client's connection, with its Token and Reply-From", got);
+        }
+    }
+
+    /** One RFC 8323 frame, or null at the end of the stream. */
+    private static byte[] readFrame(java.io.DataInputStream in) throws java.io.IOException {
+        int b0 = in.read();
+        if (b0 < 0) {
+            return null;
+        }
+        int len = b0 >>> 4;
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        head.write(b0);
+        if (len == 13) {
+            int e = in.readUnsignedByte();
+            head.write(e);
+            len = e + 13;
+        } else if (len == 14) {
+            int e = in.readUnsignedShort();
+            head.write(e >>> 8);
+            head.write(e & 0xFF);
+            len = e + 269;
+        } else if (len == 15) {
+            throw new java.io.IOException("4-byte frame length");
+        }
+        byte[] rest = new byte[1 + (b0 & 0x0F) + len];
+        in.readFully(rest);
+        head.writeBytes(rest);
+        return head.toByteArray();
     }
 
     /**

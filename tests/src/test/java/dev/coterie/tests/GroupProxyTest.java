@@ -26,6 +26,12 @@ class GroupProxyTest {
     }
 
     @Test
+    void GPX_05_TCP_aGroupRequestFromACoapTcpClientGetsEveryResponseOnItsConnection() {
+        run.assertChecks("GPX_05_TCP a group request over coap+tcp: every server's response on the client's connection, with "
+                + "its Token and Reply-From");
+    }
+
+    @Test
     void GPX_05_everyResponseRelayedWithReplyFromAndTheClientsToken() {
         run.assertChecks("GPX_05 three servers' responses relayed", "GPX_05 every relayed response carries the client's Token",
                 "GPX_05 Reply-From is [-1, [h'7f000001', port]] of the answering server",

@@ -56,6 +56,7 @@ public final class SignalingHandler extends ChannelDuplexHandler {
 
     private final TcpLimits limits;
     private final AtomicInteger connections;
+    private final Runnable refused;
     private final SslHandler tlsClient;
     private ByteBuf buffer;
     private boolean csmSent;
@@ -80,7 +81,16 @@ public final class SignalingHandler extends ChannelDuplexHandler {
     SignalingHandler(TcpLimits limits, AtomicInteger connections, SslHandler tlsClient) {
         this.limits = limits;
         this.connections = connections;
+        this.refused = () -> { };
         this.tlsClient = tlsClient;
+    }
+
+    /** A server's handler counting into {@code counts}: open connections, and those closed on arrival. */
+    SignalingHandler(TcpLimits limits, ConnectionCounts counts) {
+        this.limits = limits;
+        this.connections = counts.open;
+        this.refused = counts.refused::incrementAndGet;
+        this.tlsClient = null;
     }
 
     /** A TLS client: the handshake is done and the server chose ALPN "coap" (RFC 8323 Section 8.2). */
@@ -105,6 +115,7 @@ public final class SignalingHandler extends ChannelDuplexHandler {
             counted = true;
             if (connections.incrementAndGet() > limits.maxConnections()) {
                 LOG.info("{}: closed on arrival, {} connections is the limit", ctx.channel().remoteAddress(), limits.maxConnections());
+                refused.run();
                 closing = true;
                 ctx.close();
                 return;

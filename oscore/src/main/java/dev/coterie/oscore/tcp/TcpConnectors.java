@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -63,14 +62,19 @@ public final class TcpConnectors {
 
     /** A coap+tcp server on {@code bind} whose closed connections end their observations in {@code observations} (may be null). */
     public static Connector server(InetSocketAddress bind, Configuration cfg, TcpLimits limits, TcpObservations observations) {
-        AtomicInteger open = new AtomicInteger();
+        return server(bind, cfg, limits, observations, new ConnectionCounts());
+    }
+
+    /** The same, counting its connections into {@code counts}. */
+    public static Connector server(InetSocketAddress bind, Configuration cfg, TcpLimits limits, TcpObservations observations,
+                                   ConnectionCounts counts) {
         return new TcpServerConnector(bind, apply(cfg, limits)) {
             @Override
             protected void onNewChannelCreated(Channel ch) {
                 super.onNewChannelCreated(ch);
                 coalesceFlushes(ch);
                 endsObservations(ch, observations);
-                ch.pipeline().addLast(new SignalingHandler(limits, open));
+                ch.pipeline().addLast(new SignalingHandler(limits, counts));
             }
         };
     }
@@ -95,9 +99,14 @@ public final class TcpConnectors {
     /** {@link #tlsServer(SSLContext, boolean, InetSocketAddress, Configuration, TcpLimits)} whose closed connections end their observations. */
     public static Connector tlsServer(SSLContext tls, boolean clientCertificates, InetSocketAddress bind, Configuration cfg,
                                       TcpLimits limits, TcpObservations observations) {
+        return tlsServer(tls, clientCertificates, bind, cfg, limits, observations, new ConnectionCounts());
+    }
+
+    /** The same, counting its connections into {@code counts}. */
+    public static Connector tlsServer(SSLContext tls, boolean clientCertificates, InetSocketAddress bind, Configuration cfg,
+                                      TcpLimits limits, TcpObservations observations, ConnectionCounts counts) {
         cfg.set(TcpConfig.TLS_CLIENT_AUTHENTICATION_MODE,
                 clientCertificates ? CertificateAuthenticationMode.NEEDED : CertificateAuthenticationMode.NONE);
-        AtomicInteger open = new AtomicInteger();
         return new TlsServerConnector(tls, bind, apply(cfg, limits)) {
             @Override
             protected void onNewChannelCreated(Channel ch) {
@@ -105,7 +114,7 @@ public final class TcpConnectors {
                 restrict(ch, null);
                 coalesceFlushes(ch);
                 endsObservations(ch, observations);
-                ch.pipeline().addLast(new SignalingHandler(limits, open));
+                ch.pipeline().addLast(new SignalingHandler(limits, counts));
             }
         };
     }
@@ -133,7 +142,7 @@ public final class TcpConnectors {
                 super.onNewChannelCreated(remote, ch);
                 direct.add(remote, ch);
                 coalesceFlushes(ch);
-                ch.pipeline().addLast(new SignalingHandler(limits, null));
+                ch.pipeline().addLast(new SignalingHandler(limits, (java.util.concurrent.atomic.AtomicInteger) null));
             }
         };
     }

@@ -38,14 +38,7 @@ public final class TcpObservations {
             @Override
             public void deliverRequest(Exchange exchange) {
                 inner.deliverRequest(exchange); // the relation, if any, is made before the resource answers
-                ObserveRelation relation = exchange.getRelation();
-                if (relation != null && exchange.getEndpoint() != null
-                        && org.eclipse.californium.core.coap.CoAP.isTcpScheme(exchange.getEndpoint().getUri().getScheme())) {
-                    Set<ObserveRelation> set = byConnection.computeIfAbsent(
-                            key(exchange.getEndpoint().getAddress().getPort(), relation.getSource()), k -> ConcurrentHashMap.newKeySet());
-                    set.removeIf(ObserveRelation::isCanceled);
-                    set.add(relation);
-                }
+                remember(exchange);
             }
 
             @Override
@@ -53,6 +46,22 @@ public final class TcpObservations {
                 inner.deliverResponse(exchange, response);
             }
         };
+    }
+
+    /**
+     * Remembers the observation of {@code exchange}, if it has one and came through a TCP
+     * endpoint: for a deliverer that makes relations later than {@link #deliverer} sees (the
+     * proxy attaches an observer when the first notification arrives).
+     */
+    public void remember(Exchange exchange) {
+        ObserveRelation relation = exchange.getRelation();
+        if (relation != null && exchange.getEndpoint() != null
+                && org.eclipse.californium.core.coap.CoAP.isTcpScheme(exchange.getEndpoint().getUri().getScheme())) {
+            Set<ObserveRelation> set = byConnection.computeIfAbsent(
+                    key(exchange.getEndpoint().getAddress().getPort(), relation.getSource()), k -> ConcurrentHashMap.newKeySet());
+            set.removeIf(ObserveRelation::isCanceled);
+            set.add(relation);
+        }
     }
 
     /** The connection from {@code peer} to local port {@code localPort} closed: its observations end. */
