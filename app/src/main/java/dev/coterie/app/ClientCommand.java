@@ -279,7 +279,7 @@ final class ClientCommand implements Callable<Integer> {
                 expect == null ? 0 : expect, timeout, trace, registry, groupInterface, informativeFormat,
                 ticket ? java.net.URI.create(uri) : null);
         if (noOscore) {
-            if (TcpOptions.isTcp(uri)) {
+            if (tcpFirstHop()) {
                 ClientRun run = ClientRun.unprotected(s);
                 org.eclipse.californium.elements.config.Configuration cfg = Endpoints.configuration();
                 return run.run(request, () -> run.unprotectedEndpoint(new CoapEndpoint.Builder()
@@ -293,12 +293,21 @@ final class ClientCommand implements Callable<Integer> {
         return group(request, local, s);
     }
 
+    /**
+     * Whether this client's own connection is coap+tcp or coaps+tcp: a TCP target URI reached
+     * directly. Through --proxy (a coap:// proxy) the first hop is UDP, and the TCP target
+     * travels in Proxy-Uri for the proxy to reach (RFC 8323 7, RFC 7252 5.7).
+     */
+    private boolean tcpFirstHop() {
+        return proxy == null && TcpOptions.isTcp(uri);
+    }
+
     /** Exactly one of --context, --bundle, --no-oscore, and the options that only fit one of them. */
     private void checkSecurityChoice() {
-        if (TcpOptions.isTcp(uri)) {
+        if (tcpFirstHop()) {
             // Group OSCORE over TCP: pairwise mode to one member (--member) only
             for (String[] f : new String[][] {{"--bundle without --member", bundle != null && member == null ? "" : null},
-                {"--deterministic", deterministic ? "" : null}, {"--proxy", proxy},
+                {"--deterministic", deterministic ? "" : null},
                 {"--bind", bind}, {"--group-interface", groupInterface}}) {
                 if (f[1] != null) {
                     throw new IllegalArgumentException(f[0] + " with a " + uri.substring(0, uri.indexOf(':'))
@@ -485,7 +494,7 @@ final class ClientCommand implements Callable<Integer> {
             OscoreEndpointBuilder eb = new OscoreEndpointBuilder().bind(local)
                     .configuration(cfg).extensions(s.registry()).maxOscoreLayers(maxOscoreLayers)
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
-            if (TcpOptions.isTcp(uri)) {
+            if (tcpFirstHop()) {
                 eb.connector(TcpOptions.clientConnector(uri, tlsTrust, cfg, tcpFrame.limits()));
             }
             eb.trace(run.securityTrace());
@@ -642,7 +651,7 @@ final class ClientCommand implements Callable<Integer> {
             GroupEndpointBuilder eb = new GroupEndpointBuilder().bind(local).extensions(s.registry())
                     .maxOscoreLayers(maxOscoreLayers)
                     .clientBinding(new ClientContextBinding().endpointDefaultLayers(layers));
-            if (TcpOptions.isTcp(uri)) {
+            if (tcpFirstHop()) {
                 org.eclipse.californium.elements.config.Configuration cfg = GroupEndpointBuilder.defaultConfiguration();
                 eb.configuration(cfg).tcpConnector(TcpOptions.clientConnector(uri, tlsTrust, cfg, tcpFrame.limits()));
             }

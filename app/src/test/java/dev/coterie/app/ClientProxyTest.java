@@ -31,6 +31,29 @@ class ClientProxyTest {
     }
 
     @Test
+    void OSC_21_TCP_UP_endToEndOscoreFromAUdpClientThroughTheProxyToACoapTcpServer() throws Exception {
+        try (Server server = Server.oscoreTcp(dir)) {
+            String origin = server.uri("").replaceAll("/$", "");
+            assertTrue(origin.startsWith("coap+tcp://127.0.0.1:"), origin);
+            try (ProxyServer p = proxy("  - {client: unauthenticated, allow: [{origin: '" + origin + "'}]}\n", List.of())) {
+                Path client = ClientFixtures.contextFile(dir, "client", "", "01", ",\n  \"state_dir\": \"client-state\"");
+                Run r = ClientFixtures.run("client", "--context", client.toString(), "--proxy", at(p), server.uri("hello"));
+                assertEquals(0, r.status(), r.err());
+                assertEquals(List.of("2.05 CONTENT", "  Content-Format: \"text/plain\"", "Hello World!"), r.lines());
+                assertEquals(0.0, p.metrics().layersRemoved(), "the proxy holds no end-to-end key and removed no layer");
+                assertEquals(1, server.seen.count("REQUEST_VERIFIED"), "verified end to end by the TCP server");
+            }
+            // the scheme is part of the origin: the UDP origin at that host and port is not the coap+tcp one
+            try (ProxyServer p = proxy("  - {client: unauthenticated, allow: [{origin: '" + origin.replace("coap+tcp://", "coap://")
+                    + "'}]}\n", List.of())) {
+                Path client = ClientFixtures.contextFile(dir, "client2", "", "01", ",\n  \"state_dir\": \"client2-state\"");
+                Run r = ClientFixtures.run("client", "--context", client.toString(), "--proxy", at(p), server.uri("hello"));
+                assertTrue(r.out().contains("4.01"), r.out() + r.err());
+            }
+        }
+    }
+
+    @Test
     void OSC_21_endToEndOscoreThroughTheProxy_fromTheCommandLine() throws Exception {
         try (Server server = Server.oscore(dir);
              ProxyServer p = proxy("  - {client: unauthenticated, allow: [{origin: '127.0.0.1:" + server.port() + "'}]}\n", List.of())) {

@@ -109,8 +109,7 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
             if (canonical == null) {
                 throw new Refusal(ResponseCode.BAD_OPTION, "the target host is not a valid IP address");
             }
-            return new ForwardTarget(new ProxyConfig.Origin(canonical, t.origin().port()), false, t.path(), t.query(),
-                    t.viaRoute());
+            return new ForwardTarget(t.origin().withHost(canonical), false, t.path(), t.query(), t.viaRoute());
         }
         return t;
     }
@@ -161,7 +160,11 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
     }
 
     public String uri() {
-        StringBuilder sb = new StringBuilder("coap://").append(origin).append('/');
+        StringBuilder sb = new StringBuilder();
+        if (!origin.tcp()) {
+            sb.append("coap://"); // Origin.toString() carries the scheme of the TCP ones
+        }
+        sb.append(origin).append('/');
         sb.append(String.join("/", path));
         if (!query.isEmpty()) {
             sb.append('?').append(String.join("&", query));
@@ -208,7 +211,8 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
             } catch (IllegalArgumentException e) {
                 throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Cri is not a well-formed CRI");
             }
-            if (!"coap".equals(c.schemeName())) {
+            String scheme = ProxyConfig.Origin.proxied(c.schemeName());
+            if (scheme == null) {
                 throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + c.schemeName() + " is not proxied");
             }
             if (c.authority() == null || c.authority() == Cri.ROOTLESS || c.fragment() != null) {
@@ -218,8 +222,8 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
             if (host.startsWith("[")) {
                 host = host.substring(1, host.indexOf(']'));
             }
-            int port = c.authority().port() < 0 ? 5683 : c.authority().port();
-            return new ForwardTarget(new ProxyConfig.Origin(host.toLowerCase(Locale.ROOT), port), !c.authority().isIp(),
+            int port = c.authority().port() < 0 ? ProxyConfig.Origin.defaultPort(scheme) : c.authority().port();
+            return new ForwardTarget(new ProxyConfig.Origin(host.toLowerCase(Locale.ROOT), port, scheme), !c.authority().isIp(),
                     c.path(), c.query(), null);
         }
         if (o.hasProxyUri()) {
@@ -236,18 +240,20 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
             }
             String outer = parts.outerProxyUri();
             int colon = outer.indexOf("://");
-            String scheme = outer.substring(0, colon);
-            if (!scheme.equals("coap")) {
-                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + scheme + " is not proxied");
+            String scheme = ProxyConfig.Origin.proxied(outer.substring(0, colon));
+            if (scheme == null) {
+                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + outer.substring(0, colon) + " is not proxied");
             }
-            ProxyConfig.Origin origin = authority(outer.substring(colon + 3));
+            ProxyConfig.Origin origin = authority(outer.substring(colon + 3), scheme);
             return new ForwardTarget(origin, isName(origin.host()), strings(parts.uriPath()), strings(parts.uriQuery()), null);
         }
         // Proxy-Scheme or Proxy-Scheme-Number with the Uri-* options
+        String scheme;
         if (o.hasProxyScheme()) {
-            String scheme = o.getProxyScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("coap")) {
-                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + scheme + " is not proxied");
+            scheme = ProxyConfig.Origin.proxied(o.getProxyScheme());
+            if (scheme == null) {
+                throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme " + o.getProxyScheme().toLowerCase(Locale.ROOT)
+                        + " is not proxied");
             }
         } else {
             byte[] v = other(o, n.proxySchemeNumber()).getValue();
@@ -255,7 +261,10 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
             for (byte b : v) {
                 num = (num << 8) | (b & 0xff);
             }
-            if (num != 0) {
+            // scheme numbers (href, digest section 11): 0 coap, 6 coap+tcp, 7 coaps+tcp
+            scheme = num == 0 ? ProxyConfig.Origin.COAP : num == 6 ? ProxyConfig.Origin.COAP_TCP
+                    : num == 7 ? ProxyConfig.Origin.COAPS_TCP : null;
+            if (scheme == null) {
                 throw new Refusal(ResponseCode.PROXY_NOT_SUPPORTED, "scheme number " + num + " is not proxied");
             }
         }
@@ -266,8 +275,9 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        int port = o.hasUriPort() ? o.getUriPort() : 5683;
-        return new ForwardTarget(new ProxyConfig.Origin(host, port), isName(host), o.getUriPath(), o.getUriQuery(), null);
+        int port = o.hasUriPort() ? o.getUriPort() : ProxyConfig.Origin.defaultPort(scheme);
+        return new ForwardTarget(new ProxyConfig.Origin(host, port, scheme), isName(host), o.getUriPath(), o.getUriQuery(),
+                null);
     }
 
     /** The reverse-proxy route {@code r} matches, with its target, or null. */
@@ -315,13 +325,13 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
         }
     }
 
-    private static ProxyConfig.Origin authority(String a) throws Refusal {
+    private static ProxyConfig.Origin authority(String a, String scheme) throws Refusal {
         int at = a.lastIndexOf('@');
         if (at >= 0) {
             a = a.substring(at + 1);
         }
         String host;
-        int port = 5683;
+        int port = ProxyConfig.Origin.defaultPort(scheme);
         if (a.startsWith("[")) {
             int end = a.indexOf(']');
             if (end < 0) {
@@ -341,7 +351,7 @@ public record ForwardTarget(ProxyConfig.Origin origin, boolean hostIsName, List<
         if (host.isEmpty()) {
             throw new Refusal(ResponseCode.BAD_OPTION, "Proxy-Uri has no host");
         }
-        return new ProxyConfig.Origin(host.toLowerCase(Locale.ROOT), port);
+        return new ProxyConfig.Origin(host.toLowerCase(Locale.ROOT), port, scheme);
     }
 
     private static int port(String s) throws Refusal {

@@ -308,6 +308,11 @@ final class Forwarder extends ServerMessageDeliverer {
                     nextProxy, true));
             return;
         }
+        if (!chained && target.origin().tcp() && address.isMulticastAddress()) {
+            answer(exchange, ResponseCode.BAD_REQUEST, "coap+tcp and coaps+tcp have no multicast (RFC 8323)",
+                    ProxyMetrics.Outcome.BAD_REQUEST);
+            return;
+        }
         if (address.isMulticastAddress() || chained && groupRequest) {
             if (chained) {
                 answer(exchange, ResponseCode.NOT_IMPLEMENTED, "group requests through next_proxy are not enabled",
@@ -374,6 +379,16 @@ final class Forwarder extends ServerMessageDeliverer {
 
     private void send(Exchange exchange, Request req, Request up, ForwardTarget target, Leg leg, ResponseCache.Key key,
                       ResponseCache.Entry revalidating) {
+        Endpoint tcpVia = null;
+        if (leg.key() != null && leg.key().tcp() && !leg.toProxy()) {
+            try {
+                tcpVia = tcpEndpoint(leg.key());
+            } catch (ForwardTarget.Refusal r) {
+                metrics.inFlight().decrementAndGet();
+                refuseUpstream(exchange, r);
+                return;
+            }
+        }
         AtomicBoolean done = new AtomicBoolean();
         ScheduledFuture<?>[] timeout = new ScheduledFuture<?>[1];
         Token token = tokens.createToken(TokenGenerator.Scope.SHORT_TERM_CLIENT_LOCAL);
@@ -430,7 +445,7 @@ final class Forwarder extends ServerMessageDeliverer {
         });
         OscoreContext hop = originContexts.get(leg.key());
         FastPath f = fast;
-        boolean viaFast = hop == null && f != null && FastPath.isFast(exchange);
+        boolean viaFast = hop == null && tcpVia == null && f != null && FastPath.isFast(exchange);
         if (!viaFast) {
             // the fast path's upstream times its requests out itself (onTimeout above), without a timer task each
             timeout[0] = timer.schedule(() -> {
@@ -455,8 +470,34 @@ final class Forwarder extends ServerMessageDeliverer {
             }
             bindHop(up, hop, leg);
             oscoreUpstream.sendRequest(up);
+        } else if (tcpVia != null) {
+            tcpVia.sendRequest(up);
         } else {
             (viaFast ? f.upstream() : plainUpstream).sendRequest(up);
+        }
+    }
+
+    private volatile TcpUpstreams tcpUpstreams;
+
+    /** Where requests to coap+tcp and coaps+tcp origins leave (RFC 8323); without it they get 5.02. */
+    void tcpUpstreams(TcpUpstreams t) {
+        tcpUpstreams = t;
+    }
+
+    private Endpoint tcpEndpoint(ProxyConfig.Origin origin) throws ForwardTarget.Refusal {
+        TcpUpstreams t = tcpUpstreams;
+        if (t == null) {
+            throw new ForwardTarget.Refusal(ResponseCode.BAD_GATEWAY, "no TCP upstream configured");
+        }
+        return t.endpoint(origin);
+    }
+
+    /** A TCP origin this proxy cannot reach now: 5.03 with Max-Age past a limit, else the refusal's code. */
+    private void refuseUpstream(Exchange exchange, ForwardTarget.Refusal r) {
+        if (r.code() == ResponseCode.SERVICE_UNAVAILABLE) {
+            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, r.getMessage());
+        } else {
+            answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
         }
     }
 
@@ -550,7 +591,8 @@ final class Forwarder extends ServerMessageDeliverer {
 
     private static String codeOf(Response r) {
         byte[] wire = r.getBytes();
-        int raw = wire != null && wire.length > 1 ? wire[1] & 0xff : r.getRawCode();
+        int at = codeOffset(wire, r.getSourceContext() instanceof org.eclipse.californium.elements.TcpEndpointContext);
+        int raw = at > 0 ? wire[at] & 0xff : r.getRawCode();
         return (raw >> 5) + "." + String.format("%02d", raw & 0x1f);
     }
 
@@ -1092,11 +1134,21 @@ final class Forwarder extends ServerMessageDeliverer {
             return;
         }
         Endpoint via = hop != null ? oscoreUpstream : plainUpstream;
+        if (hop == null && leg.key() != null && leg.key().tcp() && !leg.toProxy()) {
+            try {
+                via = tcpEndpoint(leg.key());
+            } catch (ForwardTarget.Refusal refusal) {
+                metrics.inFlight().decrementAndGet();
+                refuseUpstream(exchange, refusal);
+                return;
+            }
+        }
+        Endpoint viaFinal = via;
         java.util.function.Consumer<Request> send = r -> {
             if (hop != null) {
                 bindHop(r, hop, leg);
             }
-            via.sendRequest(r);
+            viaFinal.sendRequest(r);
         };
         boolean originHop = hop != null;
         ObserveRelay fresh = new ObserveRelay(key, via, send, metrics, () -> relays.remove(key),
@@ -1323,13 +1375,31 @@ final class Forwarder extends ServerMessageDeliverer {
         return up;
     }
 
+    /**
+     * Where the code byte of the message {@code wire} is, or -1: byte 1 of a UDP header (RFC 7252
+     * 3); in an RFC 8323 frame it follows Len/TKL and the 0, 1, 2 or 4 bytes of extended length
+     * that Len 0-12, 13, 14, 15 announce (RFC 8323 3.2).
+     */
+    static int codeOffset(byte[] wire, boolean tcp) {
+        if (wire == null || wire.length < 2) {
+            return -1;
+        }
+        int at = 1;
+        if (tcp) {
+            int len = (wire[0] & 0xff) >>> 4;
+            at = len < 13 ? 1 : len == 13 ? 2 : len == 14 ? 3 : 5;
+        }
+        return at < wire.length ? at : -1;
+    }
+
     /** The response to the client: the origin's code, options and payload on the client's exchange. */
     private static Response downstreamResponse(Response fromOrigin) {
         Response r = new Response(fromOrigin.getCode());
         byte[] wire = fromOrigin.getBytes();
-        if (wire != null && wire.length > 1 && (wire[1] & 0xff) != fromOrigin.getRawCode()) {
+        int at = codeOffset(wire, fromOrigin.getSourceContext() instanceof org.eclipse.californium.elements.TcpEndpointContext);
+        if (at > 0 && (wire[at] & 0xff) != fromOrigin.getRawCode()) {
             // a code Californium has no constant for (it keeps the class default): relay the code that came
-            r = new HopLimitReached.RawCode(wire[1] & 0xff, fromOrigin.getCode());
+            r = new HopLimitReached.RawCode(wire[at] & 0xff, fromOrigin.getCode());
         }
         OptionSet o = r.getOptions();
         for (Option opt : fromOrigin.getOptions().asSortedList()) {

@@ -46,7 +46,20 @@ public record ProxyConfig(
         List<InetSocketAddress> listenTcp,
         Tls tls,
         dev.coterie.oscore.tcp.TcpLimits tcp,
+        UpstreamTcp upstreamTcp,
         Path source) {
+
+    /**
+     * How the proxy reaches coap+tcp and coaps+tcp origins (RFC 8323): the limits of its upstream
+     * connections, the PEM certificates a coaps+tcp origin's certificate must chain to (none: no
+     * coaps+tcp origin is reached, 5.02), and how many coaps+tcp origin hosts it keeps a TLS client
+     * for at once (one per host, for server name indication and the name check).
+     */
+    public record UpstreamTcp(dev.coterie.oscore.tcp.TcpLimits limits, Path trust, int maxTlsOrigins) {
+        public static final int DEFAULT_MAX_TLS_ORIGINS = 16;
+        public static final UpstreamTcp DEFAULTS = new UpstreamTcp(dev.coterie.oscore.tcp.TcpLimits.DEFAULTS, null,
+                DEFAULT_MAX_TLS_ORIGINS);
+    }
 
     /**
      * The coaps+tcp listeners (RFC 8323), or none: TLS on {@code listen} with the key and
@@ -133,11 +146,53 @@ public record ProxyConfig(
     public record OriginHop(Origin origin, Path context) {
     }
 
-    /** host and port of an origin server. */
-    public record Origin(String host, int port) {
+    /**
+     * Host and port of an origin server, and the transport it is reached by: {@code coap} (UDP),
+     * {@code coap+tcp} or {@code coaps+tcp} (RFC 8323). The scheme is part of the origin's identity:
+     * coap://h:5683 and coap+tcp://h:5683 are different origins (for access, cache and hop contexts).
+     */
+    public record Origin(String host, int port, String scheme) {
+        public static final String COAP = "coap";
+        public static final String COAP_TCP = "coap+tcp";
+        public static final String COAPS_TCP = "coaps+tcp";
+
+        public Origin {
+            if (!scheme.equals(COAP) && !scheme.equals(COAP_TCP) && !scheme.equals(COAPS_TCP)) {
+                throw new IllegalArgumentException("not a proxied scheme: " + scheme);
+            }
+        }
+
+        /** A coap:// (UDP) origin. */
+        public Origin(String host, int port) {
+            this(host, port, COAP);
+        }
+
+        /** The same host and port under {@code otherHost}. */
+        public Origin withHost(String otherHost) {
+            return new Origin(otherHost, port, scheme);
+        }
+
+        /** Whether this origin is reached over a TCP connection (coap+tcp, coaps+tcp). */
+        public boolean tcp() {
+            return !scheme.equals(COAP);
+        }
+
+        /** The default port of {@code scheme} (RFC 7252 6.1, RFC 8323 8.1/8.2). */
+        public static int defaultPort(String scheme) {
+            return scheme.equals(COAPS_TCP) ? 5684 : 5683;
+        }
+
+        /** {@code s} in lower case when it is a scheme this proxy forwards to, else null. */
+        public static String proxied(String s) {
+            String l = s.toLowerCase(java.util.Locale.ROOT);
+            return l.equals(COAP) || l.equals(COAP_TCP) || l.equals(COAPS_TCP) ? l : null;
+        }
+
+        /** host:port for a coap origin (as before), scheme://host:port for the TCP ones. */
         @Override
         public String toString() {
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+            String hp = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+            return tcp() ? scheme + "://" + hp : hp;
         }
     }
 
@@ -276,7 +331,7 @@ public record ProxyConfig(
 
     private static final Set<String> TOP = Set.of("listen", "upstream_bind", "forward_proxy", "max_oscore_layers",
             "client_contexts", "origin_contexts", "next_proxy", "routes", "access", "limits", "cache", "admin",
-            "fast_path", "groups", "group_forwarding", "http", "group_observations", "listen_tcp", "listen_tls", "tcp");
+            "fast_path", "groups", "group_forwarding", "http", "group_observations", "listen_tcp", "listen_tls", "tcp", "upstream_tcp");
 
     /** Reads and checks {@code file}. */
     public static ProxyConfig load(Path file) throws ConfigException {
@@ -348,7 +403,7 @@ public record ProxyConfig(
             for (JsonNode n : r.list(root.get("origin_contexts"), "origin_contexts")) {
                 String f = "origin_contexts[" + i++ + "]";
                 r.onlyFields(n, f, Set.of("origin", "context"));
-                hops.add(new OriginHop(r.origin(r.required(n, "origin", f), f + ".origin"),
+                hops.add(new OriginHop(r.udpOrigin(r.required(n, "origin", f), f + ".origin"),
                         r.path(r.required(n, "context", f), f + ".context")));
             }
         }
@@ -357,7 +412,7 @@ public record ProxyConfig(
             // a chain: forward-proxy requests go on to this proxy with their proxy options, over its hop layer if given
             JsonNode n = root.get("next_proxy");
             r.onlyFields(n, "next_proxy", Set.of("address", "context"));
-            nextProxy = r.origin(r.required(n, "address", "next_proxy"), "next_proxy.address");
+            nextProxy = r.udpOrigin(r.required(n, "address", "next_proxy"), "next_proxy.address");
             if (!forward) {
                 throw new ConfigException(name, "next_proxy", "only a forward proxy (forward_proxy: true) sends requests on "
                         + "to a next proxy");
@@ -623,6 +678,29 @@ public record ProxyConfig(
                     r.longInteger(n, "frame_timeout_ms", "tcp.frame_timeout_ms", d.frameTimeoutMillis(), 100, 600_000),
                     r.integer(n, "max_message_size", "tcp.max_message_size", d.maxMessageSize(), 64, 8 << 20));
         }
+        UpstreamTcp upTcp = UpstreamTcp.DEFAULTS;
+        if (root.has("upstream_tcp") && !root.get("upstream_tcp").isNull()) {
+            JsonNode n = root.get("upstream_tcp");
+            r.onlyFields(n, "upstream_tcp", Set.of("max_connections", "idle_timeout_s", "frame_timeout_ms", "max_message_size",
+                    "trust", "max_tls_origins"));
+            dev.coterie.oscore.tcp.TcpLimits d = dev.coterie.oscore.tcp.TcpLimits.DEFAULTS;
+            dev.coterie.oscore.tcp.TcpLimits lim = new dev.coterie.oscore.tcp.TcpLimits(
+                    r.integer(n, "max_connections", "upstream_tcp.max_connections", d.maxConnections(), 1, 1_000_000),
+                    r.integer(n, "idle_timeout_s", "upstream_tcp.idle_timeout_s", d.idleSeconds(), 1, 86_400),
+                    r.longInteger(n, "frame_timeout_ms", "upstream_tcp.frame_timeout_ms", d.frameTimeoutMillis(), 100, 600_000),
+                    r.integer(n, "max_message_size", "upstream_tcp.max_message_size", d.maxMessageSize(), 64, 8 << 20));
+            Path trust = null;
+            if (n.has("trust") && !n.get("trust").isNull()) {
+                trust = r.path(n.get("trust"), "upstream_tcp.trust");
+                try {
+                    dev.coterie.oscore.tcp.TlsFiles.client(trust, null, null); // readable, PEM certificates
+                } catch (IOException e) {
+                    throw r.error("upstream_tcp.trust", e.getMessage());
+                }
+            }
+            upTcp = new UpstreamTcp(lim, trust, r.integer(n, "max_tls_origins", "upstream_tcp.max_tls_origins",
+                    UpstreamTcp.DEFAULT_MAX_TLS_ORIGINS, 1, 10_000));
+        }
         for (int i = 0; i < access.size(); i++) {
             if (access.get(i).client().isTls() && (tls == null || tls.clientTrust() == null)) {
                 throw new ConfigException(name, "access[" + i + "].client", "a TLS client identity needs listen_tls with "
@@ -631,7 +709,7 @@ public record ProxyConfig(
         }
         return new ProxyConfig(List.copyOf(listen), upstream, forward, layers, List.copyOf(clients), List.copyOf(hops),
                 nextProxy, List.copyOf(routes), List.copyOf(access), limits, cache, admin,
-                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, http, gobs, listenTcp, tls, tcp, base);
+                r.bool(root, "fast_path", "fast_path", true), List.copyOf(groups), gf, http, gobs, listenTcp, tls, tcp, upTcp, base);
     }
 
     private static Tls tls(Reader r, JsonNode n) throws ConfigException {
@@ -840,22 +918,35 @@ public record ProxyConfig(
             }
         }
 
-        /** An origin: "coap://host[:port]" or "host:port". */
+        /** A UDP origin only: "coap://host[:port]" or "host:port" (next_proxy, origin hop contexts). */
+        Origin udpOrigin(JsonNode n, String at) throws ConfigException {
+            Origin o = origin(n, at);
+            if (o.tcp()) {
+                throw error(at, "only coap:// (UDP) is supported here, not " + o.scheme() + " (see docs/configuration.md)");
+            }
+            return o;
+        }
+
+        /** An origin: "coap://host[:port]", "coap+tcp://host[:port]", "coaps+tcp://host[:port]" or "host:port" (coap). */
         Origin origin(JsonNode n, String at) throws ConfigException {
             String s = text(n, at);
             if (s.contains("://")) {
                 try {
                     URI u = new URI(s);
-                    if (!"coap".equalsIgnoreCase(u.getScheme())) {
-                        throw error(at, "only coap:// origins are supported (scheme " + u.getScheme() + ")");
+                    String scheme = u.getScheme() == null ? null : Origin.proxied(u.getScheme());
+                    if (scheme == null) {
+                        throw error(at, "only coap://, coap+tcp:// and coaps+tcp:// origins are supported (scheme "
+                                + u.getScheme() + ")");
                     }
+                    int dflt = Origin.defaultPort(scheme);
                     if (u.getHost() == null || (u.getRawPath() != null && !u.getRawPath().isEmpty() && !u.getRawPath().equals("/"))
                             || u.getRawQuery() != null) {
                         throw error(at, "an origin is scheme, host and port only");
                     }
                     String h = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
-                    return hostPort(h.indexOf(':') >= 0 ? "[" + h + "]:" + (u.getPort() < 0 ? 5683 : u.getPort())
-                            : h + ":" + (u.getPort() < 0 ? 5683 : u.getPort()), at, 5683);
+                    Origin o = hostPort(h.indexOf(':') >= 0 ? "[" + h + "]:" + (u.getPort() < 0 ? dflt : u.getPort())
+                            : h + ":" + (u.getPort() < 0 ? dflt : u.getPort()), at, dflt);
+                    return new Origin(o.host(), o.port(), scheme);
                 } catch (URISyntaxException e) {
                     throw error(at, "not a URI");
                 }

@@ -38,6 +38,7 @@ public final class ProxyServer implements AutoCloseable {
     private final List<InetSocketAddress> tcpBinds = new ArrayList<>();
     private final CoapEndpoint plainUpstream;
     private final CoapEndpoint oscoreUpstream;
+    private final TcpUpstreams tcpUpstreams;
     private final Forwarder forwarder;
     private final FastPath fast;
     private final GroupForwarder groups;
@@ -143,6 +144,10 @@ public final class ProxyServer implements AutoCloseable {
         if (oscoreUpstream != null) {
             oscoreUpstream.addNotificationListener(forwarder::onNotification);
         }
+        // coap+tcp and coaps+tcp origins: their clients are made with the first request to each
+        tcpUpstreams = new TcpUpstreams(config.upstreamTcp(), cfg, extensions,
+                ep -> ep.addNotificationListener(forwarder::onNotification));
+        forwarder.tcpUpstreams(tcpUpstreams);
         fast = config.fastPath()
                 ? new FastPath(forwarder, numbers, extensions.californiumRegistry(), plainParsing, config.upstreamBind(),
                         config.limits().upstreamTimeoutMs()) : null;
@@ -369,6 +374,7 @@ public final class ProxyServer implements AutoCloseable {
         differs(out, "listen_tcp", running.listenTcp(), next.listenTcp());
         differs(out, "listen_tls", running.tls(), next.tls());
         differs(out, "tcp", running.tcp(), next.tcp());
+        differs(out, "upstream_tcp", running.upstreamTcp(), next.upstreamTcp());
         return out;
     }
 
@@ -475,6 +481,7 @@ public final class ProxyServer implements AutoCloseable {
         if (oscoreUpstream != null) {
             oscoreUpstream.destroy();
         }
+        tcpUpstreams.close();
         timer.shutdownNow();
     }
 

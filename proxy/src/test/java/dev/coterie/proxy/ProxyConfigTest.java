@@ -278,6 +278,43 @@ class ProxyConfigTest {
     }
 
     @Test
+    void CONFIG_upstreamTcpAndTcpOrigins() throws Exception {
+        Path[] cert = ProxyTcpTest.certificate(dir, "origin", "CN=origin", "IP:127.0.0.1");
+        ProxyConfig c = ProxyFixture.config("forward_proxy: true\n"
+                + "upstream_tcp: {max_connections: 5, idle_timeout_s: 8, frame_timeout_ms: 900, max_message_size: 2048, trust: '"
+                + cert[1] + "', max_tls_origins: 3}\n"
+                + "routes: [{path_prefix: /t, origin: 'coap+tcp://127.0.0.1'}, {path_prefix: /s, origin: 'coaps+tcp://127.0.0.1'}]\n"
+                + "access: [{client: unauthenticated, allow: [{origin: 'coap+tcp://127.0.0.1:6000'}]}]\n");
+        assertEquals(new dev.coterie.oscore.tcp.TcpLimits(5, 8, 900, 2048), c.upstreamTcp().limits());
+        assertEquals(cert[1], c.upstreamTcp().trust());
+        assertEquals(3, c.upstreamTcp().maxTlsOrigins());
+        assertEquals(new ProxyConfig.Origin("127.0.0.1", 5683, "coap+tcp"), c.routes().get(0).origin(), "RFC 8323 default port");
+        assertEquals(new ProxyConfig.Origin("127.0.0.1", 5684, "coaps+tcp"), c.routes().get(1).origin(), "RFC 8323 default port");
+        assertEquals(ProxyConfig.UpstreamTcp.DEFAULTS, ProxyFixture.config("forward_proxy: true\n").upstreamTcp());
+        // coap+tcp and coap at one host and port are different origins
+        assertFalse(new ProxyConfig.Origin("127.0.0.1", 5683).equals(new ProxyConfig.Origin("127.0.0.1", 5683, "coap+tcp")));
+    }
+
+    @Test
+    void CONFIG_upstreamTcpMistakesNameTheField() throws Exception {
+        assertEquals("upstream_tcp.max_connections", mistake("upstream_tcp: {max_connections: 0}\n").field());
+        assertEquals("upstream_tcp.frame_timeout_ms", mistake("upstream_tcp: {frame_timeout_ms: 1}\n").field());
+        assertEquals("upstream_tcp.max_message_size", mistake("upstream_tcp: {max_message_size: 10}\n").field());
+        assertEquals("upstream_tcp.max_tls_origins", mistake("upstream_tcp: {max_tls_origins: 0}\n").field());
+        assertEquals("upstream_tcp.trust", mistake("upstream_tcp: {trust: '" + dir.resolve("none.pem") + "'}\n").field());
+        Path notPem = Files.writeString(dir.resolve("not.pem"), "hello");
+        assertEquals("upstream_tcp.trust", mistake("upstream_tcp: {trust: '" + notPem + "'}\n").field());
+        assertEquals("upstream_tcp.colour", mistake("upstream_tcp: {colour: red}\n").field());
+        assertEquals("routes[0].origin", mistake("forward_proxy: true\nroutes: [{path_prefix: /x, origin: 'coap+ws://127.0.0.1'}]\n").field());
+        // the proxy's own hops over TCP are not done: refused, not silently sent over UDP
+        assertEquals("next_proxy.address", mistake("forward_proxy: true\nnext_proxy: {address: 'coap+tcp://127.0.0.1:6000'}\n")
+                .field());
+        // positive control: the same next_proxy over UDP
+        assertEquals(new ProxyConfig.Origin("127.0.0.1", 6000),
+                ProxyFixture.config("forward_proxy: true\nnext_proxy: {address: 'coap://127.0.0.1:6000'}\n").nextProxy());
+    }
+
+    @Test
     void CONFIG_tcpAndTlsMistakesNameTheFieldAndWhy() throws Exception {
         Path[] cert = ProxyTcpTest.certificate(dir, "proxy", "CN=proxy", "IP:127.0.0.1");
         String ks = cert[0].toString();

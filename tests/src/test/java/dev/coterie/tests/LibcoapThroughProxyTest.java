@@ -265,6 +265,28 @@ class LibcoapThroughProxyTest {
     }
 
     @Test
+    void TCP_UP_libcoapServerAsACoapTcpOrigin_udpClientThroughTheProxy() throws Exception {
+        CoapEndpoint client = plainClient();
+        try (LibcoapServer server = new LibcoapServer(client)) {
+            // coap-server listens on coap+tcp at the same port as on coap (libcoap's default endpoints)
+            Request r = Request.newGet();
+            r.getOptions().setProxyUri("coap+tcp://127.0.0.1:" + server.port + "/time");
+            Response time = send(client, proxy.address, r);
+            assertNotNull(time, "answer to GET coap+tcp:///time through the proxy");
+            assertEquals(ResponseCode.CONTENT, time.getCode(), time.getPayloadString());
+            assertTrue(time.getPayloadString().matches("[A-Z][a-z]{2} \\d{2} \\d{2}:\\d{2}:\\d{2}"), time.getPayloadString());
+            String log = server.log();
+            // coap-server logs the proxy's CSM (RFC 8323 5.3) on its TCP session before the request
+            assertTrue(log.contains("CSM"), "the proxy's CSM reached coap-server: " + log);
+            List<String> seen = server.received("time");
+            assertEquals(1, seen.size(), log);
+            assertFalse(seen.get(0).contains("Proxy-Uri"), seen.get(0));
+        } finally {
+            client.destroy();
+        }
+    }
+
+    @Test
     void californiumClientThroughTheProxy_getsLibcoapServerRootAndTime() throws Exception {
         CoapEndpoint client = plainClient();
         try (LibcoapServer server = new LibcoapServer(client)) {
