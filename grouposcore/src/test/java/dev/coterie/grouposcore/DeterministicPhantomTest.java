@@ -282,6 +282,18 @@ class DeterministicPhantomTest {
 
         // a change: one multicast notification, bound to the deterministic request, verified by the client
         state.set("state 1");
+        if (System.getenv(dev.coterie.oscore.MulticastGuard.OPT_IN) == null
+                && System.getProperty(dev.coterie.oscore.MulticastGuard.OPT_IN) == null
+                && !dev.coterie.oscore.MulticastGuard.externalInterfaces().isEmpty()) {
+            // outside a private namespace and without the opt-in, the guard refuses the multicast notification:
+            // nothing leaves (fail closed); the call below, with the opt-in, is the positive control
+            try {
+                alarm.changed();
+            } catch (IllegalStateException refused) {
+                // the guard's refusal may surface here
+            }
+            assertEquals(0, alarmOut.sent.size(), "MulticastGuard let a notification out outside a private namespace");
+        }
         changedInMemory(alarm);
         assertEquals(1, alarmOut.sent.size());
         Response n = multicast(alarmOut, 0);

@@ -64,9 +64,17 @@ public final class DeterministicPhantoms {
         return stored.size();
     }
 
-    /** The transport-independent bytes of {@code m}: from the datagram when it has one, else its encoding. */
+    /**
+     * The transport-independent bytes of {@code m} (code, options, payload): from the datagram or
+     * the RFC 8323 frame it came in when it has one, else its encoding. Which framing the bytes
+     * have is decided by where they came from (a TCP or TLS endpoint context), never guessed from
+     * the first byte: a TCP frame with Len 4 to 7 starts like a UDP version-1 header.
+     */
     public static byte[] wireBytes(org.eclipse.californium.core.coap.Message m) {
         byte[] b = m.getBytes();
+        if (b != null && m.getSourceContext() instanceof org.eclipse.californium.elements.TcpEndpointContext) {
+            return b.length >= 2 ? fromFrame(b) : TransportIndependent.encode(m);
+        }
         if (b != null && b.length >= 4 && (b[0] & 0xc0) == 0x40) { // CoAP over UDP, version 1
             int tkl = b[0] & 0x0f;
             if (tkl <= 8 && b.length >= 4 + tkl) {
@@ -77,6 +85,21 @@ public final class DeterministicPhantoms {
             }
         }
         return TransportIndependent.encode(m);
+    }
+
+    /** Code, options and payload of an RFC 8323 frame: Len|TKL, 0/1/2/4 bytes of extended length, code, token, rest. */
+    private static byte[] fromFrame(byte[] b) {
+        int len = (b[0] & 0xff) >>> 4;
+        int tkl = b[0] & 0x0f;
+        int code = 1 + (len < 13 ? 0 : len == 13 ? 1 : len == 14 ? 2 : 4);
+        int rest = code + 1 + tkl;
+        if (tkl > 8 || rest > b.length) {
+            return new byte[0]; // not a frame: matches no stored phantom (each has at least its code)
+        }
+        byte[] out = new byte[1 + b.length - rest];
+        out[0] = b[code];
+        System.arraycopy(b, rest, out, 1, b.length - rest);
+        return out;
     }
 
     /**
