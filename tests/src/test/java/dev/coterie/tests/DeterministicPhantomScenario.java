@@ -96,12 +96,13 @@ public final class DeterministicPhantomScenario {
             if (!got.isEmpty() && got.get(got.size() - 1) == r) {
                 return;
             }
-            got.add(r);
+            // verified (or refused) before it counts as got: the scenario waits on got and then reads both
             try {
                 verified.add(pipeline.unprotectResponse(r, sent.identifiers()).plain().getPayloadString());
             } catch (OscoreException e) {
                 refused.add(e.getMessage());
             }
+            got.add(r);
         }
     }
 
