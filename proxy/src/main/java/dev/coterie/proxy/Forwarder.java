@@ -380,14 +380,8 @@ final class Forwarder extends ServerMessageDeliverer {
     private void send(Exchange exchange, Request req, Request up, ForwardTarget target, Leg leg, ResponseCache.Key key,
                       ResponseCache.Entry revalidating) {
         Endpoint tcpVia = null;
-        if (leg.key() != null && leg.key().tcp() && !leg.toProxy()) {
-            try {
-                tcpVia = tcpEndpoint(leg.key());
-            } catch (ForwardTarget.Refusal r) {
-                metrics.inFlight().decrementAndGet();
-                refuseUpstream(exchange, r);
-                return;
-            }
+        if (tcpLeg(leg) && (tcpVia = tcpViaOrAnswer(exchange, leg)) == null) {
+            return;
         }
         AtomicBoolean done = new AtomicBoolean();
         ScheduledFuture<?>[] timeout = new ScheduledFuture<?>[1];
@@ -484,20 +478,30 @@ final class Forwarder extends ServerMessageDeliverer {
         tcpUpstreams = t;
     }
 
-    private Endpoint tcpEndpoint(ProxyConfig.Origin origin) throws ForwardTarget.Refusal {
-        TcpUpstreams t = tcpUpstreams;
-        if (t == null) {
-            throw new ForwardTarget.Refusal(ResponseCode.BAD_GATEWAY, "no TCP upstream configured");
-        }
-        return t.endpoint(origin);
+    /** Whether {@code leg} ends at a coap+tcp or coaps+tcp origin (not a next proxy). */
+    private static boolean tcpLeg(Leg leg) {
+        return leg.key() != null && leg.key().tcp() && !leg.toProxy();
     }
 
-    /** A TCP origin this proxy cannot reach now: 5.03 with Max-Age past a limit, else the refusal's code. */
-    private void refuseUpstream(Exchange exchange, ForwardTarget.Refusal r) {
-        if (r.code() == ResponseCode.SERVICE_UNAVAILABLE) {
-            overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, r.getMessage());
-        } else {
-            answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
+    /**
+     * The endpoint towards {@code leg}'s TCP origin, or null once the client was answered: 5.03
+     * with Max-Age past a limit, else the refusal's code (5.02); the exchange's slot is released.
+     */
+    private Endpoint tcpViaOrAnswer(Exchange exchange, Leg leg) {
+        TcpUpstreams t = tcpUpstreams;
+        try {
+            if (t == null) {
+                throw new ForwardTarget.Refusal(ResponseCode.BAD_GATEWAY, "no TCP upstream configured");
+            }
+            return t.endpoint(leg.key());
+        } catch (ForwardTarget.Refusal r) {
+            metrics.inFlight().decrementAndGet();
+            if (r.code() == ResponseCode.SERVICE_UNAVAILABLE) {
+                overloaded(exchange, ProxyMetrics.Outcome.OVERLOADED, r.getMessage());
+            } else {
+                answer(exchange, r.code(), r.getMessage(), ProxyMetrics.Outcome.BAD_GATEWAY);
+            }
+            return null;
         }
     }
 
@@ -1134,14 +1138,8 @@ final class Forwarder extends ServerMessageDeliverer {
             return;
         }
         Endpoint via = hop != null ? oscoreUpstream : plainUpstream;
-        if (hop == null && leg.key() != null && leg.key().tcp() && !leg.toProxy()) {
-            try {
-                via = tcpEndpoint(leg.key());
-            } catch (ForwardTarget.Refusal refusal) {
-                metrics.inFlight().decrementAndGet();
-                refuseUpstream(exchange, refusal);
-                return;
-            }
+        if (hop == null && tcpLeg(leg) && (via = tcpViaOrAnswer(exchange, leg)) == null) {
+            return;
         }
         Endpoint viaFinal = via;
         java.util.function.Consumer<Request> send = r -> {

@@ -681,11 +681,12 @@ public record ProxyConfig(
         UpstreamTcp upTcp = UpstreamTcp.DEFAULTS;
         if (root.has("upstream_tcp") && !root.get("upstream_tcp").isNull()) {
             JsonNode n = root.get("upstream_tcp");
-            r.onlyFields(n, "upstream_tcp", Set.of("max_connections", "idle_timeout_s", "frame_timeout_ms", "max_message_size",
+            // no max_connections: the client connectors do not count their connections (one per origin address; the
+            // TLS clients are bounded by max_tls_origins), and a limit that is not enforced is not offered
+            r.onlyFields(n, "upstream_tcp", Set.of("idle_timeout_s", "frame_timeout_ms", "max_message_size",
                     "trust", "max_tls_origins"));
             dev.coterie.oscore.tcp.TcpLimits d = dev.coterie.oscore.tcp.TcpLimits.DEFAULTS;
-            dev.coterie.oscore.tcp.TcpLimits lim = new dev.coterie.oscore.tcp.TcpLimits(
-                    r.integer(n, "max_connections", "upstream_tcp.max_connections", d.maxConnections(), 1, 1_000_000),
+            dev.coterie.oscore.tcp.TcpLimits lim = new dev.coterie.oscore.tcp.TcpLimits(d.maxConnections(),
                     r.integer(n, "idle_timeout_s", "upstream_tcp.idle_timeout_s", d.idleSeconds(), 1, 86_400),
                     r.longInteger(n, "frame_timeout_ms", "upstream_tcp.frame_timeout_ms", d.frameTimeoutMillis(), 100, 600_000),
                     r.integer(n, "max_message_size", "upstream_tcp.max_message_size", d.maxMessageSize(), 64, 8 << 20));

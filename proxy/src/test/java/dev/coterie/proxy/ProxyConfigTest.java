@@ -281,11 +281,12 @@ class ProxyConfigTest {
     void CONFIG_upstreamTcpAndTcpOrigins() throws Exception {
         Path[] cert = ProxyTcpTest.certificate(dir, "origin", "CN=origin", "IP:127.0.0.1");
         ProxyConfig c = ProxyFixture.config("forward_proxy: true\n"
-                + "upstream_tcp: {max_connections: 5, idle_timeout_s: 8, frame_timeout_ms: 900, max_message_size: 2048, trust: '"
+                + "upstream_tcp: {idle_timeout_s: 8, frame_timeout_ms: 900, max_message_size: 2048, trust: '"
                 + cert[1] + "', max_tls_origins: 3}\n"
                 + "routes: [{path_prefix: /t, origin: 'coap+tcp://127.0.0.1'}, {path_prefix: /s, origin: 'coaps+tcp://127.0.0.1'}]\n"
                 + "access: [{client: unauthenticated, allow: [{origin: 'coap+tcp://127.0.0.1:6000'}]}]\n");
-        assertEquals(new dev.coterie.oscore.tcp.TcpLimits(5, 8, 900, 2048), c.upstreamTcp().limits());
+        assertEquals(new dev.coterie.oscore.tcp.TcpLimits(dev.coterie.oscore.tcp.TcpLimits.DEFAULTS.maxConnections(), 8, 900, 2048),
+                c.upstreamTcp().limits());
         assertEquals(cert[1], c.upstreamTcp().trust());
         assertEquals(3, c.upstreamTcp().maxTlsOrigins());
         assertEquals(new ProxyConfig.Origin("127.0.0.1", 5683, "coap+tcp"), c.routes().get(0).origin(), "RFC 8323 default port");
